@@ -1,0 +1,495 @@
+"""Checking one part: read the answer, compare it, recognise misconceptions, explain.
+
+:func:`check_part` is the single entry point. It takes an :class:`AnswerKey`
+(the reference value and the ordered misconception rules of one part of one
+variant, already computed by the specs from the optimizer core) and the raw
+answer, and returns a :class:`PartResult` and the value it read (so later
+parts can carry the student's own values forward).
+
+Order of judgement, for every type: unreadable → ``invalid``; the reference →
+``correct``; each misconception rule in order → its credit and sentence;
+then the type's own partial credit (error carried forward for sequences,
+component by component for vectors, label by label for labels).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from grader.checking import reading
+from grader.checking.compare import (
+    Tolerance,
+    Verdict,
+    all_match,
+    all_right,
+    compare_number,
+    compare_numbers,
+    same_interval,
+    same_value,
+)
+from grader.checking.reading import Interval, Number, ReadError
+from grader.checking.result import PartResult
+
+KINDS = (
+    "number",
+    "integer",
+    "vector",
+    "matrix",
+    "sequence",
+    "interval",
+    "expression",
+    "labels",
+    "text",
+)
+
+
+@dataclass(frozen=True)
+class Misconception:
+    """A wrong belief, recomputed: the answer it leads to, the credit it keeps and why it is wrong."""
+
+    id: str
+    answer: Any
+    credit: float
+    feedback: str
+
+
+@dataclass
+class AnswerKey:
+    """Everything needed to check one part of one variant (no student data)."""
+
+    part: str
+    kind: str
+    points: float
+    reference: Any
+    misconceptions: tuple[Misconception, ...] = ()
+    tolerance: Tolerance = field(default_factory=Tolerance)
+    item_name: str = "x"  # sequence items are called x₀, x₁, … in feedback
+    step: Callable[[list[Any]], Any] | None = (
+        None  # next item after the student's own prefix (error carried forward)
+    )
+    carried: Callable[[Mapping[str, Any]], Any] | None = (
+        None  # reference from the student's own earlier answers
+    )
+    variables: tuple[str, ...] = ("x",)
+    cases: tuple[str, ...] = ()  # labels: what each label is for (e.g. "η = 0.05")
+    labels: tuple[str, ...] = ()  # labels: the allowed labels
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    keywords: tuple[str, ...] = ()  # text: what a TA looks for
+    symbolic: Callable[[Any, Any], tuple[bool, str]] | None = None  # expression: equivalence test
+
+
+def check_part(
+    key: AnswerKey, raw: Any, earlier: Mapping[str, Any] | None = None
+) -> tuple[PartResult, Any]:
+    """Check one raw answer against its key; returns the result and the value read (None if unreadable)."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return _result(key, 0.0, "missing", "No answer was given for this part."), None
+    try:
+        value = _read(key, raw)
+    except ReadError as exc:
+        return _result(
+            key, 0.0, "invalid", f"{_sentence(str(exc))} This part was not graded.", reason=str(exc)
+        ), None
+    checker = _CHECKERS[key.kind]
+    return checker(key, value, earlier or {}), value
+
+
+def _read(key: AnswerKey, raw: Any) -> Any:
+    if key.kind in ("number", "integer"):
+        return reading.read_number(raw, "a whole number" if key.kind == "integer" else "a number")
+    if key.kind == "vector":
+        return reading.read_vector(raw, len(key.reference))
+    if key.kind == "matrix":
+        return reading.read_matrix(raw, (len(key.reference), len(key.reference[0])))
+    if key.kind == "sequence":
+        first = key.reference[0] if key.reference else None
+        return reading.read_sequence(raw, len(first) if isinstance(first, list) else None)
+    if key.kind == "interval":
+        return reading.read_interval(raw)
+    if key.kind == "expression":
+        return reading.read_expression(raw, key.variables)
+    if key.kind == "labels":
+        return [
+            key.aliases.get(label, label) for label in reading.read_labels(raw, len(key.reference))
+        ]
+    if key.kind == "text":
+        return reading.read_text(raw)
+    raise ValueError(f"unknown answer type {key.kind!r}")
+
+
+def _result(
+    key: AnswerKey,
+    fraction: float,
+    status: str,
+    feedback: str,
+    misconception: str | None = None,
+    **details: Any,
+) -> PartResult:
+    return PartResult(
+        id=key.part,
+        score=round(key.points * fraction, 6),
+        max_score=key.points,
+        status=status,  # type: ignore[arg-type]
+        feedback=feedback,
+        misconception=misconception,
+        details=details,
+    )
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return (
+        (text[0].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else "."))
+        if text
+        else text
+    )
+
+
+def fmt(value: Any) -> str:
+    """A value as a student would write it: 6 significant figures, lists in brackets."""
+    if isinstance(value, Number):
+        return value.text
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(fmt(v) for v in value) + "]"
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        text = f"{float(value):.6g}"
+        return text[:-2] if text.endswith(".0") else text
+    return str(value)
+
+
+def subscript(index: int) -> str:
+    return str(index).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+
+
+def _misconception(key: AnswerKey, value: Any) -> PartResult | None:
+    """The first misconception rule whose recomputed answer the student gave, if any."""
+    for rule in key.misconceptions:
+        if _is_reference(key, rule.answer):
+            continue  # indistinguishable from the right answer in this variant
+        if same_value(value, rule.answer, key.tolerance):
+            status = "partial" if rule.credit > 0 else "incorrect"
+            feedback = rule.feedback.replace("{student}", fmt(value)).replace(
+                "{answer}", fmt(key.reference)
+            )
+            return _result(key, rule.credit, status, feedback, rule.id)
+    return None
+
+
+def _is_reference(key: AnswerKey, candidate: Any) -> bool:
+    return _plain_equal(candidate, key.reference)
+
+
+def _plain_equal(a: Any, b: Any) -> bool:
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_plain_equal(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float | int) and isinstance(b, float | int):
+        return abs(a - b) <= 1e-12 * max(1.0, abs(b))
+    return a == b
+
+
+_CONSISTENT = "Not the reference value, but it follows correctly from your earlier answer, where the error was already counted, so it keeps its credit."
+_COARSE = " Some values are rounded too coarsely to check: give at least 3 significant figures."
+
+
+def _coarse_note(verdicts: list[Verdict]) -> str:
+    return _COARSE if Verdict.COARSE in verdicts else ""
+
+
+def _check_number(key: AnswerKey, value: Number, earlier: Mapping[str, Any]) -> PartResult:
+    verdict = compare_number(value, key.reference, key.tolerance)
+    if verdict is Verdict.MATCH:
+        return _result(key, 1.0, "correct", "Correct.")
+    if verdict is Verdict.COARSE:
+        return _result(
+            key,
+            0.5,
+            "partial",
+            f"{value.text} is the right value rounded to {value.digits} significant figure"
+            f"{'s' if value.digits != 1 else ''}, too coarse to check; give at least {key.tolerance.min_digits} "
+            f"(or an exact value such as a fraction).",
+        )
+    carried = _carried(key, earlier)
+    if (
+        carried is not None
+        and compare_number(value, carried, key.tolerance) is not Verdict.MISMATCH
+    ):
+        return _result(key, 1.0, "correct", _CONSISTENT)
+    found = _misconception(key, value)
+    if found:
+        return found
+    if key.kind == "integer" and not float(value.value).is_integer():
+        return _result(
+            key, 0.0, "incorrect", f"{value.text} is not a whole number, but this asks for a count."
+        )
+    return _result(key, 0.0, "incorrect", f"{value.text} is not right.")
+
+
+def _carried(key: AnswerKey, earlier: Mapping[str, Any]) -> Any:
+    """The reference recomputed from the student's own earlier answers, or None when it cannot be."""
+    if key.carried is None:
+        return None
+    try:
+        return key.carried(earlier)
+    except (KeyError, TypeError, ValueError, ArithmeticError):
+        return None
+
+
+def _check_vector(key: AnswerKey, value: list[Number], earlier: Mapping[str, Any]) -> PartResult:
+    verdicts = compare_numbers(value, key.reference, key.tolerance)
+    if all_match(verdicts):
+        return _result(key, 1.0, "correct", "Correct.")
+    if all_right(verdicts):
+        return _result(
+            key,
+            0.5,
+            "partial",
+            "Right values, but some are rounded too coarsely to check: give at least 3 significant figures.",
+        )
+    carried = _carried(key, earlier)
+    if carried is not None and all_right(compare_numbers(value, carried, key.tolerance)):
+        return _result(key, 1.0, "correct", _CONSISTENT)
+    found = _misconception(key, value)
+    if found:
+        return found
+    wrong = [i for i, v in enumerate(verdicts) if v is Verdict.MISMATCH]
+    right = len(verdicts) - len(wrong)
+    where = ", ".join(
+        f"component {i + 1} ({value[i].text}, expected {fmt(key.reference[i])})" for i in wrong
+    )
+    return _result(
+        key,
+        0.0,
+        "incorrect",
+        f"Not right: {where}." + (" The other components are right." if right else ""),
+        wrong_components=[i + 1 for i in wrong],
+    )
+
+
+def _check_matrix(
+    key: AnswerKey, value: list[list[Number]], earlier: Mapping[str, Any]
+) -> PartResult:
+    flat = [n for row in value for n in row]
+    reference = [r for row in key.reference for r in row]
+    verdicts = compare_numbers(flat, reference, key.tolerance)
+    if all_right(verdicts):
+        return _result(key, 1.0, "correct", "Correct." + _coarse_note(verdicts))
+    found = _misconception(key, value)
+    if found:
+        return found
+    columns = len(key.reference[0])
+    wrong = [
+        (i // columns + 1, i % columns + 1) for i, v in enumerate(verdicts) if v is Verdict.MISMATCH
+    ]
+    where = ", ".join(f"row {r} column {c}" for r, c in wrong)
+    return _result(key, 0.0, "incorrect", f"Not right at {where}.", wrong_entries=wrong)
+
+
+def _check_sequence(key: AnswerKey, value: list[Any], earlier: Mapping[str, Any]) -> PartResult:
+    """Error carried forward: item k is judged against the rule applied to the student's own item k−1."""
+    reference = key.reference
+    if len(value) == len(reference) and all(
+        same_value(v, r, key.tolerance) for v, r in zip(value, reference, strict=True)
+    ):
+        coarse = [
+            Verdict.COARSE
+            for v, r in zip(value, reference, strict=True)
+            if _coarse(v, r, key.tolerance)
+        ]
+        return _result(key, 1.0, "correct", "Correct." + _coarse_note(coarse))
+    found = _misconception(key, value)
+    if found:
+        return found
+    if len(value) != len(reference):
+        first, last = key.item_name + subscript(0), key.item_name + subscript(len(reference) - 1)
+        return _result(
+            key,
+            0.0,
+            "incorrect",
+            f"Expected {len(reference)} values, {first} to {last}; you gave {len(value)}.",
+            expected_length=len(reference),
+        )
+    expected = _expected_items(key, value, earlier)
+    wrong = [
+        k
+        for k, item in enumerate(value)
+        if not same_value(item, reference[k], key.tolerance)
+        and (expected[k] is None or not same_value(item, expected[k], key.tolerance))
+    ]
+    if not wrong:
+        return _result(key, 1.0, "correct", _CONSISTENT)
+    fraction = (len(value) - len(wrong)) / len(value)
+    status = "partial" if fraction > 0 else "incorrect"
+    feedback = _sequence_feedback(key, value, expected, wrong, earlier)
+    return _result(key, fraction, status, feedback, **_first_wrong(wrong, value, expected))
+
+
+def _coarse(value: Any, reference: Any, tolerance: Tolerance) -> bool:
+    if isinstance(value, Number):
+        return compare_number(value, reference, tolerance) is Verdict.COARSE
+    return any(_coarse(v, r, tolerance) for v, r in zip(value, reference, strict=True))
+
+
+def _expected_items(key: AnswerKey, value: list[Any], earlier: Mapping[str, Any]) -> list[Any]:
+    """What each item should be given the student's own values (None where that cannot be computed)."""
+    carried = _carried(key, earlier)
+    if carried is not None and len(carried) == len(value):
+        return list(carried)
+    return [key.reference[0]] + [_apply_step(key, value[:k]) for k in range(1, len(value))]
+
+
+def _apply_step(key: AnswerKey, prefix: list[Any]) -> Any:
+    """The rule applied after the student's own items x₀ … x_{k−1}."""
+    if key.step is None:
+        return None
+    try:
+        return key.step(_plain(prefix))
+    except (ValueError, ArithmeticError, TypeError):
+        return None
+
+
+def _first_wrong(wrong: list[int], value: list[Any], expected: list[Any]) -> dict[str, Any]:
+    k = wrong[0]
+    return {
+        "first_wrong_step": k,
+        "expected": _plain(expected[k]),
+        "got": _plain(value[k]),
+        "wrong_steps": wrong,
+    }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Number):
+        return value.value
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _sequence_feedback(
+    key: AnswerKey,
+    value: list[Any],
+    expected: list[Any],
+    wrong: list[int],
+    earlier: Mapping[str, Any],
+) -> str:
+    name = key.item_name
+    k = wrong[0]
+    if expected[k] is None:
+        return f"{name}{subscript(k)} is off: you wrote {fmt(value[k])}, expected {fmt(key.reference[k])}."
+    if key.carried is not None and _carried(key, earlier) is not None:
+        sentence = f"{name}{subscript(k)} is off: from your answers it should be {fmt(expected[k])}; you wrote {fmt(value[k])}."
+    elif k == 0:
+        sentence = f"{name}{subscript(0)} is off: it is given as {fmt(expected[0])}; you wrote {fmt(value[0])}."
+    else:
+        sentence = (
+            f"Step {k} is off: from {name}{subscript(k - 1)} = {fmt(value[k - 1])} the update gives "
+            f"{name}{subscript(k)} = {fmt(expected[k])}; you wrote {fmt(value[k])}."
+        )
+    later = range(k + 1, len(value))
+    if later and not any(i in wrong for i in later):
+        sentence += " Your later steps follow correctly from your value, so they keep their credit."
+    elif len(wrong) > 1:
+        others = ", ".join(f"{name}{subscript(i)}" for i in wrong[1:])
+        sentence += f" Also off, even from your own values: {others}."
+    return sentence
+
+
+def _check_interval(key: AnswerKey, value: Interval, earlier: Mapping[str, Any]) -> PartResult:
+    if same_interval(value, key.reference, key.tolerance):
+        return _result(key, 1.0, "correct", "Correct.")
+    found = _misconception(key, value)
+    if found:
+        return found
+    return _result(key, 0.0, "incorrect", f"{value} is not the right interval.")
+
+
+def _check_labels(key: AnswerKey, value: list[str], earlier: Mapping[str, Any]) -> PartResult:
+    """Each label is scored on its own."""
+    unknown = [label for label in value if key.labels and label not in key.labels]
+    if unknown:
+        return _result(
+            key,
+            0.0,
+            "invalid",
+            f"Unknown label {unknown[0]!r}; use one of: {', '.join(key.labels)}. This part was not graded.",
+        )
+    wrong = [
+        i for i, (got, want) in enumerate(zip(value, key.reference, strict=True)) if got != want
+    ]
+    if not wrong:
+        return _result(key, 1.0, "correct", "Correct.")
+    found = _misconception(key, value)
+    if found:
+        return found
+    fraction = (len(value) - len(wrong)) / len(value)
+    cases = key.cases or tuple(str(i + 1) for i in range(len(value)))
+    where = "; ".join(f"{cases[i]}: you wrote {value[i]}, it is {key.reference[i]}" for i in wrong)
+    return _result(
+        key,
+        fraction,
+        "partial" if fraction > 0 else "incorrect",
+        f"Not right for {where}.",
+        wrong_cases=[cases[i] for i in wrong],
+    )
+
+
+def _check_expression(key: AnswerKey, value: Any, earlier: Mapping[str, Any]) -> PartResult:
+    if key.symbolic is None:
+        raise ValueError(f"part {key.part} has no symbolic comparator")
+    equal, how = key.symbolic(value, key.reference)
+    if equal:
+        return _result(key, 1.0, "correct", "Correct.", method=how)
+    for rule in key.misconceptions:
+        if key.symbolic(value, rule.answer)[0]:
+            return _result(
+                key, rule.credit, "partial" if rule.credit else "incorrect", rule.feedback, rule.id
+            )
+    if how == "too-complex":
+        return _result(
+            key,
+            0.0,
+            "invalid",
+            "The formula is too complex to check in time; simplify it.",
+            method=how,
+        )
+    return _result(
+        key,
+        0.0,
+        "incorrect",
+        f"{value.text} is not equivalent to the expected formula.",
+        method=how,
+    )
+
+
+def _check_text(key: AnswerKey, value: str, earlier: Mapping[str, Any]) -> PartResult:
+    """Free text is for a person to read: ``needs_review``, with the keywords it mentions as a hint."""
+    lowered = value.lower()
+    found = [k for k in key.keywords if k.lower() in lowered]
+    missing = [k for k in key.keywords if k not in found]
+    hint = f"mentions {', '.join(found) or 'none of the keywords'}" + (
+        f"; not: {', '.join(missing)}" if missing else ""
+    )
+    return _result(
+        key,
+        0.0,
+        "needs_review",
+        "Your answer was recorded; a TA will read it.",
+        keywords_found=found,
+        keywords_missing=missing,
+        hint=hint,
+    )
+
+
+_CHECKERS: dict[str, Callable[[AnswerKey, Any, Mapping[str, Any]], PartResult]] = {
+    "number": _check_number,
+    "integer": _check_number,
+    "vector": _check_vector,
+    "matrix": _check_matrix,
+    "sequence": _check_sequence,
+    "interval": _check_interval,
+    "expression": _check_expression,
+    "labels": _check_labels,
+    "text": _check_text,
+}

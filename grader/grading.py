@@ -1,0 +1,105 @@
+"""The one grading function: a submission and the specs in, a result out.
+
+Every way in (``grader check``, notebooks, the web service) calls
+:func:`grade`; none checks answers on its own. The submission and result
+formats are the contracts of DESIGN.md:
+
+    {"student": "s001", "assignment": "lec4-homework" (optional),
+     "answers": {"gd-parabola": {"iterates": [4, 2, 1, 0.5, 0.25, 0.125], ...}, ...}}
+
+Every part of each exercise answered (or of every exercise of the
+assignment) gets a result; a part left out is ``missing``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from grader.checking.parts import check_part
+from grader.checking.result import PartResult
+from grader.specs.model import DEFAULT_STUDENT, Catalog, Exercise
+
+STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
+
+
+class SubmissionError(ValueError):
+    """The submission itself is malformed; the message is one sentence naming the field."""
+
+
+def validate_submission(
+    submission: Any, catalog: Catalog
+) -> tuple[str, list[Exercise], Mapping[str, Any]]:
+    """Check the submission's shape and names; returns (student, exercises to grade, answers)."""
+    if not isinstance(submission, dict):
+        raise SubmissionError("the submission must be a JSON object with 'student' and 'answers'")
+    unknown = set(submission) - {"student", "answers", "assignment"}
+    if unknown:
+        raise SubmissionError(f"unknown field {sorted(unknown)[0]!r} in the submission")
+    student = submission.get("student", DEFAULT_STUDENT)
+    if not isinstance(student, str) or not STUDENT_ID.match(student):
+        raise SubmissionError(
+            "'student' must be an id of letters, digits and . _ @ + - (at most 128 characters)"
+        )
+    answers = submission.get("answers")
+    if not isinstance(answers, dict):
+        raise SubmissionError("'answers' must be an object mapping exercise ids to their parts")
+    for exercise_id, parts in answers.items():
+        if exercise_id not in catalog.exercises:
+            raise SubmissionError(f"'answers' names unknown exercise {exercise_id!r}")
+        if not isinstance(parts, dict):
+            raise SubmissionError(
+                f"'answers.{exercise_id}' must be an object mapping part ids to answers"
+            )
+        exercise = catalog.exercises[exercise_id]
+        for part_id in parts:
+            if exercise.part(part_id) is None:
+                raise SubmissionError(f"'answers.{exercise_id}' names unknown part {part_id!r}")
+    ordered = list(answers)
+    assignment = submission.get("assignment")
+    if assignment is not None:
+        if assignment not in catalog.assignments:
+            raise SubmissionError(f"'assignment' names unknown assignment {assignment!r}")
+        listed = catalog.assignments[assignment].exercises
+        ordered = list(listed) + [e for e in ordered if e not in listed]
+    return student, [catalog.exercises[e] for e in ordered], answers
+
+
+def grade(submission: Any, catalog: Catalog) -> dict[str, Any]:
+    """Grade a submission; raises :class:`SubmissionError` for a malformed one (never for a wrong answer)."""
+    student, exercises, answers = validate_submission(submission, catalog)
+    results = [
+        grade_exercise(catalog, exercise, answers.get(exercise.id, {}), student)
+        for exercise in exercises
+    ]
+    return {
+        "student": student,
+        "score": _total(r["score"] for r in results),
+        "max_score": _total(r["max_score"] for r in results),
+        "exercises": results,
+    }
+
+
+def grade_exercise(
+    catalog: Catalog, exercise: Exercise, answers: Mapping[str, Any], student: str
+) -> dict[str, Any]:
+    """Grade the parts of one exercise in order, carrying the student's own values forward."""
+    params = catalog.variant(exercise, student)
+    earlier: dict[str, Any] = {}
+    parts: list[PartResult] = []
+    for key in catalog.keys(exercise, params):
+        result, value = check_part(key, answers.get(key.part), earlier)
+        earlier[key.part] = value
+        parts.append(result)
+    return {
+        "id": exercise.id,
+        "score": _total(p.score for p in parts),
+        "max_score": _total(p.max_score for p in parts),
+        "parts": [p.to_json() for p in parts],
+    }
+
+
+def _total(values: Any) -> float | int:
+    total = round(sum(values), 4)
+    return int(total) if float(total).is_integer() else total

@@ -1,0 +1,66 @@
+"""The optimizer core: objectives, update rules (right and wrong), traces, mini-batches.
+
+Every reference answer of the grader is computed here, in float64 numpy,
+following the lecture and PyTorch's documented ``torch.optim`` formulas.
+
+* :mod:`grader.optim.objective`: :class:`Objective`, f with ∇f and ∇²f (sympy on demand);
+* :mod:`grader.optim.rules`: GD/SGD, momentum, Nesterov, Adagrad, RMSprop, Adam
+  and the misconceptions :func:`ascent`, :func:`forgot_eta`, EMA momentum,
+  Adam without bias correction;
+* :mod:`grader.optim.trace`: :func:`run` and the off-by-one slips;
+* :mod:`grader.optim.batches`: full and mini-batch gradients, batches, epochs.
+
+Importing this package does not import sympy or matplotlib.
+"""
+
+from grader.optim.batches import (
+    batch_gradient,
+    full_gradient,
+    sgd_epoch,
+    shuffled_batches,
+    slipped_indices,
+    updates_per_epoch,
+    zero_based_slip,
+)
+from grader.optim.objective import Objective
+from grader.optim.rules import (
+    RULES,
+    SGD,
+    Adagrad,
+    Adam,
+    Ascent,
+    Momentum,
+    RMSprop,
+    Rule,
+    ascent,
+    forgot_eta,
+    make_rule,
+)
+from grader.optim.trace import Trace, one_step_too_few, one_step_too_many, run, without_start
+
+__all__ = [
+    "RULES",
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "Ascent",
+    "Momentum",
+    "Objective",
+    "RMSprop",
+    "Rule",
+    "Trace",
+    "ascent",
+    "batch_gradient",
+    "forgot_eta",
+    "full_gradient",
+    "make_rule",
+    "one_step_too_few",
+    "one_step_too_many",
+    "run",
+    "sgd_epoch",
+    "shuffled_batches",
+    "slipped_indices",
+    "updates_per_epoch",
+    "without_start",
+    "zero_based_slip",
+]

@@ -1,0 +1,317 @@
+"""The functions a spec's answers may call: thin, documented wrappers over the optimizer core.
+
+Each takes plain values (numbers, lists, formula text) and returns plain
+values (floats, lists of floats, labels), so that reference answers are data.
+A formula argument ``f`` is text such as ``"x**2 + 2"``; it becomes an
+:class:`~grader.optim.objective.Objective` through :func:`grader.calculus.objective`.
+One-variable functions give plain numbers, several variables give lists.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from grader import optim
+from grader.calculus import gradient_formulas, objective
+from grader.checking.reading import Interval
+from grader.optim.rules import Rule
+
+
+def plain(value: Any) -> Any:
+    """numpy arrays and scalars → Python floats and lists."""
+    if isinstance(value, np.ndarray):
+        return plain(value.tolist())
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+def _point(f: str, x: Any) -> Any:
+    """A point as the student writes it: a number in 1-D, a list otherwise."""
+    values = plain(np.asarray(x, dtype=np.float64).reshape(-1))
+    return values[0] if objective(f).dim == 1 else values
+
+
+# Update rules (right and wrong) -------------------------------------------------
+
+
+def gd(lr: float) -> Rule:
+    """Gradient descent x ← x − η∇f."""
+    return optim.SGD(lr=float(lr))
+
+
+def momentum(lr: float, beta: float) -> Rule:
+    """The lecture's heavy ball: g ← βg + ∇f, x ← x − ηg."""
+    return optim.Momentum(lr=float(lr), momentum=float(beta))
+
+
+def ema_momentum(lr: float, beta: float) -> Rule:
+    """Misconception ``ema-momentum``: g ← βg + (1−β)∇f."""
+    return optim.Momentum(lr=float(lr), momentum=float(beta), ema=True)
+
+
+def nesterov(lr: float, beta: float) -> Rule:
+    """Nesterov momentum as in PyTorch: the step uses ∇f + βb."""
+    return optim.Momentum(lr=float(lr), momentum=float(beta), nesterov=True)
+
+
+def adam(
+    lr: float,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1e-8,
+    bias_correction: bool = True,
+) -> Rule:
+    """Adam (PyTorch's formulas); ``bias_correction=False`` is the misconception."""
+    return optim.Adam(
+        lr=float(lr),
+        betas=(float(beta1), float(beta2)),
+        eps=float(eps),
+        bias_correction=bias_correction,
+    )
+
+
+def rmsprop(lr: float, alpha: float = 0.99, eps: float = 1e-8) -> Rule:
+    """RMSprop (PyTorch's formulas)."""
+    return optim.RMSprop(lr=float(lr), alpha=float(alpha), eps=float(eps))
+
+
+def adagrad(lr: float, eps: float = 1e-10) -> Rule:
+    """Adagrad (PyTorch's formulas)."""
+    return optim.Adagrad(lr=float(lr), eps=float(eps))
+
+
+def ascent(rule: Rule) -> Rule:
+    """Misconception ``sign-error``: the rule moving uphill."""
+    return optim.ascent(rule)
+
+
+def forgot_eta(rule: Rule) -> Rule:
+    """Misconception ``forgot-eta``: the rule with η = 1."""
+    return optim.forgot_eta(rule)
+
+
+# Runs and steps -------------------------------------------------------------------
+
+
+def iterates(rule: Rule, f: str, x0: Any, steps: int) -> list[Any]:
+    """x₀, x₁, …, x_steps of ``rule`` on f."""
+    trace = optim.run(rule, objective(f), np.asarray(x0, dtype=np.float64).reshape(-1), int(steps))
+    return [_point(f, x) for x in trace.iterates]
+
+
+def values(f: str, points: Sequence[Any]) -> list[float]:
+    """f at each point."""
+    return [float(objective(f).value(np.asarray(p, dtype=np.float64).reshape(-1))) for p in points]
+
+
+def value(f: str, point: Any) -> float:
+    """f at one point."""
+    return values(f, [point])[0]
+
+
+def gradient(f: str, point: Any) -> Any:
+    """∇f at a point (a number in 1-D)."""
+    return _point(f, objective(f).gradient(np.asarray(point, dtype=np.float64).reshape(-1)))
+
+
+def hessian(f: str, point: Any) -> list[list[float]]:
+    """∇²f at a point."""
+    return plain(objective(f).hessian(np.asarray(point, dtype=np.float64).reshape(-1)))
+
+
+def next_from(rule: Rule, f: str) -> Callable[[Sequence[Any]], Any]:
+    """For error carried forward: the next iterate after the student's own ``prefix`` x₀…x_k.
+
+    The rule's state (momentum buffer, Adam moments) is rebuilt from the
+    gradients at the student's own points, so a slip is not counted again.
+    """
+    target = objective(f)
+
+    def following(prefix: Sequence[Any]) -> Any:
+        state = rule.init(np.asarray(prefix[0], dtype=np.float64).reshape(-1))
+        result = None
+        for point in prefix:
+            x = np.asarray(point, dtype=np.float64).reshape(-1)
+            result, state = rule.update(x, target.gradient(x), state)
+        return _point(f, result)
+
+    return following
+
+
+def derivative(f: str) -> str:
+    """The derivative of a one-variable f as formula text (for prompts)."""
+    return gradient_formulas(f)[0]
+
+
+# Learning rates on a quadratic --------------------------------------------------
+
+
+def step_factor(f: str, eta: float) -> float:
+    """r = 1 − η f'' for a one-variable quadratic: GD gives x_{t+1} − x* = r (x_t − x*)."""
+    return 1.0 - float(eta) * curvature(f)
+
+
+def regime(f: str, eta: float) -> str:
+    """How GD with step ``eta`` behaves on a one-variable quadratic, from r = 1 − η f''.
+
+    r ≥ 1 or r < −1: ``diverging`` (r > 1 cannot happen for η > 0 on a convex quadratic);
+    r = −1: ``oscillating-stuck``; −1 < r < 0: ``oscillating-converging``;
+    0 ≤ r ≤ 1/2: ``fast`` (the error at least halves each step); 1/2 < r < 1: ``slow-monotone``.
+    """
+    r = step_factor(f, eta)
+    if math.isclose(r, -1.0, abs_tol=1e-12):
+        return "oscillating-stuck"
+    if r < -1 or r >= 1:
+        return "diverging"
+    if r < 0:
+        return "oscillating-converging"
+    return "fast" if r <= 0.5 else "slow-monotone"
+
+
+def regimes(f: str, etas: Sequence[float]) -> list[str]:
+    return [regime(f, eta) for eta in etas]
+
+
+def converging_rates(f: str) -> Interval:
+    """The open interval of η for which GD converges on a one-variable quadratic: 0 < η < 2/f''."""
+    return Interval(0.0, 2.0 / curvature(f), False, False)
+
+
+def curvature(f: str) -> float:
+    """f'' of a one-variable quadratic (its Hessian at 0)."""
+    return float(objective(f).hessian([0.0])[0][0])
+
+
+def neg(vector: Any) -> Any:
+    """−v."""
+    return plain(-np.asarray(vector, dtype=np.float64))
+
+
+def scale(factor: float, vector: Any) -> Any:
+    """c·v."""
+    return plain(float(factor) * np.asarray(vector, dtype=np.float64))
+
+
+def interval(
+    low: float, high: float, low_closed: bool = False, high_closed: bool = False
+) -> Interval:
+    """An interval, for misconception answers such as ``interval(0, 1, True, True)``."""
+    return Interval(float(low), float(high), bool(low_closed), bool(high_closed))
+
+
+# Mini-batches --------------------------------------------------------------------
+
+
+def mean(vectors: Sequence[Any]) -> Any:
+    """The mean of per-example gradients (the full gradient)."""
+    return plain(optim.full_gradient(vectors))
+
+
+def total(vectors: Sequence[Any]) -> Any:
+    """Misconception ``sum-not-mean``: the sum of per-example gradients."""
+    return plain(optim.full_gradient(vectors, reduction="sum"))
+
+
+def batch_gradient(vectors: Sequence[Any], indices: Sequence[int], reduction: str = "mean") -> Any:
+    """Mini-batch gradient over 1-based ``indices`` (``reduction`` "sum" / "mean-over-n" are misconceptions)."""
+    return plain(optim.batch_gradient(vectors, indices, one_based=True, reduction=reduction))
+
+
+def zero_based_batch(vectors: Sequence[Any], indices: Sequence[int]) -> Any:
+    """Misconception ``zero-based-index``: the 1-based indices read as 0-based, out-of-range dropped."""
+    return plain(optim.zero_based_slip(vectors, indices))
+
+
+def updates_per_epoch(n: int, batch_size: int, drop_last: bool = False) -> int:
+    """⌈n/B⌉, or ⌊n/B⌋ with drop_last."""
+    return optim.updates_per_epoch(int(n), int(batch_size), drop_last=bool(drop_last))
+
+
+def sgd_epoch(
+    loss: str,
+    data: Sequence[Sequence[float]],
+    batches: Sequence[Sequence[int]],
+    lr: float,
+    w0: Any,
+    reduction: str = "mean",
+) -> list[Any]:
+    """One SGD epoch on a per-example ``loss`` in the parameter ``w`` (or w1, w2, …) and data columns a, y.
+
+    ``loss`` is a formula such as ``(w*a - y)**2``; each data row gives (a, y).
+    Returns θ₀ … θ_k for the k batches (1-based indices), one SGD step per batch.
+    With ``reduction="sum"`` each step uses the batch's sum (misconception ``sum-not-mean``).
+    """
+    parameters = tuple(sorted(n for n in _names(loss) if n.startswith("w")))
+    columns = ("a", "y")
+    target = objective(loss, parameters + columns)
+    rows = np.asarray(data, dtype=np.float64)
+
+    def per_example(theta: np.ndarray, i: int) -> np.ndarray:
+        return target.gradient(np.concatenate([theta, rows[i]]))[: len(parameters)]
+
+    scale = (lambda b: len(b)) if reduction == "sum" else (lambda b: 1)
+    thetas = [np.asarray(w0, dtype=np.float64).reshape(-1)]
+    for batch in batches:
+        theta = thetas[-1]
+        step = np.mean([per_example(theta, int(i) - 1) for i in batch], axis=0) * scale(batch)
+        thetas.append(theta - float(lr) * step)
+    return [plain(t)[0] if len(parameters) == 1 else plain(t) for t in thetas]
+
+
+def _names(formula: str) -> frozenset[str]:
+    from grader.expressions import parse
+
+    return parse(formula, variables={"w", "a", "y", *(f"w{i}" for i in range(1, 10))}).names
+
+
+# Stationary points -----------------------------------------------------------------
+
+
+def classify_point(f: str, point: Sequence[float]) -> str:
+    """``minimum`` / ``maximum`` / ``saddle`` from the eigenvalues of the Hessian at a stationary point."""
+    eigenvalues = np.linalg.eigvalsh(np.asarray(hessian(f, point)))
+    if np.all(eigenvalues > 1e-12):
+        return "minimum"
+    if np.all(eigenvalues < -1e-12):
+        return "maximum"
+    if np.any(eigenvalues > 1e-12) and np.any(eigenvalues < -1e-12):
+        return "saddle"
+    return "degenerate"
+
+
+def classify_points(f: str, points: Sequence[Sequence[float]]) -> list[str]:
+    return [classify_point(f, p) for p in points]
+
+
+def negate_labels(labels: Sequence[str]) -> list[str]:
+    """Misconception ``hessian-sign-swapped``: minimum and maximum exchanged."""
+    swap = {"minimum": "maximum", "maximum": "minimum"}
+    return [swap.get(label, label) for label in labels]
+
+
+_CORE = (
+    gd, momentum, ema_momentum, nesterov, adam, rmsprop, adagrad, ascent, forgot_eta,
+    iterates, values, value, gradient, hessian, next_from, derivative,
+    step_factor, regime, regimes, converging_rates, curvature, interval, neg, scale,
+    mean, total, batch_gradient, zero_based_batch, updates_per_epoch, sgd_epoch,
+    classify_point, classify_points, negate_labels, plain,
+)  # fmt: skip
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {function.__name__: function for function in _CORE} | {
+    "len": len,
+    "min": min,
+    "max": max,
+    "ceil": math.ceil,
+    "floor": math.floor,
+    "vector": lambda *items: plain(np.asarray(items, dtype=np.float64)),
+}
+"""Every name a spec expression may call."""

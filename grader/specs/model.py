@@ -1,0 +1,541 @@
+"""Exercise specs: loading and checking the YAML, variants per student, answer keys.
+
+A spec is data (see ``docs/specs.md``): parameters (fixed or drawn per
+student), a prompt, and parts whose reference answers and misconception
+answers are expressions over :mod:`grader.specs.functions`. Loading checks
+every field and raises :class:`SpecError` naming the file and the field.
+:meth:`Catalog.keys` turns one exercise and one variant into the
+:class:`~grader.checking.parts.AnswerKey` list the checker needs, computed
+once per variant and cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import random
+import re
+import secrets
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from grader.checking.compare import Tolerance
+from grader.checking.parts import KINDS, AnswerKey, Misconception
+from grader.checking.reading import Interval, Number
+from grader.paths import data_dir, exercises_dir
+from grader.specs import language
+from grader.specs.functions import FUNCTIONS, plain
+
+ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+DEFAULT_STUDENT = "default"
+
+
+class SpecError(ValueError):
+    """A spec file is wrong; the message names the file, the exercise or part, and the field."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A parameter: a fixed value, or drawn per student from ``choices`` (the default first in the slides)."""
+
+    name: str
+    default: Any
+    choices: tuple[Any, ...] = ()
+
+    def draw(self, rng: random.Random) -> Any:
+        return rng.choice(self.choices) if self.choices else self.default
+
+
+@dataclass(frozen=True)
+class MisconceptionRule:
+    id: str
+    answer: str
+    credit: float
+    feedback: str
+
+
+@dataclass(frozen=True)
+class Part:
+    id: str
+    kind: str
+    points: float
+    prompt: str
+    answer: str | None
+    misconceptions: tuple[MisconceptionRule, ...]
+    tolerance: Tolerance
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    title: str
+    prompt: str
+    parameters: tuple[Parameter, ...]
+    derived: Mapping[str, str]
+    parts: tuple[Part, ...]
+    path: Path
+    kind: str = "answers"  # or "code": graded by calling a student's function (see notebooks)
+    code: Mapping[str, Any] = field(default_factory=dict)
+
+    def part(self, part_id: str) -> Part | None:
+        return next((p for p in self.parts if p.id == part_id), None)
+
+    @property
+    def max_score(self) -> float:
+        return sum(p.points for p in self.parts)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    id: str
+    title: str
+    exercises: tuple[str, ...]
+
+
+class Catalog:
+    """All specs of a folder: exercises, assignments, the misconception catalogue and course settings."""
+
+    def __init__(
+        self,
+        exercises: Mapping[str, Exercise],
+        assignments: Mapping[str, Assignment],
+        misconceptions: Mapping[str, Mapping[str, Any]],
+        per_student: bool,
+        secret: str,
+    ) -> None:
+        self.exercises = dict(exercises)
+        self.assignments = dict(assignments)
+        self.misconceptions = dict(misconceptions)
+        self.per_student = per_student
+        self.secret = secret
+        self._keys: dict[tuple[str, tuple[tuple[str, str], ...]], list[AnswerKey]] = {}
+        self._lock = threading.Lock()
+
+    def exercise(self, exercise_id: str) -> Exercise:
+        try:
+            return self.exercises[exercise_id]
+        except KeyError:
+            raise KeyError(f"unknown exercise {exercise_id!r}") from None
+
+    def variant(self, exercise: Exercise, student: str | None = None) -> dict[str, Any]:
+        """The parameters of ``student``'s variant: the slides' numbers unless variants are per student."""
+        if not self.per_student or not student or student == DEFAULT_STUDENT:
+            drawn = {p.name: p.default for p in exercise.parameters}
+        else:
+            seed = hashlib.sha256(f"{self.secret}\0{exercise.id}\0{student}".encode()).digest()
+            rng = random.Random(seed)
+            drawn = {p.name: p.draw(rng) for p in exercise.parameters}
+        return self._with_derived(exercise, drawn)
+
+    def seeded_variant(self, exercise: Exercise, seed: int) -> dict[str, Any]:
+        """A variant drawn from an integer seed (for ``validate``)."""
+        rng = random.Random(seed)
+        return self._with_derived(exercise, {p.name: p.draw(rng) for p in exercise.parameters})
+
+    def _with_derived(self, exercise: Exercise, names: dict[str, Any]) -> dict[str, Any]:
+        for name, expression in exercise.derived.items():
+            names[name] = plain(_evaluate(exercise, f"derived.{name}", expression, names))
+        return names
+
+    def keys(self, exercise: Exercise, params: Mapping[str, Any]) -> list[AnswerKey]:
+        """The answer keys of every part for one variant (computed once per variant)."""
+        cache_key = (exercise.id, tuple(sorted((k, repr(v)) for k, v in params.items())))
+        keys = self._keys.get(cache_key)
+        if keys is None:
+            keys = [self._key(exercise, part, params) for part in exercise.parts]
+            with self._lock:
+                if len(self._keys) > 20_000:
+                    self._keys.clear()
+                self._keys[cache_key] = keys
+        return keys
+
+    def _key(self, exercise: Exercise, part: Part, params: Mapping[str, Any]) -> AnswerKey:
+        where = f"part {part.id}"
+        reference = (
+            None
+            if part.answer is None
+            else _value(_evaluate(exercise, f"{where}.answer", part.answer, params))
+        )
+        rules = tuple(
+            Misconception(
+                id=rule.id,
+                answer=_value(
+                    _evaluate(exercise, f"{where}.misconceptions.{rule.id}", rule.answer, params)
+                ),
+                credit=rule.credit,
+                feedback=render(rule.feedback, params),
+            )
+            for rule in part.misconceptions
+        )
+        options = part.options
+        step = options.get("step")
+        carried = options.get("carried")
+        cases = options.get("cases")
+        case_name = options.get("case_name", "{}")
+        return AnswerKey(
+            part=part.id,
+            kind=part.kind,
+            points=part.points,
+            reference=reference,
+            misconceptions=rules,
+            tolerance=part.tolerance,
+            item_name=options.get("item", "x"),
+            step=None if step is None else _evaluate(exercise, f"{where}.step", step, params),
+            carried=None if carried is None else _carried(exercise, where, carried, params),
+            variables=tuple(options.get("variables", ("x",))),
+            cases=tuple(
+                case_name.format(_format(c))
+                for c in _evaluate(exercise, f"{where}.cases", cases, params)
+            )
+            if cases
+            else (),
+            labels=tuple(options.get("labels", ())),
+            aliases=dict(options.get("aliases", {})),
+            keywords=tuple(options.get("keywords", ())),
+            symbolic=_symbolic() if part.kind == "expression" else None,
+        )
+
+    def prompt(self, exercise: Exercise, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The exercise as a student sees it: title, prompt and parts with their numbers, never answers."""
+        return {
+            "id": exercise.id,
+            "title": exercise.title,
+            "prompt": render(exercise.prompt, params),
+            "parameters": {p.name: params[p.name] for p in exercise.parameters},
+            "parts": [
+                {"id": p.id, "type": p.kind, "points": p.points, "prompt": render(p.prompt, params)}
+                for p in exercise.parts
+            ],
+        }
+
+
+def _symbolic() -> Any:
+    from grader.checking.symbolic import equivalent
+
+    return equivalent
+
+
+def _carried(exercise: Exercise, where: str, expression: str, params: Mapping[str, Any]) -> Any:
+    def carried(earlier: Mapping[str, Any]) -> Any:
+        def student(part_id: str) -> Any:
+            return _plain_answer(earlier[part_id])
+
+        names = {**params, "student": student}
+        return _value(language.evaluate(expression, names, FUNCTIONS))
+
+    return carried
+
+
+def _plain_answer(value: Any) -> Any:
+    if isinstance(value, Number):
+        return value.value
+    if isinstance(value, list):
+        return [_plain_answer(v) for v in value]
+    if value is None:
+        raise KeyError("no readable answer")
+    return value
+
+
+def _evaluate(exercise: Exercise, where: str, expression: Any, params: Mapping[str, Any]) -> Any:
+    if not isinstance(expression, str):
+        return expression
+    try:
+        return language.evaluate(expression, params, FUNCTIONS)
+    except (language.SpecExpressionError, ValueError, TypeError, ArithmeticError) as exc:
+        raise SpecError(f"{exercise.path.name}: {exercise.id} {where}: {exc}") from exc
+
+
+def _value(value: Any) -> Any:
+    """Reference answers as plain data (an Interval or a callable stays as it is)."""
+    return value if isinstance(value, Interval) or callable(value) else plain(value)
+
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)(?:\s*\|\s*(latex))?\s*\}\}")
+
+
+def render(template: str, params: Mapping[str, Any]) -> str:
+    """Fill ``{{ name }}`` (or ``{{ name | latex }}`` for a formula) with a variant's parameters."""
+
+    def fill(match: re.Match[str]) -> str:
+        name, style = match.group(1), match.group(2)
+        if name not in params:
+            return match.group(0)
+        value = params[name]
+        return latex(value) if style == "latex" and isinstance(value, str) else _format(value)
+
+    return _PLACEHOLDER.sub(fill, template or "")
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:.10g}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_format(v) for v in value) + "]"
+    return str(value)
+
+
+def latex(formula: str) -> str:
+    """A formula in LaTeX for prompts: ``x**2 + 2*x`` → ``x^{2} + 2x``."""
+    text = re.sub(
+        r"\*\*\s*(\([^()]*\)|[\w.]+)", lambda m: "^{" + m.group(1).strip("()") + "}", formula
+    )
+    text = re.sub(r"(\d)\s*\*\s*([A-Za-z(])", r"\1\2", text)
+    return text.replace("*", r" \cdot ")
+
+
+# Loading -------------------------------------------------------------------------------
+
+
+def load_catalog(path: Path | str | None = None) -> Catalog:
+    """Load every spec in a folder (default: the project's ``exercises/``); raises SpecError."""
+    folder = Path(path) if path else exercises_dir()
+    if not folder.is_dir():
+        raise SpecError(f"{folder} is not a folder of exercise specs")
+    course = _read_yaml(folder / "course.yaml") if (folder / "course.yaml").exists() else {}
+    misconceptions = course.get("misconceptions", {}) or {}
+    exercises: dict[str, Exercise] = {}
+    for file in sorted(folder.glob("*.yaml")):
+        if file.name == "course.yaml":
+            continue
+        exercise = load_exercise(file, misconceptions)
+        if exercise.id in exercises:
+            raise SpecError(
+                f"{file.name}: exercise id {exercise.id!r} is already used by {exercises[exercise.id].path.name}"
+            )
+        exercises[exercise.id] = exercise
+    assignments = _assignments(course.get("assignments", {}) or {}, exercises)
+    variants = os.environ.get("GRADER_VARIANTS") or course.get("variants", "slides")
+    if variants not in ("slides", "per-student"):
+        raise SpecError(
+            f"course.yaml: variants must be 'slides' or 'per-student', not {variants!r}"
+        )
+    return Catalog(
+        exercises, assignments, misconceptions, variants == "per-student", course_secret()
+    )
+
+
+def course_secret() -> str:
+    """The course secret that seeds variants: ``GRADER_SECRET``, else a random one kept in the data folder."""
+    if os.environ.get("GRADER_SECRET"):
+        return os.environ["GRADER_SECRET"]
+    file = data_dir() / "secret"
+    try:
+        return file.read_text().strip()
+    except OSError:
+        pass
+    value = secrets.token_hex(16)
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as stream:
+            stream.write(value)
+    except FileExistsError:
+        return file.read_text().strip()
+    except OSError:
+        pass
+    return value
+
+
+def _read_yaml(file: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise SpecError(f"{file.name}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+    if not isinstance(data, dict):
+        raise SpecError(f"{file.name}: a spec must be a mapping of fields")
+    return data
+
+
+def _require(data: Mapping[str, Any], name: str, where: str, kind: type | tuple[type, ...]) -> Any:
+    if name not in data:
+        raise SpecError(f"{where}: the field {name!r} is missing")
+    value = data[name]
+    if not isinstance(value, kind):
+        expected = (
+            kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        )
+        raise SpecError(f"{where}: the field {name!r} must be a {expected}")
+    return value
+
+
+_PART_FIELDS = {
+    "id", "type", "points", "prompt", "answer", "misconceptions", "tolerance",
+    "step", "carried", "item", "variables", "cases", "case_name", "labels", "aliases", "keywords",
+}  # fmt: skip
+_EXERCISE_FIELDS = {
+    "id",
+    "title",
+    "prompt",
+    "parameters",
+    "derived",
+    "parts",
+    "kind",
+    "code",
+    "source",
+}
+
+
+def load_exercise(
+    file: Path, misconceptions: Mapping[str, Mapping[str, Any]] | None = None
+) -> Exercise:
+    """Load and check one spec file."""
+    data = _read_yaml(file)
+    where = file.name
+    unknown = set(data) - _EXERCISE_FIELDS
+    if unknown:
+        raise SpecError(f"{where}: unknown field {sorted(unknown)[0]!r}")
+    exercise_id = _require(data, "id", where, str)
+    if not ID.match(exercise_id):
+        raise SpecError(
+            f"{where}: id {exercise_id!r} must be lower-case letters, digits and dashes"
+        )
+    where = f"{file.name}: {exercise_id}"
+    parameters = tuple(
+        _parameter(name, value, where) for name, value in (data.get("parameters") or {}).items()
+    )
+    derived = data.get("derived") or {}
+    if not isinstance(derived, dict) or not all(isinstance(v, str) for v in derived.values()):
+        raise SpecError(f"{where}: 'derived' must map names to expressions")
+    parts_data = _require(data, "parts", where, list)
+    parts = tuple(
+        _part(p, f"{where} part {i + 1}", misconceptions or {}) for i, p in enumerate(parts_data)
+    )
+    ids = [p.id for p in parts]
+    if len(set(ids)) != len(ids):
+        raise SpecError(f"{where}: two parts share an id")
+    for text in [*derived.values(), *(p.answer for p in parts if p.answer)]:
+        try:
+            language.compile_expression(text)
+        except language.SpecExpressionError as exc:
+            raise SpecError(f"{where}: {exc}") from exc
+    exercise = Exercise(
+        id=exercise_id,
+        title=_require(data, "title", where, str),
+        prompt=_require(data, "prompt", where, str),
+        parameters=parameters,
+        derived=derived,
+        parts=parts,
+        path=file,
+        kind=data.get("kind", "answers"),
+        code=data.get("code") or {},
+    )
+    return exercise
+
+
+def _parameter(name: Any, value: Any, where: str) -> Parameter:
+    if not isinstance(name, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+        raise SpecError(f"{where}: parameter name {name!r} is not a valid name")
+    if not isinstance(value, dict):
+        return Parameter(name, value)
+    if "default" not in value:
+        raise SpecError(f"{where}: parameter {name!r} needs a 'default' (the slides' value)")
+    choices: tuple[Any, ...] = ()
+    if "choices" in value:
+        if not isinstance(value["choices"], list) or not value["choices"]:
+            raise SpecError(f"{where}: parameter {name!r}: 'choices' must be a non-empty list")
+        choices = tuple(value["choices"])
+    elif "range" in value:
+        low, high = value["range"]
+        step = value.get("step", 1)
+        count = int(math.floor((high - low) / step + 1e-9)) + 1
+        choices = tuple(_tidy(low + k * step) for k in range(count))
+    return Parameter(name, value["default"], choices)
+
+
+def _tidy(number: float) -> float | int:
+    rounded = round(number, 10)
+    return int(rounded) if float(rounded).is_integer() and isinstance(number, int) else rounded
+
+
+def _part(data: Any, where: str, catalogue: Mapping[str, Mapping[str, Any]]) -> Part:
+    if not isinstance(data, dict):
+        raise SpecError(f"{where}: a part must be a mapping of fields")
+    part_id = _require(data, "id", where, str)
+    where = where.rsplit(" part ", 1)[0] + f" part {part_id}"
+    unknown = set(data) - _PART_FIELDS
+    if unknown:
+        raise SpecError(f"{where}: unknown field {sorted(unknown)[0]!r}")
+    kind = _require(data, "type", where, str)
+    if kind not in KINDS:
+        raise SpecError(f"{where}: type {kind!r} is not one of {', '.join(KINDS)}")
+    if kind != "text" and "answer" not in data:
+        raise SpecError(f"{where}: the field 'answer' is missing")
+    points = data.get("points", 1)
+    if not isinstance(points, int | float) or points <= 0:
+        raise SpecError(f"{where}: 'points' must be a positive number")
+    rules = tuple(_rule(r, where, catalogue) for r in data.get("misconceptions") or [])
+    tolerance_data = data.get("tolerance") or {}
+    tolerance = Tolerance(
+        rtol=float(tolerance_data.get("rtol", 1e-6)),
+        atol=float(tolerance_data.get("atol", 1e-9)),
+        min_digits=int(tolerance_data.get("digits", 3)),
+    )
+    options = {
+        k: data[k]
+        for k in (
+            "step",
+            "carried",
+            "item",
+            "variables",
+            "cases",
+            "case_name",
+            "labels",
+            "aliases",
+            "keywords",
+        )
+        if k in data
+    }
+    return Part(
+        id=part_id,
+        kind=kind,
+        points=float(points),
+        prompt=str(data.get("prompt", "")),
+        answer=None if kind == "text" else str(data["answer"]),
+        misconceptions=rules,
+        tolerance=tolerance,
+        options=options,
+    )
+
+
+def _rule(data: Any, where: str, catalogue: Mapping[str, Mapping[str, Any]]) -> MisconceptionRule:
+    if not isinstance(data, dict):
+        raise SpecError(f"{where}: each misconception must be a mapping with id and answer")
+    rule_id = _require(data, "id", where, str)
+    known = catalogue.get(rule_id, {})
+    feedback = data.get("feedback", known.get("feedback"))
+    credit = data.get("credit", known.get("credit", 0))
+    if not feedback:
+        raise SpecError(
+            f"{where}: misconception {rule_id!r} needs a feedback sentence (or an entry in course.yaml)"
+        )
+    if not isinstance(credit, int | float) or not 0 <= credit < 1:
+        raise SpecError(
+            f"{where}: misconception {rule_id!r}: credit must be at least 0 and below 1"
+        )
+    answer = _require(data, "answer", f"{where} misconception {rule_id}", str)
+    return MisconceptionRule(rule_id, answer, float(credit), str(feedback).strip())
+
+
+def _assignments(data: Any, exercises: Mapping[str, Exercise]) -> dict[str, Assignment]:
+    if not isinstance(data, dict):
+        raise SpecError("course.yaml: 'assignments' must map names to lists of exercises")
+    result = {}
+    for name, value in data.items():
+        entry = value if isinstance(value, dict) else {"exercises": value}
+        listed = entry.get("exercises")
+        if not isinstance(listed, list) or not listed:
+            raise SpecError(f"course.yaml: assignment {name!r} needs a list of exercises")
+        for exercise_id in listed:
+            if exercise_id not in exercises:
+                raise SpecError(
+                    f"course.yaml: assignment {name!r} names unknown exercise {exercise_id!r}"
+                )
+        result[name] = Assignment(name, str(entry.get("title", name)), tuple(listed))
+    return result
