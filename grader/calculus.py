@@ -37,7 +37,7 @@ def variables_of(formula: Formula) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=512)
 def objective(text: str, variables: tuple[str, ...] | None = None) -> Objective:
     """The objective f given by ``text`` in ``variables`` (default: its own, in natural order)."""
-    formula = parse(text)
+    formula = parse(text) if variables is None else parse(text, variables)
     names = variables if variables is not None else variables_of(formula)
     if not names:
         raise ExpressionError(f"{text} has no variable to optimise")
@@ -55,7 +55,7 @@ def objective(text: str, variables: tuple[str, ...] | None = None) -> Objective:
 
 def gradient_formulas(text: str, variables: tuple[str, ...] | None = None) -> list[str]:
     """The partial derivatives of ``text`` as formulas (for prompts: f'(x) = 2*x)."""
-    formula = parse(text)
+    formula = parse(text) if variables is None else parse(text, variables)
     names = variables if variables is not None else variables_of(formula)
     derivatives = _derivatives(formula, names)
     if derivatives is None:

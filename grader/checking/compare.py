@@ -4,8 +4,8 @@ Numbers are judged at the precision the student wrote: a typed decimal with
 *k* significant figures matches when it is the reference rounded to *k*
 figures (``2.02`` for 2.015625), provided *k* ≥ ``min_digits`` (else it is
 :attr:`Verdict.COARSE`: right, but too coarse to tell). Any number also
-matches when ``|s − r| ≤ max(atol, rtol·|r|)`` (a JSON float computed by a
-script, or an exact ``10/3``).
+matches when ``|s − r| ≤ max(atol, rtol·|r|)``; JSON numbers (computed by a
+script) are judged by this tolerance alone.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def compare_number(student: Number, reference: float, tolerance: Tolerance) -> V
         return Verdict.MISMATCH
     if abs(student.value - reference) <= max(tolerance.atol, tolerance.rtol * abs(reference)):
         return Verdict.MATCH
-    if student.digits is not None and _rounds_to(student, reference):
+    if student.typed and student.digits is not None and _rounds_to(student, reference):
         return Verdict.MATCH if student.digits >= tolerance.min_digits else Verdict.COARSE
     return Verdict.MISMATCH
 
@@ -76,24 +76,49 @@ def all_right(verdicts: Sequence[Verdict]) -> bool:
     return all(v is not Verdict.MISMATCH for v in verdicts)
 
 
-def same_value(student: Any, reference: Any, tolerance: Tolerance) -> bool:
-    """Structural match of a read answer against a value of the same shape (numbers, lists, intervals, labels)."""
+def same_value(student: Any, reference: Any, tolerance: Tolerance, coarse_ok: bool = False) -> bool:
+    """Structural match of a read answer against a value of the same shape (numbers, lists, intervals, labels).
+
+    A number rounded too coarsely counts as the same only with ``coarse_ok``.
+    """
+    share = credit(student, reference, tolerance)
+    return share == 1.0 or (
+        coarse_ok and share > 0.0 and _no_mismatch(student, reference, tolerance)
+    )
+
+
+def _no_mismatch(student: Any, reference: Any, tolerance: Tolerance) -> bool:
     if isinstance(student, Number):
-        return (
-            _is_number(reference)
-            and compare_number(student, reference, tolerance) is not Verdict.MISMATCH
-        )
-    if isinstance(student, Interval):
-        return isinstance(reference, Interval) and same_interval(student, reference, tolerance)
+        return compare_number(student, reference, tolerance) is not Verdict.MISMATCH
     if isinstance(student, list):
-        return (
-            isinstance(reference, list | tuple)
-            and len(student) == len(reference)
-            and all(same_value(s, r, tolerance) for s, r in zip(student, reference, strict=True))
+        return all(_no_mismatch(s, r, tolerance) for s, r in zip(student, reference, strict=True))
+    return credit(student, reference, tolerance) == 1.0
+
+
+def credit(student: Any, reference: Any, tolerance: Tolerance) -> float:
+    """How much of a value is right: per number MATCH 1, COARSE ½, MISMATCH 0, averaged over a list.
+
+    Intervals and labels are all or nothing; a list of the wrong length or shape is 0.
+    """
+    if isinstance(student, Number):
+        if not _is_number(reference):
+            return 0.0
+        return _CREDIT[compare_number(student, reference, tolerance)]
+    if isinstance(student, Interval):
+        return float(
+            isinstance(reference, Interval) and same_interval(student, reference, tolerance)
         )
+    if isinstance(student, list):
+        if not isinstance(reference, list | tuple) or len(student) != len(reference) or not student:
+            return 0.0
+        parts = [credit(s, r, tolerance) for s, r in zip(student, reference, strict=True)]
+        return sum(parts) / len(parts)
     if isinstance(student, str):
-        return isinstance(reference, str) and student == reference
-    return False
+        return float(isinstance(reference, str) and student == reference)
+    return 0.0
+
+
+_CREDIT = {Verdict.MATCH: 1.0, Verdict.COARSE: 0.5, Verdict.MISMATCH: 0.0}
 
 
 def _is_number(value: Any) -> bool:

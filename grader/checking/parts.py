@@ -22,10 +22,8 @@ from grader.checking import reading
 from grader.checking.compare import (
     Tolerance,
     Verdict,
-    all_match,
-    all_right,
-    compare_number,
     compare_numbers,
+    credit,
     same_interval,
     same_value,
 )
@@ -163,12 +161,12 @@ def subscript(index: int) -> str:
     return str(index).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
 
 
-def _misconception(key: AnswerKey, value: Any) -> PartResult | None:
+def _misconception(key: AnswerKey, value: Any, coarse_ok: bool = False) -> PartResult | None:
     """The first misconception rule whose recomputed answer the student gave, if any."""
     for rule in key.misconceptions:
         if _is_reference(key, rule.answer):
             continue  # indistinguishable from the right answer in this variant
-        if same_value(value, rule.answer, key.tolerance):
+        if same_value(value, rule.answer, key.tolerance, coarse_ok):
             status = "partial" if rule.credit > 0 else "incorrect"
             feedback = rule.feedback.replace("{student}", fmt(value)).replace(
                 "{answer}", fmt(key.reference)
@@ -189,41 +187,11 @@ def _plain_equal(a: Any, b: Any) -> bool:
     return a == b
 
 
-_CONSISTENT = "Not the reference value, but it follows correctly from your earlier answer, where the error was already counted, so it keeps its credit."
-_COARSE = " Some values are rounded too coarsely to check: give at least 3 significant figures."
-
-
-def _coarse_note(verdicts: list[Verdict]) -> str:
-    return _COARSE if Verdict.COARSE in verdicts else ""
-
-
-def _check_number(key: AnswerKey, value: Number, earlier: Mapping[str, Any]) -> PartResult:
-    verdict = compare_number(value, key.reference, key.tolerance)
-    if verdict is Verdict.MATCH:
-        return _result(key, 1.0, "correct", "Correct.")
-    if verdict is Verdict.COARSE:
-        return _result(
-            key,
-            0.5,
-            "partial",
-            f"{value.text} is the right value rounded to {value.digits} significant figure"
-            f"{'s' if value.digits != 1 else ''}, too coarse to check; give at least {key.tolerance.min_digits} "
-            f"(or an exact value such as a fraction).",
-        )
-    carried = _carried(key, earlier)
-    if (
-        carried is not None
-        and compare_number(value, carried, key.tolerance) is not Verdict.MISMATCH
-    ):
-        return _result(key, 1.0, "correct", _CONSISTENT)
-    found = _misconception(key, value)
-    if found:
-        return found
-    if key.kind == "integer" and not float(value.value).is_integer():
-        return _result(
-            key, 0.0, "incorrect", f"{value.text} is not a whole number, but this asks for a count."
-        )
-    return _result(key, 0.0, "incorrect", f"{value.text} is not right.")
+_CONSISTENT = (
+    "Not the reference value, but it follows correctly from your earlier answer, "
+    "where the error was already counted, so it keeps its credit."
+)
+_COARSE = "Some values are rounded too coarsely to check (half credit each): give at least {digits} significant figures."
 
 
 def _carried(key: AnswerKey, earlier: Mapping[str, Any]) -> Any:
@@ -236,68 +204,64 @@ def _carried(key: AnswerKey, earlier: Mapping[str, Any]) -> Any:
         return None
 
 
-def _check_vector(key: AnswerKey, value: list[Number], earlier: Mapping[str, Any]) -> PartResult:
-    verdicts = compare_numbers(value, key.reference, key.tolerance)
-    if all_match(verdicts):
+def _check_value(key: AnswerKey, value: Any, earlier: Mapping[str, Any]) -> PartResult:
+    """Numbers, vectors and matrices: the reference, the carried-forward value, misconceptions, then
+    credit number by number (a number rounded too coarsely earns half)."""
+    if same_value(value, key.reference, key.tolerance):
         return _result(key, 1.0, "correct", "Correct.")
-    if all_right(verdicts):
-        return _result(
-            key,
-            0.5,
-            "partial",
-            "Right values, but some are rounded too coarsely to check: give at least 3 significant figures.",
-        )
     carried = _carried(key, earlier)
-    if carried is not None and all_right(compare_numbers(value, carried, key.tolerance)):
+    if carried is not None and same_value(value, carried, key.tolerance):
         return _result(key, 1.0, "correct", _CONSISTENT)
     found = _misconception(key, value)
     if found:
         return found
-    wrong = [i for i, v in enumerate(verdicts) if v is Verdict.MISMATCH]
-    right = len(verdicts) - len(wrong)
-    where = ", ".join(
-        f"component {i + 1} ({value[i].text}, expected {fmt(key.reference[i])})" for i in wrong
-    )
-    return _result(
-        key,
-        0.0,
-        "incorrect",
-        f"Not right: {where}." + (" The other components are right." if right else ""),
-        wrong_components=[i + 1 for i in wrong],
-    )
-
-
-def _check_matrix(
-    key: AnswerKey, value: list[list[Number]], earlier: Mapping[str, Any]
-) -> PartResult:
-    flat = [n for row in value for n in row]
-    reference = [r for row in key.reference for r in row]
-    verdicts = compare_numbers(flat, reference, key.tolerance)
-    if all_right(verdicts):
-        return _result(key, 1.0, "correct", "Correct." + _coarse_note(verdicts))
-    found = _misconception(key, value)
+    share = credit(value, key.reference, key.tolerance)
+    if share > 0 and same_value(value, key.reference, key.tolerance, coarse_ok=True):
+        return _result(key, share, "partial", _COARSE.format(digits=key.tolerance.min_digits))
+    found = _misconception(key, value, coarse_ok=True)
     if found:
         return found
-    columns = len(key.reference[0])
-    wrong = [
-        (i // columns + 1, i % columns + 1) for i, v in enumerate(verdicts) if v is Verdict.MISMATCH
-    ]
-    where = ", ".join(f"row {r} column {c}" for r, c in wrong)
-    return _result(key, 0.0, "incorrect", f"Not right at {where}.", wrong_entries=wrong)
+    if key.kind == "integer" and not float(value.value).is_integer():
+        return _result(
+            key, 0.0, "incorrect", f"{value.text} is not a whole number, but this asks for a count."
+        )
+    if isinstance(value, Number):
+        return _result(key, 0.0, "incorrect", f"{value.text} is not right.")
+    return _wrong_components(key, value, share)
+
+
+def _wrong_components(key: AnswerKey, value: list[Any], share: float) -> PartResult:
+    """Name the wrong components (vector) or entries (matrix); the right ones keep their credit."""
+    matrix = bool(value) and isinstance(value[0], list)
+    flat_value = [n for row in value for n in row] if matrix else value
+    flat_reference = [r for row in key.reference for r in row] if matrix else key.reference
+    verdicts = compare_numbers(flat_value, flat_reference, key.tolerance)
+    columns = len(key.reference[0]) if matrix else 1
+    wrong = [i for i, v in enumerate(verdicts) if v is Verdict.MISMATCH]
+
+    def place(i: int) -> str:
+        return (
+            f"row {i // columns + 1} column {i % columns + 1}" if matrix else f"component {i + 1}"
+        )
+
+    where = ", ".join(
+        f"{place(i)} ({flat_value[i].text}, expected {fmt(flat_reference[i])})" for i in wrong
+    )
+    others = " The other components are right." if len(wrong) < len(verdicts) else ""
+    return _result(
+        key,
+        share,
+        "partial" if share > 0 else "incorrect",
+        f"Not right: {where}.{others}",
+        wrong=[place(i) for i in wrong],
+    )
 
 
 def _check_sequence(key: AnswerKey, value: list[Any], earlier: Mapping[str, Any]) -> PartResult:
-    """Error carried forward: item k is judged against the rule applied to the student's own item k−1."""
+    """Error carried forward: item k is judged against the rule applied to the student's own items before it."""
     reference = key.reference
-    if len(value) == len(reference) and all(
-        same_value(v, r, key.tolerance) for v, r in zip(value, reference, strict=True)
-    ):
-        coarse = [
-            Verdict.COARSE
-            for v, r in zip(value, reference, strict=True)
-            if _coarse(v, r, key.tolerance)
-        ]
-        return _result(key, 1.0, "correct", "Correct." + _coarse_note(coarse))
+    if same_value(value, reference, key.tolerance):
+        return _result(key, 1.0, "correct", "Correct.")
     found = _misconception(key, value)
     if found:
         return found
@@ -311,24 +275,29 @@ def _check_sequence(key: AnswerKey, value: list[Any], earlier: Mapping[str, Any]
             expected_length=len(reference),
         )
     expected = _expected_items(key, value, earlier)
-    wrong = [
-        k
+    shares = [
+        max(
+            credit(item, reference[k], key.tolerance),
+            0.0 if expected[k] is None else credit(item, expected[k], key.tolerance),
+        )
         for k, item in enumerate(value)
-        if not same_value(item, reference[k], key.tolerance)
-        and (expected[k] is None or not same_value(item, expected[k], key.tolerance))
     ]
+    wrong = [k for k, share in enumerate(shares) if share == 0.0]
+    fraction = sum(shares) / len(shares)
     if not wrong:
-        return _result(key, 1.0, "correct", _CONSISTENT)
-    fraction = (len(value) - len(wrong)) / len(value)
+        coarse = fraction < 1.0
+        return _result(
+            key,
+            fraction,
+            "partial" if coarse else "correct",
+            _COARSE.format(digits=key.tolerance.min_digits) if coarse else _CONSISTENT,
+        )
+    found = _misconception(key, value, coarse_ok=True)
+    if found:
+        return found
     status = "partial" if fraction > 0 else "incorrect"
     feedback = _sequence_feedback(key, value, expected, wrong, earlier)
     return _result(key, fraction, status, feedback, **_first_wrong(wrong, value, expected))
-
-
-def _coarse(value: Any, reference: Any, tolerance: Tolerance) -> bool:
-    if isinstance(value, Number):
-        return compare_number(value, reference, tolerance) is Verdict.COARSE
-    return any(_coarse(v, r, tolerance) for v, r in zip(value, reference, strict=True))
 
 
 def _expected_items(key: AnswerKey, value: list[Any], earlier: Mapping[str, Any]) -> list[Any]:
@@ -483,10 +452,10 @@ def _check_text(key: AnswerKey, value: str, earlier: Mapping[str, Any]) -> PartR
 
 
 _CHECKERS: dict[str, Callable[[AnswerKey, Any, Mapping[str, Any]], PartResult]] = {
-    "number": _check_number,
-    "integer": _check_number,
-    "vector": _check_vector,
-    "matrix": _check_matrix,
+    "number": _check_value,
+    "integer": _check_value,
+    "vector": _check_value,
+    "matrix": _check_value,
     "sequence": _check_sequence,
     "interval": _check_interval,
     "expression": _check_expression,

@@ -276,6 +276,27 @@ def _names(formula: str) -> frozenset[str]:
 # Stationary points -----------------------------------------------------------------
 
 
+def stationary_points(f: str) -> list[list[float]]:
+    """The real points where ∇f = 0, solved exactly by sympy, in sorted order."""
+    import sympy
+
+    from grader.calculus import variables_of
+    from grader.expressions import parse
+
+    formula = parse(f)
+    names = variables_of(formula)
+    symbols = {n: sympy.Symbol(n, real=True) for n in names}
+    expression = formula.to_sympy(symbols)
+    ordered = [symbols[n] for n in names]
+    solutions = sympy.solve([sympy.diff(expression, s) for s in ordered], ordered, dict=True)
+    points = [
+        [float(solution[s]) for s in ordered]
+        for solution in solutions
+        if all(solution.get(s, None) is not None and solution[s].is_real for s in ordered)
+    ]
+    return sorted(points, key=lambda p: [-v for v in p])
+
+
 def classify_point(f: str, point: Sequence[float]) -> str:
     """``minimum`` / ``maximum`` / ``saddle`` from the eigenvalues of the Hessian at a stationary point."""
     eigenvalues = np.linalg.eigvalsh(np.asarray(hessian(f, point)))
@@ -303,7 +324,7 @@ _CORE = (
     iterates, values, value, gradient, hessian, next_from, derivative,
     step_factor, regime, regimes, converging_rates, curvature, interval, neg, scale,
     mean, total, batch_gradient, zero_based_batch, updates_per_epoch, sgd_epoch,
-    classify_point, classify_points, negate_labels, plain,
+    stationary_points, classify_point, classify_points, negate_labels, plain,
 )  # fmt: skip
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {function.__name__: function for function in _CORE} | {

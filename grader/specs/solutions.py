@@ -1,0 +1,68 @@
+"""The reference answers of the default variants, written to ``solutions/``.
+
+``solutions/<assignment>.json`` is a complete submission (student
+``solutions``) that scores full marks, so it doubles as an example for
+``grader check``. A text part has no reference; it gets a model sentence.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from grader.checking.reading import Interval
+from grader.paths import solutions_dir
+from grader.specs.model import Catalog
+
+MODEL_SENTENCE = (
+    "A very large learning rate overshoots the minimum, so the iterates oscillate or diverge; "
+    "a very small one makes every step tiny, so convergence is slow."
+)
+
+
+def reference_submission(catalog: Catalog, assignment: str) -> dict[str, Any]:
+    """The submission answering every part of ``assignment`` with the default variant's reference."""
+    answers: dict[str, Any] = {}
+    for exercise_id in catalog.assignments[assignment].exercises:
+        exercise = catalog.exercises[exercise_id]
+        if exercise.kind != "answers":
+            continue
+        keys = catalog.keys(exercise, catalog.variant(exercise, None))
+        answers[exercise_id] = {key.part: _as_answer(key.reference) for key in keys}
+    return {"student": "solutions", "assignment": assignment, "answers": answers}
+
+
+def _as_answer(value: Any) -> Any:
+    if value is None:
+        return MODEL_SENTENCE
+    return str(value) if isinstance(value, Interval) else value
+
+
+def _rendered(catalog: Catalog) -> dict[Path, str]:
+    folder = solutions_dir()
+    return {
+        folder / f"{name}.json": json.dumps(
+            reference_submission(catalog, name), indent=2, ensure_ascii=False
+        )
+        + "\n"
+        for name in catalog.assignments
+    }
+
+
+def write_solutions(catalog: Catalog) -> list[Path]:
+    written = []
+    for path, text in _rendered(catalog).items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def stale_solutions(catalog: Catalog) -> list[str]:
+    """Names of the solution files that are missing or differ from what the specs give now."""
+    return [
+        path.name
+        for path, text in _rendered(catalog).items()
+        if not path.exists() or path.read_text(encoding="utf-8") != text
+    ]
