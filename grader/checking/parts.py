@@ -15,7 +15,7 @@ component by component for vectors, label by label for labels).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from grader.checking import reading
@@ -64,12 +64,8 @@ class AnswerKey:
     misconceptions: tuple[Misconception, ...] = ()
     tolerance: Tolerance = field(default_factory=Tolerance)
     item_name: str = "x"  # sequence items are called x₀, x₁, … in feedback
-    step: Callable[[list[Any]], Any] | None = (
-        None  # next item after the student's own prefix (error carried forward)
-    )
-    carried: Callable[[Mapping[str, Any]], Any] | None = (
-        None  # reference from the student's own earlier answers
-    )
+    step: Callable[[list[Any]], Any] | None = None  # next item after the student's own prefix (error carried forward)
+    carried: Callable[[Mapping[str, Any]], Any] | None = None  # reference from the student's own earlier answers
     variables: tuple[str, ...] = ("x",)
     cases: tuple[str, ...] = ()  # labels: what each label is for (e.g. "η = 0.05")
     labels: tuple[str, ...] = ()  # labels: the allowed labels
@@ -78,25 +74,33 @@ class AnswerKey:
     symbolic: Callable[[Any, Any], tuple[bool, str]] | None = None  # expression: equivalence test
 
 
-def check_part(
-    key: AnswerKey, raw: Any, earlier: Mapping[str, Any] | None = None
-) -> tuple[PartResult, Any]:
+@dataclass(frozen=True)
+class Unanswered:
+    """An answer that could not be obtained (a student's function raised, say), with the reason."""
+
+    reason: str
+    missing: bool = False
+
+
+def check_part(key: AnswerKey, raw: Any, earlier: Mapping[str, Any] | None = None) -> tuple[PartResult, Any]:
     """Check one raw answer against its key; returns the result and the value read (None if unreadable)."""
+    if isinstance(raw, Unanswered):
+        return _result(key, 0.0, "missing" if raw.missing else "invalid", _sentence(raw.reason)), None
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return _result(key, 0.0, "missing", "No answer was given for this part."), None
     try:
         value = _read(key, raw)
     except ReadError as exc:
-        return _result(
-            key, 0.0, "invalid", f"{_sentence(str(exc))} This part was not graded.", reason=str(exc)
-        ), None
+        return _result(key, 0.0, "invalid", f"{_sentence(str(exc))} This part was not graded.", reason=str(exc)), None
     checker = _CHECKERS[key.kind]
     return checker(key, value, earlier or {}), value
 
 
 def _read(key: AnswerKey, raw: Any) -> Any:
-    if key.kind in ("number", "integer"):
-        return reading.read_number(raw, "a whole number" if key.kind == "integer" else "a number")
+    if key.kind == "integer":  # a count is exact: 4e1 is 40, not 38 rounded to one figure
+        return replace(reading.read_number(raw, "a whole number"), digits=None)
+    if key.kind == "number":
+        return reading.read_number(raw, "a number")
     if key.kind == "vector":
         return reading.read_vector(raw, len(key.reference))
     if key.kind == "matrix":
@@ -109,9 +113,7 @@ def _read(key: AnswerKey, raw: Any) -> Any:
     if key.kind == "expression":
         return reading.read_expression(raw, key.variables)
     if key.kind == "labels":
-        return [
-            key.aliases.get(label, label) for label in reading.read_labels(raw, len(key.reference))
-        ]
+        return [key.aliases.get(label, label) for label in reading.read_labels(raw, len(key.reference))]
     if key.kind == "text":
         return reading.read_text(raw)
     raise ValueError(f"unknown answer type {key.kind!r}")
@@ -138,11 +140,7 @@ def _result(
 
 def _sentence(text: str) -> str:
     text = text.strip()
-    return (
-        (text[0].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else "."))
-        if text
-        else text
-    )
+    return (text[0].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")) if text else text
 
 
 def fmt(value: Any) -> str:
@@ -168,9 +166,7 @@ def _misconception(key: AnswerKey, value: Any, coarse_ok: bool = False) -> PartR
             continue  # indistinguishable from the right answer in this variant
         if same_value(value, rule.answer, key.tolerance, coarse_ok):
             status = "partial" if rule.credit > 0 else "incorrect"
-            feedback = rule.feedback.replace("{student}", fmt(value)).replace(
-                "{answer}", fmt(key.reference)
-            )
+            feedback = rule.feedback.replace("{student}", fmt(value)).replace("{answer}", fmt(key.reference))
             return _result(key, rule.credit, status, feedback, rule.id)
     return None
 
@@ -191,7 +187,9 @@ _CONSISTENT = (
     "Not the reference value, but it follows correctly from your earlier answer, "
     "where the error was already counted, so it keeps its credit."
 )
-_COARSE = "Some values are rounded too coarsely to check (half credit each): give at least {digits} significant figures."
+_COARSE = (
+    "Some values are rounded too coarsely to check (half credit each): give at least {digits} significant figures."
+)
 
 
 def _carried(key: AnswerKey, earlier: Mapping[str, Any]) -> Any:
@@ -222,9 +220,7 @@ def _check_value(key: AnswerKey, value: Any, earlier: Mapping[str, Any]) -> Part
     if found:
         return found
     if key.kind == "integer" and not float(value.value).is_integer():
-        return _result(
-            key, 0.0, "incorrect", f"{value.text} is not a whole number, but this asks for a count."
-        )
+        return _result(key, 0.0, "incorrect", f"{value.text} is not a whole number, but this asks for a count.")
     if isinstance(value, Number):
         return _result(key, 0.0, "incorrect", f"{value.text} is not right.")
     return _wrong_components(key, value, share)
@@ -240,13 +236,9 @@ def _wrong_components(key: AnswerKey, value: list[Any], share: float) -> PartRes
     wrong = [i for i, v in enumerate(verdicts) if v is Verdict.MISMATCH]
 
     def place(i: int) -> str:
-        return (
-            f"row {i // columns + 1} column {i % columns + 1}" if matrix else f"component {i + 1}"
-        )
+        return f"row {i // columns + 1} column {i % columns + 1}" if matrix else f"component {i + 1}"
 
-    where = ", ".join(
-        f"{place(i)} ({flat_value[i].text}, expected {fmt(flat_reference[i])})" for i in wrong
-    )
+    where = ", ".join(f"{place(i)} ({flat_value[i].text}, expected {fmt(flat_reference[i])})" for i in wrong)
     others = " The other components are right." if len(wrong) < len(verdicts) else ""
     return _result(
         key,
@@ -384,9 +376,7 @@ def _check_labels(key: AnswerKey, value: list[str], earlier: Mapping[str, Any]) 
             "invalid",
             f"Unknown label {unknown[0]!r}; use one of: {', '.join(key.labels)}. This part was not graded.",
         )
-    wrong = [
-        i for i, (got, want) in enumerate(zip(value, key.reference, strict=True)) if got != want
-    ]
+    wrong = [i for i, (got, want) in enumerate(zip(value, key.reference, strict=True)) if got != want]
     if not wrong:
         return _result(key, 1.0, "correct", "Correct.")
     found = _misconception(key, value)
@@ -412,9 +402,7 @@ def _check_expression(key: AnswerKey, value: Any, earlier: Mapping[str, Any]) ->
         return _result(key, 1.0, "correct", "Correct.", method=how)
     for rule in key.misconceptions:
         if key.symbolic(value, rule.answer)[0]:
-            return _result(
-                key, rule.credit, "partial" if rule.credit else "incorrect", rule.feedback, rule.id
-            )
+            return _result(key, rule.credit, "partial" if rule.credit else "incorrect", rule.feedback, rule.id)
     if how == "too-complex":
         return _result(
             key,

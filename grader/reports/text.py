@@ -24,9 +24,7 @@ def result_text(result: dict[str, Any]) -> str:
     if result.get("student"):
         lines.append(f"student {result['student']}")
     for exercise in result["exercises"]:
-        lines.append(
-            f"\n{exercise['id']}  {_score(exercise['score'])}/{_score(exercise['max_score'])}"
-        )
+        lines.append(f"\n{exercise['id']}  {_score(exercise['score'])}/{_score(exercise['max_score'])}")
         for part in exercise["parts"]:
             symbol = SYMBOLS.get(part["status"], "?")
             tag = f" [{part['misconception']}]" if part.get("misconception") else ""

@@ -17,9 +17,7 @@ def render(run: Any, output_format: str) -> str:
     header = ["t", *names, "f", *(f"df/d{n}" for n in names)]
     rows = [
         [t, *map(float, x), float(value), *map(float, g)]
-        for t, (x, value, g) in enumerate(
-            zip(trace.iterates, trace.values, trace.gradients, strict=False)
-        )
+        for t, (x, value, g) in enumerate(zip(trace.iterates, trace.values, trace.gradients, strict=False))
     ]
     if output_format == "csv":
         stream = io.StringIO()

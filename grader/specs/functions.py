@@ -152,6 +152,17 @@ def derivative(f: str) -> str:
     return gradient_formulas(f)[0]
 
 
+def quadratic_gradient(f: str) -> dict[str, Any]:
+    """The gradient of a quadratic f as data, ∇f(x) = A x + b (A the Hessian, b = ∇f(0)).
+
+    The notebook sandbox turns ``{"quadratic_gradient": {"A": …, "b": …}}`` into a callable
+    ``df`` for the student's function, without evaluating any formula there.
+    """
+    target = objective(f)
+    origin = np.zeros(target.dim)
+    return {"quadratic_gradient": {"A": plain(target.hessian(origin)), "b": plain(target.gradient(origin))}}
+
+
 # Learning rates on a quadratic --------------------------------------------------
 
 
@@ -201,9 +212,7 @@ def scale(factor: float, vector: Any) -> Any:
     return plain(float(factor) * np.asarray(vector, dtype=np.float64))
 
 
-def interval(
-    low: float, high: float, low_closed: bool = False, high_closed: bool = False
-) -> Interval:
+def interval(low: float, high: float, low_closed: bool = False, high_closed: bool = False) -> Interval:
     """An interval, for misconception answers such as ``interval(0, 1, True, True)``."""
     return Interval(float(low), float(high), bool(low_closed), bool(high_closed))
 
@@ -321,7 +330,7 @@ def negate_labels(labels: Sequence[str]) -> list[str]:
 
 _CORE = (
     gd, momentum, ema_momentum, nesterov, adam, rmsprop, adagrad, ascent, forgot_eta,
-    iterates, values, value, gradient, hessian, next_from, derivative,
+    iterates, values, value, gradient, hessian, next_from, derivative, quadratic_gradient,
     step_factor, regime, regimes, converging_rates, curvature, interval, neg, scale,
     mean, total, batch_gradient, zero_based_batch, updates_per_epoch, sgd_epoch,
     stationary_points, classify_point, classify_points, negate_labels, plain,

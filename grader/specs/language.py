@@ -65,18 +65,14 @@ def _check(node: ast.AST, text: str) -> None:
     )
     for child in ast.walk(node):
         if not isinstance(child, allowed):
-            raise SpecExpressionError(
-                f"{type(child).__name__} is not allowed in spec expression {text!r}"
-            )
+            raise SpecExpressionError(f"{type(child).__name__} is not allowed in spec expression {text!r}")
         if isinstance(child, ast.Call) and not isinstance(child.func, ast.Name):
             raise SpecExpressionError(f"only named functions can be called in {text!r}")
         if isinstance(child, ast.Name) and child.id.startswith("_"):
             raise SpecExpressionError(f"name {child.id!r} is not allowed in {text!r}")
 
 
-def evaluate(
-    text: str, names: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]]
-) -> Any:
+def evaluate(text: str, names: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]]) -> Any:
     """Evaluate a spec expression with ``names`` (parameters) and ``functions`` (the core's registry)."""
     tree = compile_expression(text)
     try:
@@ -87,9 +83,7 @@ def evaluate(
         raise SpecExpressionError(f"{text!r} failed: {exc}") from exc
 
 
-def _evaluate(
-    node: ast.AST, names: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]]
-) -> Any:
+def _evaluate(node: ast.AST, names: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]]) -> Any:
     if isinstance(node, ast.Constant):
         return node.value
     if isinstance(node, ast.Name):
@@ -120,13 +114,10 @@ def _evaluate(
     raise SpecExpressionError(f"{type(node).__name__} is not allowed")
 
 
-def _index(
-    node: ast.AST, names: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]]
-) -> Any:
+def _index(node: ast.AST, names: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]]) -> Any:
     if isinstance(node, ast.Slice):
         parts = [
-            None if p is None else int(_evaluate(p, names, functions))
-            for p in (node.lower, node.upper, node.step)
+            None if p is None else int(_evaluate(p, names, functions)) for p in (node.lower, node.upper, node.step)
         ]
         return slice(*parts)
     return int(_evaluate(node, names, functions))

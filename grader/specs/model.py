@@ -83,6 +83,7 @@ class Exercise:
     path: Path
     kind: str = "answers"  # or "code": graded by calling a student's function (see notebooks)
     code: Mapping[str, Any] = field(default_factory=dict)
+    plot: Mapping[str, str] = field(default_factory=dict)  # {function: parameter, part: part id}
 
     def part(self, part_id: str) -> Part | None:
         return next((p for p in self.parts if p.id == part_id), None)
@@ -158,17 +159,11 @@ class Catalog:
 
     def _key(self, exercise: Exercise, part: Part, params: Mapping[str, Any]) -> AnswerKey:
         where = f"part {part.id}"
-        reference = (
-            None
-            if part.answer is None
-            else _value(_evaluate(exercise, f"{where}.answer", part.answer, params))
-        )
+        reference = None if part.answer is None else _value(_evaluate(exercise, f"{where}.answer", part.answer, params))
         rules = tuple(
             Misconception(
                 id=rule.id,
-                answer=_value(
-                    _evaluate(exercise, f"{where}.misconceptions.{rule.id}", rule.answer, params)
-                ),
+                answer=_value(_evaluate(exercise, f"{where}.misconceptions.{rule.id}", rule.answer, params)),
                 credit=rule.credit,
                 feedback=render(rule.feedback, params),
             )
@@ -190,10 +185,7 @@ class Catalog:
             step=None if step is None else _evaluate(exercise, f"{where}.step", step, params),
             carried=None if carried is None else _carried(exercise, where, carried, params),
             variables=tuple(options.get("variables", ("x",))),
-            cases=tuple(
-                case_name.format(_format(c))
-                for c in _evaluate(exercise, f"{where}.cases", cases, params)
-            )
+            cases=tuple(case_name.format(_format(c)) for c in _evaluate(exercise, f"{where}.cases", cases, params))
             if cases
             else (),
             labels=tuple(options.get("labels", ())),
@@ -201,6 +193,13 @@ class Catalog:
             keywords=tuple(options.get("keywords", ())),
             symbolic=_symbolic() if part.kind == "expression" else None,
         )
+
+    def calls(self, exercise: Exercise, params: Mapping[str, Any]) -> dict[str, list[Any]]:
+        """For a code exercise: the arguments the student's function is called with, per part."""
+        return {
+            part.id: plain(_evaluate(exercise, f"part {part.id}.call", part.options["call"], params))
+            for part in exercise.parts
+        }
 
     def prompt(self, exercise: Exercise, params: Mapping[str, Any]) -> dict[str, Any]:
         """The exercise as a student sees it: title, prompt and parts with their numbers, never answers."""
@@ -244,6 +243,9 @@ def _plain_answer(value: Any) -> Any:
 
 
 def _evaluate(exercise: Exercise, where: str, expression: Any, params: Mapping[str, Any]) -> Any:
+    """Evaluate a spec expression; a YAML list is evaluated item by item, other data is taken as it is."""
+    if isinstance(expression, list):
+        return [_evaluate(exercise, where, item, params) for item in expression]
     if not isinstance(expression, str):
         return expression
     try:
@@ -283,9 +285,7 @@ def _format(value: Any) -> str:
 
 def latex(formula: str) -> str:
     """A formula in LaTeX for prompts: ``x**2 + 2*x`` → ``x^{2} + 2x``."""
-    text = re.sub(
-        r"\*\*\s*(\([^()]*\)|[\w.]+)", lambda m: "^{" + m.group(1).strip("()") + "}", formula
-    )
+    text = re.sub(r"\*\*\s*(\([^()]*\)|[\w.]+)", lambda m: "^{" + m.group(1).strip("()") + "}", formula)
     text = re.sub(r"(\d)\s*\*\s*([A-Za-z(])", r"\1\2", text)
     return text.replace("*", r" \cdot ")
 
@@ -313,12 +313,8 @@ def load_catalog(path: Path | str | None = None) -> Catalog:
     assignments = _assignments(course.get("assignments", {}) or {}, exercises)
     variants = os.environ.get("GRADER_VARIANTS") or course.get("variants", "slides")
     if variants not in ("slides", "per-student"):
-        raise SpecError(
-            f"course.yaml: variants must be 'slides' or 'per-student', not {variants!r}"
-        )
-    return Catalog(
-        exercises, assignments, misconceptions, variants == "per-student", course_secret()
-    )
+        raise SpecError(f"course.yaml: variants must be 'slides' or 'per-student', not {variants!r}")
+    return Catalog(exercises, assignments, misconceptions, variants == "per-student", course_secret())
 
 
 def course_secret() -> str:
@@ -369,9 +365,7 @@ def _require(data: Mapping[str, Any], name: str, where: str, kind: type | tuple[
         raise SpecError(f"{where}: the field {name!r} is missing")
     value = data[name]
     if not isinstance(value, kind):
-        expected = (
-            kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        )
+        expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
         raise SpecError(f"{where}: the field {name!r} must be a {expected}")
     return value
 
@@ -379,7 +373,9 @@ def _require(data: Mapping[str, Any], name: str, where: str, kind: type | tuple[
 _PART_FIELDS = {
     "id", "type", "points", "prompt", "answer", "misconceptions", "tolerance",
     "step", "carried", "item", "variables", "cases", "case_name", "labels", "aliases", "keywords",
+    "call",
 }  # fmt: skip
+_OPTIONS = _PART_FIELDS - {"id", "type", "points", "prompt", "answer", "misconceptions", "tolerance"}
 _EXERCISE_FIELDS = {
     "id",
     "title",
@@ -390,12 +386,11 @@ _EXERCISE_FIELDS = {
     "kind",
     "code",
     "source",
+    "plot",
 }
 
 
-def load_exercise(
-    file: Path, misconceptions: Mapping[str, Mapping[str, Any]] | None = None
-) -> Exercise:
+def load_exercise(file: Path, misconceptions: Mapping[str, Mapping[str, Any]] | None = None) -> Exercise:
     """Load and check one spec file."""
     data = _read_yaml(file)
     where = file.name
@@ -404,20 +399,14 @@ def load_exercise(
         raise SpecError(f"{where}: unknown field {sorted(unknown)[0]!r}")
     exercise_id = _require(data, "id", where, str)
     if not ID.match(exercise_id):
-        raise SpecError(
-            f"{where}: id {exercise_id!r} must be lower-case letters, digits and dashes"
-        )
+        raise SpecError(f"{where}: id {exercise_id!r} must be lower-case letters, digits and dashes")
     where = f"{file.name}: {exercise_id}"
-    parameters = tuple(
-        _parameter(name, value, where) for name, value in (data.get("parameters") or {}).items()
-    )
+    parameters = tuple(_parameter(name, value, where) for name, value in (data.get("parameters") or {}).items())
     derived = data.get("derived") or {}
     if not isinstance(derived, dict) or not all(isinstance(v, str) for v in derived.values()):
         raise SpecError(f"{where}: 'derived' must map names to expressions")
     parts_data = _require(data, "parts", where, list)
-    parts = tuple(
-        _part(p, f"{where} part {i + 1}", misconceptions or {}) for i, p in enumerate(parts_data)
-    )
+    parts = tuple(_part(p, f"{where} part {i + 1}", misconceptions or {}) for i, p in enumerate(parts_data))
     ids = [p.id for p in parts]
     if len(set(ids)) != len(ids):
         raise SpecError(f"{where}: two parts share an id")
@@ -426,6 +415,20 @@ def load_exercise(
             language.compile_expression(text)
         except language.SpecExpressionError as exc:
             raise SpecError(f"{where}: {exc}") from exc
+    kind = data.get("kind", "answers")
+    code = data.get("code") or {}
+    if kind not in ("answers", "code"):
+        raise SpecError(f"{where}: kind must be 'answers' or 'code'")
+    if kind == "code":
+        if (
+            not isinstance(code, dict)
+            or not isinstance(code.get("function"), str)
+            or not code["function"].isidentifier()
+        ):
+            raise SpecError(f"{where}: a code exercise needs code.function, the name of the student's function")
+        for part in parts:
+            if not isinstance(part.options.get("call"), str | list):
+                raise SpecError(f"{where} part {part.id}: a code exercise's part needs 'call', the arguments")
     exercise = Exercise(
         id=exercise_id,
         title=_require(data, "title", where, str),
@@ -434,10 +437,22 @@ def load_exercise(
         derived=derived,
         parts=parts,
         path=file,
-        kind=data.get("kind", "answers"),
-        code=data.get("code") or {},
+        kind=kind,
+        code=code,
+        plot=_plot_option(data.get("plot"), where, parts),
     )
     return exercise
+
+
+def _plot_option(value: Any, where: str, parts: tuple[Part, ...]) -> dict[str, str]:
+    """``plot: {function: f, part: iterates}``: draw the part's iterates on the parameter f."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or set(value) != {"function", "part"}:
+        raise SpecError(f"{where}: 'plot' must give 'function' (a parameter) and 'part'")
+    if value["part"] not in {p.id for p in parts}:
+        raise SpecError(f"{where}: 'plot' names unknown part {value['part']!r}")
+    return {"function": str(value["function"]), "part": str(value["part"])}
 
 
 def _parameter(name: Any, value: Any, where: str) -> Parameter:
@@ -488,21 +503,7 @@ def _part(data: Any, where: str, catalogue: Mapping[str, Mapping[str, Any]]) -> 
         atol=float(tolerance_data.get("atol", 1e-9)),
         min_digits=int(tolerance_data.get("digits", 3)),
     )
-    options = {
-        k: data[k]
-        for k in (
-            "step",
-            "carried",
-            "item",
-            "variables",
-            "cases",
-            "case_name",
-            "labels",
-            "aliases",
-            "keywords",
-        )
-        if k in data
-    }
+    options = {k: data[k] for k in _OPTIONS if k in data}
     return Part(
         id=part_id,
         kind=kind,
@@ -523,13 +524,9 @@ def _rule(data: Any, where: str, catalogue: Mapping[str, Mapping[str, Any]]) -> 
     feedback = data.get("feedback", known.get("feedback"))
     credit = data.get("credit", known.get("credit", 0))
     if not feedback:
-        raise SpecError(
-            f"{where}: misconception {rule_id!r} needs a feedback sentence (or an entry in course.yaml)"
-        )
+        raise SpecError(f"{where}: misconception {rule_id!r} needs a feedback sentence (or an entry in course.yaml)")
     if not isinstance(credit, int | float) or not 0 <= credit < 1:
-        raise SpecError(
-            f"{where}: misconception {rule_id!r}: credit must be at least 0 and below 1"
-        )
+        raise SpecError(f"{where}: misconception {rule_id!r}: credit must be at least 0 and below 1")
     answer = _require(data, "answer", f"{where} misconception {rule_id}", str)
     return MisconceptionRule(rule_id, answer, float(credit), str(feedback).strip())
 
@@ -545,8 +542,6 @@ def _assignments(data: Any, exercises: Mapping[str, Exercise]) -> dict[str, Assi
             raise SpecError(f"course.yaml: assignment {name!r} needs a list of exercises")
         for exercise_id in listed:
             if exercise_id not in exercises:
-                raise SpecError(
-                    f"course.yaml: assignment {name!r} names unknown exercise {exercise_id!r}"
-                )
+                raise SpecError(f"course.yaml: assignment {name!r} names unknown exercise {exercise_id!r}")
         result[name] = Assignment(name, str(entry.get("title", name)), tuple(listed))
     return result

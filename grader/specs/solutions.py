@@ -2,7 +2,10 @@
 
 ``solutions/<assignment>.json`` is a complete submission (student
 ``solutions``) that scores full marks, so it doubles as an example for
-``grader check``. A text part has no reference; it gets a model sentence.
+``grader check``; ``solutions/<assignment>.ipynb`` is the worked notebook,
+with the reference implementations of code exercises from
+``solutions/code/<exercise>.py``. A text part has no reference; it gets a
+model sentence.
 """
 
 from __future__ import annotations
@@ -42,17 +45,36 @@ def _as_answer(value: Any) -> Any:
 def _rendered(catalog: Catalog) -> dict[Path, str]:
     folder = solutions_dir()
     return {
-        folder / f"{name}.json": json.dumps(
-            reference_submission(catalog, name), indent=2, ensure_ascii=False
-        )
-        + "\n"
-        for name in catalog.assignments
+        folder / f"{name}.json": json.dumps(reference_submission(catalog, name), indent=2, ensure_ascii=False) + "\n"
+        for name, assignment in catalog.assignments.items()
+        if any(catalog.exercises[e].kind == "answers" for e in assignment.exercises)
     }
+
+
+def _notebooks(catalog: Catalog) -> dict[Path, str]:
+    """The worked solution notebook of every assignment: reference answers and reference code."""
+    import nbformat
+
+    from grader.notebooks.generate import solution_notebook
+
+    folder = solutions_dir()
+    code = {path.stem: path.read_text(encoding="utf-8") for path in sorted((folder / "code").glob("*.py"))}
+    rendered = {}
+    for name, assignment in catalog.assignments.items():
+        missing = [e for e in assignment.exercises if catalog.exercises[e].kind == "code" and e not in code]
+        if missing:
+            continue  # a code exercise without a reference implementation in solutions/code/
+        rendered[folder / f"{name}.ipynb"] = nbformat.writes(solution_notebook(catalog, name, code)) + "\n"
+    return rendered
+
+
+def _all(catalog: Catalog) -> dict[Path, str]:
+    return {**_rendered(catalog), **_notebooks(catalog)}
 
 
 def write_solutions(catalog: Catalog) -> list[Path]:
     written = []
-    for path, text in _rendered(catalog).items():
+    for path, text in _all(catalog).items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         written.append(path)
@@ -63,6 +85,6 @@ def stale_solutions(catalog: Catalog) -> list[str]:
     """Names of the solution files that are missing or differ from what the specs give now."""
     return [
         path.name
-        for path, text in _rendered(catalog).items()
+        for path, text in _all(catalog).items()
         if not path.exists() or path.read_text(encoding="utf-8") != text
     ]

@@ -33,9 +33,7 @@ class Report:
             f"{self.checked['references']} reference answers, {self.checked['misconceptions']} misconception answers checked"
         ]
         for name, count in sorted(self.indistinguishable.items()):
-            lines.append(
-                f"note: {name} equals the reference in {count} variant(s), so it cannot be told apart there"
-            )
+            lines.append(f"note: {name} equals the reference in {count} variant(s), so it cannot be told apart there")
         lines.extend(f"FAIL {failure}" for failure in self.failures)
         lines.append("all specs valid" if not self.failures else f"{len(self.failures)} failure(s)")
         return "\n".join(lines)
@@ -107,9 +105,7 @@ def validate_exercise(catalog: Catalog, exercise: Exercise, seeds: int, report: 
         for rule in key.misconceptions:
             name = f"{exercise.id}/{key.part}/{rule.id}"
             if not told_apart[name]:
-                report.failures.append(
-                    f"{exercise.path.name}: {name}: equals the reference in every variant tried"
-                )
+                report.failures.append(f"{exercise.path.name}: {name}: equals the reference in every variant tried")
 
 
 def _raw(value: Any) -> Any:
@@ -117,9 +113,7 @@ def _raw(value: Any) -> Any:
     return str(value) if isinstance(value, Interval) else value
 
 
-def _check_reference(
-    key: AnswerKey, references: dict[str, Any], where: str, report: Report
-) -> None:
+def _check_reference(key: AnswerKey, references: dict[str, Any], where: str, report: Report) -> None:
     if key.kind == "text":
         return
     report.checked["references"] += 1
@@ -130,9 +124,7 @@ def _check_reference(
         )
 
 
-def _check_misconception(
-    key: AnswerKey, rule: Any, references: dict[str, Any], where: str, report: Report
-) -> None:
+def _check_misconception(key: AnswerKey, rule: Any, references: dict[str, Any], where: str, report: Report) -> None:
     report.checked["misconceptions"] += 1
     result, _ = check_part(key, _raw(rule.answer), _read_earlier(references))
     if result.misconception != rule.id or result.score >= result.max_score:

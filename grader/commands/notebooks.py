@@ -1,0 +1,182 @@
+"""``grader notebook`` (generate a student notebook) and ``grader grade`` (grade many notebooks)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from grader.cli import _catalog, fail
+
+
+@click.command()
+@click.argument("assignment")
+@click.option("--student", default=None, help="Generate this student's variant.")
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True), help="The .ipynb file to write."
+)
+def notebook(assignment: str, student: str | None, output: str) -> None:
+    """Generate the student notebook of ASSIGNMENT (prompts with the student's numbers, answer cells)."""
+    import nbformat
+
+    from grader.notebooks.generate import student_notebook
+
+    catalog = _catalog()
+    if assignment not in catalog.assignments:
+        fail(f"unknown assignment {assignment!r}; known: {', '.join(catalog.assignments)}")
+    node = student_notebook(catalog, assignment, student)
+    try:
+        nbformat.write(node, output)
+    except OSError as exc:
+        fail(f"could not write {output}: {exc.strerror}")
+    click.echo(f"wrote {output}", err=True)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option(
+    "--assignment",
+    default=None,
+    help="The assignment the notebooks answer (default: from metadata, folders or the code).",
+)
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="Notebooks run at once.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.5, 3600),
+    default=30.0,
+    show_default=True,
+    help="Wall-clock seconds per notebook.",
+)
+@click.option(
+    "--memory", type=click.IntRange(64, 65536), default=1024, show_default=True, help="Memory limit per notebook, MB."
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "csv", "gradescope"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write the results to this file instead of stdout.",
+)
+@click.option(
+    "--feedback",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Write one HTML feedback file per student into this folder.",
+)
+@click.option("--fail-under", type=float, default=None, help="Exit 1 if any notebook scores below this percentage.")
+def grade(
+    paths: tuple[str, ...],
+    assignment: str | None,
+    workers: int,
+    timeout: float,
+    memory: int,
+    output_format: str,
+    out: str | None,
+    feedback: str | None,
+    fail_under: float | None,
+) -> None:
+    """Grade notebooks: files and folders (also submitted/<student>/<assignment>/*.ipynb), in parallel sandboxes."""
+    from grader.notebooks.batch import grade_files, notebook_files
+    from grader.notebooks.sandbox import Limits
+    from grader.reports import exports
+
+    catalog = _catalog()
+    if assignment is not None and assignment not in catalog.assignments:
+        fail(f"unknown assignment {assignment!r}; known: {', '.join(catalog.assignments)}")
+    files = notebook_files(paths)
+    if not files:
+        fail("no .ipynb files found in the given paths")
+    limits = Limits(cpu_seconds=timeout, wall_seconds=timeout, memory_mb=memory)
+    results = list(_with_progress(grade_files(files, catalog, assignment, workers, limits), len(files)))
+    if feedback:
+        _write_feedback(results, catalog, Path(feedback))
+    rendered = {
+        "json": lambda: exports.to_json(results),
+        "csv": lambda: exports.gradebook_csv(results),
+        "gradescope": lambda: json.dumps(exports.gradescope_many(results), indent=2, ensure_ascii=False),
+        "text": lambda: _text(results),
+    }[output_format]()
+    if out:
+        Path(out).write_text(rendered if rendered.endswith("\n") else rendered + "\n", encoding="utf-8")
+    else:
+        click.echo(rendered)
+    _summary(results)
+    if fail_under is not None and any(_percent(r) < fail_under for r in results):
+        sys.exit(1)
+
+
+def _with_progress(results: Any, total: int) -> Any:
+    if not sys.stderr.isatty():
+        yield from results
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit="nb", file=sys.stderr, dynamic_ncols=True) as bar:
+        for result in results:
+            bar.update(1)
+            yield result
+
+
+def _percent(result: dict[str, Any]) -> float:
+    return 100.0 * result["score"] / result["max_score"] if result.get("max_score") else 0.0
+
+
+def _text(results: list[dict[str, Any]]) -> str:
+    width = max(len(str(r.get("student", ""))) for r in results)
+    lines = []
+    for r in results:
+        score = f"{r['score']:g}/{r['max_score']:g}" if r.get("graded", True) else "not graded"
+        error = f"  ({r['error']})" if r.get("error") else ""
+        lines.append(f"{str(r.get('student', '')):<{width}}  {score:>10}  {r.get('file', '')}{error}")
+    return "\n".join(lines)
+
+
+def _summary(results: list[dict[str, Any]]) -> None:
+    """On stderr: parts that need a human, and notebooks that failed and why."""
+    review = [
+        f"{r['student']}: {e['id']}/{p['id']}"
+        for r in results
+        for e in r.get("exercises", [])
+        for p in e["parts"]
+        if p["status"] == "needs_review"
+    ]
+    failed = [f"{r.get('file')}: {r['error']}" for r in results if r.get("error")]
+    click.echo(
+        f"graded {len(results)} notebook(s); {len(review)} part(s) need a human; {len(failed)} notebook(s) had an error",
+        err=True,
+    )
+    for line in review[:50]:
+        click.echo(f"  review {line}", err=True)
+    for line in failed:
+        click.echo(f"  error  {line}", err=True)
+
+
+def _write_feedback(results: list[dict[str, Any]], catalog: Any, folder: Path) -> None:
+    from grader.reports.feedback import feedback_html
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for result in results:
+            answers = result.get("answers", {})
+            page = feedback_html(result, catalog, lambda e, p, a=answers: a.get(e, {}).get(p))
+            (folder / f"{_file_name(result)}.html").write_text(page, encoding="utf-8")
+    except OSError as exc:
+        fail(f"could not write feedback files to {folder}: {exc.strerror}")
+
+
+def _file_name(result: dict[str, Any]) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9._@+-]", "_", str(result.get("student", "unknown")))[:100].lstrip(".") or "unknown"
+
+
+commands = [notebook, grade]

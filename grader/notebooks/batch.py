@@ -1,0 +1,242 @@
+"""Grading notebooks: read, run in the sandbox, collect answers by name, call :func:`grader.grading.grade`.
+
+Answers are found by variable name (``E_P``) and code exercises by calling the
+student's function on the part's hidden inputs, so notebooks whose metadata
+was deleted, or whose cells were moved or merged, grade the same. Everything
+the student's code produced arrives as plain JSON data from the sandbox and
+is checked here, in the grader's process, by the one grading function.
+
+A notebook that cannot be read, or that crashes or times out, still gets a
+result: what it bound before the failure is graded, and ``error`` says what
+happened. A failure of the grader itself (``infrastructure: …``) is never
+turned into a student's zero: the result has ``graded: false``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.checking.parts import Unanswered
+from grader.grading import grade
+from grader.notebooks.generate import variable_name
+from grader.specs.model import Catalog, Exercise
+
+MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
+STUDENT_FROM_STEM = re.compile(r"[^A-Za-z0-9._@+-]+")
+
+
+class NotebookError(ValueError):
+    """The file is not a notebook we can read; the message says why."""
+
+
+@dataclass(frozen=True)
+class Notebook:
+    cells: list[str]
+    assignment: str | None
+    student: str | None
+
+
+def read_notebook(data: bytes) -> Notebook:
+    """The code cells and the grader metadata of a notebook file (any nbformat version 4)."""
+    import nbformat
+
+    if not data.strip():
+        raise NotebookError("the file is empty")
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        raise NotebookError(f"the file is larger than {MAX_NOTEBOOK_BYTES // 2**20} MB")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NotebookError("the file is not UTF-8 text") from exc
+    try:
+        node = nbformat.reads(text, as_version=4)
+    except Exception as exc:  # nbformat raises many kinds (JSON, schema, version) for bad files
+        raise NotebookError(f"not a Jupyter notebook ({type(exc).__name__}: {str(exc).splitlines()[0][:120]})") from exc
+    cells = [_source(cell) for cell in node.get("cells", []) if cell.get("cell_type") == "code"]
+    meta = node.get("metadata", {}).get("grader", {})
+    meta = meta if isinstance(meta, dict) else {}
+    return Notebook(
+        cells=cells,
+        assignment=meta.get("assignment") if isinstance(meta.get("assignment"), str) else None,
+        student=meta.get("student") if isinstance(meta.get("student"), str) else None,
+    )
+
+
+def _source(cell: Any) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def guess_assignment(catalog: Catalog, cells: list[str]) -> str | None:
+    """The assignment whose variable and function names appear most in the code (metadata may be gone)."""
+    code = "\n".join(cells)
+    best, best_hits = None, 0
+    for name, assignment in catalog.assignments.items():
+        hits = sum(
+            1 for exercise_id in assignment.exercises for word in _names(catalog.exercises[exercise_id]) if word in code
+        )
+        if hits > best_hits:
+            best, best_hits = name, hits
+    return best
+
+
+def _names(exercise: Exercise) -> list[str]:
+    if exercise.kind == "code":
+        return [f"def {exercise.code['function']}"]
+    return [variable_name(exercise.id, part.id) for part in exercise.parts]
+
+
+def student_from_path(path: Path, catalog: Catalog) -> tuple[str, str | None]:
+    """Student (and assignment) from ``submitted/<student>/<assignment>/x.ipynb``, else the file's stem."""
+    parts = path.parts
+    if len(parts) >= 3 and parts[-2] in catalog.assignments:
+        return parts[-3], parts[-2]
+    return STUDENT_FROM_STEM.sub("_", path.stem)[:128] or "unknown", None
+
+
+def grade_notebook(
+    data: bytes,
+    filename: str,
+    catalog: Catalog,
+    assignment: str | None = None,
+    student: str | None = None,
+    sandbox: Any = None,
+) -> dict[str, Any]:
+    """Grade one notebook file; never raises for a bad notebook (the result's ``error`` says why)."""
+    path = Path(filename)
+    path_student, path_assignment = student_from_path(path, catalog)
+    base = {"file": filename}
+    try:
+        notebook = read_notebook(data)
+    except NotebookError as exc:
+        return _failed(base, student or path_student, f"{exc}", graded=True)
+    student = student or notebook.student or path_student
+    assignment = assignment or notebook.assignment or path_assignment or guess_assignment(catalog, notebook.cells)
+    if assignment not in catalog.assignments:
+        reason = f"unknown assignment {assignment!r}" if assignment else "no answers of any assignment were found"
+        return _failed(base, student, reason, graded=True)
+    exercises = [catalog.exercises[e] for e in catalog.assignments[assignment].exercises]
+    names, probes, calls = _requests(catalog, exercises, student)
+    outcome = _run(sandbox, notebook.cells, names, probes)
+    if outcome.error and outcome.error.startswith("infrastructure:"):
+        return _failed(base, student, outcome.error, graded=False)
+    answers = _answers(exercises, outcome, calls)
+    result = grade({"student": _safe_student(student), "assignment": assignment, "answers": answers}, catalog)
+    result.update(base)
+    result["assignment"] = assignment
+    result["error"] = outcome.error
+    result["cell_errors"] = outcome.cell_errors
+    result["answers"] = {
+        e: {p: v for p, v in parts.items() if not isinstance(v, Unanswered)} for e, parts in answers.items()
+    }
+    result["graded"] = True
+    return result
+
+
+def _safe_student(student: str) -> str:
+    cleaned = STUDENT_FROM_STEM.sub("_", student)[:128]
+    return cleaned if cleaned and cleaned[0].isalnum() else f"s{cleaned}"[:128]
+
+
+def _failed(base: dict[str, Any], student: str, reason: str, graded: bool) -> dict[str, Any]:
+    return {**base, "student": student, "score": 0, "max_score": 0, "exercises": [], "error": reason, "graded": graded}
+
+
+def _requests(
+    catalog: Catalog, exercises: list[Exercise], student: str
+) -> tuple[list[str], list[Any], list[tuple[str, str, Any]]]:
+    """The variable names to read back and the function calls to make, for this student's variant."""
+    from grader.notebooks.sandbox import Probe
+
+    names: list[str] = []
+    probes: list[Any] = []
+    calls: list[tuple[str, str, Any]] = []
+    for exercise in exercises:
+        if exercise.kind == "code":
+            params = catalog.variant(exercise, student)
+            for part_id, args in catalog.calls(exercise, params).items():
+                probes.append(Probe(function=exercise.code["function"], args=args))
+                calls.append((exercise.id, part_id, args))
+        else:
+            names.extend(variable_name(exercise.id, part.id) for part in exercise.parts)
+    return names, probes, calls
+
+
+def _run(sandbox: Any, cells: list[str], names: list[str], probes: list[Any]) -> Any:
+    if sandbox is not None:
+        return sandbox.run(cells, names, probes)
+    from grader.notebooks.sandbox import run_cells
+
+    return run_cells(cells, names, probes)
+
+
+def _answers(exercises: list[Exercise], outcome: Any, calls: list[tuple[str, str, Any]]) -> dict[str, dict[str, Any]]:
+    answers: dict[str, dict[str, Any]] = {}
+    for exercise in exercises:
+        if exercise.kind == "answers":
+            bound = {p.id: outcome.values.get(variable_name(exercise.id, p.id)) for p in exercise.parts}
+            answers[exercise.id] = {part: value for part, value in bound.items() if value is not None}
+    for (exercise_id, part_id, args), probe in zip(calls, outcome.probes, strict=False):
+        answers.setdefault(exercise_id, {})[part_id] = _probe_answer(exercise_id, args, probe)
+    return answers
+
+
+def _probe_answer(exercise_id: str, args: Any, probe: Any) -> Any:
+    if isinstance(probe, dict) and "result" in probe:
+        return probe["result"]
+    error = probe.get("error", "no result") if isinstance(probe, dict) else "no result"
+    if error.startswith("NameError"):
+        return Unanswered("the notebook does not define the function this exercise asks for", missing=True)
+    return Unanswered(f"calling your function on the hidden input raised {error}")
+
+
+# Many notebooks ---------------------------------------------------------------------------
+
+
+def notebook_files(paths: Iterable[str]) -> list[Path]:
+    """Every .ipynb under the given files and folders (sorted, checkpoints skipped)."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(p for p in sorted(path.rglob("*.ipynb")) if ".ipynb_checkpoints" not in p.parts)
+        else:
+            found.append(path)
+    return found
+
+
+def grade_files(
+    files: list[Path],
+    catalog: Catalog,
+    assignment: str | None = None,
+    workers: int = 2,
+    limits: Any = None,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Grade notebooks in parallel, one limited sandbox process per notebook; results in input order."""
+    from grader.notebooks.sandbox import Limits, Sandbox
+
+    with Sandbox(workers=workers, limits=limits or Limits()) as sandbox:
+
+        def one(path: Path) -> dict[str, Any]:
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                return _failed(
+                    {"file": str(path)},
+                    student_from_path(path, catalog)[0],
+                    f"could not read the file: {exc.strerror}",
+                    True,
+                )
+            return grade_notebook(data, str(path), catalog, assignment=assignment, sandbox=sandbox)
+
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            for result in pool.map(one, files):
+                if progress:
+                    progress(result)
+                yield result

@@ -1,0 +1,137 @@
+"""Student notebooks generated from the specs (nbformat v4).
+
+One notebook answers one assignment. Each exercise gets its prompt (Markdown
+with LaTeX, the student's own numbers); each part an answer cell binding
+``E_P`` (dashes become underscores: ``gd_parabola_iterates``); a code
+exercise a function stub with its docstring. Cells and the notebook carry
+``metadata.grader`` (assignment, exercise, part, student), but grading never
+depends on it: answers are found by variable name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from grader.specs.model import Catalog, Exercise, Part
+
+INSTRUCTIONS = """\
+**How to answer.** Each answer cell binds one variable, e.g. `gd_parabola_iterates = [...]`.
+Replace `None` with your answer: a number, a list, a numpy array, or a string as you would
+type it (`"10/3"`, `"0 < eta < 1"`, `"x^2 + 2"`). Keep the variable names; you may add cells,
+move cells and compute answers with code. Run the whole notebook before you hand it in."""
+
+CODE_INSTRUCTIONS = """\
+**How to answer.** Complete each function below; keep its name and arguments. It is graded by
+calling it on hidden inputs (numbers and numpy vectors, edge cases included) and comparing what it
+returns with the reference optimizer. You may add cells and helper functions; run the whole
+notebook before you hand it in."""
+
+HINTS = {
+    "number": "a number",
+    "integer": "a whole number",
+    "vector": "a list of numbers, e.g. [1.5, -2]",
+    "matrix": "a list of rows, e.g. [[1, 0], [0, 1]]",
+    "sequence": "a list, e.g. [x0, x1, ...]",
+    "interval": 'a string such as "(a, b)" or "a < eta < b"',
+    "expression": 'a formula as a string, e.g. "x^2 + 2"',
+    "labels": "a list of labels",
+    "text": "a sentence, as a string",
+}
+
+
+def variable_name(exercise_id: str, part_id: str) -> str:
+    """The variable that answers part ``part_id`` of ``exercise_id``: ``gd-parabola``, ``iterates`` → ``gd_parabola_iterates``."""
+    return f"{exercise_id}_{part_id}".replace("-", "_")
+
+
+def student_notebook(catalog: Catalog, assignment: str, student: str | None = None) -> Any:
+    """The notebook of ``assignment`` for ``student`` (their variant), as an nbformat node."""
+    return _notebook(catalog, assignment, student, answers=None)
+
+
+def solution_notebook(catalog: Catalog, assignment: str, implementations: Mapping[str, str]) -> Any:
+    """The worked solution of ``assignment``'s default variant: reference answers and reference code."""
+    return _notebook(catalog, assignment, None, answers=implementations)
+
+
+def _notebook(catalog: Catalog, assignment: str, student: str | None, answers: Mapping[str, str] | None) -> Any:
+    import nbformat.v4 as nbf
+
+    if assignment not in catalog.assignments:
+        raise KeyError(f"unknown assignment {assignment!r}")
+    spec = catalog.assignments[assignment]
+    only_code = all(catalog.exercises[e].kind == "code" for e in spec.exercises)
+    cells = [
+        nbf.new_markdown_cell(f"# {spec.title}\n\n{CODE_INSTRUCTIONS if only_code else INSTRUCTIONS}"),
+        nbf.new_code_cell("import numpy as np"),
+    ]
+    for exercise_id in spec.exercises:
+        exercise = catalog.exercises[exercise_id]
+        params = catalog.variant(exercise, student)
+        shown = catalog.prompt(exercise, params)
+        cells.append(
+            nbf.new_markdown_cell(
+                f"## {shown['title']}\n\n{shown['prompt'].strip()}", metadata={"grader": {"exercise": exercise.id}}
+            )
+        )
+        if exercise.kind == "code":
+            cells.extend(_code_cells(nbf, exercise, shown, answers))
+            continue
+        keys = {key.part: key.reference for key in catalog.keys(exercise, params)} if answers is not None else {}
+        for part, shown_part in zip(exercise.parts, shown["parts"], strict=True):
+            cells.extend(_part_cells(nbf, exercise, part, shown_part, keys))
+    for index, cell in enumerate(cells):
+        cell["id"] = f"cell-{index}"  # stable ids: the same specs give the same file
+    notebook = nbf.new_notebook(cells=cells)
+    notebook.metadata["grader"] = {"assignment": assignment, "student": student or "default"}
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["language_info"] = {"name": "python"}
+    return notebook
+
+
+def _part_cells(
+    nbf: Any, exercise: Exercise, part: Part, shown: Mapping[str, Any], references: Mapping[str, Any]
+) -> list[Any]:
+    name = variable_name(exercise.id, part.id)
+    points = _points(part.points)
+    prompt = nbf.new_markdown_cell(f"**{part.id}** ({points}). {shown['prompt'].strip()}")
+    if part.id in references:
+        source = f"{name} = {_literal(references[part.id], part)}"
+    else:
+        source = f"{name} = None  # your answer: {HINTS[part.kind]}"
+    answer = nbf.new_code_cell(
+        source, metadata={"grader": {"exercise": exercise.id, "part": part.id, "points": part.points}}
+    )
+    return [prompt, answer]
+
+
+def _points(points: float) -> str:
+    return f"{points:g} point{'' if points == 1 else 's'}"
+
+
+def _literal(value: Any, part: Part) -> str:
+    from grader.specs.solutions import MODEL_SENTENCE
+
+    if value is None:
+        return repr(MODEL_SENTENCE)
+    if part.kind == "interval":
+        return repr(str(value))
+    return repr(value)
+
+
+def _code_cells(
+    nbf: Any, exercise: Exercise, shown: Mapping[str, Any], implementations: Mapping[str, str] | None
+) -> list[Any]:
+    code = exercise.code
+    metadata = {"grader": {"exercise": exercise.id, "function": code["function"]}}
+    if implementations is not None:
+        return [nbf.new_code_cell(implementations[exercise.id].strip(), metadata=metadata)]
+    docstring = str(code.get("docstring", "")).strip().replace('"""', "'''")
+    indented = "\n".join(("    " + line) if line else "" for line in docstring.splitlines())
+    stub = f'def {code["signature"]}:\n    """{indented.strip()}\n    """\n{code.get("body", "    raise NotImplementedError")}'
+    tests = "\n".join(f"- **{p['id']}** ({_points(p['points'])}): {p['prompt'].strip()}" for p in shown["parts"])
+    return [
+        nbf.new_code_cell(stub, metadata=metadata),
+        nbf.new_markdown_cell(f"Your function is called on hidden inputs:\n\n{tests}"),
+    ]

@@ -1,0 +1,79 @@
+"""Exports of graded results: CSV for an LMS gradebook, Gradescope's results.json, JSON.
+
+CSV cells that a spreadsheet would run as a formula (starting with = + - @,
+a tab or a carriage return) are prefixed with ``'``, so a student id such as
+``=HYPERLINK(...)`` stays text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from typing import Any
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """A CSV cell that spreadsheets will not evaluate."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def gradebook_csv(results: Sequence[dict[str, Any]]) -> str:
+    """One row per notebook: student, file, each exercise's score, total, max, error."""
+    exercise_ids: list[str] = []
+    for result in results:
+        for exercise in result.get("exercises", []):
+            if exercise["id"] not in exercise_ids:
+                exercise_ids.append(exercise["id"])
+    stream = io.StringIO()
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(["student", "file", *exercise_ids, "total", "max", "error"])
+    for result in results:
+        scores = {e["id"]: e["score"] for e in result.get("exercises", [])}
+        graded = result.get("graded", True)
+        writer.writerow(
+            [safe_cell(v) for v in (result.get("student", ""), result.get("file", ""))]
+            + [scores.get(e, "") for e in exercise_ids]
+            + [
+                result.get("score", "") if graded else "",
+                result.get("max_score", ""),
+                safe_cell(result.get("error") or ""),
+            ]
+        )
+    return stream.getvalue()
+
+
+def gradescope(result: dict[str, Any]) -> dict[str, Any]:
+    """Gradescope's autograder results.json for one notebook: one test per part."""
+    tests = []
+    for exercise in result.get("exercises", []):
+        for part in exercise["parts"]:
+            tag = f" [{part['misconception']}]" if part.get("misconception") else ""
+            tests.append(
+                {
+                    "name": f"{exercise['id']} / {part['id']}",
+                    "score": part["score"],
+                    "max_score": part["max_score"],
+                    "status": "passed" if part["status"] == "correct" else "failed",
+                    "output": f"{part['status']}{tag}: {part['feedback']}",
+                    "visibility": "visible",
+                }
+            )
+    output = f"The notebook could not be run to the end: {result['error']}" if result.get("error") else ""
+    return {"score": result.get("score", 0), "output": output, "tests": tests, "visibility": "visible"}
+
+
+def gradescope_many(results: Sequence[dict[str, Any]]) -> Any:
+    """One results.json object for one notebook, else one per student."""
+    if len(results) == 1:
+        return gradescope(results[0])
+    return {r.get("student", r.get("file", "")): gradescope(r) for r in results}
+
+
+def to_json(results: Sequence[dict[str, Any]]) -> str:
+    return json.dumps(list(results), indent=2, ensure_ascii=False)
