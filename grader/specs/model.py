@@ -339,8 +339,8 @@ def course_secret() -> str:
     return value
 
 
-class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader, reading ``1e-8`` as a number (YAML 1.2) rather than as text."""
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml parses, Python resolves
+    """PyYAML's safe loader (libyaml when present), reading ``1e-8`` as a number (YAML 1.2), not text."""
 
 
 _Loader.add_implicit_resolver(
