@@ -78,9 +78,7 @@ def _matrix_function(formulas: list[list[Formula]], names: tuple[str, ...]) -> A
     return lambda x: np.array([[c(*x) for c in row] for row in compiled], dtype=np.float64)
 
 
-def _derivatives(
-    formula: Formula, names: tuple[str, ...]
-) -> tuple[list[str], list[list[str]]] | None:
+def _derivatives(formula: Formula, names: tuple[str, ...]) -> tuple[list[str], list[list[str]]] | None:
     """Gradient and Hessian as formula text, from the cache or from sympy (then cached)."""
     key = f"{','.join(names)}|{formula.text}"
     cache = _load_cache()
@@ -94,9 +92,7 @@ def _derivatives(
     return texts if readable else None
 
 
-def _sympy_derivatives(
-    formula: Formula, names: tuple[str, ...]
-) -> tuple[list[Any], list[list[Any]]]:
+def _sympy_derivatives(formula: Formula, names: tuple[str, ...]) -> tuple[list[Any], list[list[Any]]]:
     import sympy
 
     symbols = {name: sympy.Symbol(name, real=True) for name in names}

@@ -94,9 +94,7 @@ def normalise(text: str) -> str:
     if not isinstance(text, str):
         raise ExpressionError(f"expected text, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
-        raise ExpressionError(
-            f"the formula is too long ({len(text)} characters, at most {MAX_LENGTH})"
-        )
+        raise ExpressionError(f"the formula is too long ({len(text)} characters, at most {MAX_LENGTH})")
     for old, new in _REPLACEMENTS.items():
         text = text.replace(old, new)
     return _insert_implicit_products(text.strip())
@@ -165,9 +163,7 @@ class Formula:
         env = dict(values or {})
         missing = self.names - env.keys()
         if missing:
-            raise ExpressionError(
-                f"the formula uses {', '.join(sorted(missing))}, which has no value here"
-            )
+            raise ExpressionError(f"the formula uses {', '.join(sorted(missing))}, which has no value here")
         try:
             result = _evaluate(self.tree, env)
         except ZeroDivisionError as exc:
@@ -182,9 +178,7 @@ class Formula:
         """A numpy function of ``variables`` (positional), vectorised, float64."""
         unknown = self.names - set(variables)
         if unknown:
-            raise ExpressionError(
-                f"the formula uses {', '.join(sorted(unknown))}, not one of {', '.join(variables)}"
-            )
+            raise ExpressionError(f"the formula uses {', '.join(sorted(unknown))}, not one of {', '.join(variables)}")
         position = {name: i for i, name in enumerate(variables)}
         node_function = _compile(self.tree, position)
 
@@ -210,35 +204,44 @@ def parse(text: str, variables: Collection[str] | None = None) -> Formula:
     ``variables`` is the set of names allowed (default: :data:`DEFAULT_VARIABLES`);
     pass an empty set for a plain number. Raises :class:`ExpressionError`.
     """
-    return _formula(_parse_tree(text), text.strip(), variables)
+    return _formula(_parse_tree(text)[1], text.strip(), variables)
 
 
 def parse_structure(text: str, variables: Collection[str] | None = None) -> Formula | list[Any]:
     """Like :func:`parse`, but a top-level list or tuple (``[3.5, 2]``, ``(3.5, 2)``, ``3.5, 2``,
-    ``[[1, 0], [0, 1]]``) becomes a (nested) list of formulas."""
-    return _structure(_parse_tree(text), text, variables, depth=0)
+    ``[[1, 0], [0, 1]]``) becomes a (nested) list of formulas.
+
+    Each item keeps its text as typed (``2.50`` stays ``2.50``), so that its
+    significant figures can still be counted.
+    """
+    source, tree = _parse_tree(text)
+    return _structure(tree, text, source, variables, depth=0)
 
 
-def _parse_tree(text: str) -> ast.expr:
+def _parse_tree(text: str) -> tuple[str, ast.expr]:
+    """The normalised source and its syntax tree (not yet checked)."""
     source = normalise(text)
     if not source:
         raise ExpressionError("the answer is empty")
     try:
-        return ast.parse(source, mode="eval").body
+        return source, ast.parse(source, mode="eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         raise ExpressionError(f"could not read {text.strip()!r} as a formula") from exc
 
 
 def _structure(
-    node: ast.expr, text: str, variables: Collection[str] | None, depth: int
+    node: ast.expr, text: str, source: str, variables: Collection[str] | None, depth: int
 ) -> Formula | list[Any]:
     if isinstance(node, ast.Tuple | ast.List):
         if depth >= 2:
             raise ExpressionError("lists nested more than two deep are not accepted")
         if len(node.elts) > 10_000:
             raise ExpressionError("the list is too long")
-        return [_structure(item, text, variables, depth + 1) for item in node.elts]
-    return _formula(node, text.strip() if depth == 0 else ast.unparse(node), variables)
+        return [_structure(item, text, source, variables, depth + 1) for item in node.elts]
+    if depth == 0:
+        return _formula(node, text.strip(), variables)
+    typed = ast.get_source_segment(source, node) or ast.unparse(node)
+    return _formula(node, "".join(typed.split()), variables)  # tokens were joined by spaces
 
 
 def _formula(node: ast.expr, text: str, variables: Collection[str] | None) -> Formula:
@@ -248,9 +251,7 @@ def _formula(node: ast.expr, text: str, variables: Collection[str] | None) -> Fo
     return Formula(text=text, tree=node, names=frozenset(names))
 
 
-def _check(
-    node: ast.AST, allowed: frozenset[str], names: set[str], depth: int, budget: list[int]
-) -> None:
+def _check(node: ast.AST, allowed: frozenset[str], names: set[str], depth: int, budget: list[int]) -> None:
     """Refuse anything outside the whitelist; collect the variable names used."""
     budget[0] -= 1
     if budget[0] < 0:
@@ -385,7 +386,10 @@ def _evaluate(node: ast.expr, env: dict[str, float]) -> Any:
 def _compile(node: ast.expr, position: dict[str, int]) -> Callable[[list[Any]], Any]:
     """A closure tree evaluating a checked tree on numpy arrays (no eval, no code generation)."""
     if isinstance(node, ast.Constant):
-        constant = np.float64(node.value)
+        try:
+            constant = np.float64(float(node.value))
+        except OverflowError:  # an integer beyond float range: overflow gives inf, as in numpy
+            constant = np.float64(np.inf)
         return lambda args: constant
     if isinstance(node, ast.Name):
         if node.id in CONSTANTS:
@@ -410,11 +414,7 @@ def _compile(node: ast.expr, position: dict[str, int]) -> Callable[[list[Any]], 
 def _to_sympy(node: ast.expr, symbols: dict[str, Any], sympy: Any) -> Any:
     if isinstance(node, ast.Constant):
         if isinstance(node.value, float):
-            return (
-                sympy.Rational(repr(node.value))
-                if "e" not in repr(node.value)
-                else sympy.Float(node.value)
-            )
+            return sympy.Rational(repr(node.value)) if "e" not in repr(node.value) else sympy.Float(node.value)
         return sympy.Integer(node.value)
     if isinstance(node, ast.Name):
         if node.id == "pi":

@@ -28,9 +28,7 @@ class SubmissionError(ValueError):
     """The submission itself is malformed; the message is one sentence naming the field."""
 
 
-def validate_submission(
-    submission: Any, catalog: Catalog
-) -> tuple[str, list[Exercise], Mapping[str, Any]]:
+def validate_submission(submission: Any, catalog: Catalog) -> tuple[str, list[Exercise], Mapping[str, Any]]:
     """Check the submission's shape and names; returns (student, exercises to grade, answers)."""
     if not isinstance(submission, dict):
         raise SubmissionError("the submission must be a JSON object with 'student' and 'answers'")
@@ -39,9 +37,7 @@ def validate_submission(
         raise SubmissionError(f"unknown field {sorted(unknown)[0]!r} in the submission")
     student = submission.get("student", DEFAULT_STUDENT)
     if not isinstance(student, str) or not STUDENT_ID.match(student):
-        raise SubmissionError(
-            "'student' must be an id of letters, digits and . _ @ + - (at most 128 characters)"
-        )
+        raise SubmissionError("'student' must be an id of letters, digits and . _ @ + - (at most 128 characters)")
     answers = submission.get("answers")
     if not isinstance(answers, dict):
         raise SubmissionError("'answers' must be an object mapping exercise ids to their parts")
@@ -49,9 +45,7 @@ def validate_submission(
         if exercise_id not in catalog.exercises:
             raise SubmissionError(f"'answers' names unknown exercise {exercise_id!r}")
         if not isinstance(parts, dict):
-            raise SubmissionError(
-                f"'answers.{exercise_id}' must be an object mapping part ids to answers"
-            )
+            raise SubmissionError(f"'answers.{exercise_id}' must be an object mapping part ids to answers")
         exercise = catalog.exercises[exercise_id]
         for part_id in parts:
             if exercise.part(part_id) is None:
@@ -59,7 +53,7 @@ def validate_submission(
     ordered = list(answers)
     assignment = submission.get("assignment")
     if assignment is not None:
-        if assignment not in catalog.assignments:
+        if not isinstance(assignment, str) or assignment not in catalog.assignments:
             raise SubmissionError(f"'assignment' names unknown assignment {assignment!r}")
         listed = catalog.assignments[assignment].exercises
         ordered = list(listed) + [e for e in ordered if e not in listed]
@@ -69,10 +63,7 @@ def validate_submission(
 def grade(submission: Any, catalog: Catalog) -> dict[str, Any]:
     """Grade a submission; raises :class:`SubmissionError` for a malformed one (never for a wrong answer)."""
     student, exercises, answers = validate_submission(submission, catalog)
-    results = [
-        grade_exercise(catalog, exercise, answers.get(exercise.id, {}), student)
-        for exercise in exercises
-    ]
+    results = [grade_exercise(catalog, exercise, answers.get(exercise.id, {}), student) for exercise in exercises]
     return {
         "student": student,
         "score": _total(r["score"] for r in results),
@@ -81,9 +72,7 @@ def grade(submission: Any, catalog: Catalog) -> dict[str, Any]:
     }
 
 
-def grade_exercise(
-    catalog: Catalog, exercise: Exercise, answers: Mapping[str, Any], student: str
-) -> dict[str, Any]:
+def grade_exercise(catalog: Catalog, exercise: Exercise, answers: Mapping[str, Any], student: str) -> dict[str, Any]:
     """Grade the parts of one exercise in order, carrying the student's own values forward."""
     params = catalog.variant(exercise, student)
     earlier: dict[str, Any] = {}

@@ -24,11 +24,7 @@ def solutions_dir() -> Path:
 
 
 def data_dir() -> Path:
-    default = (
-        PROJECT_ROOT / "data"
-        if (PROJECT_ROOT / "exercises").is_dir()
-        else Path.home() / ".local/share/optgrader"
-    )
+    default = PROJECT_ROOT / "data" if (PROJECT_ROOT / "exercises").is_dir() else Path.home() / ".local/share/optgrader"
     return Path(os.environ.get("GRADER_DATA") or default)
 
 

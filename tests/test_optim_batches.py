@@ -29,9 +29,7 @@ def test_batch_gradient_one_based():
 
 
 def test_batch_gradient_zero_based():
-    np.testing.assert_allclose(
-        batch_gradient(GRADS, [1, 3, 4], one_based=False), [10 / 3, 2], rtol=1e-15
-    )
+    np.testing.assert_allclose(batch_gradient(GRADS, [1, 3, 4], one_based=False), [10 / 3, 2], rtol=1e-15)
 
 
 def test_sum_not_mean():
@@ -40,9 +38,7 @@ def test_sum_not_mean():
 
 def test_mean_over_n():
     # [10, 6]/5 = [2, 1.2].
-    np.testing.assert_allclose(
-        batch_gradient(GRADS, [2, 4, 5], reduction="mean-over-n"), [2, 1.2], rtol=1e-15
-    )
+    np.testing.assert_allclose(batch_gradient(GRADS, [2, 4, 5], reduction="mean-over-n"), [2, 1.2], rtol=1e-15)
 
 
 def test_zero_based_slip():

@@ -159,12 +159,7 @@ def test_duplicate_variable_names_are_an_error():
 
 
 def test_import_does_not_load_sympy_or_matplotlib():
-    code = (
-        "import sys, grader.optim; "
-        "print(','.join(m for m in ('sympy', 'matplotlib') if m in sys.modules))"
-    )
+    code = "import sys, grader.optim; print(','.join(m for m in ('sympy', 'matplotlib') if m in sys.modules))"
     root = Path(__file__).resolve().parents[1]
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
-    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""

@@ -90,9 +90,7 @@ def adam_step_bound(beta1: float, beta2: float, t: int) -> float:
     """
     r = beta1**2 / beta2
     geometric = t if r == 1 else (1 - r**t) / (1 - r)
-    return math.sqrt(
-        (1 - beta1) ** 2 * (1 - beta2**t) / ((1 - beta1**t) ** 2 * (1 - beta2)) * geometric
-    )
+    return math.sqrt((1 - beta1) ** 2 * (1 - beta2**t) / ((1 - beta1**t) ** 2 * (1 - beta2)) * geometric)
 
 
 @settings(max_examples=200)
@@ -171,10 +169,6 @@ def test_trace_json_round_trips_exactly(problem, lr):
     objective, _, x0 = problem
     trace = run(Adam(lr=lr), objective, x0, 5)
     data = json.loads(json.dumps(trace.to_json()))
-    np.testing.assert_array_equal(
-        np.array(data["iterates"]).reshape(-1, objective.dim), trace.iterates
-    )
+    np.testing.assert_array_equal(np.array(data["iterates"]).reshape(-1, objective.dim), trace.iterates)
     np.testing.assert_array_equal(data["values"], trace.values)
-    np.testing.assert_array_equal(
-        np.array(data["gradients"]).reshape(-1, objective.dim), trace.gradients
-    )
+    np.testing.assert_array_equal(np.array(data["gradients"]).reshape(-1, objective.dim), trace.gradients)

@@ -97,9 +97,7 @@ def test_nesterov_two_steps():
     # t=1: g = 8, b = 8, d = 8 + 4 = 12,  x = 4 − 3 = 1
     # t=2: g = 2, b = 4 + 2 = 6, d = 2 + 3 = 5, x = 1 − 1.25 = −0.25
     assert path(Momentum(lr=0.25, momentum=0.5, nesterov=True), 2) == [4, 1, -0.25]
-    assert make_rule("nesterov", lr=0.25, momentum=0.5) == Momentum(
-        lr=0.25, momentum=0.5, nesterov=True
-    )
+    assert make_rule("nesterov", lr=0.25, momentum=0.5) == Momentum(lr=0.25, momentum=0.5, nesterov=True)
 
 
 def test_ema_momentum_misconception():
@@ -252,9 +250,7 @@ def test_pytorch_defaults():
 
 def test_make_rule_passes_hyper_parameters_and_options():
     assert make_rule("Adam", lr=0.1, betas=[0.5, 0.75], eps=0) == Adam(0.1, (0.5, 0.75), 0.0)
-    assert make_rule("momentum", lr=0.1, momentum=0.5, ema=True) == Momentum(
-        lr=0.1, momentum=0.5, ema=True
-    )
+    assert make_rule("momentum", lr=0.1, momentum=0.5, ema=True) == Momentum(lr=0.1, momentum=0.5, ema=True)
     assert make_rule("rmsprop", alpha=0.5, momentum=None).alpha == 0.5
     assert make_rule("adam", bias_correction=False).bias_correction is False
 
@@ -306,7 +302,5 @@ def test_update_does_not_modify_its_arguments(name):
     snapshot = [a.copy() for a in state1 if isinstance(a, np.ndarray)]
     rule.update(x1, g, state1)
     assert x0.tolist() == [1.0, -2.0] and g.tolist() == [0.5, 3.0]
-    assert [a.tolist() for a in state1 if isinstance(a, np.ndarray)] == [
-        a.tolist() for a in snapshot
-    ]
+    assert [a.tolist() for a in state1 if isinstance(a, np.ndarray)] == [a.tolist() for a in snapshot]
     assert x1.dtype == np.float64 and x1.shape == (2,)

@@ -60,9 +60,7 @@ def close(a: float, b: float, tolerance: Tolerance) -> bool:
     return abs(a - b) <= max(tolerance.atol, tolerance.rtol * abs(b))
 
 
-def compare_numbers(
-    student: Sequence[Number], reference: Sequence[float], tolerance: Tolerance
-) -> list[Verdict]:
+def compare_numbers(student: Sequence[Number], reference: Sequence[float], tolerance: Tolerance) -> list[Verdict]:
     """Component-wise verdicts; the caller checks the lengths first."""
     return [compare_number(s, r, tolerance) for s, r in zip(student, reference, strict=True)]
 
@@ -82,9 +80,7 @@ def same_value(student: Any, reference: Any, tolerance: Tolerance, coarse_ok: bo
     A number rounded too coarsely counts as the same only with ``coarse_ok``.
     """
     share = credit(student, reference, tolerance)
-    return share == 1.0 or (
-        coarse_ok and share > 0.0 and _no_mismatch(student, reference, tolerance)
-    )
+    return share == 1.0 or (coarse_ok and share > 0.0 and _no_mismatch(student, reference, tolerance))
 
 
 def _no_mismatch(student: Any, reference: Any, tolerance: Tolerance) -> bool:
@@ -105,9 +101,7 @@ def credit(student: Any, reference: Any, tolerance: Tolerance) -> float:
             return 0.0
         return _CREDIT[compare_number(student, reference, tolerance)]
     if isinstance(student, Interval):
-        return float(
-            isinstance(reference, Interval) and same_interval(student, reference, tolerance)
-        )
+        return float(isinstance(reference, Interval) and same_interval(student, reference, tolerance))
     if isinstance(student, list):
         if not isinstance(reference, list | tuple) or len(student) != len(reference) or not student:
             return 0.0

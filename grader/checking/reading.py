@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import reprlib
 import unicodedata
 from dataclasses import dataclass
 from fractions import Fraction
@@ -65,9 +66,17 @@ def _plain(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxlong = _SHORT.maxother = 40
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxtuple, _SHORT.maxdict = 3, 8, 8, 4
+
+
 def _shown(raw: Any) -> str:
-    text = raw if isinstance(raw, str) else repr(raw)
-    return text if len(text) <= 40 else text[:37] + "..."
+    """The answer as quoted in a message (``'3,5.2.1'``, ``[1, 2]``), shortened, however deep or long."""
+    try:
+        return _SHORT.repr(raw)
+    except ValueError:  # an integer with more digits than Python converts to text
+        return "the number"
 
 
 def read_number(raw: Any, what: str = "a number") -> Number:
@@ -147,7 +156,8 @@ def _items(raw: Any, what: str) -> list[Any]:
         try:
             parsed = parse_structure(raw, variables=())
         except ExpressionError as exc:
-            raise ReadError(f"could not read {_shown(raw)} as {what}") from exc
+            reason = "" if str(exc).startswith("could not read") else f": {exc}"
+            raise ReadError(f"could not read {_shown(raw)} as {what}{reason}") from exc
         items = parsed if isinstance(parsed, list) else [parsed]
     else:
         items = [raw]
@@ -157,10 +167,11 @@ def _items(raw: Any, what: str) -> list[Any]:
 
 
 def _as_raw(item: Any) -> Any:
+    """A typed item back as text, one level deep (a deeper list is refused by the reader as nested)."""
     if isinstance(item, Formula):
         return item.text
     if isinstance(item, list):
-        return [_as_raw(i) for i in item]
+        return [i.text if isinstance(i, Formula) else i for i in item]
     return item
 
 
@@ -178,20 +189,29 @@ def _item_number(item: Any, raw: Any, what: str) -> Number:
 _INTERVAL_BRACKETS = re.compile(r"^\s*([\[(\]])\s*(.+?)\s*[,;]\s*(.+?)\s*([\])\[])\s*$")
 _COMPARISON = re.compile(r"(<=|>=|<|>|≤|≥)")
 _INFINITE = {"inf", "infinity", "oo", "∞", "+inf", "+infinity", "+oo", "+∞"}
+_MINUS_INFINITE = {"-inf", "-infinity", "-oo", "-∞"}
 
 
 def read_interval(raw: Any, variable_names: tuple[str, ...] = ("eta", "η", "x", "lr")) -> Interval:
-    """An interval: ``(0, 1)``, ``[0, 1]``, ``(0, 1]``, ``]0, 1[``, ``0 < eta < 1``, ``0 < η ≤ 1``, ``eta > 0 and eta < 1``."""
+    """An interval: ``(0, 1)``, ``[0, 1]``, ``(0, 1]``, ``]0, 1[``, ``η ∈ (0, 1)``, ``0 < eta < 1``,
+    ``0 < η ≤ 1``, ``eta > 0 and eta < 1``."""
     if isinstance(raw, list) and len(raw) == 2:
-        low, high = (_bound(v, raw) for v in raw)
-        return Interval(low, high, False, False)
+        return Interval(_bound(raw[0], raw, upper=False), _bound(raw[1], raw, upper=True), False, False)
     if not isinstance(raw, str) or len(raw) > 200:
         raise ReadError(f"could not read {_shown(raw)} as an interval")
     text = unicodedata.normalize("NFKC", raw).replace("\u2212", "-").strip()
+    member = re.match(r"^(\S+)\s*(?:∈|\bin\b)\s*(.+)$", text)  # η ∈ (0, 1)
+    if member and member.group(1) in variable_names:
+        text = member.group(2)
     match = _INTERVAL_BRACKETS.match(text)
     if match:
         opening, low, high, closing = match.groups()
-        return Interval(_bound(low, raw), _bound(high, raw), opening == "[", closing == "]")
+        return Interval(
+            _bound(low, raw, upper=False),
+            _bound(high, raw, upper=True),
+            opening == "[",
+            closing == "]",
+        )
     return _interval_from_inequalities(text, raw, variable_names)
 
 
@@ -200,6 +220,7 @@ def _interval_from_inequalities(text: str, raw: str, variable_names: tuple[str, 
     low: float | None = None
     high: float | None = None
     low_closed = high_closed = False
+    seen: set[bool] = set()  # which bounds were given (True: upper)
     for clause in clauses:
         pieces = [p.strip() for p in _COMPARISON.split(clause)]
         if len(pieces) < 3 or len(pieces) % 2 == 0:
@@ -207,13 +228,16 @@ def _interval_from_inequalities(text: str, raw: str, variable_names: tuple[str, 
         for left, op, right in zip(pieces[0::2], pieces[1::2], pieces[2::2], strict=False):
             left_is_var, right_is_var = left in variable_names, right in variable_names
             if left_is_var == right_is_var:
-                raise ReadError(
-                    f"could not read {_shown(raw)} as an interval: compare the variable with a number"
-                )
+                raise ReadError(f"could not read {_shown(raw)} as an interval: compare the variable with a number")
             bound_text = right if left_is_var else left
-            bound = _bound(bound_text, raw)
             closed = op in ("<=", ">=", "≤", "≥")
             upper = (op in ("<", "<=", "≤")) == left_is_var  # eta < 1 or 1 > eta
+            if upper in seen:
+                raise ReadError(
+                    f"could not read {_shown(raw)} as an interval: it gives two {'upper' if upper else 'lower'} bounds"
+                )
+            seen.add(upper)
+            bound = _bound(bound_text, raw, upper=upper)
             if upper:
                 high, high_closed = bound, closed
             else:
@@ -221,12 +245,16 @@ def _interval_from_inequalities(text: str, raw: str, variable_names: tuple[str, 
     return Interval(low, high, low_closed, high_closed)
 
 
-def _bound(text: Any, raw: Any) -> float | None:
+def _bound(text: Any, raw: Any, upper: bool) -> float | None:
+    """One end of an interval; None for the infinite end on its own side (``-inf`` below, ``inf`` above)."""
     if isinstance(text, str):
         stripped = text.strip().lower()
-        if stripped in _INFINITE:
-            return None
-        if stripped in {"-inf", "-infinity", "-oo", "-∞"}:
+        infinite = "+" if stripped in _INFINITE else "-" if stripped in _MINUS_INFINITE else None
+        if infinite:
+            if (infinite == "+") != upper:
+                raise ReadError(
+                    f"could not read {_shown(raw)} as an interval: {text.strip()} cannot be its {'upper' if upper else 'lower'} end"
+                )
             return None
     try:
         return read_number(text).value

@@ -22,11 +22,15 @@ def notebook(assignment: str, student: str | None, output: str) -> None:
     """Generate the student notebook of ASSIGNMENT (prompts with the student's numbers, answer cells)."""
     import nbformat
 
+    from grader.grading import STUDENT_ID
     from grader.notebooks.generate import student_notebook
 
     catalog = _catalog()
     if assignment not in catalog.assignments:
         fail(f"unknown assignment {assignment!r}; known: {', '.join(catalog.assignments)}")
+    if student is not None and not STUDENT_ID.match(student):
+        # grading draws the variant from this id; one it cannot take back would be graded against other numbers
+        fail("--student must be an id of letters, digits and . _ @ + - (at most 128 characters)")
     node = student_notebook(catalog, assignment, student)
     try:
         nbformat.write(node, output)
@@ -96,7 +100,14 @@ def grade(
     if not files:
         fail("no .ipynb files found in the given paths")
     limits = Limits(cpu_seconds=timeout, wall_seconds=timeout, memory_mb=memory)
-    results = list(_with_progress(grade_files(files, catalog, assignment, workers, limits), len(files)))
+    results = list(
+        _with_progress(
+            grade_files(
+                files, catalog, assignment, workers, limits, roots=[Path(p) for p in paths if Path(p).is_dir()]
+            ),
+            len(files),
+        )
+    )
     if feedback:
         _write_feedback(results, catalog, Path(feedback))
     rendered = {

@@ -15,6 +15,7 @@ turned into a student's zero: the result has ``graded: false``.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from typing import Any
 from grader.checking.parts import Unanswered
 from grader.grading import grade
 from grader.notebooks.generate import variable_name
-from grader.specs.model import Catalog, Exercise
+from grader.specs.model import DEFAULT_STUDENT, Catalog, Exercise
 
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
 STUDENT_FROM_STEM = re.compile(r"[^A-Za-z0-9._@+-]+")
@@ -91,12 +92,21 @@ def _names(exercise: Exercise) -> list[str]:
     return [variable_name(exercise.id, part.id) for part in exercise.parts]
 
 
-def student_from_path(path: Path, catalog: Catalog) -> tuple[str, str | None]:
-    """Student (and assignment) from ``submitted/<student>/<assignment>/x.ipynb``, else the file's stem."""
+def student_from_path(path: Path, catalog: Catalog, root: Path | None = None) -> tuple[str, str | None]:
+    """Student (and assignment) from ``submitted/<student>/<assignment>/x.ipynb``, else the file's stem.
+
+    ``root`` is the folder the TA named: when that folder is itself the
+    assignment's (``lec4-inclass/s001.ipynb``), the files in it are named by
+    student and the folder above says nothing about who wrote them.
+    """
     parts = path.parts
-    if len(parts) >= 3 and parts[-2] in catalog.assignments:
-        return parts[-3], parts[-2]
-    return STUDENT_FROM_STEM.sub("_", path.stem)[:128] or "unknown", None
+    stem = STUDENT_FROM_STEM.sub("_", path.stem)[:128] or "unknown"
+    below = len(path.relative_to(root).parts) if root is not None and path.is_relative_to(root) else len(parts)
+    if len(parts) >= 2 and parts[-2] in catalog.assignments:
+        if below >= 2 and len(parts) >= 3:
+            return parts[-3], parts[-2]
+        return stem, parts[-2]
+    return stem, None
 
 
 def grade_notebook(
@@ -106,28 +116,35 @@ def grade_notebook(
     assignment: str | None = None,
     student: str | None = None,
     sandbox: Any = None,
+    root: Path | None = None,
 ) -> dict[str, Any]:
-    """Grade one notebook file; never raises for a bad notebook (the result's ``error`` says why)."""
+    """Grade one notebook file; never raises for a bad notebook (the result's ``error`` says why).
+
+    ``root``: the folder ``filename`` was found in (see :func:`student_from_path`).
+    """
     path = Path(filename)
-    path_student, path_assignment = student_from_path(path, catalog)
+    path_student, path_assignment = student_from_path(path, catalog, root)
     base = {"file": filename}
     try:
         notebook = read_notebook(data)
     except NotebookError as exc:
-        return _failed(base, student or path_student, f"{exc}", graded=True)
-    student = student or notebook.student or path_student
+        return _failed(base, _shown(student or path_student), f"{exc}", graded=True)
+    # "default" is what a notebook generated without --student carries: handed to a whole class, it names no one.
+    student = _shown(student or (notebook.student if notebook.student != DEFAULT_STUDENT else None) or path_student)
+    graded_as = _safe_student(student)  # the id the variant is drawn from: the same for the calls and the checking
     assignment = assignment or notebook.assignment or path_assignment or guess_assignment(catalog, notebook.cells)
     if assignment not in catalog.assignments:
         reason = f"unknown assignment {assignment!r}" if assignment else "no answers of any assignment were found"
         return _failed(base, student, reason, graded=True)
     exercises = [catalog.exercises[e] for e in catalog.assignments[assignment].exercises]
-    names, probes, calls = _requests(catalog, exercises, student)
+    names, probes, calls = _requests(catalog, exercises, graded_as)
     outcome = _run(sandbox, notebook.cells, names, probes)
     if outcome.error and outcome.error.startswith("infrastructure:"):
         return _failed(base, student, outcome.error, graded=False)
     answers = _answers(exercises, outcome, calls)
-    result = grade({"student": _safe_student(student), "assignment": assignment, "answers": answers}, catalog)
+    result = grade({"student": graded_as, "assignment": assignment, "answers": answers}, catalog)
     result.update(base)
+    result["student"] = student  # as the notebook or the file names the student; exports escape it
     result["assignment"] = assignment
     result["error"] = outcome.error
     result["cell_errors"] = outcome.cell_errors
@@ -136,6 +153,11 @@ def grade_notebook(
     }
     result["graded"] = True
     return result
+
+
+def _shown(student: str) -> str:
+    """The student id as given, bounded, without control or format characters (terminal escapes, bidi overrides)."""
+    return "".join("_" if unicodedata.category(c)[0] == "C" else c for c in student[:128]) or "unknown"
 
 
 def _safe_student(student: str) -> str:
@@ -217,23 +239,29 @@ def grade_files(
     workers: int = 2,
     limits: Any = None,
     progress: Callable[[dict[str, Any]], None] | None = None,
+    roots: Iterable[Path] = (),
 ) -> Iterator[dict[str, Any]]:
-    """Grade notebooks in parallel, one limited sandbox process per notebook; results in input order."""
+    """Grade notebooks in parallel, one limited sandbox process per notebook; results in input order.
+
+    ``roots``: the folders the files were found in (see :func:`student_from_path`).
+    """
     from grader.notebooks.sandbox import Limits, Sandbox
 
+    folders = sorted((Path(r) for r in roots), key=lambda r: len(r.parts), reverse=True)
     with Sandbox(workers=workers, limits=limits or Limits()) as sandbox:
 
         def one(path: Path) -> dict[str, Any]:
+            root = next((r for r in folders if path.is_relative_to(r)), None)
             try:
                 data = path.read_bytes()
             except OSError as exc:
                 return _failed(
                     {"file": str(path)},
-                    student_from_path(path, catalog)[0],
+                    student_from_path(path, catalog, root)[0],
                     f"could not read the file: {exc.strerror}",
                     True,
                 )
-            return grade_notebook(data, str(path), catalog, assignment=assignment, sandbox=sandbox)
+            return grade_notebook(data, str(path), catalog, assignment=assignment, sandbox=sandbox, root=root)
 
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             for result in pool.map(one, files):

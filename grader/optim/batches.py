@@ -35,9 +35,7 @@ Reduction = Literal["mean", "sum", "mean-over-n"]
 def _per_example(per_example: ArrayLike) -> np.ndarray:
     arr = np.asarray(per_example, dtype=np.float64)
     if arr.ndim not in (1, 2) or len(arr) == 0:
-        raise ValueError(
-            f"Per-example gradients must be a non-empty array of shape (n, d), got shape {arr.shape}."
-        )
+        raise ValueError(f"Per-example gradients must be a non-empty array of shape (n, d), got shape {arr.shape}.")
     return arr
 
 
@@ -67,8 +65,7 @@ def _zero_based(indices: Iterable[Any], n: int | None, one_based: bool) -> np.nd
         if i < 0 or (n is not None and i >= n):
             bound = f"{first} … {n - 1 + first}" if n is not None else f"≥ {first}"
             raise ValueError(
-                f"Index {i + first} is out of range: {'1-based' if one_based else '0-based'} "
-                f"indices must be {bound}."
+                f"Index {i + first} is out of range: {'1-based' if one_based else '0-based'} indices must be {bound}."
             )
     return np.array(result, dtype=np.intp)
 

@@ -81,8 +81,7 @@ class Objective:
             arr = arr.reshape(1)
         if arr.shape != (self.dim,):
             raise ValueError(
-                f"Expected a point with {self.dim} coordinate(s) ({', '.join(self.variables)}), "
-                f"got shape {arr.shape}."
+                f"Expected a point with {self.dim} coordinate(s) ({', '.join(self.variables)}), got shape {arr.shape}."
             )
         return arr
 
@@ -140,8 +139,7 @@ class Objective:
             outside = sorted(set(free) - set(names), key=natural_key)
             if outside:
                 raise ValueError(
-                    f"{expr} depends on {', '.join(outside)}, "
-                    f"which is not among the variables ({', '.join(names)})."
+                    f"{expr} depends on {', '.join(outside)}, which is not among the variables ({', '.join(names)})."
                 )
         key = (sympy.srepr(expr), names)
         if key in _lambdified:

@@ -158,9 +158,7 @@ class SGD:
     def init(self, x: ArrayLike) -> EmptyState:
         return EmptyState()
 
-    def update(
-        self, x: ArrayLike, g: ArrayLike, state: EmptyState
-    ) -> tuple[np.ndarray, EmptyState]:
+    def update(self, x: ArrayLike, g: ArrayLike, state: EmptyState) -> tuple[np.ndarray, EmptyState]:
         x, g = _array(x), _array(g)
         if self.weight_decay:
             g = g + self.weight_decay * x
@@ -214,9 +212,7 @@ class Momentum:
     def init(self, x: ArrayLike) -> MomentumState:
         return MomentumState(step=0, buffer=np.zeros_like(_array(x)))
 
-    def update(
-        self, x: ArrayLike, g: ArrayLike, state: MomentumState
-    ) -> tuple[np.ndarray, MomentumState]:
+    def update(self, x: ArrayLike, g: ArrayLike, state: MomentumState) -> tuple[np.ndarray, MomentumState]:
         x, g = _array(x), _array(g)
         if self.weight_decay:
             g = g + self.weight_decay * x
@@ -270,9 +266,7 @@ class Adagrad:
     def init(self, x: ArrayLike) -> AdagradState:
         return AdagradState(step=0, sum=np.full_like(_array(x), self.initial_accumulator_value))
 
-    def update(
-        self, x: ArrayLike, g: ArrayLike, state: AdagradState
-    ) -> tuple[np.ndarray, AdagradState]:
+    def update(self, x: ArrayLike, g: ArrayLike, state: AdagradState) -> tuple[np.ndarray, AdagradState]:
         x, g = _array(x), _array(g)
         if self.weight_decay:
             g = g + self.weight_decay * x
@@ -312,9 +306,7 @@ class RMSprop:
     def init(self, x: ArrayLike) -> RMSpropState:
         return RMSpropState(square_avg=np.zeros_like(_array(x)))
 
-    def update(
-        self, x: ArrayLike, g: ArrayLike, state: RMSpropState
-    ) -> tuple[np.ndarray, RMSpropState]:
+    def update(self, x: ArrayLike, g: ArrayLike, state: RMSpropState) -> tuple[np.ndarray, RMSpropState]:
         x, g = _array(x), _array(g)
         if self.weight_decay:
             g = g + self.weight_decay * x
@@ -473,7 +465,5 @@ def make_rule(
     given = {k: v for k, v in given.items() if v is not None}
     for option in given:
         if option not in accepted:
-            raise ValueError(
-                f"Option {option!r} does not apply to {key!r}, which takes {', '.join(accepted)}."
-            )
+            raise ValueError(f"Option {option!r} does not apply to {key!r}, which takes {', '.join(accepted)}.")
     return factory(**given)

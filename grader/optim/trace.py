@@ -95,9 +95,7 @@ def run(rule: Rule, objective: Objective, x0: ArrayLike, steps: int) -> Trace:
             except (OverflowError, ZeroDivisionError):
                 finite = False
             else:
-                finite = (
-                    math.isfinite(value) and np.isfinite(x).all() and np.isfinite(gradient).all()
-                )
+                finite = math.isfinite(value) and np.isfinite(x).all() and np.isfinite(gradient).all()
             if not finite:
                 diverged_at = t
                 break

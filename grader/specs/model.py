@@ -277,7 +277,9 @@ def render(template: str, params: Mapping[str, Any]) -> str:
 
 def _format(value: Any) -> str:
     if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else f"{value:.10g}"
+        if value.is_integer() and abs(value) < 1e16:
+            return str(int(value))
+        return re.sub(r"e([+-])0*(\d)", lambda m: "e" + m.group(1).strip("+") + m.group(2), f"{value:.10g}")  # 1e-8
     if isinstance(value, list):
         return "[" + ", ".join(_format(v) for v in value) + "]"
     return str(value)
@@ -401,7 +403,10 @@ def load_exercise(file: Path, misconceptions: Mapping[str, Mapping[str, Any]] | 
     if not ID.match(exercise_id):
         raise SpecError(f"{where}: id {exercise_id!r} must be lower-case letters, digits and dashes")
     where = f"{file.name}: {exercise_id}"
-    parameters = tuple(_parameter(name, value, where) for name, value in (data.get("parameters") or {}).items())
+    parameters_data = data.get("parameters") or {}
+    if not isinstance(parameters_data, dict):
+        raise SpecError(f"{where}: 'parameters' must map names to values")
+    parameters = tuple(_parameter(name, value, where) for name, value in parameters_data.items())
     derived = data.get("derived") or {}
     if not isinstance(derived, dict) or not all(isinstance(v, str) for v in derived.values()):
         raise SpecError(f"{where}: 'derived' must map names to expressions")
@@ -410,11 +415,11 @@ def load_exercise(file: Path, misconceptions: Mapping[str, Mapping[str, Any]] | 
     ids = [p.id for p in parts]
     if len(set(ids)) != len(ids):
         raise SpecError(f"{where}: two parts share an id")
-    for text in [*derived.values(), *(p.answer for p in parts if p.answer)]:
+    for field_name, text in _expressions(derived, parts):
         try:
             language.compile_expression(text)
         except language.SpecExpressionError as exc:
-            raise SpecError(f"{where}: {exc}") from exc
+            raise SpecError(f"{where} {field_name}: {exc}") from exc
     kind = data.get("kind", "answers")
     code = data.get("code") or {}
     if kind not in ("answers", "code"):
@@ -444,6 +449,21 @@ def load_exercise(file: Path, misconceptions: Mapping[str, Mapping[str, Any]] | 
     return exercise
 
 
+def _expressions(derived: Mapping[str, str], parts: tuple[Part, ...]) -> list[tuple[str, str]]:
+    """Every spec expression of an exercise, with the field it is written in (checked at load)."""
+    found = [(f"derived.{name}", text) for name, text in derived.items()]
+    for part in parts:
+        if part.answer:
+            found.append((f"part {part.id} answer", part.answer))
+        found += [
+            (f"part {part.id} {name}", part.options[name])
+            for name in ("step", "carried", "cases")
+            if isinstance(part.options.get(name), str)
+        ]
+        found += [(f"part {part.id} misconception {rule.id} answer", rule.answer) for rule in part.misconceptions]
+    return found
+
+
 def _plot_option(value: Any, where: str, parts: tuple[Part, ...]) -> dict[str, str]:
     """``plot: {function: f, part: iterates}``: draw the part's iterates on the parameter f."""
     if value is None:
@@ -462,14 +482,24 @@ def _parameter(name: Any, value: Any, where: str) -> Parameter:
         return Parameter(name, value)
     if "default" not in value:
         raise SpecError(f"{where}: parameter {name!r} needs a 'default' (the slides' value)")
+    unknown = set(value) - {"default", "choices", "range", "step"}
+    if unknown:
+        raise SpecError(f"{where}: parameter {name!r}: unknown field {sorted(unknown)[0]!r}")
     choices: tuple[Any, ...] = ()
     if "choices" in value:
         if not isinstance(value["choices"], list) or not value["choices"]:
             raise SpecError(f"{where}: parameter {name!r}: 'choices' must be a non-empty list")
         choices = tuple(value["choices"])
     elif "range" in value:
-        low, high = value["range"]
         step = value.get("step", 1)
+        if (
+            not isinstance(value["range"], list)
+            or len(value["range"]) != 2
+            or not all(isinstance(v, int | float) for v in [*value["range"], step])
+            or step <= 0
+        ):
+            raise SpecError(f"{where}: parameter {name!r}: 'range' must be [low, high] with a positive 'step'")
+        low, high = value["range"]
         count = int(math.floor((high - low) / step + 1e-9)) + 1
         choices = tuple(_tidy(low + k * step) for k in range(count))
     return Parameter(name, value["default"], choices)
@@ -498,6 +528,12 @@ def _part(data: Any, where: str, catalogue: Mapping[str, Mapping[str, Any]]) -> 
         raise SpecError(f"{where}: 'points' must be a positive number")
     rules = tuple(_rule(r, where, catalogue) for r in data.get("misconceptions") or [])
     tolerance_data = data.get("tolerance") or {}
+    if (
+        not isinstance(tolerance_data, dict)
+        or not set(tolerance_data) <= {"rtol", "atol", "digits"}
+        or not all(isinstance(v, int | float) and not isinstance(v, bool) and v >= 0 for v in tolerance_data.values())
+    ):
+        raise SpecError(f"{where}: 'tolerance' must map rtol, atol and digits to numbers ≥ 0")
     tolerance = Tolerance(
         rtol=float(tolerance_data.get("rtol", 1e-6)),
         atol=float(tolerance_data.get("atol", 1e-9)),
@@ -520,6 +556,9 @@ def _rule(data: Any, where: str, catalogue: Mapping[str, Mapping[str, Any]]) -> 
     if not isinstance(data, dict):
         raise SpecError(f"{where}: each misconception must be a mapping with id and answer")
     rule_id = _require(data, "id", where, str)
+    unknown = set(data) - {"id", "answer", "credit", "feedback"}
+    if unknown:
+        raise SpecError(f"{where} misconception {rule_id}: unknown field {sorted(unknown)[0]!r}")
     known = catalogue.get(rule_id, {})
     feedback = data.get("feedback", known.get("feedback"))
     credit = data.get("credit", known.get("credit", 0))

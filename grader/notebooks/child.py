@@ -1,0 +1,801 @@
+"""Trusted code that runs inside the limited child, before and after student code.
+
+The forkserver imports this module once (before it hides the file system) and
+calls :func:`main` in every freshly forked child.  :func:`main` then
+
+1. isolates the process (:func:`enter_sandbox`: fresh mount and IPC namespaces,
+   an empty tmpfs as ``/tmp`` and working directory, resource limits, an
+   unprivileged uid, no new privileges, no inherited file descriptors);
+2. reads the request (cells, names, probes) from its socket;
+3. runs the cells in one namespace, sending a snapshot of the requested names
+   after each cell; then calls the probes; then sends ``done`` and exits.
+
+Everything the child sends is plain JSON produced by :func:`to_json`, a small
+serializer built from references captured at import time, i.e. before any
+student code ran (see docs/sandbox.md, "The result channel").
+
+The wire format on the child's ``SOCK_SEQPACKET`` socket (both directions): a
+logical frame is UTF-8 JSON sent as one message tagged ``b"S"`` when it fits
+in :data:`CHUNK` bytes, else as ``b"B"`` (begin), ``b"M"`` (middle)...,
+``b"E"`` (end) messages.  A receiver drops continuation messages that arrive
+while no frame is open, so stray writes cannot glue onto the next frame.
+"""
+
+from __future__ import annotations
+
+import builtins
+import ctypes
+import ctypes.util
+import errno
+import json.encoder
+import os
+import platform
+import resource
+import signal
+import sys
+import time
+
+# Functions defined below resolve builtins through this private copy, so a
+# notebook that rebinds ``builtins.len`` / ``float`` / ``isinstance`` does not
+# change how the trusted code in this module behaves.
+globals()["__builtins__"] = dict(builtins.__dict__)
+
+try:  # numpy is preloaded by the forkserver; the serializer also works without it
+    import numpy as _np
+except ImportError:  # pragma: no cover - numpy is a hard dependency of the grader
+    _np = None
+
+CHUNK = 65000
+MAX_ELEMENTS = 100_000
+MAX_VALUE_CHARS = 1_000_000
+MAX_DEPTH = 32
+MAX_TEXT = 2000
+SETUP_FAILED = 70
+
+# ---------------------------------------------------------------------------
+# References captured before any student code runs.
+# ---------------------------------------------------------------------------
+_type = type
+_issubclass = issubclass
+_float_repr = float.__repr__
+_int_repr = int.__repr__
+_str_copy = str.__str__
+_str_join = str.join
+_list_iter = list.__iter__
+_tuple_iter = tuple.__iter__
+_dict_items = dict.items
+_dict_get = dict.get
+_type_name = type.__dict__["__name__"].__get__
+_encode_str = json.encoder.encode_basestring_ascii
+_write = os.write
+_read = os.read
+_exit = os._exit
+_setitimer = signal.setitimer
+_signal = signal.signal
+_getrusage = resource.getrusage
+_compile = compile
+_exec = exec
+_json_loads = json.loads
+_monotonic = time.monotonic
+_SIGALRM, _SIGPROF = signal.SIGALRM, signal.SIGPROF
+_ITIMER_REAL, _ITIMER_PROF = signal.ITIMER_REAL, signal.ITIMER_PROF
+_RUSAGE_SELF = resource.RUSAGE_SELF
+if _np is not None:
+    _ndarray = _np.ndarray
+    _generic = _np.generic
+    _nd_tolist = _np.ndarray.tolist
+    _nd_size = _np.ndarray.size.__get__
+    _nd_ndim = _np.ndarray.ndim.__get__
+    _nd_dtype = _np.ndarray.dtype.__get__
+    _dtype_kind = _np.dtype.kind.__get__
+    _generic_item = _np.generic.item
+    _np_array = _np.array
+
+# ---------------------------------------------------------------------------
+# Thin libc wrappers (also used by the forkserver).
+# ---------------------------------------------------------------------------
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+MS_RDONLY = 0x1
+MS_NOSUID = 0x2
+MS_NODEV = 0x4
+MS_NOEXEC = 0x8
+MS_REMOUNT = 0x20
+MS_BIND = 0x1000
+MS_REC = 0x4000
+MS_PRIVATE = 0x40000
+MNT_DETACH = 0x2
+PR_SET_PDEATHSIG = 1
+PR_SET_NO_NEW_PRIVS = 38
+_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def unshare(flags: int) -> None:
+    """``unshare(2)``: move the calling process into new namespaces."""
+    _check(_libc.unshare(ctypes.c_int(flags)), "unshare")
+
+
+def setns(fd: int, nstype: int) -> None:
+    """``setns(2)``: join the namespace referred to by ``fd``."""
+    _check(_libc.setns(ctypes.c_int(fd), ctypes.c_int(nstype)), "setns")
+
+
+def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    """``mount(2)``; ``None`` arguments become NULL pointers."""
+
+    def enc(text: str | None) -> bytes | None:
+        return None if text is None else text.encode()
+
+    result = _libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data))
+    _check(result, f"mount {fstype or source or ''} on {target}")
+
+
+def umount2(target: str, flags: int) -> None:
+    """``umount2(2)``."""
+    _check(_libc.umount2(target.encode(), ctypes.c_int(flags)), f"umount {target}")
+
+
+def pivot_root(new_root: str, put_old: str) -> None:
+    """``pivot_root(2)`` through ``syscall(2)`` (glibc has no wrapper)."""
+    number = _PIVOT_ROOT.get(platform.machine())
+    if number is None:
+        raise OSError(errno.ENOSYS, "pivot_root: unknown syscall number on this architecture")
+    _check(_libc.syscall(ctypes.c_long(number), new_root.encode(), put_old.encode()), "pivot_root")
+
+
+def prctl(option: int, value: int) -> None:
+    """``prctl(2)`` with one argument."""
+    zero = ctypes.c_ulong(0)
+    _check(_libc.prctl(ctypes.c_int(option), ctypes.c_ulong(value), zero, zero, zero), "prctl")
+
+
+# ---------------------------------------------------------------------------
+# The serializer: Python values -> JSON text, plain data only.
+# ---------------------------------------------------------------------------
+class Refused(Exception):
+    """A value that cannot cross the channel as plain data (the message says why)."""
+
+
+class _Writer:
+    """Collects JSON text and enforces the element and size budgets."""
+
+    __slots__ = ("parts", "chars", "elements")
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.chars = 0
+        self.elements = 0
+
+    def add(self, text: str) -> None:
+        self.chars += len(text)
+        if self.chars > MAX_VALUE_CHARS:
+            raise Refused(f"too large (more than {MAX_VALUE_CHARS} characters as JSON)")
+        self.parts.append(text)
+
+    def count(self, n: int = 1) -> None:
+        self.elements += n
+        if self.elements > MAX_ELEMENTS:
+            raise Refused(f"too large (more than {MAX_ELEMENTS} elements)")
+
+
+_FLOAT_WORDS = {"inf": "Infinity", "-inf": "-Infinity", "nan": "NaN"}
+
+
+def _float_text(value: float) -> str:
+    text = _float_repr(value)
+    return _FLOAT_WORDS.get(text, text)
+
+
+def _int_text(value: int) -> str:
+    try:
+        return _int_repr(value)
+    except ValueError:
+        raise Refused("integer too large") from None
+
+
+def type_name(obj: object) -> str:
+    """The real class name of ``obj`` (not what ``__class__`` claims), bounded."""
+    return _str_copy(_type_name(_type(obj)))[:100]
+
+
+def _emit(obj: object, out: _Writer, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise Refused(f"nested more than {MAX_DEPTH} levels deep")
+    out.count()
+    cls = _type(obj)
+    if obj is None:
+        out.add("null")
+    elif cls is bool:
+        out.add("true" if obj is True else "false")
+    elif _issubclass(cls, int):
+        out.add(_int_text(obj))
+    elif _issubclass(cls, float):
+        out.add(_float_text(obj))
+    elif _issubclass(cls, str):
+        out.add(_encode_str(_str_copy(obj)))
+    elif _issubclass(cls, (list, tuple)):
+        items = _list_iter(obj) if _issubclass(cls, list) else _tuple_iter(obj)
+        _emit_sequence(items, out, depth)
+    elif _issubclass(cls, dict):
+        _emit_dict(obj, out, depth)
+    elif _np is not None and _issubclass(cls, _ndarray):
+        _emit_array(obj, out, depth)
+    elif _np is not None and _issubclass(cls, _generic):
+        value = _generic_item(obj)
+        if _type(value) not in (bool, int, float):
+            raise Refused(f"unsupported type {type_name(obj)}")
+        _emit(value, out, depth)
+    else:
+        raise Refused(f"unsupported type {type_name(obj)}")
+
+
+def _emit_sequence(items, out: _Writer, depth: int) -> None:
+    out.add("[")
+    first = True
+    for item in items:
+        if not first:
+            out.add(",")
+        first = False
+        _emit(item, out, depth + 1)
+    out.add("]")
+
+
+def _emit_dict(obj: dict, out: _Writer, depth: int) -> None:
+    out.add("{")
+    first = True
+    for key, item in _dict_items(obj):
+        if not _issubclass(_type(key), str):
+            raise Refused(f"dict key of type {type_name(key)} (only str keys are plain data)")
+        if not first:
+            out.add(",")
+        first = False
+        out.add(_encode_str(_str_copy(key)))
+        out.add(":")
+        _emit(item, out, depth + 1)
+    out.add("}")
+
+
+def _emit_array(arr, out: _Writer, depth: int) -> None:
+    kind = _dtype_kind(_nd_dtype(arr))
+    if kind not in ("b", "i", "u", "f"):
+        raise Refused(f"array of dtype kind {kind!r} (only bool, int and float arrays)")
+    size = _nd_size(arr)
+    out.count(size)
+    if _nd_ndim(arr) > MAX_DEPTH:
+        raise Refused(f"array with more than {MAX_DEPTH} dimensions")
+    _emit_plain_nested(_nd_tolist(arr), out)
+
+
+def _emit_plain_nested(value, out: _Writer) -> None:
+    """Emit the output of ``ndarray.tolist`` (exact bool/int/float leaves)."""
+    cls = _type(value)
+    if cls is list:
+        if value and _type(value[0]) is not list:
+            out.add("[" + _str_join(",", [_leaf_text(v) for v in value]) + "]")
+            return
+        out.add("[")
+        for i, item in enumerate(value):
+            if i:
+                out.add(",")
+            _emit_plain_nested(item, out)
+        out.add("]")
+    else:
+        out.add(_leaf_text(value))
+
+
+def _leaf_text(value) -> str:
+    cls = _type(value)
+    if cls is float:
+        return _float_text(value)
+    if cls is bool:
+        return "true" if value is True else "false"
+    return _int_text(value)
+
+
+def to_json(obj: object) -> str:
+    """Serialize ``obj`` to JSON text made only of plain data, or raise :class:`Refused`.
+
+    Accepts None, bool, int, float (NaN/Infinity as JSON extensions), str,
+    list/tuple, dict with str keys, numpy scalars and bool/int/float arrays.
+    Subclasses are read through their base type's C methods, so a lying
+    ``__eq__``, ``__repr__``, ``__float__`` or ``__iter__`` has no effect: the
+    result is what the object really holds.  At most :data:`MAX_ELEMENTS`
+    elements and :data:`MAX_VALUE_CHARS` characters.
+    """
+    out = _Writer()
+    try:
+        _emit(obj, out, 0)
+    except RecursionError:
+        raise Refused("nested too deeply") from None
+    except MemoryError:
+        raise Refused("out of memory while converting") from None
+    return _str_join("", out.parts)
+
+
+# ---------------------------------------------------------------------------
+# The channel.
+# ---------------------------------------------------------------------------
+class Channel:
+    """Frames over the child's SOCK_SEQPACKET socket (see the module docstring)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def send_text(self, text: str) -> None:
+        data = text.encode("utf-8", "surrogatepass")
+        if len(data) <= CHUNK:
+            _write(self.fd, b"S" + data)
+            return
+        for start in range(0, len(data), CHUNK):
+            tag = b"B" if start == 0 else b"E" if start + CHUNK >= len(data) else b"M"
+            _write(self.fd, tag + data[start : start + CHUNK])
+
+    def receive_text(self, limit: int) -> str:
+        parts: list[bytes] | None = None
+        total = 0
+        while True:
+            message = _read(self.fd, CHUNK + 16)
+            if not message:
+                raise EOFError("request channel closed")
+            tag, body = message[:1], message[1:]
+            if tag == b"S":
+                return body.decode("utf-8")
+            if tag == b"B":
+                parts, total = [], 0
+            elif parts is None or tag not in (b"M", b"E"):
+                continue
+            total += len(body)
+            if total > limit:
+                raise ValueError("request too large")
+            parts.append(body)
+            if tag == b"E":
+                return b"".join(parts).decode("utf-8")
+
+
+def _field(key: str, text_json: str) -> str:
+    return _encode_str(key) + ":" + text_json
+
+
+def frame(kind: str, **fields: str) -> str:
+    """Build a frame from already-encoded JSON field values."""
+    body = [_field("t", _encode_str(kind))]
+    body.extend(_field(key, value) for key, value in fields.items())
+    return "{" + _str_join(",", body) + "}"
+
+
+# ---------------------------------------------------------------------------
+# Isolation of this process (runs as root, before any student code).
+# ---------------------------------------------------------------------------
+def _set_limits(limits: dict, vm_mb: int) -> None:
+    """RLIMIT_AS is ``memory_mb`` on top of the address space inherited at fork (``vm_mb``)."""
+
+    def both(which: int, value: int) -> None:
+        resource.setrlimit(which, (value, value))
+
+    cpu = max(1, int(-(-limits["cpu_seconds"] // 1)))
+    both(resource.RLIMIT_CPU, cpu)
+    both(resource.RLIMIT_AS, (vm_mb + int(limits["memory_mb"])) * 2**20)
+    both(resource.RLIMIT_FSIZE, int(limits["file_size_mb"]) * 2**20)
+    both(resource.RLIMIT_NPROC, int(limits["max_processes"]))
+    both(resource.RLIMIT_CORE, 0)
+    both(resource.RLIMIT_NOFILE, 256)
+
+
+def _fresh_filesystem(config: dict) -> None:
+    """Private mount + IPC namespaces, a new empty tmpfs on /tmp, a proc for this pid ns."""
+    unshare(CLONE_NEWNS | CLONE_NEWIPC)
+    size_mb = 2 * int(config["limits"]["file_size_mb"]) + 16
+    flags = MS_NOSUID | MS_NODEV
+    mount("tmpfs", "/tmp", "tmpfs", flags, f"size={size_mb}m,nr_inodes=4096,mode=1777")
+    if config.get("pid_namespace"):
+        mount("proc", "/proc", "proc", flags | MS_NOEXEC)
+
+
+def _close_fds(keep: int) -> None:
+    null = os.open(os.devnull, os.O_RDWR)
+    for target in (0, 1, 2):
+        os.dup2(null, target)
+    if null > 2:
+        os.close(null)
+    os.closerange(3, keep)
+    os.closerange(keep + 1, 1 << 16)
+
+
+def _drop_privileges(uid: int, gid: int) -> None:
+    if os.geteuid() != 0:
+        return
+    os.setgroups([])
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)
+    if os.getuid() != uid or os.geteuid() != uid:
+        raise OSError(errno.EPERM, "could not drop privileges")
+
+
+def _reset_signals() -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD, signal.SIGALRM):
+        _signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+
+
+def enter_sandbox(fd: int, config: dict) -> None:
+    """Isolate the current (freshly forked) process; raise if anything fails.
+
+    ``config`` comes from the forkserver: ``limits``, ``uid``, ``gid``,
+    ``mount_namespace``, ``pid_namespace``, ``workdir`` (used only when there
+    is no mount namespace), ``env``.
+    """
+    os.setsid()
+    if config.get("mount_namespace"):
+        _fresh_filesystem(config)
+        os.chdir("/tmp")
+    else:
+        os.chdir(config["workdir"])
+    _set_limits(config["limits"], int(config.get("vm_mb", 0)))
+    _close_fds(fd)
+    _drop_privileges(int(config["uid"]), int(config["gid"]))
+    prctl(PR_SET_NO_NEW_PRIVS, 1)
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    _reset_signals()
+    os.environ.clear()
+    os.environ.update(config["env"])
+    sys.path.insert(0, "")  # as in Jupyter: modules in the working directory import
+    sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the process
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+
+
+# ---------------------------------------------------------------------------
+# IPython semantics.
+# ---------------------------------------------------------------------------
+def _noop(*_args, **_kwargs) -> None:
+    return None
+
+
+class Shell:
+    """A neutral stand-in for ``get_ipython()``.
+
+    Magics and shell escapes do nothing (``!pip install x`` never runs a
+    shell).  The timing magics ``%time``/``%%time``/``%timeit``/``%%timeit``/
+    ``%prun`` and ``%%capture`` run their body once, as a student expects;
+    ``%%writefile`` writes into the working directory.
+    """
+
+    RUN_BODY = ("time", "timeit", "prun", "capture")
+
+    def __init__(self, namespace: dict, run_source) -> None:
+        self.user_ns = namespace
+        self._run_source = run_source
+
+    def run_line_magic(self, name: str, line: str, _stack_depth: int = 1) -> None:
+        if name in self.RUN_BODY and line.strip():
+            self._run_source(_strip_options(line))
+        return None
+
+    def run_cell_magic(self, name: str, line: str, cell: str) -> None:
+        if name in self.RUN_BODY:
+            self._run_source(cell)
+        elif name == "writefile":
+            _write_file(line, cell)
+        return None
+
+    def system(self, _cmd: str) -> None:
+        return None
+
+    def getoutput(self, _cmd: str, split: bool = True, depth: int = 0) -> list:
+        return []
+
+    def magic(self, _line: str) -> None:
+        return None
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _noop
+
+
+def _strip_options(line: str) -> str:
+    """``%timeit -n 10 f(x)`` -> ``f(x)`` (drop leading ``-x value`` options)."""
+    words = line.split()
+    while words and words[0].startswith("-"):
+        words = words[2:] if words[0] in ("-n", "-r") else words[1:]
+    return " ".join(words) if words else ""
+
+
+def _write_file(line: str, cell: str) -> None:
+    words = line.split()
+    append = "-a" in words or "--append" in words
+    names = [w for w in words if not w.startswith("-")]
+    if names:
+        with open(names[0], "a" if append else "w") as handle:
+            handle.write(cell)
+
+
+_transformer = None
+
+
+def transform_cell(source: str) -> str:
+    """IPython's own cell transformation (magics, ``!cmd``, ``x?``) into Python."""
+    global _transformer
+    if _transformer is None:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        _transformer = TransformerManager()
+    try:
+        return _transformer.transform_cell(source)
+    except Exception:  # the raw text then fails to compile and is reported as such
+        return source
+
+
+def warm_up() -> None:
+    """Import and exercise the transformer once (called in the forkserver)."""
+    transform_cell("%matplotlib inline\n!echo\nx = 1\n")
+
+
+# ---------------------------------------------------------------------------
+# Time budgets inside the child (the hard limits are enforced from outside).
+# ---------------------------------------------------------------------------
+class NotebookTimeout(BaseException):
+    """Raised into student code when a soft time budget runs out."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+class _Timer:
+    """One-shot soft budgets on wall-clock (SIGALRM) and CPU time (SIGPROF)."""
+
+    armed = False
+
+    @classmethod
+    def handler(cls, signum, _frame) -> None:
+        if not cls.armed:
+            return
+        cls.armed = False
+        raise NotebookTimeout("wall" if signum == _SIGALRM else "cpu")
+
+    @classmethod
+    def arm(cls, wall: float, cpu: float) -> None:
+        _signal(_SIGALRM, cls.handler)
+        _signal(_SIGPROF, cls.handler)
+        cls.armed = True
+        _setitimer(_ITIMER_REAL, max(wall, 0.001))
+        _setitimer(_ITIMER_PROF, max(cpu, 0.001))
+
+    @classmethod
+    def disarm(cls) -> None:
+        cls.armed = False
+        _setitimer(_ITIMER_REAL, 0)
+        _setitimer(_ITIMER_PROF, 0)
+
+
+def _cpu_used() -> float:
+    usage = _getrusage(_RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _clock() -> float:
+    return _monotonic()
+
+
+# ---------------------------------------------------------------------------
+# Probes: hidden inputs built by trusted code.
+# ---------------------------------------------------------------------------
+def quadratic_gradient(a_matrix: list, b_vector: list):
+    """``df(x) = A @ x + b``; a float in and out when A is 1x1 and x is a scalar."""
+    a = _np_array(a_matrix, dtype=float)
+    b = _np_array(b_vector, dtype=float).reshape(-1)
+    if a.ndim != 2 or a.shape[0] != a.shape[1] or a.shape[0] != b.shape[0]:
+        raise ValueError("quadratic_gradient needs a square A and a matching b")
+    scalar = a.shape == (1, 1)
+
+    def df(x):
+        if scalar and _np.ndim(x) == 0:
+            return float(a[0, 0] * float(x) + b[0])
+        return a @ _np.asarray(x, dtype=float) + b
+
+    return df
+
+
+def build_argument(data):
+    """Turn probe argument data into Python values.
+
+    ``{"quadratic_gradient": {"A": ..., "b": ...}}`` becomes a callable,
+    ``{"ndarray": [...]}`` a float array; lists and other dicts are walked.
+    """
+    if _type(data) is dict:
+        if len(data) == 1 and "quadratic_gradient" in data:
+            spec = data["quadratic_gradient"]
+            return quadratic_gradient(spec["A"], spec["b"])
+        if len(data) == 1 and "ndarray" in data:
+            return _np_array(data["ndarray"], dtype=float)
+        return {key: build_argument(value) for key, value in data.items()}
+    if _type(data) is list:
+        return [build_argument(item) for item in data]
+    return data
+
+
+# ---------------------------------------------------------------------------
+# The session: cells, snapshots, probes.
+# ---------------------------------------------------------------------------
+def exception_text(exc: BaseException) -> str:
+    """``"Name: message"`` for an exception, bounded; never raises."""
+    name, message = describe(exc)
+    return f"{name}: {message}"
+
+
+def describe(exc: BaseException) -> tuple[str, str]:
+    """(class name, message) of an exception, bounded; never raises."""
+    name = type_name(exc)
+    try:
+        message = _str_copy(str(exc))
+    except BaseException:  # noqa: BLE001 - a student's __str__ may do anything
+        message = "<unprintable message>"
+    return name, message[:MAX_TEXT]
+
+
+class Session:
+    """Runs one notebook's cells and probes and reports over the channel."""
+
+    def __init__(self, channel: Channel, request: dict, config: dict) -> None:
+        self.channel = channel
+        self.cells: list[str] = request["cells"]
+        self.names: list[str] = request["names"]
+        self.probe_count = int(request.get("probe_count", 0))
+        self.probe_seconds = float(request.get("probe_seconds", 2.0))
+        self.limits = config["limits"]
+        self.namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
+        self.namespace["get_ipython"] = lambda: self.shell
+        self.namespace["display"] = _noop
+        self.shell = Shell(self.namespace, self._run_nested)
+        self.sent: dict[str, str] = {}
+        self.start = _clock()
+        self.soft_wall, self.soft_cpu = self._soft_budgets()
+
+    def _soft_budgets(self) -> tuple[float, float]:
+        """Budgets after which cells are interrupted, keeping time for the probes."""
+        wall, cpu = float(self.limits["wall_seconds"]), float(self.limits["cpu_seconds"])
+        need = self.probe_seconds * self.probe_count + 0.2 if self.probe_count else 0.2
+        return wall - min(need, wall / 3), cpu - min(need, cpu / 3)
+
+    # -- running code ------------------------------------------------------
+    def _compile(self, source: str, label: str):
+        return _compile(transform_cell(source), label, "exec", dont_inherit=True)
+
+    def _run_nested(self, source: str) -> None:
+        """Body of ``%%time`` & co: the student's own code, same namespace."""
+        _exec(self._compile(source, "<magic>"), self.namespace)
+
+    def run_cell(self, index: int) -> tuple[dict | None, str | None]:
+        """Run one cell; return (error entry or None, stop kind or None)."""
+        wall_left = self.soft_wall - (_clock() - self.start)
+        cpu_left = self.soft_cpu - _cpu_used()
+        try:
+            if wall_left <= 0 or cpu_left <= 0:
+                raise NotebookTimeout("wall" if wall_left <= 0 else "cpu")
+            _Timer.arm(wall_left, cpu_left)
+            try:
+                code = self._compile(self.cells[index], f"<cell {index}>")
+                # The one place where student code runs: the notebook's own
+                # cells, inside this limited, unprivileged, isolated child.
+                _exec(code, self.namespace)
+                return None, None
+            except NotebookTimeout:
+                raise
+            except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt too
+                name, message = describe(exc)
+                return {"cell": index, "ename": name, "evalue": message}, None
+            finally:
+                _Timer.disarm()
+        except NotebookTimeout as stop:
+            _Timer.disarm()
+            return self._stop_entry(index, stop.kind), stop.kind
+
+    def _stop_entry(self, index: int, kind: str) -> dict:
+        if kind == "wall":
+            what = f"the notebook's wall-clock limit ({self.limits['wall_seconds']:g} s)"
+        else:
+            what = f"the notebook's CPU time limit ({self.limits['cpu_seconds']:g} s)"
+        return {"cell": index, "ename": "TimeoutError", "evalue": f"interrupted near {what}"}
+
+    # -- reporting ---------------------------------------------------------
+    def send(self, kind: str, **fields: str) -> None:
+        self.channel.send_text(frame(kind, **fields))
+
+    def snapshot(self) -> None:
+        """Send the requested names whose JSON changed since the last snapshot."""
+        missing = object()
+        for name in self.names:
+            value = _dict_get(self.namespace, name, missing)
+            if value is missing:
+                if name in self.sent:
+                    del self.sent[name]
+                    self.send("del", n=_encode_str(name))
+                continue
+            try:
+                text = to_json(value)
+                fields = {"n": _encode_str(name), "v": text}
+            except Refused as why:
+                text = "!" + _str_copy(str(why))
+                fields = {"n": _encode_str(name), "e": _encode_str(text[1:])}
+            if self.sent.get(name) != text:
+                self.sent[name] = text
+                self.send("val", **fields)
+
+    def commit(self, index: int, error: dict | None) -> None:
+        self.send("cell", i=_int_repr(index), err="null" if error is None else to_json(error))
+
+    def run_probes(self) -> None:
+        """Receive each probe only now, one at a time, and call it.
+
+        The cells never see the hidden inputs, and a probe's inputs arrive
+        only after the previous probe's result was sent.
+        """
+        for index in range(self.probe_count):
+            probe = _json_loads(self.channel.receive_text(64 * 2**20))
+            self.send("probe", i=_int_repr(index), **self._probe_result(probe))
+
+    def _probe_result(self, probe: dict) -> dict:
+        function = _dict_get(self.namespace, probe["function"])
+        if function is None or not callable(function):
+            return {"e": _encode_str(f"NameError: function {probe['function']!r} is not defined")}
+        try:
+            args = build_argument(probe.get("args", []))
+            kwargs = build_argument(probe.get("kwargs", {}))
+        except Exception as exc:  # bad probe data from the grader itself
+            return {"e": _encode_str("ProbeError: " + exception_text(exc))}
+        try:
+            _Timer.arm(self.probe_seconds, self.probe_seconds)
+            try:
+                result = function(*args, **kwargs)
+            finally:
+                _Timer.disarm()
+        except NotebookTimeout:
+            return {"e": _encode_str(f"TimeoutError: probe exceeded {self.probe_seconds:g} s")}
+        except BaseException as exc:  # noqa: BLE001 - student code may raise anything
+            return {"e": _encode_str(exception_text(exc))}
+        try:
+            return {"r": to_json(result)}
+        except Refused as why:
+            return {"e": _encode_str(f"ValueError: result is not plain data: {why}")}
+
+    def run(self) -> None:
+        self.send("ready")
+        for index in range(len(self.cells)):
+            error, stop = self.run_cell(index)
+            self.snapshot()
+            self.commit(index, error)
+            if stop is not None:
+                self.send("stop", i=_int_repr(index), why=_encode_str(stop))
+                break
+        self.run_probes()
+        self.send("done")
+
+
+def main(fd: int, config: dict) -> None:
+    """Entry point in the forked child; never returns (``os._exit``)."""
+    channel = Channel(fd)
+    try:
+        enter_sandbox(fd, config)
+        request = _json_loads(channel.receive_text(64 * 2**20))
+        session = Session(channel, request, config)
+    except BaseException as exc:  # noqa: BLE001 - report any setup failure as such
+        try:
+            channel.send_text(frame("setup_error", m=_encode_str(exception_text(exc))))
+        finally:
+            _exit(SETUP_FAILED)
+    try:
+        session.run()
+    except BaseException:  # noqa: BLE001 - e.g. the channel was closed by the notebook
+        _exit(SETUP_FAILED + 1)
+    _exit(0)

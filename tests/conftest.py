@@ -1,0 +1,45 @@
+"""Shared fixtures: a private data and cache folder for the whole session, and the lecture's catalog.
+
+The environment is set before any test runs, so that nothing a test does
+(the derivative cache, the course secret) writes into the user's home or
+the repository, and so that the user's own ``GRADER_*`` settings cannot
+change what the tests see.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
+
+# Hypothesis keeps no example database, and its caches go to a temporary folder:
+# the tests write nothing into the repository (where ``.hypothesis/`` would be its default).
+_HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="grader-tests-hypothesis-")
+atexit.register(shutil.rmtree, _HYPOTHESIS_HOME, ignore_errors=True)
+set_hypothesis_home_dir(_HYPOTHESIS_HOME)
+settings.register_profile("grader", database=None)
+settings.load_profile("grader")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_folders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """GRADER_CACHE and GRADER_DATA in temporary folders; the user's variant settings cleared."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GRADER_CACHE", str(tmp_path_factory.mktemp("cache")))
+        patch.setenv("GRADER_DATA", str(tmp_path_factory.mktemp("data")))
+        for name in ("GRADER_EXERCISES", "GRADER_VARIANTS", "GRADER_SECRET"):
+            patch.delenv(name, raising=False)
+        yield
+
+
+@pytest.fixture(scope="session")
+def catalog(private_folders: None):
+    """The lecture's exercises (``exercises/``) as a Catalog, loaded once."""
+    from grader.specs.model import load_catalog
+
+    return load_catalog()

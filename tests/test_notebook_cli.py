@@ -1,0 +1,346 @@
+"""The notebook commands: ``grader notebook`` and ``grader grade`` with every output format.
+
+Real nbformat files in a temporary class folder, graded through the real
+sandbox by the command itself.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import click
+import nbformat
+import nbformat.v4 as nbf
+import pytest
+from click.testing import CliRunner, Result
+
+from grader.commands.notebooks import grade, notebook
+from grader.notebooks.generate import student_notebook, variable_name
+from grader.specs.model import load_catalog
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = json.loads((ROOT / "solutions" / "lec4-inclass.json").read_text())["answers"]
+SCRIPT = "<script>alert(1)</script>"
+HYPERLINK = '=HYPERLINK("x")'
+
+
+@click.group()
+def grader() -> None:
+    """The notebook commands, as ``grader`` attaches them."""
+
+
+grader.add_command(notebook)
+grader.add_command(grade)
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(grader, [str(a) for a in args], catch_exceptions=False)
+
+
+def filled(catalog: Any, student: str | None, **changes: Any) -> Any:
+    """The generated in-class notebook answered with the reference, except ``changes`` (variable → source)."""
+    node = student_notebook(catalog, "lec4-inclass", student)
+    for cell in node.cells:
+        meta = cell.get("metadata", {}).get("grader", {})
+        if cell.cell_type == "code" and "part" in meta:
+            name = variable_name(meta["exercise"], meta["part"])
+            cell.source = changes.get(name, f"{name} = {REFERENCE[meta['exercise']][meta['part']]!r}")
+    return node
+
+
+def write(node: Any, path: Path) -> Path:
+    nbformat.validate(node)
+    nbformat.write(node, str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def klass(catalog: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A class folder: right, a misconception, a crash, a hostile student, a file that is not a notebook."""
+    folder = tmp_path_factory.mktemp("class")
+    write(filled(catalog, "s001"), folder / "s001.ipynb")
+    sign_error = {
+        "gd_parabola_iterates": "gd_parabola_iterates = [4, 6, 9, 13.5, 20.25, 30.375]",
+        "gd_parabola_values": "gd_parabola_values = [x**2 + 2 for x in gd_parabola_iterates]",
+    }
+    write(filled(catalog, "s002", **sign_error), folder / "s002.ipynb")
+    crashing = filled(catalog, "s003")
+    crashing.cells.insert(2, nbf.new_code_cell("import torch  # not installed\nmodel = torch.nn.Linear(2, 1)"))
+    write(crashing, folder / "s003.ipynb")
+    hostile = filled(
+        catalog,
+        "s004",
+        learning_rate_converges=f"learning_rate_converges = {SCRIPT!r}",
+        learning_rate_why=f"learning_rate_why = {SCRIPT!r}",
+    )
+    hostile.metadata["grader"]["student"] = HYPERLINK
+    write(hostile, folder / "s004.ipynb")
+    (folder / "s005.ipynb").write_text("this is not a notebook")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def graded(klass: Path) -> list[dict[str, Any]]:
+    result = run("grade", klass, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def by_student(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {r["student"]: r for r in results}
+
+
+def part(result: dict[str, Any], exercise: str, part_id: str) -> dict[str, Any]:
+    exercise_result = next(e for e in result["exercises"] if e["id"] == exercise)
+    return next(p for p in exercise_result["parts"] if p["id"] == part_id)
+
+
+# grader notebook -------------------------------------------------------------------------
+
+
+def test_notebook_command_writes_a_valid_notebook(tmp_path: Path) -> None:
+    out = tmp_path / "x.ipynb"
+    result = run("notebook", "lec4-inclass", "--student", "s001", "-o", out)
+    assert result.exit_code == 0, result.stderr
+    node = nbformat.read(str(out), as_version=4)
+    nbformat.validate(node)
+    assert node.nbformat == 4
+    assert node.metadata["grader"] == {"assignment": "lec4-inclass", "student": "s001"}
+    bound = {
+        cell.source.split(" = ")[0]: cell.metadata["grader"]
+        for cell in node.cells
+        if cell.cell_type == "code" and "part" in cell.metadata.get("grader", {})
+    }
+    assert set(bound) == {
+        "gd_parabola_iterates",
+        "gd_parabola_values",
+        "learning_rate_converges",
+        "learning_rate_classify",
+        "learning_rate_why",
+    }
+    assert bound["gd_parabola_iterates"] == {"exercise": "gd-parabola", "part": "iterates", "points": 6}
+
+
+def prompt_text(path: Path) -> str:
+    node = nbformat.read(str(path), as_version=4)
+    return "\n".join(c.source for c in node.cells if c.cell_type == "markdown")
+
+
+def numbers(text: str) -> list[str]:
+    return re.findall(r"x_0 = (\S+)\$|\\eta = (\S+)\$|\\eta\$ = (\[[^\]]*\])", text)
+
+
+def test_per_student_variants_give_students_different_numbers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRADER_VARIANTS", "per-student")
+    monkeypatch.setenv("GRADER_SECRET", "course-secret-for-tests")
+    for name in ("s001", "s002", "s002-again"):
+        student = name.removesuffix("-again")
+        assert run("notebook", "lec4-inclass", "--student", student, "-o", tmp_path / f"{name}.ipynb").exit_code == 0
+    one, two = prompt_text(tmp_path / "s001.ipynb"), prompt_text(tmp_path / "s002.ipynb")
+    assert len(numbers(one)) == 3 and len(numbers(two)) == 3
+    assert numbers(one) != numbers(two)
+    assert (tmp_path / "s002.ipynb").read_bytes() == (tmp_path / "s002-again.ipynb").read_bytes()
+
+
+def test_per_student_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """s002's notebook answered with s002's reference scores full; the same answers as s001's do not."""
+    monkeypatch.setenv("GRADER_VARIANTS", "per-student")
+    monkeypatch.setenv("GRADER_SECRET", "course-secret-for-tests")
+    catalog = load_catalog()
+    answers = {
+        e: {
+            k.part: k.reference
+            for k in catalog.keys(catalog.exercises[e], catalog.variant(catalog.exercises[e], "s002"))
+        }
+        for e in ("gd-parabola", "learning-rate")
+    }
+    for student in ("s001", "s002"):
+        node = student_notebook(catalog, "lec4-inclass", "s002")
+        node.metadata["grader"]["student"] = student
+        for cell in node.cells:
+            meta = cell.get("metadata", {}).get("grader", {})
+            if "part" in meta and answers[meta["exercise"]][meta["part"]] is not None:
+                value = answers[meta["exercise"]][meta["part"]]
+                value = str(value) if meta["part"] == "converges" else value
+                cell.source = f"{variable_name(meta['exercise'], meta['part'])} = {value!r}"
+        write(node, tmp_path / f"{student}.ipynb")
+    result = run("grade", tmp_path, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    results = by_student(json.loads(result.stdout))
+    own = results["s002"]
+    assert {p["status"] for e in own["exercises"] for p in e["parts"]} == {"correct", "missing"}  # why left empty
+    assert own["score"] == 19
+    assert results["s001"]["score"] < 19
+
+
+def test_notebook_command_unknown_assignment_exits_2_with_one_line(tmp_path: Path) -> None:
+    out = tmp_path / "x.ipynb"
+    result = run("notebook", "no-such-assignment", "-o", out)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("error: unknown assignment 'no-such-assignment'")
+    assert result.stdout == ""
+    assert not out.exists()
+
+
+def test_notebook_command_refuses_a_student_id_grading_cannot_use(tmp_path: Path) -> None:
+    result = run("notebook", "lec4-inclass", "--student", "Jane Doe", "-o", tmp_path / "x.ipynb")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: --student")
+    assert not (tmp_path / "x.ipynb").exists()
+
+
+# grader grade: the results ---------------------------------------------------------------
+
+
+def test_json_is_one_result_per_notebook(graded: list[dict[str, Any]], klass: Path) -> None:
+    assert [Path(r["file"]).name for r in graded] == [f"s00{i}.ipynb" for i in range(1, 6)]
+    for result in graded:
+        assert {"student", "file", "error", "exercises", "score", "max_score"} <= set(result)
+    students = by_student(graded)
+    assert set(students) == {"s001", "s002", "s003", HYPERLINK, "s005"}
+    assert students["s001"]["score"] == 19 and students["s001"]["error"] is None
+    sign = part(students["s002"], "gd-parabola", "iterates")
+    assert sign["misconception"] == "sign-error"
+    assert part(students["s002"], "gd-parabola", "values")["status"] == "correct"  # carried forward
+    crashed = students["s003"]
+    assert crashed["error"] is None and crashed["score"] == 19
+    assert [e["ename"] for e in crashed["cell_errors"]] == ["ModuleNotFoundError"]
+    assert "not a Jupyter notebook" in students["s005"]["error"]
+    assert students["s005"]["score"] == 0 and students["s005"]["graded"] is True
+
+
+def test_csv_has_one_row_per_notebook_and_is_formula_safe(klass: Path, tmp_path: Path) -> None:
+    out = tmp_path / "grades.csv"
+    result = run("grade", klass, "--format", "csv", "--out", out)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    rows = list(csv.reader(io.StringIO(out.read_text())))
+    assert rows[0] == ["student", "file", "gd-parabola", "learning-rate", "total", "max", "error"]
+    assert len(rows) == 6
+    table = {row[0]: row for row in rows[1:]}
+    assert set(table) == {"s001", "s002", "s003", "'" + HYPERLINK, "s005"}
+    assert table["s001"][2:6] == ["12", "7", "19", "21"]
+    assert table["s001"][6] == ""
+    assert "not a Jupyter notebook" in table["s005"][6]
+    assert not any(cell.startswith(("=", "+", "@")) for row in rows for cell in row)
+
+
+def test_gradescope_results_json_has_one_test_per_part(klass: Path, tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    result = run("grade", klass / "s002.ipynb", "--format", "gradescope", "--out", out)
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(out.read_text())
+    assert report["score"] == pytest.approx(sum(t["score"] for t in report["tests"]))
+    assert [t["name"] for t in report["tests"]] == [
+        "gd-parabola / iterates",
+        "gd-parabola / values",
+        "learning-rate / converges",
+        "learning-rate / classify",
+        "learning-rate / why",
+    ]
+    for test in report["tests"]:
+        assert {"name", "score", "max_score", "output", "visibility"} <= set(test)
+    assert "sign-error" in report["tests"][0]["output"]
+    assert report["tests"][0]["score"] < report["tests"][0]["max_score"] == 6
+
+
+def test_feedback_files_one_per_student(klass: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "feedback"
+    result = run("grade", klass, "--feedback", folder, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    pages = {p.stem: p.read_text() for p in folder.glob("*.html")}
+    assert len(pages) == 5
+    assert {"s001", "s002", "s003", "s005"} <= set(pages)
+    sign = pages["s002"]
+    assert "You moved uphill" in sign and "sign-error" in sign
+    assert re.search(r"<svg[\s>]", sign)  # the path plot, inline
+    assert re.search(r"<svg[\s>]", pages["s001"])
+    hostile = next(text for name, text in pages.items() if "HYPERLINK" in name)
+    assert "<script" not in hostile.lower()
+    assert "&lt;script&gt;" in hostile  # the student's text is shown, escaped
+    assert "ModuleNotFoundError" in pages["s003"]
+    assert "not a Jupyter notebook" in pages["s005"]
+
+
+def test_fail_under(klass: Path, tmp_path: Path) -> None:
+    assert run("grade", klass, "--fail-under", "50").exit_code == 1  # s005 scores 0
+    homework = ROOT / "solutions" / "lec4-homework.ipynb"
+    assert run("grade", homework, "--fail-under", "100").exit_code == 0
+    wrong = nbformat.read(str(homework), as_version=4)
+    for cell in wrong.cells:
+        if cell.cell_type == "code" and cell.source.startswith("updates_per_epoch_b32"):
+            cell.source = "updates_per_epoch_b32 = 37"
+    write(wrong, tmp_path / "s009.ipynb")
+    assert run("grade", homework, tmp_path / "s009.ipynb", "--fail-under", "100").exit_code == 1
+    assert run("grade", homework, tmp_path / "s009.ipynb", "--fail-under", "90").exit_code == 0
+
+
+def test_text_lists_every_notebook_and_the_summary_names_what_needs_a_look(klass: Path) -> None:
+    result = run("grade", klass)
+    assert result.exit_code == 0
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 5
+    for line, name in zip(lines, [f"s00{i}.ipynb" for i in range(1, 6)], strict=True):
+        assert name in line
+    assert re.search(r"^s001\s+19/21\s", lines[0])
+    summary = result.stderr
+    assert "graded 5 notebook(s)" in summary
+    assert "review s001: learning-rate/why" in summary
+    assert "review s002: learning-rate/why" in summary
+    assert re.search(r"error\s+\S*s005\.ipynb: not a Jupyter notebook", summary)
+    assert "1 notebook(s) had an error" in summary
+
+
+# grader grade: limits and bad input ------------------------------------------------------
+
+
+def test_a_notebook_that_loops_forever_times_out_and_keeps_earlier_answers(tmp_path: Path) -> None:
+    node = nbf.new_notebook(
+        cells=[
+            nbf.new_code_cell("gd_parabola_iterates = [4, 2, 1, 0.5, 0.25, 0.125]"),
+            nbf.new_code_cell("while True:\n    pass"),
+            nbf.new_code_cell("gd_parabola_values = [18, 6, 3, 2.25, 2.0625, 2.015625]"),
+        ]
+    )
+    write(node, tmp_path / "s010.ipynb")
+    result = run("grade", tmp_path / "s010.ipynb", "--timeout", "2", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    [graded] = json.loads(result.stdout)
+    assert "timeout" in graded["error"]
+    assert part(graded, "gd-parabola", "iterates")["status"] == "correct"
+    assert part(graded, "gd-parabola", "values")["status"] == "missing"
+    assert graded["score"] == 6
+    assert "s010.ipynb: timeout" in result.stderr
+
+
+def test_grade_with_an_unknown_assignment_exits_2(klass: Path) -> None:
+    result = run("grade", klass, "--assignment", "no-such")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: unknown assignment 'no-such'")
+    assert result.stderr.count("\n") == 1
+
+
+def test_grade_a_folder_without_notebooks_exits_2(tmp_path: Path) -> None:
+    result = run("grade", tmp_path)
+    assert result.exit_code == 2
+    assert "no .ipynb files" in result.stderr
+
+
+def test_grade_an_assignment_folder_names_students_by_file(catalog: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "grading" / "lec4-inclass"
+    folder.mkdir(parents=True)
+    for student in ("s020", "s021"):
+        node = filled(catalog, None)  # the shared notebook: student "default" in its metadata
+        node.metadata.pop("grader")
+        write(node, folder / f"{student}.ipynb")
+    result = run("grade", folder, "--format", "json")
+    assert [(r["student"], r["assignment"]) for r in json.loads(result.stdout)] == [
+        ("s020", "lec4-inclass"),
+        ("s021", "lec4-inclass"),
+    ]

@@ -1,0 +1,119 @@
+"""Symbolic equivalence: sympy in a worker process with a hard time limit, numeric sampling as fallback."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from grader.checking.symbolic import equivalent
+from grader.expressions import parse
+
+
+@pytest.fixture(scope="module", autouse=True)
+def warm_worker():
+    """Start the sympy worker once, so that the timings below measure checking, not starting Python."""
+    equivalent(parse("x"), parse("x"))
+
+
+@pytest.mark.parametrize(
+    ("student", "reference"),
+    [
+        ("x^2+2", "x**2 + 2"),
+        ("2x", "2*x"),
+        ("(x+1)**2", "x**2+2*x+1"),
+        ("sin(x)**2 + cos(x)**2", "1"),
+        ("(x+1)(x-1)", "x^2 - 1"),
+        ("exp(2*log(x))", "x**2"),
+    ],
+)
+def test_equivalent_formulas(student, reference):
+    equal, how = equivalent(parse(student), parse(reference))
+    assert equal
+    assert how in ("symbolic", "numeric")
+
+
+def test_sympy_decides_the_simple_cases():
+    assert equivalent(parse("(x+1)**2"), parse("x**2+2*x+1")) == (True, "symbolic")
+
+
+@pytest.mark.parametrize(
+    ("student", "reference"),
+    [("x**2", "x**3"), ("2*x", "x**2"), ("x^2 + 2", "x^2 - 2"), ("sqrt(x**2)", "x")],
+)
+def test_different_formulas(student, reference):
+    assert equivalent(parse(student), parse(reference))[0] is False
+
+
+def test_sympy_decides_in_variables_beyond_the_defaults():
+    names = {"w", "a", "y"}
+    student, reference = parse("2a(w a - y)", names), parse("2*w*a**2 - 2*a*y", names)
+    assert equivalent(student, reference) == (True, "symbolic")
+
+
+def test_the_reference_may_be_given_as_text():
+    assert equivalent(parse("2x"), "x + x")[0]
+
+
+EXPENSIVE = "((x+1)**1000)*((x+3)**999)"  # sympy.simplify takes far longer than the limit
+
+
+def test_an_expensive_expression_returns_within_the_time_limit():
+    start = time.perf_counter()
+    equal, how = equivalent(parse(EXPENSIVE), parse("x"))
+    assert time.perf_counter() - start < 2.5
+    assert (equal, how) == (False, "numeric")  # numeric sampling settles it
+
+
+def test_an_expression_too_large_for_floats_is_too_complex():
+    start = time.perf_counter()
+    equal, how = equivalent(parse("((2**1000)**1000)**1000*x"), parse("x"))
+    assert time.perf_counter() - start < 2.5
+    assert (equal, how) == (False, "too-complex")
+
+
+def test_overruns_in_a_row_each_stay_within_the_limit_and_the_worker_recovers():
+    """A killed worker is replaced at once: the next request does not pay for starting sympy."""
+    for _ in range(2):
+        start = time.perf_counter()
+        equivalent(parse(EXPENSIVE), parse("x"))
+        assert time.perf_counter() - start < 2.5
+    assert equivalent(parse("x^2+2"), parse("x**2 + 2")) == (True, "symbolic")
+
+
+def test_the_time_limit_works_off_the_main_thread():
+    """A web server checks answers in worker threads, where signal.alarm cannot be used."""
+    outcome: dict = {}
+
+    def check() -> None:
+        start = time.perf_counter()
+        try:
+            outcome["simple"] = equivalent(parse("sin(x)**2 + cos(x)**2"), parse("1"))
+            outcome["expensive"] = equivalent(parse(EXPENSIVE), parse("x"))
+        except BaseException as exc:  # report anything to the main thread
+            outcome["error"] = exc
+        outcome["seconds"] = time.perf_counter() - start
+
+    thread = threading.Thread(target=check)
+    thread.start()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert "error" not in outcome
+    assert outcome["simple"][0] is True
+    assert outcome["expensive"][0] is False
+    assert outcome["seconds"] < 4
+
+
+def test_checks_from_several_threads_at_once():
+    results: list = []
+
+    def check(k: int) -> None:
+        results.append(equivalent(parse(f"{k}*x + x"), parse(f"{k + 1}x"))[0])
+
+    threads = [threading.Thread(target=check, args=(k,)) for k in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert results == [True] * 6
