@@ -63,22 +63,14 @@ def cli() -> None:
     required=True,
     help='The function, e.g. "x**2 + 2" or "x**2 - y**2" (variables x, y, z or x1, x2, …).',
 )
-@click.option(
-    "--x0", required=True, help="Starting point, comma-separated for several variables: 4 or 4,3."
-)
-@click.option(
-    "--lr", type=float, default=None, help="Learning rate η (default: PyTorch's for the optimizer)."
-)
+@click.option("--x0", required=True, help="Starting point, comma-separated for several variables: 4 or 4,3.")
+@click.option("--lr", type=float, default=None, help="Learning rate η (default: PyTorch's for the optimizer).")
 @click.option("--momentum", type=float, default=None, help="β for momentum and nesterov.")
-@click.option(
-    "--nesterov", is_flag=True, help="Use Nesterov momentum (with the momentum optimizer)."
-)
+@click.option("--nesterov", is_flag=True, help="Use Nesterov momentum (with the momentum optimizer).")
 @click.option("--alpha", type=float, default=None, help="α for rmsprop.")
 @click.option("--betas", default=None, help="β₁,β₂ for adam, e.g. 0.9,0.999.")
 @click.option("--eps", type=float, default=None, help="ε for adagrad, rmsprop and adam.")
-@click.option(
-    "--steps", type=int, default=10, show_default=True, help="Number of steps N (iterates x0 … xN)."
-)
+@click.option("--steps", type=int, default=10, show_default=True, help="Number of steps N (iterates x0 … xN).")
 @click.option(
     "--format",
     "output_format",
@@ -128,9 +120,7 @@ def trace(
         from grader.reports.trace_plot import plot_trace
 
         try:
-            plot_trace(
-                result.formula, result.trace, plot, title=f"{optimizer} on f = {result.formula}"
-            )
+            plot_trace(result.formula, result.trace, plot, title=f"{optimizer} on f = {result.formula}")
         except OSError as exc:
             fail(f"could not write the plot to {plot}: {exc.strerror}")
 
@@ -144,9 +134,7 @@ def trace(
 @click.option("--part", help="Check a single answer: the part id.")
 @click.option("--answer", help="Check a single answer: the answer as typed.")
 @click.option("--student", default=None, help="Student id (selects the student's variant).")
-@click.option(
-    "--fail-under", type=float, default=None, help="Exit 1 if the score is below this percentage."
-)
+@click.option("--fail-under", type=float, default=None, help="Exit 1 if the score is below this percentage.")
 @FORMAT
 def check(
     submission: str | None,
@@ -180,11 +168,7 @@ def check(
         fail(str(exc))
     if submission is None:
         _keep_only_part(result, part)
-    click.echo(
-        json.dumps(result, indent=2, ensure_ascii=False)
-        if output_format == "json"
-        else result_text(result)
-    )
+    click.echo(json.dumps(result, indent=2, ensure_ascii=False) if output_format == "json" else result_text(result))
     _exit_for_score(result, fail_under)
 
 
@@ -236,16 +220,9 @@ def exercises_list(output_format: str) -> None:
         {"id": e.id, "title": e.title, "parts": [p.id for p in e.parts], "max_score": e.max_score}
         for e in catalog.exercises.values()
     ]
-    assignments = [
-        {"id": a.id, "title": a.title, "exercises": list(a.exercises)}
-        for a in catalog.assignments.values()
-    ]
+    assignments = [{"id": a.id, "title": a.title, "exercises": list(a.exercises)} for a in catalog.assignments.values()]
     if output_format == "json":
-        click.echo(
-            json.dumps(
-                {"exercises": rows, "assignments": assignments}, indent=2, ensure_ascii=False
-            )
-        )
+        click.echo(json.dumps({"exercises": rows, "assignments": assignments}, indent=2, ensure_ascii=False))
         return
     width = max(len(r["id"]) for r in rows)
     for row in rows:
@@ -271,9 +248,7 @@ def exercises_show(exercise_id: str, student: str | None, output_format: str) ->
         return
     click.echo(f"{shown['title']} [{shown['id']}]\n\n{shown['prompt'].strip()}\n")
     for part in shown["parts"]:
-        click.echo(
-            f"- {part['id']} ({part['type']}, {part['points']:g} points): {part['prompt'].strip()}"
-        )
+        click.echo(f"- {part['id']} ({part['type']}, {part['points']:g} points): {part['prompt'].strip()}")
 
 
 # validate and solutions -----------------------------------------------------------------
@@ -281,9 +256,7 @@ def exercises_show(exercise_id: str, student: str | None, output_format: str) ->
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
-@click.option(
-    "--seeds", type=int, default=50, show_default=True, help="Variant seeds to try per exercise."
-)
+@click.option("--seeds", type=int, default=50, show_default=True, help="Variant seeds to try per exercise.")
 @FORMAT
 def validate(paths: tuple[str, ...], seeds: int, output_format: str) -> None:
     """Prove every spec: the reference scores full and each misconception is recognised, for many variants.
