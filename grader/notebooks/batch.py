@@ -37,7 +37,8 @@ class NotebookError(ValueError):
 
 @dataclass(frozen=True)
 class Notebook:
-    cells: list[str]
+    cells: list[str]  # the code cells' sources, in order
+    positions: list[int]  # where each code cell stands among all the notebook's cells (for feedback)
     assignment: str | None
     student: str | None
 
@@ -58,11 +59,12 @@ def read_notebook(data: bytes) -> Notebook:
         node = nbformat.reads(text, as_version=4)
     except Exception as exc:  # nbformat raises many kinds (JSON, schema, version) for bad files
         raise NotebookError(f"not a Jupyter notebook ({type(exc).__name__}: {str(exc).splitlines()[0][:120]})") from exc
-    cells = [_source(cell) for cell in node.get("cells", []) if cell.get("cell_type") == "code"]
+    code = [(i, _source(cell)) for i, cell in enumerate(node.get("cells", [])) if cell.get("cell_type") == "code"]
     meta = node.get("metadata", {}).get("grader", {})
     meta = meta if isinstance(meta, dict) else {}
     return Notebook(
-        cells=cells,
+        cells=[source for _, source in code],
+        positions=[i for i, _ in code],
         assignment=meta.get("assignment") if isinstance(meta.get("assignment"), str) else None,
         student=meta.get("student") if isinstance(meta.get("student"), str) else None,
     )
@@ -147,12 +149,19 @@ def grade_notebook(
     result["student"] = student  # as the notebook or the file names the student; exports escape it
     result["assignment"] = assignment
     result["error"] = outcome.error
-    result["cell_errors"] = outcome.cell_errors
+    result["cell_errors"] = [{**e, "cell": _position(notebook, e.get("cell"))} for e in outcome.cell_errors]
     result["answers"] = {
         e: {p: v for p, v in parts.items() if not isinstance(v, Unanswered)} for e, parts in answers.items()
     }
     result["graded"] = True
     return result
+
+
+def _position(notebook: Notebook, code_index: Any) -> Any:
+    """A code cell's number as Jupyter shows it: its place among all cells, counted from 1."""
+    if isinstance(code_index, int) and 0 <= code_index < len(notebook.positions):
+        return notebook.positions[code_index] + 1
+    return code_index
 
 
 def _shown(student: str) -> str:
@@ -201,11 +210,19 @@ def _answers(exercises: list[Exercise], outcome: Any, calls: list[tuple[str, str
     answers: dict[str, dict[str, Any]] = {}
     for exercise in exercises:
         if exercise.kind == "answers":
-            bound = {p.id: outcome.values.get(variable_name(exercise.id, p.id)) for p in exercise.parts}
+            bound = {p.id: _bound(outcome, variable_name(exercise.id, p.id)) for p in exercise.parts}
             answers[exercise.id] = {part: value for part, value in bound.items() if value is not None}
     for (exercise_id, part_id, args), probe in zip(calls, outcome.probes, strict=False):
         answers.setdefault(exercise_id, {})[part_id] = _probe_answer(exercise_id, args, probe)
     return answers
+
+
+def _bound(outcome: Any, name: str) -> Any:
+    """The value the notebook bound to ``name``; a value that could not cross back says why."""
+    reason = getattr(outcome, "value_errors", {}).get(name)
+    if reason:
+        return Unanswered(f"the value bound to {name} could not be read ({reason}); bind a number, a list or a string")
+    return outcome.values.get(name)
 
 
 def _probe_answer(exercise_id: str, args: Any, probe: Any) -> Any:

@@ -69,10 +69,10 @@ def gradescope(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def gradescope_many(results: Sequence[dict[str, Any]]) -> Any:
-    """One results.json object for one notebook, else one per student."""
+    """One results.json object for one notebook, else one per notebook file."""
     if len(results) == 1:
         return gradescope(results[0])
-    return {r.get("student", r.get("file", "")): gradescope(r) for r in results}
+    return {r.get("file") or r.get("student", ""): gradescope(r) for r in results}
 
 
 def to_json(results: Sequence[dict[str, Any]]) -> str:
