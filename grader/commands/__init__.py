@@ -7,15 +7,26 @@ import click
 
 def register(cli: click.Group) -> None:
     """Attach the optional command groups (each module imports its heavy parts lazily)."""
-    for module_name, attribute in (
-        ("grader.commands.notebooks", "commands"),
-        ("grader.web.commands", "commands"),
-    ):
-        try:
-            module = __import__(module_name, fromlist=[attribute])
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue  # that part of the product is not installed
-            raise
-        for command in getattr(module, attribute):
-            cli.add_command(command)
+    from grader.commands.notebooks import grade, notebook
+    from grader.commands.serve import serve
+
+    for command in (notebook, grade, serve, _users()):
+        cli.add_command(command)
+
+
+def _users() -> click.Command:
+    """``grader users …``, loaded only when it runs (it needs the database layer)."""
+
+    class LazyUsers(click.Group):
+        def _group(self) -> click.Group:
+            from grader.web.commands import users
+
+            return users
+
+        def list_commands(self, ctx: click.Context) -> list[str]:
+            return self._group().list_commands(ctx)
+
+        def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+            return self._group().get_command(ctx, name)
+
+    return LazyUsers("users", help="Register students and staff and manage their bearer tokens.")

@@ -188,6 +188,3 @@ def _file_name(result: dict[str, Any]) -> str:
     import re
 
     return re.sub(r"[^A-Za-z0-9._@+-]", "_", str(result.get("student", "unknown")))[:100].lstrip(".") or "unknown"
-
-
-commands = [notebook, grade]

@@ -1,71 +1,143 @@
-"""Plots for feedback: a student's path on the loss curve, as inline SVG (matplotlib, Agg).
+"""Plots as SVG text: a student's path on the loss curve, and bar charts for the class statistics.
 
-matplotlib is imported inside the functions, so modules that import this
-one stay quick to load.
+matplotlib is imported inside the functions (it costs about half a second),
+and only its object-oriented API is used (``Figure``, no pyplot), so the
+functions are safe to call from several server threads. Text is drawn as
+paths, so the SVG holds no markup taken from the data.
 """
 
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
-from grader.calculus import objective
-
-
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def path_plot(f: str, iterates: Sequence[float], reference: Sequence[float] | None = None) -> str:
-    """SVG of the one-variable ``f`` with the student's iterates (and the reference ones) on it."""
-    plt = _pyplot()
-    target = objective(f)
-    student = np.asarray([float(x) for x in iterates], dtype=np.float64)
-    shown = [student] + ([np.asarray(reference, dtype=np.float64)] if reference is not None else [])
-    everything = np.concatenate(shown)
-    finite = everything[np.isfinite(everything)]
-    low, high = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
-    margin = max(high - low, 1.0) * 0.2
-    grid = np.linspace(low - margin, high + margin, 300)
-    figure, axes = plt.subplots(figsize=(5.6, 3.6), dpi=100)
-    axes.plot(grid, [target.value([x]) for x in grid], color="0.55", linewidth=1.2, label="f(x)")
-    if reference is not None:
-        ref = np.asarray(reference, dtype=np.float64)
-        axes.plot(ref, [target.value([x]) for x in ref], "o--", color="tab:green", alpha=0.7, label="expected")
-    axes.plot(student, [target.value([x]) for x in student], "s-", color="tab:red", label="your iterates")
-    for t, x in enumerate(student):
-        axes.annotate(f"x{t}", (x, target.value([x])), textcoords="offset points", xytext=(3, 5), fontsize=7)
-    axes.set_xlabel("x")
-    axes.set_ylabel("f(x)")
-    axes.legend(fontsize=8)
-    figure.tight_layout()
-    return _svg(plt, figure)
+_STYLE = {
+    "svg.fonttype": "path",
+    "svg.hashsalt": "optgrader",
+    "font.size": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+STUDENT_COLOUR = "#c0392b"
+REFERENCE_COLOUR = "#7f8c8d"
+CURVE_COLOUR = "#2c3e50"
+BAR_COLOUR = "#2e86c1"
 
 
-def bar_chart(labels: Sequence[str], counts: Sequence[float], title: str = "") -> str:
-    """SVG of a horizontal bar chart (misconception counts, score histograms)."""
-    plt = _pyplot()
-    figure, axes = plt.subplots(figsize=(5.6, 0.4 * max(len(labels), 3) + 0.8), dpi=100)
-    positions = np.arange(len(labels))
-    axes.barh(positions, counts, color="tab:blue")
-    axes.set_yticks(positions, labels=list(labels), fontsize=8)
-    axes.invert_yaxis()
-    axes.set_title(title, fontsize=10)
-    figure.tight_layout()
-    return _svg(plt, figure)
+def _finite(values: Sequence[Any] | None) -> list[float]:
+    out = []
+    for value in values or []:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(number):
+            out.append(number)
+    return out
 
 
-def _svg(plt: Any, figure: Any) -> str:
-    stream = io.StringIO()
-    figure.savefig(stream, format="svg")
-    plt.close(figure)
-    text = stream.getvalue()
+def _svg(figure: Any) -> str:
+    """The figure as an ``<svg>`` element (no XML prolog), ready to inline in HTML."""
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    text = buffer.getvalue()
     return text[text.index("<svg") :]
+
+
+def path_plot(f: str, iterates: list[Any], reference: list[Any] | None = None) -> str:
+    """The curve of ``f`` (a formula in one variable) with the path x₀ → x₁ → … drawn on it, as SVG.
+
+    ``iterates`` are the student's points (non-numbers are skipped); the
+    optional ``reference`` path is drawn dashed. Raises ValueError if ``f``
+    is not a one-variable formula that the safe parser accepts.
+    """
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    from grader.expressions import ExpressionError, parse
+
+    try:
+        formula = parse(f)
+        names = sorted(formula.names) or ["x"]
+        if len(names) > 1:
+            raise ExpressionError(f"it has {len(names)} variables, not one")
+        function = formula.compile(names)
+    except ExpressionError as exc:
+        raise ValueError(f"cannot plot f = {f}: {exc}") from exc
+    import numpy as np
+
+    points = _finite(iterates)
+    expected = _finite(reference)
+    xs = points + expected
+    low, high = (min(xs), max(xs)) if xs else (-1.0, 1.0)
+    low, high = min(low, 0.0), max(high, 0.0)
+    margin = 0.1 * (high - low) or 1.0
+    grid = np.linspace(low - margin, high + margin, 400)
+    curve = np.broadcast_to(np.asarray(function(grid), dtype=float), grid.shape)
+
+    with matplotlib.rc_context(_STYLE):
+        figure = Figure(figsize=(6.4, 3.6))
+        axes = figure.add_subplot()
+        axes.plot(grid, curve, color=CURVE_COLOUR, linewidth=1.5, label=f"f(x) = {f}")
+        if expected:
+            ys = np.asarray(function(np.asarray(expected)), dtype=float) * np.ones(len(expected))
+            axes.plot(expected, ys, "o--", color=REFERENCE_COLOUR, markersize=4, label="reference")
+        if points:
+            ys = np.asarray(function(np.asarray(points)), dtype=float) * np.ones(len(points))
+            axes.plot(points, ys, "o-", color=STUDENT_COLOUR, markersize=5, label="your path")
+            for k, (x, y) in enumerate(zip(points, ys, strict=True)):
+                axes.annotate(
+                    f"x{_subscript(k)}",
+                    (x, y),
+                    textcoords="offset points",
+                    xytext=(4, 6),
+                    color=STUDENT_COLOUR,
+                    fontsize=8,
+                )
+        axes.set_xlabel("x")
+        axes.set_ylabel("f(x)")
+        axes.legend(loc="upper center", frameon=False, fontsize=8)
+        return _svg(figure)
+
+
+def bar_chart(labels: Sequence[str], counts: Sequence[float], title: str = "", ylabel: str = "students") -> str:
+    """A vertical bar chart of ``counts`` per label, as SVG."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context(_STYLE):
+        figure = Figure(figsize=(max(3.2, 0.9 * len(labels) + 1.5), 3.0))
+        axes = figure.add_subplot()
+        positions = list(range(len(labels)))
+        axes.bar(positions, list(counts), color=BAR_COLOUR)
+        axes.set_xticks(positions, [str(label) for label in labels], rotation=20, ha="right")
+        axes.set_ylabel(ylabel)
+        axes.set_title(title, fontsize=10)
+        axes.yaxis.get_major_locator().set_params(integer=True)
+        return _svg(figure)
+
+
+def histogram_chart(edges: Sequence[float], counts: Sequence[int], title: str = "") -> str:
+    """A histogram from bin ``edges`` (one more than ``counts``), as SVG."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context(_STYLE):
+        figure = Figure(figsize=(5.0, 3.0))
+        axes = figure.add_subplot()
+        widths = [edges[k + 1] - edges[k] for k in range(len(counts))]
+        axes.bar(
+            list(edges[:-1]), list(counts), width=widths, align="edge",
+            color=BAR_COLOUR, edgecolor="white",
+        )  # fmt: skip
+        axes.set_xlabel("score")
+        axes.set_ylabel("students")
+        axes.set_title(title, fontsize=10)
+        axes.yaxis.get_major_locator().set_params(integer=True)
+        return _svg(figure)
+
+
+def _subscript(number: int) -> str:
+    return str(number).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))

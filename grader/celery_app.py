@@ -1,0 +1,79 @@
+"""Celery for background grading at scale: ``celery -A grader.celery_app worker``.
+
+The broker is ``GRADER_BROKER`` (e.g. ``redis://127.0.0.1:6379/0``); results
+live in the store (``DATABASE_URL``), not in a Celery result backend. A job is
+acknowledged only after it has run (``acks_late``) and is given back to the
+broker when its worker process dies (``reject_on_worker_lost``); a job whose
+whole worker was killed comes back after the broker's visibility timeout
+(``GRADER_VISIBILITY_TIMEOUT`` seconds, default 3600: set it above the
+longest grading time). Either way the job runs again, and
+:func:`grader.jobs.run_job` stores its result exactly once, or marks the
+submission failed with a reason after ``GRADER_MAX_ATTEMPTS`` attempts.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from celery import Celery
+
+from grader.jobs import DEFAULT_MAX_ATTEMPTS, RetryableJobError, run_job
+
+
+def _number(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name) or default)
+    except ValueError:
+        return default
+
+
+app = Celery("grader", broker=os.environ.get("GRADER_BROKER") or "redis://127.0.0.1:6379/0")
+app.conf.update(
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    task_acks_on_failure_or_timeout=True,
+    worker_prefetch_multiplier=1,
+    task_ignore_result=True,
+    task_default_queue="grader",
+    broker_connection_retry_on_startup=True,
+    worker_hijack_root_logger=False,
+    broker_transport_options={
+        "visibility_timeout": _number("GRADER_VISIBILITY_TIMEOUT", 3600),
+        "unacked_restore_interval": max(1, int(_number("GRADER_RESTORE_INTERVAL", 10))),
+        "unacked_restore_throttle": 1,
+    },
+)
+
+_state: dict[str, Any] = {}
+_state_lock = threading.Lock()
+
+
+def _resources() -> tuple[Any, Any]:
+    """This worker process's database (migrated) and exercise catalog, made once."""
+    with _state_lock:
+        if "db" not in _state:
+            from grader.specs.model import load_catalog
+            from grader.store.db import Database
+
+            db = Database()
+            db.migrate()
+            _state["db"] = db
+            _state["catalog"] = load_catalog()
+        return _state["db"], _state["catalog"]
+
+
+@app.task(bind=True, name="grader.grade_submission", max_retries=None)
+def grade_submission(self: Any, submission_id: str) -> str:
+    """Grade one stored submission (see :func:`grader.jobs.run_job`); retried after a grader failure."""
+    db, catalog = _resources()
+    try:
+        return run_job(
+            submission_id,
+            db=db,
+            catalog=catalog,
+            max_attempts=int(_number("GRADER_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)),
+        )
+    except RetryableJobError as exc:
+        raise self.retry(exc=exc, countdown=_number("GRADER_RETRY_DELAY", 2)) from exc

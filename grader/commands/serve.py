@@ -1,0 +1,23 @@
+"""``grader serve``: the web service on embedded defaults (SQLite in the data folder, local job pool)."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True, help="Port to listen on.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes: 1 is a threaded server; more start gunicorn (use Celery, GRADER_BROKER, for their jobs).",
+)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the student pages, the instructor pages and the JSON API (see docs/service.md)."""
+    from grader.web.server import serve as run
+
+    click.echo(f"serving on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    run(host, port, workers)

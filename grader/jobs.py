@@ -1,0 +1,231 @@
+"""Background grading: the job, and the two queues that run it.
+
+:func:`run_job` grades one stored submission and stores the result: it claims
+the submission (``running``, one more attempt), grades it (answers with
+:func:`grader.grading.grade`, a notebook with the notebook grader), and
+finishes it exactly once (a second delivery of the same job writes nothing).
+A malformed submission is ``failed`` with the reason. An infrastructure error
+(the grader itself raised, or the notebook grader answered ``graded: false``)
+is never turned into a student's zero: the
+submission goes back to ``queued`` and :class:`RetryableJobError` asks the
+queue to try again, until ``max_attempts`` attempts, after which it is
+``failed`` with the reason. An attempt that never ends (a worker killed
+mid-job) also counts: the next claim after ``max_attempts`` marks it failed.
+
+Queues (:func:`make_queue`): :class:`LocalJobs`, a thread pool inside the
+server (the default); :class:`CeleryJobs` when a broker URL is configured
+(``GRADER_BROKER=redis://…``; workers: ``celery -A grader.celery_app worker``).
+
+The notebook grader is a seam: a callable with the signature of
+``grader.notebooks.batch.grade_notebook(data, filename, catalog, assignment=None,
+student=None, sandbox=None) -> dict`` or a ``"module:function"`` string
+(``GRADER_NOTEBOOK_GRADER``); it is imported only when a notebook is graded.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Protocol
+
+import orjson
+
+from grader.grading import SubmissionError, grade
+from grader.store import submissions
+from grader.store.db import Database
+
+log = logging.getLogger(__name__)
+
+NotebookGrader = Callable[..., dict[str, Any]]
+DEFAULT_NOTEBOOK_GRADER = "grader.notebooks.batch:grade_notebook"
+DEFAULT_MAX_ATTEMPTS = 3
+
+
+class RetryableJobError(RuntimeError):
+    """The grader (not the submission) failed; the submission is queued again for another attempt."""
+
+
+class InfrastructureError(RuntimeError):
+    """The notebook grader reported its own failure (``graded: false``), not the student's."""
+
+
+def resolve_grader(grader: NotebookGrader | str | None = None) -> NotebookGrader:
+    """The notebook grader: a callable as given, a ``module:function`` string, or the default."""
+    if callable(grader):
+        return grader
+    spec = grader or os.environ.get("GRADER_NOTEBOOK_GRADER") or DEFAULT_NOTEBOOK_GRADER
+    module_name, _, attribute = spec.partition(":")
+    module = importlib.import_module(module_name)
+    return getattr(module, attribute or "grade_notebook")
+
+
+def run_job(
+    submission_id: str,
+    *,
+    db: Database,
+    catalog: Any,
+    notebook_grader: NotebookGrader | str | None = None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> str:
+    """Grade one queued submission and store the outcome; returns the final status.
+
+    Raises :class:`RetryableJobError` after an infrastructure error while attempts remain.
+    """
+    claimed = submissions.claim(db, submission_id, max_attempts)
+    if claimed is None:
+        current = submissions.get(db, submission_id)
+        return "missing" if current is None else current["status"]
+    try:
+        result, error = _grade(claimed, catalog, notebook_grader)
+    except SubmissionError as exc:
+        submissions.fail(db, submission_id, str(exc))
+        return "failed"
+    except Exception as exc:  # the grader broke, not the student's submission
+        log.exception("grading submission %s failed (attempt %d)", submission_id, claimed.attempts)
+        cause = str(exc)[:200] if isinstance(exc, InfrastructureError) else type(exc).__name__
+        reason = f"the grader failed ({cause}) on attempt {claimed.attempts}"
+        if claimed.attempts >= max_attempts:
+            submissions.fail(db, submission_id, f"{reason}; giving up after {max_attempts} attempts")
+            return "failed"
+        submissions.requeue(db, submission_id, f"{reason}; trying again")
+        raise RetryableJobError(reason) from exc
+    submissions.finish(db, submission_id, result, error)
+    return "done"
+
+
+def _grade(
+    claimed: submissions.Claimed, catalog: Any, notebook_grader: NotebookGrader | str | None
+) -> tuple[dict[str, Any], str | None]:
+    if claimed.kind == "answers":
+        try:
+            submission = orjson.loads(claimed.payload)
+        except orjson.JSONDecodeError as exc:
+            raise SubmissionError("the stored submission is not valid JSON") from exc
+        return grade(submission, catalog), None
+    grader = resolve_grader(notebook_grader)
+    result = grader(
+        claimed.payload,
+        claimed.filename or "notebook.ipynb",
+        catalog,
+        assignment=claimed.assignment,
+        student=claimed.student,
+    )
+    error = result.get("error")
+    if result.get("graded") is False:
+        raise InfrastructureError(str(error or "the notebook grader did not grade the notebook"))
+    return result, None if error is None else str(error)
+
+
+class JobQueue(Protocol):
+    """Where background jobs go: ``submit`` a stored submission's id; ``shutdown`` at exit."""
+
+    def submit(self, submission_id: str) -> None: ...
+
+    def shutdown(self, wait: bool = True) -> None: ...
+
+
+class LocalJobs:
+    """A thread pool inside the server process (notebook code runs in its own sandbox process)."""
+
+    def __init__(
+        self,
+        db: Database,
+        catalog: Any,
+        *,
+        workers: int = 2,
+        notebook_grader: NotebookGrader | str | None = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        retry_delay: float = 1.0,
+    ) -> None:
+        self.db = db
+        self.catalog = catalog
+        self.notebook_grader = notebook_grader
+        self.max_attempts = max_attempts
+        self.retry_delay = retry_delay
+        self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="grader-job")
+        self._futures: set[Future[str]] = set()
+        self._lock = threading.Lock()
+
+    def submit(self, submission_id: str) -> None:
+        future = self._pool.submit(self._run, submission_id)
+        with self._lock:
+            self._futures.add(future)
+        future.add_done_callback(self._forget)
+
+    def _forget(self, future: Future[str]) -> None:
+        with self._lock:
+            self._futures.discard(future)
+
+    def _run(self, submission_id: str) -> str:
+        while True:
+            try:
+                return run_job(
+                    submission_id,
+                    db=self.db,
+                    catalog=self.catalog,
+                    notebook_grader=self.notebook_grader,
+                    max_attempts=self.max_attempts,
+                )
+            except RetryableJobError:
+                time.sleep(self.retry_delay)
+            except Exception:  # the store itself failed: leave it queued, log it
+                log.exception("background job for %s failed", submission_id)
+                return "error"
+
+    def recover(self) -> int:
+        """Queue again every submission left ``queued`` or ``running`` (after a restart); returns how many."""
+        pending = submissions.pending(self.db)
+        for submission_id in pending:
+            self.submit(submission_id)
+        return len(pending)
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until every submitted job has finished (for tests and shutdown)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            with self._lock:
+                futures = list(self._futures)
+            if not futures:
+                return
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            futures[0].result(timeout=remaining)
+
+    def shutdown(self, wait: bool = True) -> None:
+        self._pool.shutdown(wait=wait)
+
+
+class CeleryJobs:
+    """Send jobs to Celery workers through the broker (``celery -A grader.celery_app worker``)."""
+
+    def __init__(self, broker: str) -> None:
+        from grader.celery_app import app, grade_submission
+
+        app.conf.broker_url = broker
+        self.app = app
+        self._task = grade_submission
+
+    def submit(self, submission_id: str) -> None:
+        self._task.apply_async(args=[submission_id])
+
+    def shutdown(self, wait: bool = True) -> None:
+        return None
+
+
+def make_queue(
+    db: Database,
+    catalog: Any,
+    *,
+    broker: str | None = None,
+    workers: int = 2,
+    notebook_grader: NotebookGrader | str | None = None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> JobQueue:
+    """Celery when a broker URL is given, else a local thread pool."""
+    if broker:
+        return CeleryJobs(broker)
+    return LocalJobs(db, catalog, workers=workers, notebook_grader=notebook_grader, max_attempts=max_attempts)

@@ -1,0 +1,265 @@
+"""The database: one engine, read and write sessions, and migrations at start.
+
+``Database(url)`` accepts any SQLAlchemy URL; the default is
+``sqlite:///<data_dir>/grader.db``. SQLite connections run in WAL mode with
+foreign keys on, ``synchronous=NORMAL`` and a busy timeout, and every write
+transaction starts with ``BEGIN IMMEDIATE`` so that concurrent writers (two
+gunicorn workers, a Celery worker) queue for the lock instead of failing with
+a stale snapshot; writers of one SQLite file also take a lock file beside
+it (``<file>.write-lock``, threads and processes alike), so that a waiting
+writer wakes the moment the lock is free instead of polling in SQLite's busy
+handler (whose sleeps grow to 100 ms). WAL checkpoints run in a background
+thread of each writing process (``PRAGMA wal_checkpoint(PASSIVE)`` every
+0.25 s) rather than inside whichever request's commit crosses SQLite's
+threshold, which keeps checkpoint I/O out of request latency. PostgreSQL (``postgresql+psycopg://…``) needs nothing special;
+a ``?options=-csearch_path%3Dname`` query selects a schema.
+
+:meth:`Database.migrate` runs Alembic's ``upgrade head`` under a lock (a file
+lock for SQLite, an advisory lock for PostgreSQL), so several processes that
+start at once do not race to create the tables.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import threading
+import weakref
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from grader.paths import data_dir
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+CHECKPOINT_INTERVAL = 0.25  # seconds between background WAL checkpoints
+AUTOCHECKPOINT_PAGES = 10_000  # SQLite's own checkpoint, a safety net (its default is 1000)
+_ADVISORY_LOCK = 0x6772616465  # "grade": serialises migrations on PostgreSQL
+
+
+def default_url() -> str:
+    """``DATABASE_URL`` from the environment, else a SQLite file in the data folder."""
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{data_dir() / 'grader.db'}"
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+
+
+class Database:
+    """An engine with two session factories: :meth:`read` and :meth:`write` (commits on success)."""
+
+    def __init__(self, url: str | URL | None = None, *, echo: bool = False) -> None:
+        self.url = make_url(url or default_url())
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        options: dict[str, Any] = {
+            "echo": echo,
+            "json_serializer": _json_dumps,
+            "json_deserializer": orjson.loads,
+        }
+        if self.is_sqlite:
+            database = self.url.database
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            options["connect_args"] = {"timeout": 30, "check_same_thread": False}
+        else:
+            options["pool_pre_ping"] = True
+        self.engine: Engine = create_engine(self.url, **options)
+        if self.is_sqlite:
+            _configure_sqlite(self.engine)
+        self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(self._writer, expire_on_commit=False)
+        database = self.url.database if self.is_sqlite else None
+        on_disk = bool(database and database != ":memory:")
+        self._write_lock = WriteLock(f"{database}.write-lock") if on_disk else contextlib.nullcontext
+        self._checkpointer = Checkpointer(self.engine) if on_disk else None
+        self.known_students: set[str] = set()  # rows known to exist (students are never deleted)
+        engine = weakref.ref(self.engine)
+        # A forked child (gunicorn --preload, Celery prefork) must not reuse the parent's connections.
+        os.register_at_fork(after_in_child=lambda: _forget_connections(engine()))
+
+    def __repr__(self) -> str:
+        return f"Database({self.url.render_as_string(hide_password=True)!r})"
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for queries; rolled back (nothing to keep) on exit."""
+        with self._read() as session:
+            yield session
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session whose transaction commits on success and rolls back on any exception."""
+        if self._checkpointer is not None:
+            self._checkpointer.ensure_running()
+        with self._write_lock(), self._write() as session, session.begin():
+            yield session
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A Core connection in a write transaction (for hot paths): commits on success."""
+        if self._checkpointer is not None:
+            self._checkpointer.ensure_running()
+        with self._write_lock(), self._writer.begin() as connection:
+            yield connection
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision (Alembic ``upgrade head``), once across processes."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.set_main_option("path_separator", "os")
+        with self._migration_lock(), self.engine.connect() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+            connection.commit()
+
+    @contextlib.contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        if self.is_sqlite:
+            database = self.url.database
+            if not database or database == ":memory:":
+                yield
+                return
+            with open(f"{database}.migrate-lock", "a+") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+            return
+        if self.url.get_backend_name() == "postgresql":
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _ADVISORY_LOCK})
+                connection.commit()
+                try:
+                    yield
+                finally:
+                    connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _ADVISORY_LOCK})
+                    connection.commit()
+            return
+        yield
+
+    def dispose(self) -> None:
+        """Stop the checkpoint thread and close every pooled connection (at the end of a test)."""
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+        self.engine.dispose()
+
+
+def _forget_connections(engine: Engine | None) -> None:
+    if engine is not None:
+        engine.dispose(close=False)
+
+
+class Checkpointer:
+    """A daemon thread that copies the SQLite WAL into the database file every few moments.
+
+    Started by the first write of each process (and again in a forked child);
+    stops when asked, or when its engine is gone.
+    """
+
+    def __init__(self, engine: Engine, interval: float = CHECKPOINT_INTERVAL) -> None:
+        self._engine = weakref.ref(engine)
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._lock = threading.Lock()
+
+    def ensure_running(self) -> None:
+        if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
+            return
+        with self._lock:
+            if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
+                return
+            self._stop = threading.Event()
+            self._pid = os.getpid()
+            self._thread = threading.Thread(target=self._run, args=(self._stop,), name="sqlite-checkpoint", daemon=True)
+            self._thread.start()
+
+    def _run(self, stop: threading.Event) -> None:
+        while not stop.wait(self.interval):
+            engine = self._engine()
+            if engine is None:
+                return
+            try:
+                connection = engine.raw_connection()
+                try:
+                    connection.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)")
+                finally:
+                    connection.close()
+            except Exception:  # a busy or closed database: try again next time
+                log.debug("WAL checkpoint skipped", exc_info=True)
+            del engine
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None and self._pid == os.getpid():
+            self._thread.join(5)
+
+
+class WriteLock:
+    """An exclusive lock for writers, across threads (a mutex) and processes (``flock`` on a file)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._mutex = threading.Lock()
+        self._descriptor: int | None = None
+        self._pid = 0
+
+    def __call__(self) -> WriteLock:
+        return self
+
+    def __enter__(self) -> None:
+        self._mutex.acquire()
+        try:
+            fcntl.flock(self._file(), fcntl.LOCK_EX)
+        except BaseException:
+            self._mutex.release()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            fcntl.flock(self._file(), fcntl.LOCK_UN)
+        finally:
+            self._mutex.release()
+
+    def _file(self) -> int:
+        # A forked child must not share its parent's open file (flock would then be shared too).
+        if self._descriptor is None or self._pid != os.getpid():
+            self._descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._descriptor
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, foreign keys, a busy timeout, and explicit BEGIN (IMMEDIATE for writers)."""
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "")
+        connection.exec_driver_sql(f"BEGIN {mode}".strip())

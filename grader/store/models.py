@@ -1,0 +1,136 @@
+"""The tables, as SQLAlchemy 2.0 declarative models.
+
+- ``students``: every person known to the service (students and staff), by id.
+- ``tokens``: bearer tokens, stored only as SHA-256 hashes, each with a role
+  (``student``, ``ta`` or ``instructor``), an optional expiry and a revocation time.
+- ``submissions``: one graded (or to-be-graded) submission: answers (JSON) or a
+  notebook (bytes), its status (``queued`` → ``running`` → ``done`` | ``failed``),
+  the result JSON, an error reason, timestamps and the number of grading attempts.
+- ``part_results``: one row per graded part, for the gradebook and analytics.
+
+Times are naive UTC datetimes (the same on SQLite and PostgreSQL).
+Changing a model needs a new Alembic revision in ``migrations/versions``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ROLES = ("student", "ta", "instructor")
+STAFF_ROLES = ("ta", "instructor")
+KINDS = ("answers", "notebook")
+STATUSES = ("queued", "running", "done", "failed")
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Now, as a naive UTC datetime (what every timestamp column holds)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def isoformat(moment: datetime | None) -> str | None:
+    """A stored timestamp as ISO 8601 with a ``Z``, or None."""
+    return None if moment is None else moment.isoformat(timespec="milliseconds") + "Z"
+
+
+def _choice(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON}
+
+
+class Student(Base):
+    __tablename__ = "students"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
+
+
+class Token(Base):
+    __tablename__ = "tokens"
+    __table_args__ = (CheckConstraint(_choice("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    student_id: Mapped[str] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime())
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def active(self, now: datetime | None = None) -> bool:
+        """Neither revoked nor expired."""
+        moment = now or utcnow()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > moment)
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    __table_args__ = (
+        CheckConstraint(_choice("kind", KINDS), name="kind"),
+        CheckConstraint(_choice("status", STATUSES), name="status"),
+        Index("ix_submissions_student_created", "student_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    student_id: Mapped[str] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"))
+    submitted_by: Mapped[str | None] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    assignment: Mapped[str | None] = mapped_column(String(64))
+    filename: Mapped[str | None] = mapped_column(String(255))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    score: Mapped[float | None] = mapped_column(Float)
+    max_score: Mapped[float | None] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime())
+
+
+class PartResult(Base):
+    __tablename__ = "part_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    student_id: Mapped[str] = mapped_column(String(128))  # denormalised for the gradebook
+    exercise: Mapped[str] = mapped_column(String(64), index=True)
+    part: Mapped[str] = mapped_column(String(64))
+    score: Mapped[float] = mapped_column(Float)
+    max_score: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16))
+    misconception: Mapped[str | None] = mapped_column(String(64))
+    first_wrong_step: Mapped[int | None] = mapped_column(Integer)

@@ -1,0 +1,310 @@
+"""Submissions: store them, move them through their states, read them back.
+
+States: ``queued`` → ``running`` → ``done`` | ``failed``. An answers
+submission graded at once is stored ``done`` in one transaction with its
+part rows (:func:`store_graded`). A background one is stored ``queued``
+(:func:`create_queued`), claimed by a job (:func:`claim`, which counts the
+attempt), and finished exactly once (:func:`finish`: a conditional update, so a
+job delivered twice writes its result and part rows only the first time).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from grader.store.db import Database
+from grader.store.models import PartResult, Student, Submission, isoformat, utcnow
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """What a job needs to grade one submission (a snapshot taken when it was claimed)."""
+
+    id: str
+    student: str
+    kind: str
+    payload: bytes
+    filename: str | None
+    assignment: str | None
+    attempts: int
+
+
+_INSERT_SUBMISSION = insert(Submission.__table__)
+_INSERT_PARTS = insert(PartResult.__table__)
+
+
+def new_id() -> str:
+    """A fresh, unguessable submission id (32 hex digits)."""
+    return uuid.uuid4().hex
+
+
+def ensure_student(session: Session, student: str, name: str | None = None) -> None:
+    """Insert the student row if it is not there yet (an upsert that does nothing on conflict)."""
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("sqlite", "postgresql"):  # pragma: no cover - other databases: check, then insert
+        if session.get(Student, student) is None:
+            session.add(Student(id=student, name=name, created_at=utcnow()))
+            session.flush()
+        return
+    session.execute(_insert_student(dialect, student, name))
+
+
+def _insert_student(dialect: str, student: str, name: str | None = None) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` of a student row, for SQLite or PostgreSQL."""
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    values = {"id": student, "name": name, "created_at": utcnow()}
+    return dialect_insert(Student.__table__).values(**values).on_conflict_do_nothing()
+
+
+def part_rows(submission_id: str, student: str, result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The result JSON flattened into one ``part_results`` row per part."""
+    rows = []
+    for exercise in result.get("exercises") or []:
+        for part in exercise.get("parts") or []:
+            step = (part.get("details") or {}).get("first_wrong_step")
+            rows.append(
+                {
+                    "submission_id": submission_id,
+                    "student_id": student,
+                    "exercise": str(exercise["id"]),
+                    "part": str(part["id"]),
+                    "score": float(part.get("score") or 0),
+                    "max_score": float(part.get("max_score") or 0),
+                    "status": str(part.get("status")),
+                    "misconception": part.get("misconception"),
+                    "first_wrong_step": step if isinstance(step, int) else None,
+                }
+            )
+    return rows
+
+
+def store_graded(
+    db: Database,
+    student: str,
+    result: dict[str, Any],
+    payload: bytes,
+    *,
+    submitted_by: str | None = None,
+    assignment: str | None = None,
+) -> str:
+    """Store an answers submission already graded, with its part rows, in one transaction."""
+    submission_id = new_id()
+    now = utcnow()
+    rows = part_rows(submission_id, student, result)
+    with db.transaction() as connection:
+        if student not in db.known_students:
+            connection.execute(_insert_student(connection.dialect.name, student))
+        connection.execute(
+            _INSERT_SUBMISSION,
+            {
+                "id": submission_id,
+                "student_id": student,
+                "submitted_by": submitted_by,
+                "kind": "answers",
+                "status": "done",
+                "assignment": assignment,
+                "filename": None,
+                "payload": payload,
+                "result": result,
+                "score": result.get("score"),
+                "max_score": result.get("max_score"),
+                "error": None,
+                "attempts": 1,
+                "created_at": now,
+                "started_at": now,
+                "finished_at": now,
+            },
+        )
+        if rows:
+            connection.execute(_INSERT_PARTS, rows)
+    db.known_students.add(student)
+    return submission_id
+
+
+def create_queued(
+    db: Database,
+    student: str,
+    kind: str,
+    payload: bytes,
+    *,
+    filename: str | None = None,
+    assignment: str | None = None,
+    submitted_by: str | None = None,
+) -> str:
+    """Store a submission to be graded in the background; returns its id."""
+    submission_id = new_id()
+    with db.write() as session:
+        ensure_student(session, student)
+        session.add(
+            Submission(
+                id=submission_id,
+                student_id=student,
+                submitted_by=submitted_by,
+                kind=kind,
+                status="queued",
+                assignment=assignment,
+                filename=filename,
+                payload=payload,
+                attempts=0,
+                created_at=utcnow(),
+            )
+        )
+    return submission_id
+
+
+def claim(db: Database, submission_id: str, max_attempts: int) -> Claimed | None:
+    """Start one grading attempt: ``running``, attempts + 1. None if there is nothing to do.
+
+    Nothing to do: the submission is unknown, already ``done`` or ``failed``, or
+    this attempt would exceed ``max_attempts`` (it is then marked ``failed`` with
+    the reason: earlier attempts never finished, e.g. the worker was killed).
+    """
+    with db.write() as session:
+        row = session.get(Submission, submission_id)
+        if row is None or row.status in ("done", "failed"):
+            return None
+        if row.attempts >= max_attempts:
+            row.status = "failed"
+            row.error = (
+                f"grading was started {row.attempts} times and never finished "
+                "(the grading worker stopped each time); giving up"
+            )
+            row.finished_at = utcnow()
+            return None
+        row.attempts += 1
+        row.status = "running"
+        row.started_at = utcnow()
+        return Claimed(
+            id=row.id,
+            student=row.student_id,
+            kind=row.kind,
+            payload=row.payload,
+            filename=row.filename,
+            assignment=row.assignment,
+            attempts=row.attempts,
+        )
+
+
+def finish(db: Database, submission_id: str, result: dict[str, Any], error: str | None = None) -> bool:
+    """Store the result and mark the submission ``done``, once: False if it already was."""
+    with db.write() as session:
+        done = session.execute(
+            update(Submission)
+            .where(Submission.id == submission_id, Submission.status.in_(("queued", "running")))
+            .values(
+                status="done",
+                result=result,
+                score=result.get("score"),
+                max_score=result.get("max_score"),
+                error=error,
+                finished_at=utcnow(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if done.rowcount != 1:
+            return False
+        student = session.scalar(select(Submission.student_id).where(Submission.id == submission_id))
+        rows = part_rows(submission_id, student or "", result)
+        if rows:
+            session.execute(insert(PartResult), rows)
+        return True
+
+
+def fail(db: Database, submission_id: str, reason: str) -> bool:
+    """Mark the submission ``failed`` with a reason, unless it is already finished."""
+    with db.write() as session:
+        changed = session.execute(
+            update(Submission)
+            .where(Submission.id == submission_id, Submission.status.in_(("queued", "running")))
+            .values(status="failed", error=reason, finished_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        return changed.rowcount == 1
+
+
+def requeue(db: Database, submission_id: str, reason: str) -> None:
+    """Put a running submission back in the queue after an infrastructure error (noted in ``error``)."""
+    with db.write() as session:
+        session.execute(
+            update(Submission)
+            .where(Submission.id == submission_id, Submission.status == "running")
+            .values(status="queued", error=reason)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def view(row: Submission, *, with_result: bool = True) -> dict[str, Any]:
+    """A submission as the API shows it (never the payload)."""
+    data: dict[str, Any] = {
+        "id": row.id,
+        "student": row.student_id,
+        "kind": row.kind,
+        "status": row.status,
+        "assignment": row.assignment,
+        "filename": row.filename,
+        "score": _number(row.score),
+        "max_score": _number(row.max_score),
+        "attempts": row.attempts,
+        "error": row.error,
+        "created_at": isoformat(row.created_at),
+        "started_at": isoformat(row.started_at),
+        "finished_at": isoformat(row.finished_at),
+    }
+    if with_result:
+        data["result"] = row.result
+    return data
+
+
+def get(db: Database, submission_id: str) -> dict[str, Any] | None:
+    """One submission with its result, or None."""
+    with db.read() as session:
+        row = session.get(Submission, submission_id)
+        return None if row is None else view(row)
+
+
+def history(db: Database, student: str, limit: int = 100) -> list[dict[str, Any]]:
+    """A student's submissions, newest first, without their results."""
+    with db.read() as session:
+        rows = session.scalars(
+            select(Submission)
+            .where(Submission.student_id == student)
+            .order_by(Submission.created_at.desc(), Submission.id)
+            .limit(limit)
+        )
+        return [view(row, with_result=False) for row in rows]
+
+
+def count(db: Database, statuses: Iterable[str] | None = None) -> int:
+    """How many submissions there are (in the given states)."""
+    query = select(func.count()).select_from(Submission)
+    if statuses is not None:
+        query = query.where(Submission.status.in_(tuple(statuses)))
+    with db.read() as session:
+        return int(session.scalar(query) or 0)
+
+
+def pending(db: Database) -> list[str]:
+    """Ids of the submissions still queued or running (oldest first), e.g. to re-queue after a restart."""
+    with db.read() as session:
+        return list(
+            session.scalars(
+                select(Submission.id)
+                .where(Submission.status.in_(("queued", "running")))
+                .order_by(Submission.created_at)
+            )
+        )
+
+
+def _number(value: float | None) -> float | int | None:
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else value

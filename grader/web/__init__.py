@@ -1,0 +1,88 @@
+"""The web service: ``create_app(config)`` builds the Flask application.
+
+One blueprint per concern: ``api`` (JSON API, :mod:`grader.web.api`),
+``pages`` (server-rendered pages, :mod:`grader.web.pages`) and ``auth``
+(login and logout, :mod:`grader.web.auth`). Settings come from the
+environment (:mod:`grader.web.config`), overridden by ``config``. At start the
+database schema is brought up to date (Alembic ``upgrade head``), the exercise
+catalog is loaded once, and the job queue is made (a local thread pool, or
+Celery when ``GRADER_BROKER`` is set).
+"""
+
+from __future__ import annotations
+
+import atexit
+from typing import Any
+
+from flask import Flask, Response
+
+from grader.web import config as settings
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """A configured application; ``config`` overrides the environment (see :mod:`grader.web.config`)."""
+    from grader.jobs import make_queue
+    from grader.specs.model import course_secret, load_catalog
+    from grader.store.db import Database
+    from grader.web import api, auth, errors, pages
+    from grader.web.jsonio import OrjsonProvider
+    from grader.web.ratelimit import RateLimiter
+    from grader.web.state import GraderState
+
+    app = Flask(__name__)
+    app.json = OrjsonProvider(app)
+    app.config.update(settings.from_env())
+    app.config.update(config or {})
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = course_secret()
+
+    db = app.config.get("DATABASE") or Database(app.config["DATABASE_URL"])
+    if app.config.get("MIGRATE", True):
+        db.migrate()
+    catalog = app.config.get("CATALOG") or load_catalog(app.config.get("EXERCISES"))
+    jobs = app.config.get("JOBS") or make_queue(
+        db,
+        catalog,
+        broker=app.config.get("GRADER_BROKER"),
+        workers=int(app.config["JOB_WORKERS"]),
+        notebook_grader=app.config.get("NOTEBOOK_GRADER"),
+        max_attempts=int(app.config["MAX_ATTEMPTS"]),
+    )
+    app.extensions["grader"] = GraderState(
+        db=db,
+        catalog=catalog,
+        jobs=jobs,
+        limiter=RateLimiter(float(app.config["RATE_LIMIT_PER_MINUTE"]), float(app.config["RATE_LIMIT_BURST"])),
+        login_limiter=RateLimiter(20, 10),
+        auth_cache_seconds=float(app.config["AUTH_CACHE_SECONDS"]),
+    )
+    if app.config.get("RECOVER_JOBS") and hasattr(jobs, "recover"):
+        jobs.recover()
+    if not app.config.get("JOBS"):
+        atexit.register(jobs.shutdown, False)
+
+    errors.register(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(pages.bp)
+    app.after_request(_security_headers)
+    return app
+
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def _security_headers(response: Response) -> Response:
+    """No framing, no sniffing, scripts and styles only from this site."""
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    if response.mimetype == "text/html":
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Cache-Control", "no-store")
+    return response

@@ -1,0 +1,174 @@
+"""The JSON API (see ``GET /openapi.json`` for the full description).
+
+| route | who | what |
+|---|---|---|
+| ``GET /healthz`` | anyone | the service and its database answer |
+| ``GET /openapi.json`` | anyone | this API as OpenAPI 3.1 |
+| ``GET /api/exercises`` | anyone | exercises and assignments |
+| ``GET /api/exercises/<id>?student=S`` | anyone; ``S`` only by S or staff | prompt and parameters, never answers |
+| ``POST /api/grade`` | token (or open mode) | grade a submission at once and store it |
+| ``POST /api/submissions`` | token (or open mode) | queue a notebook (multipart) or answers (JSON): 202 and an id |
+| ``GET /api/submissions/<id>`` | its student, staff | status and result |
+| ``GET /api/students/<id>/submissions`` | that student, staff | their history |
+| ``GET /api/gradebook`` (``.csv``) | staff | best score per student and exercise |
+| ``GET /api/analytics/<exercise>`` | staff | score histogram, misconceptions, first wrong steps |
+
+Every request to ``/api`` is rate-limited per token (per address when anonymous).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, url_for
+from sqlalchemy import text
+
+from grader.grading import STUDENT_ID
+from grader.store import gradebook as book
+from grader.store import submissions
+from grader.store.users import hash_token
+from grader.web import service
+from grader.web.auth import api_principal, bearer_token, is_open, may_read, require_staff
+from grader.web.errors import ApiError
+from grader.web.exports import gradebook_csv, gradebook_json
+from grader.web.openapi import openapi_document
+from grader.web.state import state
+
+bp = Blueprint("api", __name__)
+
+
+@bp.before_request
+def rate_limit() -> None:
+    if request.endpoint in ("api.healthz", "api.openapi"):
+        return
+    token = bearer_token()
+    key = f"token:{hash_token(token)}" if token else f"addr:{request.remote_addr}"
+    wait = state().limiter.check(key)
+    if wait:
+        seconds = int(wait) + 1
+        raise ApiError(
+            429,
+            f"too many requests: try again in {seconds} s",
+            headers={"Retry-After": str(seconds)},
+        )
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    try:
+        with state().db.read() as session:
+            session.execute(text("SELECT 1"))
+    except Exception as exc:
+        raise ApiError(503, "the database does not answer") from exc
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(openapi_document())
+
+
+@bp.get("/api/exercises")
+def exercises() -> Response:
+    catalog = state().catalog
+    return jsonify(
+        {
+            "exercises": [service.exercise_summary(e) for e in catalog.exercises.values()],
+            "assignments": [
+                {"id": a.id, "title": a.title, "exercises": list(a.exercises)} for a in catalog.assignments.values()
+            ],
+        }
+    )
+
+
+@bp.get("/api/exercises/<exercise_id>")
+def exercise(exercise_id: str) -> Response:
+    student = request.args.get("student") or None
+    if student is not None:
+        if not STUDENT_ID.match(student):
+            raise ApiError(400, "'student' must be an id of letters, digits and . _ @ + -")
+        principal = api_principal()
+        if not is_open() and not may_read(principal, student):
+            raise ApiError(
+                401 if principal is None else 403,
+                "only that student or staff may read a student's variant",
+            )
+    return jsonify(service.prompt(state().catalog, exercise_id, student))
+
+
+@bp.post("/api/grade")
+def grade() -> Response:
+    submission = service.json_body()
+    outcome = service.grade_and_store(submission, api_principal())
+    return jsonify({"submission": outcome.submission_id, **outcome.result})
+
+
+@bp.post("/api/submissions")
+def create_submission() -> tuple[Response, int, dict[str, str]]:
+    principal = api_principal()
+    if request.mimetype == "application/json":
+        submission_id = service.queue_answers(service.json_body(), principal)
+    elif request.mimetype == "multipart/form-data":
+        submission_id = service.queue_notebook(request.files, request.form, principal)
+    else:
+        raise ApiError(415)
+    location = url_for("api.submission", submission_id=submission_id)
+    body = jsonify({"id": submission_id, "status": "queued", "url": location})
+    return body, 202, {"Location": location}
+
+
+@bp.get("/api/submissions/<submission_id>")
+def submission(submission_id: str) -> Response:
+    found = submissions.get(state().db, submission_id) if len(submission_id) <= 64 else None
+    principal = api_principal()
+    if found is None or not (is_open() or may_read(principal, found["student"])):
+        if found is not None and principal is None:
+            raise ApiError(401, headers={"WWW-Authenticate": "Bearer"})
+        raise ApiError(404, f"no submission {submission_id!r} that this token may read")
+    return jsonify(found)
+
+
+@bp.get("/api/students/<student>/submissions")
+def student_submissions(student: str) -> Response:
+    principal = api_principal()
+    if principal is None:
+        raise ApiError(401, headers={"WWW-Authenticate": "Bearer"})
+    if not may_read(principal, student):
+        raise ApiError(403, "a student token may only read its own submissions")
+    limit = _limit(request.args.get("limit"))
+    return jsonify({"student": student, "submissions": submissions.history(state().db, student, limit)})
+
+
+@bp.get("/api/gradebook")
+def gradebook() -> Response:
+    require_staff(api_principal())
+    return jsonify(gradebook_json(book.gradebook(state().db), state().catalog))
+
+
+@bp.get("/api/gradebook.csv")
+def gradebook_export() -> Response:
+    require_staff(api_principal())
+    body = gradebook_csv(book.gradebook(state().db), state().catalog)
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="gradebook.csv"'},
+    )
+
+
+@bp.get("/api/analytics/<exercise_id>")
+def analytics(exercise_id: str) -> Response:
+    require_staff(api_principal())
+    return jsonify(service.analytics(exercise_id))
+
+
+def _limit(raw: Any) -> int:
+    if raw is None:
+        return 100
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, "'limit' must be a whole number from 1 to 1000") from None
+    if not 1 <= value <= 1000:
+        raise ApiError(400, "'limit' must be a whole number from 1 to 1000")
+    return value

@@ -1,0 +1,158 @@
+"""Who is asking, and may they: bearer tokens for the API, a cookie for the pages.
+
+The API reads ``Authorization: Bearer <token>``; the pages read the token from
+the ``grader_token`` cookie (HttpOnly, SameSite=Strict) that the login form
+sets. Rules: a student token acts only for its own student id; TA and
+instructor tokens read everything (gradebook, analytics, any submission);
+with ``GRADER_OPEN=1`` anonymous visitors may grade (a demo), nothing more.
+Nobody gets reference answers over HTTP: no route returns them.
+
+The ``auth`` blueprint serves ``/login`` and ``/logout``.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from grader.store.users import Principal
+from grader.web.errors import ApiError
+from grader.web.state import state
+
+COOKIE = "grader_token"
+COOKIE_MAX_AGE = 14 * 24 * 3600
+
+bp = Blueprint("auth", __name__)
+
+
+def bearer_token() -> str | None:
+    """The token of an ``Authorization: Bearer`` header, or None."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def api_principal() -> Principal | None:
+    """The API caller (None when anonymous); a token that is presented but not valid is a 401."""
+    if "principal" in g:
+        return g.principal
+    token = bearer_token()
+    principal = None
+    if token is not None:
+        principal = state().principal(token)
+        if principal is None:
+            raise ApiError(
+                401,
+                "the token is not valid (unknown, revoked or expired)",
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+    g.principal = principal
+    return principal
+
+
+def page_principal() -> Principal | None:
+    """The visitor of a page, from the login cookie (None when absent or no longer valid)."""
+    if "principal" in g:
+        return g.principal
+    token = request.cookies.get(COOKIE)
+    g.principal = state().principal(token) if token else None
+    return g.principal
+
+
+def is_open() -> bool:
+    return bool(current_app.config.get("GRADER_OPEN"))
+
+
+def require(principal: Principal | None) -> Principal:
+    """A principal, or a 401."""
+    if principal is None:
+        raise ApiError(401, headers={"WWW-Authenticate": "Bearer"})
+    return principal
+
+
+def require_staff(principal: Principal | None) -> Principal:
+    """A TA or instructor, else 401 (anonymous) or 403 (a student)."""
+    who = require(principal)
+    if not who.is_staff:
+        raise ApiError(403, "this needs a TA or instructor token")
+    return who
+
+
+def may_read(principal: Principal | None, student: str) -> bool:
+    """Whether ``principal`` may read ``student``'s results."""
+    return principal is not None and (principal.is_staff or principal.student == student)
+
+
+def submitter(principal: Principal | None, student: str | None) -> str | None:
+    """Check who may submit for ``student``; returns the student id to grade as (None: unknown).
+
+    A student token submits only for itself (403 otherwise, and its own id when
+    none is given); staff submit for anyone; anonymous only in open mode.
+    """
+    if principal is None:
+        if not is_open():
+            raise ApiError(401, headers={"WWW-Authenticate": "Bearer"})
+        return student
+    if principal.is_staff:
+        return student
+    if student is not None and student != principal.student:
+        raise ApiError(403, f"a student token may only submit for its own id ({principal.student})")
+    return principal.student
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths are followed after login (no open redirect)."""
+    if not target:
+        return url_for("pages.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("pages.index")
+    return target
+
+
+@bp.get("/login")
+def login_form() -> str:
+    return render_template("login.html", next=request.args.get("next", ""), error=None)
+
+
+@bp.post("/login")
+def login() -> Response | tuple[str, int]:
+    wait = state().login_limiter.check(f"login:{request.remote_addr}")
+    if wait:
+        raise ApiError(429, headers={"Retry-After": str(int(wait) + 1)})
+    token = (request.form.get("token") or "").strip()
+    principal = state().principal(token) if token else None
+    target = request.form.get("next") or ""
+    if principal is None:
+        message = "That token is not valid: check it, or ask your TA for a new one."
+        return render_template("login.html", next=target, error=message), 401
+    response = redirect(_safe_next(target), code=303)
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=COOKIE_MAX_AGE,
+        httponly=True,
+        samesite="Strict",
+        secure=bool(current_app.config.get("COOKIE_SECURE")),
+        path="/",
+    )
+    return response
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    response = redirect(url_for("auth.login_form"), code=303)
+    response.delete_cookie(COOKIE, path="/", samesite="Strict", httponly=True)
+    return response

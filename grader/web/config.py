@@ -1,0 +1,65 @@
+"""The service's settings, read from the environment (a dict passed to ``create_app`` overrides them).
+
+| setting | environment | default |
+|---|---|---|
+| ``DATABASE_URL`` | ``DATABASE_URL`` | ``sqlite:///<data dir>/grader.db`` |
+| ``GRADER_BROKER`` | ``GRADER_BROKER`` | none: a thread pool in the server grades in the background |
+| ``SECRET_KEY`` | ``GRADER_SECRET`` | the course secret kept in the data folder |
+| ``MAX_CONTENT_LENGTH`` | ``GRADER_MAX_UPLOAD_MB`` | 5 MB per request |
+| ``GRADER_OPEN`` | ``GRADER_OPEN=1`` | off: every submission needs a token |
+| ``RATE_LIMIT_PER_MINUTE`` | ``GRADER_RATE_LIMIT`` | 120 requests a minute per token (0: no limit) |
+| ``RATE_LIMIT_BURST`` | ``GRADER_RATE_BURST`` | 30 requests at once |
+| ``JOB_WORKERS`` | ``GRADER_JOB_WORKERS`` | 2 background threads |
+| ``MAX_ATTEMPTS`` | ``GRADER_MAX_ATTEMPTS`` | 3 grading attempts per submission |
+| ``NOTEBOOK_GRADER`` | ``GRADER_NOTEBOOK_GRADER`` | ``grader.notebooks.batch:grade_notebook`` |
+| ``RECOVER_JOBS`` | ``GRADER_RECOVER_JOBS=1`` | off: re-queue unfinished submissions at start |
+| ``EXERCISES`` | ``GRADER_EXERCISES`` | the project's ``exercises/`` folder |
+| ``COOKIE_SECURE`` | ``GRADER_COOKIE_SECURE=1`` | off: set it behind HTTPS |
+| ``AUTH_CACHE_SECONDS`` | ``GRADER_AUTH_CACHE`` | 5 s: how long a checked token is trusted without a lookup |
+
+Objects may be injected through the dict too: ``CATALOG`` (a loaded
+catalog), ``DATABASE`` (a :class:`grader.store.Database`), ``JOBS`` (a job
+queue), and ``NOTEBOOK_GRADER`` as a callable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from grader.store.db import default_url
+
+MEGABYTE = 1024 * 1024
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _float(value: str | None, default: float) -> float:
+    try:
+        return float(value) if value not in (None, "") else default
+    except ValueError:
+        return default
+
+
+def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Every setting, from ``env`` (default: ``os.environ``)."""
+    env = os.environ if env is None else env
+    return {
+        "DATABASE_URL": env.get("DATABASE_URL") or default_url(),
+        "GRADER_BROKER": env.get("GRADER_BROKER") or None,
+        "SECRET_KEY": env.get("GRADER_SECRET") or None,
+        "MAX_CONTENT_LENGTH": int(_float(env.get("GRADER_MAX_UPLOAD_MB"), 5) * MEGABYTE),
+        "GRADER_OPEN": _flag(env.get("GRADER_OPEN")),
+        "RATE_LIMIT_PER_MINUTE": _float(env.get("GRADER_RATE_LIMIT"), 120),
+        "RATE_LIMIT_BURST": _float(env.get("GRADER_RATE_BURST"), 30),
+        "JOB_WORKERS": int(_float(env.get("GRADER_JOB_WORKERS"), 2)),
+        "MAX_ATTEMPTS": int(_float(env.get("GRADER_MAX_ATTEMPTS"), 3)),
+        "NOTEBOOK_GRADER": env.get("GRADER_NOTEBOOK_GRADER") or None,
+        "RECOVER_JOBS": _flag(env.get("GRADER_RECOVER_JOBS")),
+        "EXERCISES": env.get("GRADER_EXERCISES") or None,
+        "COOKIE_SECURE": _flag(env.get("GRADER_COOKIE_SECURE")),
+        "AUTH_CACHE_SECONDS": _float(env.get("GRADER_AUTH_CACHE"), 5),
+    }

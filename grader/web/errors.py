@@ -1,0 +1,97 @@
+"""Errors as JSON: ``{"error": "<slug>", "detail": <sentence or data>}`` with a 4xx code.
+
+Handlers are registered for 400, 401, 403, 404, 405, 413, 415 and 429 (and
+any other HTTP error); anything else is a bug: it is logged with its
+traceback and answered with a 500 whose body says so, without the traceback.
+Code raises :class:`ApiError` to answer with a specific code, slug and detail.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, current_app, jsonify
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+SLUGS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
+DETAILS = {
+    400: "the request could not be read",
+    401: "a valid token is needed: send 'Authorization: Bearer <token>'",
+    403: "this token may not do that",
+    404: "there is nothing at this address",
+    405: "this address does not accept that method",
+    413: "the upload is larger than the limit",
+    415: "send JSON (application/json) or a notebook as multipart/form-data",
+    429: "too many requests: wait a moment",
+}
+
+
+class ApiError(Exception):
+    """An error answer: HTTP ``status``, a stable ``error`` slug, a ``detail`` and extra headers."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: Any = None,
+        *,
+        error: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.error = error or SLUGS.get(status, "error")
+        self.detail = DETAILS.get(status) if detail is None else detail
+        self.headers = headers or {}
+
+
+def error_response(status: int, error: str, detail: Any, headers: dict[str, str] | None = None) -> Response:
+    response = jsonify({"error": error, "detail": detail})
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _api_error(exc: ApiError) -> Response:
+    return error_response(exc.status, exc.error, exc.detail, exc.headers)
+
+
+def _http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+    detail: Any = DETAILS.get(status) or exc.description
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if status == 413 and limit:
+        detail = f"the request is larger than the limit of {limit / 1024 / 1024:g} MB"
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    return error_response(status, SLUGS.get(status, exc.name.lower().replace(" ", "_")), detail, headers)
+
+
+def _internal_error(exc: Exception) -> Response:
+    log.exception("unhandled error", exc_info=exc)
+    return error_response(500, "internal_error", "the server hit an unexpected error; it has been logged")
+
+
+def register(app: Flask) -> None:
+    """Install the JSON error handlers on ``app``."""
+    app.register_error_handler(ApiError, _api_error)
+    for status in (400, 401, 403, 404, 405, 413, 415, 429):
+        app.register_error_handler(status, _http_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(500, _internal_error)
+    app.register_error_handler(Exception, _internal_error)

@@ -1,0 +1,538 @@
+"""The API described as OpenAPI 3.1 (served at ``GET /openapi.json``).
+
+Kept by hand beside the routes; a test checks that it is a valid OpenAPI 3.1
+document and that its paths and methods are exactly the API's routes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from grader import __version__
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    names = {
+        400: "BadRequest",
+        401: "Unauthorized",
+        403: "Forbidden",
+        404: "NotFound",
+        413: "TooLarge",
+        415: "UnsupportedMediaType",
+        429: "RateLimited",
+        503: "Unavailable",
+    }
+    return {str(code): {"$ref": f"#/components/responses/{names[code]}"} for code in codes}
+
+
+_STUDENT_ID = {
+    "type": "string",
+    "pattern": "^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$",
+    "description": "A student id: letters, digits and . _ @ + - (at most 128 characters).",
+}
+
+_SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error", "detail"],
+        "properties": {
+            "error": {"type": "string", "description": "A stable slug, e.g. `invalid_submission`."},
+            "detail": {"description": "A sentence saying what is wrong (or data)."},
+        },
+    },
+    "Answer": {
+        "description": "A JSON number, a list, or a string as a student types it (`3.5, 2`, `10/3`, `[3.5, 2]`).",
+        "oneOf": [{"type": "number"}, {"type": "string"}, {"type": "array"}],
+    },
+    "Submission": {
+        "type": "object",
+        "required": ["answers"],
+        "additionalProperties": False,
+        "properties": {
+            "student": {
+                **_STUDENT_ID,
+                "description": "Whose answers; a student token may leave it out.",
+            },
+            "assignment": {"type": "string"},
+            "answers": {
+                "type": "object",
+                "description": "Exercise id → part id → answer.",
+                "additionalProperties": {
+                    "type": "object",
+                    "additionalProperties": _ref("Answer"),
+                },
+            },
+        },
+    },
+    "PartResult": {
+        "type": "object",
+        "required": ["id", "score", "max_score", "status", "feedback", "misconception", "details"],
+        "properties": {
+            "id": {"type": "string"},
+            "score": {"type": "number"},
+            "max_score": {"type": "number"},
+            "status": {"enum": ["correct", "partial", "incorrect", "missing", "invalid", "needs_review"]},
+            "feedback": {"type": "string"},
+            "misconception": {"type": ["string", "null"]},
+            "details": {"type": "object"},
+        },
+    },
+    "ExerciseResult": {
+        "type": "object",
+        "required": ["id", "score", "max_score", "parts"],
+        "properties": {
+            "id": {"type": "string"},
+            "score": {"type": "number"},
+            "max_score": {"type": "number"},
+            "parts": {"type": "array", "items": _ref("PartResult")},
+        },
+    },
+    "Result": {
+        "type": "object",
+        "required": ["student", "score", "max_score", "exercises"],
+        "properties": {
+            "student": {"type": "string"},
+            "score": {"type": "number"},
+            "max_score": {"type": "number"},
+            "exercises": {"type": "array", "items": _ref("ExerciseResult")},
+            "file": {"type": "string", "description": "Notebooks: the uploaded file's name."},
+            "error": {
+                "type": ["string", "null"],
+                "description": "Notebooks: why it could not be run to the end.",
+            },
+        },
+    },
+    "GradeResponse": {
+        "allOf": [
+            _ref("Result"),
+            {
+                "type": "object",
+                "required": ["submission"],
+                "properties": {"submission": {"type": "string", "description": "The stored id."}},
+            },
+        ]
+    },
+    "Queued": {
+        "type": "object",
+        "required": ["id", "status", "url"],
+        "properties": {
+            "id": {"type": "string"},
+            "status": {"const": "queued"},
+            "url": {"type": "string"},
+        },
+    },
+    "SubmissionSummary": {
+        "type": "object",
+        "required": ["id", "student", "kind", "status", "attempts", "created_at"],
+        "properties": {
+            "id": {"type": "string"},
+            "student": {"type": "string"},
+            "kind": {"enum": ["answers", "notebook"]},
+            "status": {"enum": ["queued", "running", "done", "failed"]},
+            "assignment": {"type": ["string", "null"]},
+            "filename": {"type": ["string", "null"]},
+            "score": {"type": ["number", "null"]},
+            "max_score": {"type": ["number", "null"]},
+            "attempts": {"type": "integer"},
+            "error": {"type": ["string", "null"]},
+            "created_at": {"type": "string", "format": "date-time"},
+            "started_at": {"type": ["string", "null"], "format": "date-time"},
+            "finished_at": {"type": ["string", "null"], "format": "date-time"},
+        },
+    },
+    "SubmissionStatus": {
+        "allOf": [
+            _ref("SubmissionSummary"),
+            {
+                "type": "object",
+                "required": ["result"],
+                "properties": {"result": {"oneOf": [_ref("Result"), {"type": "null"}]}},
+            },
+        ]
+    },
+    "ExerciseSummary": {
+        "type": "object",
+        "required": ["id", "title", "kind", "max_score", "parts"],
+        "properties": {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "kind": {"enum": ["answers", "code"]},
+            "max_score": {"type": "number"},
+            "parts": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string"},
+                        "type": {"type": "string"},
+                        "points": {"type": "number"},
+                    },
+                },
+            },
+        },
+    },
+    "ExercisePrompt": {
+        "type": "object",
+        "required": ["id", "title", "prompt", "parameters", "parts"],
+        "properties": {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "prompt": {"type": "string", "description": "Markdown with $…$ LaTeX."},
+            "parameters": {"type": "object"},
+            "student": {"type": ["string", "null"]},
+            "parts": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string"},
+                        "type": {"type": "string"},
+                        "points": {"type": "number"},
+                        "prompt": {"type": "string"},
+                    },
+                },
+            },
+        },
+    },
+    "Gradebook": {
+        "type": "object",
+        "required": ["exercises", "students"],
+        "properties": {
+            "exercises": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string"},
+                        "title": {"type": "string"},
+                        "max_score": {"type": "number"},
+                    },
+                },
+            },
+            "students": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "student": {"type": "string"},
+                        "name": {"type": ["string", "null"]},
+                        "scores": {
+                            "type": "object",
+                            "additionalProperties": {"type": ["number", "null"]},
+                        },
+                        "total": {"type": "number"},
+                        "max_score": {"type": "number"},
+                        "submissions": {"type": "integer"},
+                    },
+                },
+            },
+        },
+    },
+    "Analytics": {
+        "type": "object",
+        "required": ["exercise", "students", "score_histogram", "parts"],
+        "properties": {
+            "exercise": {"type": "string"},
+            "title": {"type": "string"},
+            "students": {"type": "integer"},
+            "submissions": {"type": "integer"},
+            "mean_score": {"type": ["number", "null"]},
+            "max_score": {"type": "number"},
+            "score_histogram": {
+                "type": "object",
+                "properties": {
+                    "edges": {"type": "array", "items": {"type": "number"}},
+                    "counts": {"type": "array", "items": {"type": "integer"}},
+                },
+            },
+            "parts": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string"},
+                        "max_score": {"type": "number"},
+                        "attempts": {"type": "integer"},
+                        "mean_score": {"type": "number"},
+                        "statuses": {
+                            "type": "object",
+                            "additionalProperties": {"type": "integer"},
+                        },
+                        "misconceptions": {
+                            "type": "object",
+                            "additionalProperties": {"type": "integer"},
+                        },
+                        "first_wrong_step": {
+                            "type": "object",
+                            "additionalProperties": {"type": "integer"},
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+_RESPONSES = {
+    name: _json(_ref("Error"), description)
+    for name, description in {
+        "BadRequest": "Malformed request or submission; `detail` says which field.",
+        "Unauthorized": "No token, or a token that is unknown, revoked or expired.",
+        "Forbidden": "The token may not do this (e.g. a student acting for another).",
+        "NotFound": "No such exercise or submission (or not one this token may read).",
+        "TooLarge": "The request is larger than the upload limit.",
+        "UnsupportedMediaType": "Not JSON, not multipart, or not a .ipynb file.",
+        "RateLimited": "Too many requests for this token; see Retry-After.",
+        "Unavailable": "The database or the job queue does not answer.",
+    }.items()
+}
+_RESPONSES["RateLimited"]["headers"] = {
+    "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}
+}
+
+_BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
+_OPTIONAL_BEARER: list[dict[str, list[str]]] = [{}, {"bearer": []}]
+
+
+def _path_parameter(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "string"},
+    }
+
+
+_PATHS: dict[str, Any] = {
+    "/healthz": {
+        "get": {
+            "operationId": "healthz",
+            "summary": "The service and its database answer.",
+            "security": [{}],
+            "responses": {
+                "200": _json({"type": "object", "properties": {"status": {"const": "ok"}}}, "Healthy."),
+                **_errors(503),
+            },
+        }
+    },
+    "/openapi.json": {
+        "get": {
+            "operationId": "openapi",
+            "summary": "This document.",
+            "security": [{}],
+            "responses": {"200": _json({"type": "object"}, "The OpenAPI 3.1 document.")},
+        }
+    },
+    "/api/exercises": {
+        "get": {
+            "operationId": "listExercises",
+            "summary": "Every exercise and assignment.",
+            "security": _OPTIONAL_BEARER,
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "exercises": {"type": "array", "items": _ref("ExerciseSummary")},
+                            "assignments": {"type": "array", "items": {"type": "object"}},
+                        },
+                    },
+                    "The catalog.",
+                ),
+                **_errors(429),
+            },
+        }
+    },
+    "/api/exercises/{exercise_id}": {
+        "get": {
+            "operationId": "getExercise",
+            "summary": "An exercise's prompt and parameters for a student (never the answers).",
+            "security": _OPTIONAL_BEARER,
+            "parameters": [
+                _path_parameter("exercise_id", "An exercise id, e.g. `gd-parabola`."),
+                {
+                    "name": "student",
+                    "in": "query",
+                    "required": False,
+                    "description": "Whose variant (that student's or a staff token).",
+                    "schema": _STUDENT_ID,
+                },
+            ],
+            "responses": {
+                "200": _json(_ref("ExercisePrompt"), "The exercise as the student sees it."),
+                **_errors(400, 401, 403, 404, 429),
+            },
+        }
+    },
+    "/api/grade": {
+        "post": {
+            "operationId": "grade",
+            "summary": "Grade a submission at once and store it.",
+            "security": _BEARER,
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("Submission")}},
+            },
+            "responses": {
+                "200": _json(_ref("GradeResponse"), "The result, with the stored submission's id."),
+                **_errors(400, 401, 403, 413, 415, 429),
+            },
+        }
+    },
+    "/api/submissions": {
+        "post": {
+            "operationId": "createSubmission",
+            "summary": "Queue a notebook (multipart) or answers (JSON) for background grading.",
+            "security": _BEARER,
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["notebook"],
+                            "properties": {
+                                "notebook": {
+                                    "type": "string",
+                                    "contentMediaType": "application/x-ipynb+json",
+                                    "description": "The .ipynb file.",
+                                },
+                                "assignment": {"type": "string"},
+                                "student": _STUDENT_ID,
+                            },
+                        }
+                    },
+                    "application/json": {"schema": _ref("Submission")},
+                },
+            },
+            "responses": {
+                "202": {
+                    **_json(_ref("Queued"), "Queued; poll the url for the result."),
+                    "headers": {
+                        "Location": {
+                            "description": "The submission's url.",
+                            "schema": {"type": "string"},
+                        }
+                    },
+                },
+                **_errors(400, 401, 403, 413, 415, 429, 503),
+            },
+        }
+    },
+    "/api/submissions/{submission_id}": {
+        "get": {
+            "operationId": "getSubmission",
+            "summary": "A submission's status and, once done, its result.",
+            "security": _BEARER,
+            "parameters": [_path_parameter("submission_id", "The id returned on submission.")],
+            "responses": {
+                "200": _json(_ref("SubmissionStatus"), "The submission."),
+                **_errors(401, 404, 429),
+            },
+        }
+    },
+    "/api/students/{student}/submissions": {
+        "get": {
+            "operationId": "listStudentSubmissions",
+            "summary": "A student's submissions, newest first (their own, or any for staff).",
+            "security": _BEARER,
+            "parameters": [
+                _path_parameter("student", "A student id."),
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+                },
+            ],
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "student": {"type": "string"},
+                            "submissions": {"type": "array", "items": _ref("SubmissionSummary")},
+                        },
+                    },
+                    "The history.",
+                ),
+                **_errors(400, 401, 403, 429),
+            },
+        }
+    },
+    "/api/gradebook": {
+        "get": {
+            "operationId": "gradebook",
+            "summary": "Best score per student and exercise (TA or instructor).",
+            "security": _BEARER,
+            "responses": {
+                "200": _json(_ref("Gradebook"), "The gradebook."),
+                **_errors(401, 403, 429),
+            },
+        }
+    },
+    "/api/gradebook.csv": {
+        "get": {
+            "operationId": "gradebookCsv",
+            "summary": "The gradebook as CSV, safe to open in a spreadsheet (TA or instructor).",
+            "security": _BEARER,
+            "responses": {
+                "200": {
+                    "description": "One row per student.",
+                    "content": {"text/csv": {"schema": {"type": "string"}}},
+                },
+                **_errors(401, 403, 429),
+            },
+        }
+    },
+    "/api/analytics/{exercise_id}": {
+        "get": {
+            "operationId": "analytics",
+            "summary": "Score histogram, misconception counts and first wrong steps (TA or instructor).",
+            "security": _BEARER,
+            "parameters": [_path_parameter("exercise_id", "An exercise id.")],
+            "responses": {
+                "200": _json(_ref("Analytics"), "The statistics."),
+                **_errors(401, 403, 404, 429),
+            },
+        }
+    },
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the API."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Optimization course grader",
+            "version": __version__,
+            "description": (
+                "Grade answers and notebooks for a course on optimization in deep learning. "
+                'Errors are JSON `{"error": slug, "detail": sentence}` with a 4xx code.'
+            ),
+        },
+        "servers": [{"url": "/"}],
+        "security": _BEARER,
+        "paths": _PATHS,
+        "components": {
+            "schemas": _SCHEMAS,
+            "responses": _RESPONSES,
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A token from `grader users add` (student, ta or instructor).",
+                }
+            },
+        },
+    }

@@ -1,0 +1,216 @@
+"""Server-rendered pages: students answer exercises, staff read the gradebook and analytics.
+
+| page | who | what |
+|---|---|---|
+| ``/`` | logged in (or open mode) | the exercises, by assignment |
+| ``/exercises/<id>`` | logged in (or open mode) | the prompt with the student's numbers; a form; per-part feedback and a plot of the path |
+| ``/submissions`` | logged in | the student's own submissions |
+| ``/instructor`` | TA, instructor | the gradebook, a CSV download, links to analytics |
+| ``/instructor/exercises/<id>`` | TA, instructor | score histogram and misconception charts |
+
+Everything shown is autoescaped by Jinja (student text included); charts are
+SVG embedded as ``data:`` images. Forms post to the same site only (the login
+cookie is SameSite=Strict, and the Content-Security-Policy says so too).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+
+from grader.checking.reading import ReadError, read_sequence
+from grader.store import gradebook as book
+from grader.store import submissions
+from grader.store.users import Principal
+from grader.web import service
+from grader.web.auth import is_open, page_principal
+from grader.web.errors import ApiError
+from grader.web.exports import gradebook_csv, gradebook_json
+from grader.web.state import state
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("pages", __name__)
+
+DEMO_STUDENT = "demo"
+
+
+@bp.app_template_filter("num")
+def number(value: Any) -> str:
+    """A score or a point count as people write it: 6, 1.5, 0.3333."""
+    if value is None:
+        return ""
+    rounded = round(float(value), 4)
+    return str(int(rounded)) if rounded.is_integer() else f"{rounded:g}"
+
+
+def _login_redirect() -> Response:
+    return redirect(url_for("auth.login_form", next=request.full_path.rstrip("?")), code=303)
+
+
+def _visitor(staff: bool = False) -> tuple[Principal | None, Response | None]:
+    """The visitor, or a redirect to the login form (or a 403 for a student on a staff page)."""
+    who = page_principal()
+    if who is None and (staff or not is_open()):
+        return None, _login_redirect()
+    if staff and who is not None and not who.is_staff:
+        raise ApiError(403, "this page is for TAs and instructors")
+    return who, None
+
+
+def _data_uri(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+@bp.get("/")
+def index() -> Response | str:
+    who, redirect_to = _visitor()
+    if redirect_to:
+        return redirect_to
+    catalog = state().catalog
+    listed = {e for a in catalog.assignments.values() for e in a.exercises}
+    others = [e for e in catalog.exercises.values() if e.id not in listed]
+    return render_template(
+        "index.html",
+        who=who,
+        assignments=[(a, [catalog.exercises[e] for e in a.exercises]) for a in catalog.assignments.values()],
+        others=others,
+    )
+
+
+@bp.route("/exercises/<exercise_id>", methods=["GET", "POST"])
+def exercise(exercise_id: str) -> Response | tuple[str, int] | str:
+    who, redirect_to = _visitor()
+    if redirect_to:
+        return redirect_to
+    catalog = state().catalog
+    spec = catalog.exercises.get(exercise_id)
+    if spec is None:
+        raise ApiError(404, f"there is no exercise {exercise_id!r}")
+    student = who.student if who else (request.form.get("student") or DEMO_STUDENT).strip()
+    answers: dict[str, str] = {}
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    plot: str | None = None
+    status = 200
+    if request.method == "POST" and spec.kind != "answers":
+        raise ApiError(400, "this exercise is answered in a notebook: upload it to /api/submissions")
+    if request.method == "POST":
+        wait = state().limiter.check(f"page:{who.token_hash if who else request.remote_addr}")
+        if wait:
+            raise ApiError(429, headers={"Retry-After": str(int(wait) + 1)})
+        answers = {
+            p.id: request.form.get(f"part-{p.id}", "").strip()
+            for p in spec.parts
+            if request.form.get(f"part-{p.id}", "").strip()
+        }
+        submission = {"student": student, "answers": {spec.id: answers}}
+        try:
+            outcome = service.grade_and_store(submission, who)
+        except ApiError as exc:
+            if exc.status != 400:
+                raise
+            error, status = str(exc.detail), 400
+        else:
+            result = outcome.result["exercises"][0]
+            plot = _plot(catalog, spec, student, answers)
+    prompt = service.prompt(catalog, spec.id, student if who or is_open() else None)
+    body = render_template(
+        "exercise.html",
+        who=who,
+        student=student,
+        exercise=spec,
+        prompt=prompt,
+        answers=answers,
+        result=result,
+        parts={p["id"]: p for p in (result or {}).get("parts", [])},
+        error=error,
+        plot=plot,
+    )
+    return body, status
+
+
+def _plot(catalog: Any, spec: Any, student: str, answers: dict[str, str]) -> str | None:
+    """The student's path on the loss curve, for exercises that ask for one (never the reference)."""
+    option = getattr(spec, "plot", None) or {}
+    part, function = option.get("part"), option.get("function")
+    if not part or part not in answers:
+        return None
+    params = catalog.variant(spec, student)
+    formula = params.get(function)
+    if not isinstance(formula, str):
+        return None
+    try:
+        values = [number.value for number in read_sequence(answers[part])]
+    except (ReadError, TypeError, AttributeError):
+        return None
+    from grader.reports.plots import path_plot
+
+    try:
+        return _data_uri(path_plot(formula, values, None))
+    except ValueError:
+        log.warning("could not plot %s for %s", spec.id, student)
+        return None
+
+
+@bp.get("/submissions")
+def history() -> Response | str:
+    who, redirect_to = _visitor()
+    if redirect_to or who is None:
+        return redirect_to or _login_redirect()
+    rows = submissions.history(state().db, who.student, 100)
+    return render_template("history.html", who=who, rows=rows)
+
+
+@bp.get("/instructor")
+def instructor() -> Response | str:
+    who, redirect_to = _visitor(staff=True)
+    if redirect_to:
+        return redirect_to
+    catalog = state().catalog
+    data = gradebook_json(book.gradebook(state().db), catalog)
+    return render_template("instructor.html", who=who, book=data, exercises=list(catalog.exercises.values()))
+
+
+@bp.get("/instructor/gradebook.csv")
+def instructor_csv() -> Response:
+    _, redirect_to = _visitor(staff=True)
+    if redirect_to:
+        return redirect_to
+    body = gradebook_csv(book.gradebook(state().db), state().catalog)
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="gradebook.csv"'},
+    )
+
+
+@bp.get("/instructor/exercises/<exercise_id>")
+def analytics(exercise_id: str) -> Response | str:
+    who, redirect_to = _visitor(staff=True)
+    if redirect_to:
+        return redirect_to
+    stats = service.analytics(exercise_id)
+    from grader.reports.plots import bar_chart, histogram_chart
+
+    histogram = stats["score_histogram"]
+    charts = {
+        "histogram": _data_uri(histogram_chart(histogram["edges"], histogram["counts"], "Exercise scores"))
+        if stats["students"]
+        else None,
+        "parts": {
+            part["id"]: _data_uri(
+                bar_chart(
+                    list(part["misconceptions"]),
+                    list(part["misconceptions"].values()),
+                    f"Misconceptions in {part['id']}",
+                )
+            )
+            for part in stats["parts"]
+            if part["misconceptions"]
+        },
+    }
+    return render_template("analytics.html", who=who, stats=stats, charts=charts)

@@ -1,0 +1,206 @@
+"""What the API and the pages both do: read a submission, check who may send it, grade, store, queue.
+
+Every function raises :class:`~grader.web.errors.ApiError` for a request that
+cannot be served (400 malformed, 401/403 not allowed, 404 unknown, 415 wrong
+type), so that both faces answer the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any
+
+import orjson
+from flask import request
+
+from grader.grading import STUDENT_ID, SubmissionError, grade, validate_submission
+from grader.store import gradebook as book
+from grader.store import submissions
+from grader.store.users import Principal
+from grader.web.auth import is_open, submitter
+from grader.web.errors import ApiError
+from grader.web.state import state
+
+log = logging.getLogger(__name__)
+
+NOTEBOOK_FIELDS = ("notebook", "file")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A graded and stored submission."""
+
+    submission_id: str
+    result: dict[str, Any]
+
+
+def json_body() -> Any:
+    """The request's JSON body: 415 unless it is JSON, 400 unless it parses."""
+    if request.mimetype != "application/json":
+        raise ApiError(415, "send the submission as JSON (Content-Type: application/json)")
+    data = request.get_data(cache=True)
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise ApiError(400, f"the body is not valid JSON ({exc.msg} at character {exc.pos})") from None
+
+
+def exercise_summary(exercise: Any) -> dict[str, Any]:
+    return {
+        "id": exercise.id,
+        "title": exercise.title,
+        "kind": exercise.kind,
+        "max_score": _number(exercise.max_score),
+        "parts": [{"id": p.id, "type": p.kind, "points": _number(p.points)} for p in exercise.parts],
+    }
+
+
+def prompt(catalog: Any, exercise_id: str, student: str | None) -> dict[str, Any]:
+    """An exercise as ``student`` sees it (prompt and numbers, never answers); 404 if unknown."""
+    exercise = catalog.exercises.get(exercise_id)
+    if exercise is None:
+        raise ApiError(404, f"there is no exercise {exercise_id!r}")
+    shown = catalog.prompt(exercise, catalog.variant(exercise, student))
+    shown["student"] = student
+    return shown
+
+
+def _checked(submission: Any, principal: Principal | None) -> tuple[dict[str, Any], str]:
+    """The submission with its student filled in and checked; 400 if malformed, 401/403 if not allowed."""
+    if principal is None and not is_open():
+        raise ApiError(401, headers={"WWW-Authenticate": "Bearer"})
+    if not isinstance(submission, dict):
+        raise ApiError(
+            400,
+            "the submission must be a JSON object with 'student' and 'answers'",
+            error="invalid_submission",
+        )
+    if "student" not in submission and principal is not None and not principal.is_staff:
+        submission = {**submission, "student": principal.student}
+    try:
+        student, _, _ = validate_submission(submission, state().catalog)
+    except SubmissionError as exc:
+        raise ApiError(400, str(exc), error="invalid_submission") from None
+    submitter(principal, student)
+    return submission, student
+
+
+def grade_and_store(submission: Any, principal: Principal | None) -> Outcome:
+    """Grade a submission at once and store it with its part results."""
+    checked, student = _checked(submission, principal)
+    try:
+        result = grade(checked, state().catalog)
+    except SubmissionError as exc:
+        raise ApiError(400, str(exc), error="invalid_submission") from None
+    submission_id = submissions.store_graded(
+        state().db,
+        student,
+        result,
+        orjson.dumps(checked),
+        submitted_by=principal.student if principal else None,
+        assignment=checked.get("assignment"),
+    )
+    return Outcome(submission_id, result)
+
+
+def queue_answers(submission: Any, principal: Principal | None) -> str:
+    """Store an answers submission as ``queued`` and hand it to the job queue."""
+    checked, student = _checked(submission, principal)
+    submission_id = submissions.create_queued(
+        state().db,
+        student,
+        "answers",
+        orjson.dumps(checked),
+        assignment=checked.get("assignment"),
+        submitted_by=principal.student if principal else None,
+    )
+    _enqueue(submission_id)
+    return submission_id
+
+
+def queue_notebook(files: Mapping[str, Any], form: Mapping[str, str], principal: Principal | None) -> str:
+    """Store an uploaded notebook as ``queued`` and hand it to the job queue.
+
+    The upload is the file field ``notebook`` (or ``file``), a ``.ipynb`` that
+    parses as a notebook; optional form fields ``assignment`` and ``student``.
+    The student is the token's own (a student token), else ``student``, else
+    the notebook's ``metadata.grader.student``, else the file name's stem.
+    """
+    upload = next((files[name] for name in NOTEBOOK_FIELDS if name in files), None)
+    if upload is None:
+        raise ApiError(400, "attach the notebook as the form field 'notebook'")
+    filename = PurePath(upload.filename or "notebook.ipynb").name[-255:]
+    if not filename.lower().endswith(".ipynb"):
+        raise ApiError(415, "upload a Jupyter notebook (a .ipynb file)")
+    data = upload.read()
+    notebook = _parse_notebook(data)
+    assignment = (form.get("assignment") or "").strip() or None
+    if assignment is not None and assignment not in state().catalog.assignments:
+        raise ApiError(400, f"there is no assignment {assignment!r}")
+    wanted = (form.get("student") or "").strip() or None
+    student = submitter(principal, wanted) or _notebook_student(notebook, filename)
+    if not STUDENT_ID.match(student or ""):
+        raise ApiError(
+            400,
+            "cannot tell whose notebook this is: give the form field 'student' (letters, digits and . _ @ + -)",
+        )
+    submission_id = submissions.create_queued(
+        state().db,
+        student,
+        "notebook",
+        data,
+        filename=filename,
+        assignment=assignment,
+        submitted_by=principal.student if principal else None,
+    )
+    _enqueue(submission_id)
+    return submission_id
+
+
+def _parse_notebook(data: bytes) -> dict[str, Any]:
+    try:
+        notebook = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        raise ApiError(400, "the file is not a Jupyter notebook (it is not JSON)") from None
+    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
+        raise ApiError(400, "the file is not a Jupyter notebook (it has no list of cells)")
+    return notebook
+
+
+def _notebook_student(notebook: dict[str, Any], filename: str) -> str:
+    metadata = notebook.get("metadata")
+    grader_meta = metadata.get("grader") if isinstance(metadata, dict) else None
+    named = grader_meta.get("student") if isinstance(grader_meta, dict) else None
+    if isinstance(named, str) and STUDENT_ID.match(named):
+        return named
+    return re.sub(r"\.ipynb$", "", filename, flags=re.IGNORECASE)
+
+
+def _enqueue(submission_id: str) -> None:
+    try:
+        state().jobs.submit(submission_id)
+    except Exception as exc:
+        log.exception("could not queue submission %s", submission_id)
+        submissions.fail(state().db, submission_id, "the grading queue could not be reached")
+        raise ApiError(503, "the grading queue could not be reached; try again shortly") from exc
+
+
+def analytics(exercise_id: str) -> dict[str, Any]:
+    """Class statistics of one exercise, with its title and part prompts; 404 if unknown."""
+    catalog = state().catalog
+    exercise = catalog.exercises.get(exercise_id)
+    if exercise is None:
+        raise ApiError(404, f"there is no exercise {exercise_id!r}")
+    stats = book.analytics(state().db, exercise_id)
+    stats["title"] = exercise.title
+    order = {p.id: i for i, p in enumerate(exercise.parts)}
+    stats["parts"].sort(key=lambda p: order.get(p["id"], len(order)))
+    return stats
+
+
+def _number(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else value
