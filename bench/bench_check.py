@@ -75,7 +75,11 @@ def main() -> None:
 
     rows = [
         ("grade() full lec4-homework submission, median", f"{homework_ms:.3f} ms", "≤ 1 ms"),
-        ("symbolic part (sympy worker), median of 5 answers", f"{statistics.median(symbolic_ms):.1f} ms", "≤ 50 ms"),
+        (
+            "symbolic part (sympy worker): median / slowest of 5 answers",
+            f"{statistics.median(symbolic_ms):.1f} / {max(symbolic_ms):.1f} ms",
+            "≤ 50 ms",
+        ),
         ("grader check SUBMISSION.json, wall", f"{check_s * 1000:.0f} ms", ""),
         ('python -c "import numpy", wall', f"{numpy_s * 1000:.0f} ms", ""),
         ("ratio check / import numpy", f"{check_s / numpy_s:.2f}×", "≤ 3×"),

@@ -95,9 +95,16 @@ def normalise(text: str) -> str:
         raise ExpressionError(f"expected text, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"the formula is too long ({len(text)} characters, at most {MAX_LENGTH})")
-    for old, new in _REPLACEMENTS.items():
-        text = text.replace(old, new)
-    return _insert_implicit_products(text.strip())
+    if not text.isascii() or "^" in text:
+        for old, new in _REPLACEMENTS.items():
+            text = text.replace(old, new)
+    text = text.strip()
+    return _insert_implicit_products(text) if _MAY_IMPLY_PRODUCT.search(text) else text
+
+
+# Where an implicit product could hide: an operand directly followed by a name or "(" (2x, 2(…), x y,
+# sqrt(…) — told apart by the tokenizer), or ")" followed by an operand. Other text is left as it is.
+_MAY_IMPLY_PRODUCT = re.compile(r"[\w.)]\s*[A-Za-z_(]|\)\s*[\w.(]")
 
 
 def _insert_implicit_products(text: str) -> str:
@@ -440,7 +447,7 @@ _DECIMAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 def significant_figures(text: str) -> int | None:
     """Significant figures of a plain decimal as typed (``2.02`` → 3, ``0.0500`` → 3, ``38`` → None: exact)."""
-    literal = normalise(text).replace(" ", "")
+    literal = text.strip().replace("\u2212", "-").replace("\u2013", "-").replace(" ", "")
     if not _DECIMAL.match(literal) or ("." not in literal and "e" not in literal.lower()):
         return None
     mantissa = re.split(r"[eE]", literal.lstrip("+-"))[0]
