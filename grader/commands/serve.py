@@ -19,5 +19,23 @@ def serve(host: str, port: int, workers: int) -> None:
     """Serve the student pages, the instructor pages and the JSON API (see docs/service.md)."""
     from grader.web.server import serve as run
 
+    _first_instructor(f"http://{host}:{port}/")
     click.echo(f"serving on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     run(host, port, workers)
+
+
+def _first_instructor(url: str) -> None:
+    """On an empty store, register an instructor and print the token once, so the pages can be used at once."""
+    from grader.store.db import Database
+    from grader.store.users import add_user, count_users
+
+    database = Database()
+    database.migrate()
+    if count_users(database):
+        return
+    token = add_user("instructor", role="instructor", db=database)
+    click.echo(
+        f"No users yet: registered 'instructor'. Log in at {url}login with this token (shown once):\n\n    {token}\n\n"
+        "Add students with 'grader users add ID' or 'grader users import roster.csv'.",
+        err=True,
+    )
