@@ -101,7 +101,11 @@ def validate_exercise(catalog: Catalog, exercise: Exercise, seeds: int, report: 
                     continue
                 told_apart[name] += 1
                 _check_misconception(key, rule, references, where, report)
-    for key in catalog.keys(exercise, variants[0][1]):
+    try:
+        default_keys = catalog.keys(exercise, variants[0][1])
+    except SpecError:
+        return  # already reported above
+    for key in default_keys:
         for rule in key.misconceptions:
             name = f"{exercise.id}/{key.part}/{rule.id}"
             if not told_apart[name]:
