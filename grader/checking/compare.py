@@ -115,6 +115,15 @@ def credit(student: Any, reference: Any, tolerance: Tolerance) -> float:
 _CREDIT = {Verdict.MATCH: 1.0, Verdict.COARSE: 0.5, Verdict.MISMATCH: 0.0}
 
 
+def plain_equal(a: Any, b: Any) -> bool:
+    """Equality of two values the grader computed (floats to 1e-12 relative): can a rule be told apart?"""
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(plain_equal(x, y) for x, y in zip(a, b, strict=True))
+    if _is_number(a) and _is_number(b):
+        return abs(a - b) <= 1e-12 * max(1.0, abs(b))
+    return a == b
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 

@@ -24,6 +24,7 @@ from grader.checking.compare import (
     Verdict,
     compare_numbers,
     credit,
+    plain_equal,
     same_interval,
     same_value,
 )
@@ -172,15 +173,7 @@ def _misconception(key: AnswerKey, value: Any, coarse_ok: bool = False) -> PartR
 
 
 def _is_reference(key: AnswerKey, candidate: Any) -> bool:
-    return _plain_equal(candidate, key.reference)
-
-
-def _plain_equal(a: Any, b: Any) -> bool:
-    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
-        return len(a) == len(b) and all(_plain_equal(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, float | int) and isinstance(b, float | int):
-        return abs(a - b) <= 1e-12 * max(1.0, abs(b))
-    return a == b
+    return plain_equal(candidate, key.reference)
 
 
 _CONSISTENT = (

@@ -468,7 +468,11 @@ def _plot_option(value: Any, where: str, parts: tuple[Part, ...]) -> dict[str, s
     """``plot: {function: f, part: iterates}``: draw the part's iterates on the parameter f."""
     if value is None:
         return {}
-    if not isinstance(value, dict) or set(value) != {"function", "part"}:
+    if (
+        not isinstance(value, dict)
+        or set(value) != {"function", "part"}
+        or not all(isinstance(v, str) for v in value.values())
+    ):
         raise SpecError(f"{where}: 'plot' must give 'function' (a parameter) and 'part'")
     if value["part"] not in {p.id for p in parts}:
         raise SpecError(f"{where}: 'plot' names unknown part {value['part']!r}")

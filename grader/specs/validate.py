@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.checking.compare import plain_equal
 from grader.checking.parts import AnswerKey, check_part
 from grader.checking.reading import Interval
 from grader.specs.model import Catalog, Exercise, SpecError, load_catalog, load_exercise
@@ -96,7 +97,7 @@ def validate_exercise(catalog: Catalog, exercise: Exercise, seeds: int, report: 
             _check_reference(key, references, where, report)
             for rule in key.misconceptions:
                 name = f"{exercise.id}/{key.part}/{rule.id}"
-                if _same(rule.answer, key.reference):
+                if plain_equal(rule.answer, key.reference):
                     report.indistinguishable[name] += 1
                     continue
                 told_apart[name] += 1
@@ -150,11 +151,3 @@ def _read_earlier(references: dict[str, Any]) -> dict[str, Any]:
         return value
 
     return {part: read(value) for part, value in references.items()}
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return abs(a - b) <= 1e-9 * max(1.0, abs(b))
-    return a == b
