@@ -21,6 +21,7 @@ Only a checked tree is turned into numbers (:meth:`Formula.evaluate`,
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import math
 import operator
@@ -225,8 +226,13 @@ def parse_structure(text: str, variables: Collection[str] | None = None) -> Form
     return _structure(tree, text, source, variables, depth=0)
 
 
+@functools.lru_cache(maxsize=4096)
 def _parse_tree(text: str) -> tuple[str, ast.expr]:
-    """The normalised source and its syntax tree (not yet checked)."""
+    """The normalised source and its syntax tree (not yet checked).
+
+    Cached: a class types the same answers again and again. Trees are never
+    modified after parsing, so sharing them is safe.
+    """
     source = normalise(text)
     if not source:
         raise ExpressionError("the answer is empty")
