@@ -134,3 +134,53 @@ def test_path_plot_refuses_unsafe_formulas() -> None:
 def test_charts_are_svg() -> None:
     assert bar_chart(["sign-error", "forgot-eta"], [3, 1], "iterates").startswith("<svg")
     assert histogram_chart([0, 6, 12], [1, 2], "scores").startswith("<svg")
+
+
+def test_a_student_downloads_their_notebook_and_hands_it_in_from_the_page(client: Any, tokens: dict) -> None:
+    import io
+    import json
+    import time
+
+    import nbformat
+    from test_web_helpers import notebook_bytes
+
+    _login(client, tokens["s001"])
+    assert 'action="/assignments/lec4-inclass/upload"' in client.get("/").get_data(as_text=True)
+    download = client.get("/assignments/lec4-inclass/notebook")
+    assert download.status_code == 200
+    assert "lec4-inclass-s001.ipynb" in download.headers["Content-Disposition"]
+    generated = nbformat.reads(download.get_data(as_text=True), as_version=4)
+    assert generated.metadata["grader"] == {"assignment": "lec4-inclass", "student": "s001"}
+    assert any("gd_parabola_iterates = None" in cell.source for cell in generated.cells)
+
+    data = notebook_bytes({"gd-parabola": {"iterates": CORRECT}})
+    response = client.post(
+        "/assignments/lec4-inclass/upload",
+        data={"notebook": (io.BytesIO(data), "mine.ipynb")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303 and response.headers["Location"].endswith("/submissions")
+    history = client.get("/api/students/s001/submissions", headers=bearer(tokens["s001"])).json["submissions"]
+    assert history[0]["kind"] == "notebook"
+    for _ in range(100):  # graded in the background
+        row = client.get(f"/api/submissions/{history[0]['id']}", headers=bearer(tokens["s001"])).json
+        if row["status"] in ("done", "failed"):
+            break
+        time.sleep(0.05)
+    assert row["status"] == "done" and row["result"]["exercises"][0]["parts"][0]["status"] == "correct"
+    assert json.loads(data)  # the upload was the notebook as given
+
+
+def test_a_wrong_file_on_the_page_says_why_and_stores_nothing(client: Any, tokens: dict) -> None:
+    import io
+
+    _login(client, tokens["s001"])
+    response = client.post(
+        "/assignments/lec4-inclass/upload",
+        data={"notebook": (io.BytesIO(b"hello"), "essay.txt")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 415
+    assert "The notebook was not handed in: upload a Jupyter notebook" in response.get_data(as_text=True)
+    assert client.get("/api/students/s001/submissions", headers=bearer(tokens["s001"])).json["submissions"] == []
+    assert client.post("/assignments/nope/upload").status_code == 404

@@ -4,6 +4,8 @@
 |---|---|---|
 | ``/`` | logged in (or open mode) | the exercises, by assignment |
 | ``/exercises/<id>`` | logged in (or open mode) | the prompt with the student's numbers; a form; per-part feedback and a plot of the path |
+| ``/assignments/<a>/notebook`` | logged in | the student's own notebook for an assignment (download) |
+| ``/assignments/<a>/upload`` (POST) | logged in | hand in a notebook (graded in the background) |
 | ``/submissions`` | logged in | the student's own submissions |
 | ``/instructor`` | TA, instructor | the gradebook, a CSV download, links to analytics |
 | ``/instructor/exercises/<id>`` | TA, instructor | score histogram and misconception charts |
@@ -66,19 +68,55 @@ def _data_uri(svg: str) -> str:
 
 
 @bp.get("/")
-def index() -> Response | str:
+def index(upload_error: str | None = None, status: int = 200) -> tuple[str, int] | Response:
     who, redirect_to = _visitor()
     if redirect_to:
         return redirect_to
     catalog = state().catalog
     listed = {e for a in catalog.assignments.values() for e in a.exercises}
     others = [e for e in catalog.exercises.values() if e.id not in listed]
-    return render_template(
+    page = render_template(
         "index.html",
         who=who,
         assignments=[(a, [catalog.exercises[e] for e in a.exercises]) for a in catalog.assignments.values()],
         others=others,
+        upload_error=upload_error,
     )
+    return page, status
+
+
+@bp.get("/assignments/<assignment>/notebook")
+def notebook_download(assignment: str) -> Response:
+    """The student's own notebook for ``assignment``: prompts with their numbers and answer cells."""
+    import nbformat
+
+    from grader.notebooks.generate import student_notebook
+
+    who, redirect_to = _visitor()
+    if redirect_to or who is None:
+        return redirect_to or _login_redirect()
+    if assignment not in state().catalog.assignments:
+        raise ApiError(404, f"there is no assignment {assignment!r}")
+    text = nbformat.writes(student_notebook(state().catalog, assignment, who.student))
+    name = f"{assignment}-{who.student}.ipynb"
+    return Response(
+        text, mimetype="application/x-ipynb+json", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@bp.post("/assignments/<assignment>/upload")
+def notebook_upload(assignment: str) -> tuple[str, int] | Response:
+    """Hand in a notebook from the browser: the same path as ``POST /api/submissions``, then the history page."""
+    who, redirect_to = _visitor()
+    if redirect_to or who is None:
+        return redirect_to or _login_redirect()
+    if assignment not in state().catalog.assignments:
+        raise ApiError(404, f"there is no assignment {assignment!r}")
+    try:
+        service.queue_notebook(request.files, {"assignment": assignment}, who)
+    except ApiError as exc:
+        return index(upload_error=exc.detail, status=exc.status)
+    return redirect(url_for("pages.history"), code=303)
 
 
 @bp.route("/exercises/<exercise_id>", methods=["GET", "POST"])
