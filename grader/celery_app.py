@@ -9,6 +9,8 @@ whole worker was killed comes back after the broker's visibility timeout
 longest grading time). Either way the job runs again, and
 :func:`grader.jobs.run_job` stores its result exactly once, or marks the
 submission failed with a reason after ``GRADER_MAX_ATTEMPTS`` attempts.
+A database that does not answer is waited out: the task is retried with a
+growing pause (up to 30 s) until it does.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from typing import Any
 
 from celery import Celery
 
-from grader.jobs import DEFAULT_MAX_ATTEMPTS, RetryableJobError, run_job
+from grader.jobs import DEFAULT_MAX_ATTEMPTS, STORE_RETRY_MAX_DELAY, RetryableJobError, run_job
+from grader.store.db import is_unavailable
 
 
 def _number(name: str, default: float) -> float:
@@ -67,8 +70,8 @@ def _resources() -> tuple[Any, Any]:
 @app.task(bind=True, name="grader.grade_submission", max_retries=None)
 def grade_submission(self: Any, submission_id: str) -> str:
     """Grade one stored submission (see :func:`grader.jobs.run_job`); retried after a grader failure."""
-    db, catalog = _resources()
     try:
+        db, catalog = _resources()  # inside: a database down when the worker starts is waited out too
         return run_job(
             submission_id,
             db=db,
@@ -77,3 +80,9 @@ def grade_submission(self: Any, submission_id: str) -> str:
         )
     except RetryableJobError as exc:
         raise self.retry(exc=exc, countdown=_number("GRADER_RETRY_DELAY", 2)) from exc
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        # The database does not answer: wait it out (the job must not be acknowledged as done, or it is lost).
+        pause = min(STORE_RETRY_MAX_DELAY, _number("GRADER_RETRY_DELAY", 2) * 2 ** min(self.request.retries, 8))
+        raise self.retry(exc=exc, countdown=pause) from exc

@@ -16,6 +16,13 @@ Queues (:func:`make_queue`): :class:`LocalJobs`, a thread pool inside the
 server (the default); :class:`CeleryJobs` when a broker URL is configured
 (``GRADER_BROKER=redis://…``; workers: ``celery -A grader.celery_app worker``).
 
+A database that does not answer (:func:`grader.store.db.is_unavailable`) is
+waited out, never a lost job: the local pool tries the job again with a
+growing pause (up to ``store_patience`` seconds, then the submission stays
+for the next start's recovery), and the Celery task is retried the same way.
+A submission caught between its claim and its result simply counts one more
+attempt when it is claimed again.
+
 The notebook grader is a seam: a callable with the signature of
 ``grader.notebooks.batch.grade_notebook(data, filename, catalog, assignment=None,
 student=None, sandbox=None) -> dict`` or a ``"module:function"`` string
@@ -30,20 +37,21 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
 import orjson
 
 from grader.grading import SubmissionError, grade
 from grader.store import submissions
-from grader.store.db import Database
+from grader.store.db import Database, is_unavailable
 
 log = logging.getLogger(__name__)
 
 NotebookGrader = Callable[..., dict[str, Any]]
 DEFAULT_NOTEBOOK_GRADER = "grader.notebooks.batch:grade_notebook"
 DEFAULT_MAX_ATTEMPTS = 3
+STORE_RETRY_MAX_DELAY = 30.0  # seconds between tries while the database does not answer
 
 
 class RetryableJobError(RuntimeError):
@@ -126,7 +134,7 @@ class JobQueue(Protocol):
 
     def submit(self, submission_id: str) -> None: ...
 
-    def shutdown(self, wait: bool = True) -> None: ...
+    def shutdown(self, wait: bool = True, cancel_pending: bool = False) -> None: ...
 
 
 class LocalJobs:
@@ -141,15 +149,18 @@ class LocalJobs:
         notebook_grader: NotebookGrader | str | None = None,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         retry_delay: float = 1.0,
+        store_patience: float = 3600.0,
     ) -> None:
         self.db = db
         self.catalog = catalog
         self.notebook_grader = notebook_grader
         self.max_attempts = max_attempts
         self.retry_delay = retry_delay
+        self.store_patience = store_patience
         self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="grader-job")
         self._futures: set[Future[str]] = set()
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
 
     def submit(self, submission_id: str) -> None:
         future = self._pool.submit(self._run, submission_id)
@@ -162,7 +173,9 @@ class LocalJobs:
             self._futures.discard(future)
 
     def _run(self, submission_id: str) -> str:
-        while True:
+        outage: float | None = None  # when the database stopped answering
+        pause = self.retry_delay
+        while not self._stopping.is_set():
             try:
                 return run_job(
                     submission_id,
@@ -172,10 +185,19 @@ class LocalJobs:
                     max_attempts=self.max_attempts,
                 )
             except RetryableJobError:
-                time.sleep(self.retry_delay)
-            except Exception:  # the store itself failed: leave it queued, log it
-                log.exception("background job for %s failed", submission_id)
-                return "error"
+                self._stopping.wait(self.retry_delay)
+            except Exception as exc:
+                if not is_unavailable(exc):  # a bug in the store or the grader: leave it for recovery, log it
+                    log.exception("background job for %s failed", submission_id)
+                    return "error"
+                outage = time.monotonic() if outage is None else outage
+                if time.monotonic() - outage > self.store_patience:
+                    log.error("no database for %.0f s: %s waits for recovery", self.store_patience, submission_id)
+                    return "error"
+                log.warning("no database (%s): job %s tries again in %.1f s", type(exc).__name__, submission_id, pause)
+                self._stopping.wait(pause)
+                pause = min(pause * 2, STORE_RETRY_MAX_DELAY)
+        return "stopped"  # shut down: the submission stays queued (or running) for recovery
 
     def recover(self) -> int:
         """Queue again every submission left ``queued`` or ``running`` (after a restart); returns how many."""
@@ -193,26 +215,45 @@ class LocalJobs:
             if not futures:
                 return
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            futures[0].result(timeout=remaining)
+            try:
+                futures[0].result(timeout=remaining)
+            except CancelledError:  # dropped by a shutdown: it stays queued for recovery
+                self._forget(futures[0])
 
-    def shutdown(self, wait: bool = True) -> None:
-        self._pool.shutdown(wait=wait)
+    def shutdown(self, wait: bool = True, cancel_pending: bool = False) -> None:
+        """Stop the pool. ``cancel_pending``: drop jobs not started yet (they stay ``queued`` for recovery)."""
+        if cancel_pending:
+            self._stopping.set()
+        self._pool.shutdown(wait=wait, cancel_futures=cancel_pending)
 
 
 class CeleryJobs:
-    """Send jobs to Celery workers through the broker (``celery -A grader.celery_app worker``)."""
+    """Send jobs to Celery workers through the broker (``celery -A grader.celery_app worker``).
 
-    def __init__(self, broker: str) -> None:
-        from grader.celery_app import app, grade_submission
+    Sending uses a Celery app of its own (the broker given, never the workers'
+    global one), with short connection timeouts and a bounded retry, so that a
+    broker that does not answer fails :meth:`submit` within about
+    ``connect_timeout`` seconds (the API then answers 503) instead of hanging
+    the request.
+    """
 
-        app.conf.broker_url = broker
-        self.app = app
-        self._task = grade_submission
+    TASK = "grader.grade_submission"
+
+    def __init__(self, broker: str, *, connect_timeout: float = 2.0) -> None:
+        from celery import Celery
+
+        self.app = Celery("grader-sender", broker=broker, set_as_current=False)
+        self.app.conf.update(
+            task_default_queue="grader",
+            broker_connection_timeout=connect_timeout,
+            broker_transport_options={"socket_connect_timeout": connect_timeout, "socket_timeout": 2 * connect_timeout},
+        )
+        self._retry_policy = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 
     def submit(self, submission_id: str) -> None:
-        self._task.apply_async(args=[submission_id])
+        self.app.send_task(self.TASK, args=[submission_id], retry=True, retry_policy=self._retry_policy)
 
-    def shutdown(self, wait: bool = True) -> None:
+    def shutdown(self, wait: bool = True, cancel_pending: bool = False) -> None:
         return None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -108,8 +109,6 @@ def grade(
             len(files),
         )
     )
-    if feedback:
-        _write_feedback(results, catalog, Path(feedback))
     rendered = {
         "json": lambda: exports.to_json(results),
         "csv": lambda: exports.gradebook_csv(results),
@@ -117,10 +116,15 @@ def grade(
         "text": lambda: _text(results),
     }[output_format]()
     if out:
-        Path(out).write_text(rendered if rendered.endswith("\n") else rendered + "\n", encoding="utf-8")
+        try:
+            write_atomically(Path(out), rendered if rendered.endswith("\n") else rendered + "\n")
+        except OSError as exc:
+            fail(f"could not write the results to {out}: {exc.strerror or exc} (the file was left as it was)")
     else:
         click.echo(rendered)
     _summary(results)
+    if feedback:  # after the results: a full disk here costs the feedback pages, never the grades
+        _write_feedback(results, catalog, Path(feedback))
     if fail_under is not None and any(_percent(r) < fail_under for r in results):
         sys.exit(1)
 
@@ -171,17 +175,47 @@ def _summary(results: list[dict[str, Any]]) -> None:
         click.echo(f"  error  {line}", err=True)
 
 
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all: a temporary file beside it, then a rename.
+
+    On any error (a full disk, a file size limit) the temporary file is
+    removed and ``path`` keeps what it held before.
+    """
+    import os
+    import tempfile
+
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(descriptor, 0o666 & ~umask)  # the mode a plain open() would give, not mkstemp's 0600
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
 def _write_feedback(results: list[dict[str, Any]], catalog: Any, folder: Path) -> None:
     from grader.reports.feedback import feedback_html
 
+    written = 0
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for result in results:
             answers = result.get("answers", {})
             page = feedback_html(result, catalog, lambda e, p, a=answers: a.get(e, {}).get(p))
-            (folder / f"{_file_name(result)}.html").write_text(page, encoding="utf-8")
+            write_atomically(folder / f"{_file_name(result)}.html", page)
+            written += 1
     except OSError as exc:
-        fail(f"could not write feedback files to {folder}: {exc.strerror}")
+        fail(
+            f"could not write feedback files to {folder}: {exc.strerror or exc} "
+            f"({written} of {len(results)} written, each one whole; the results are complete)"
+        )
 
 
 def _file_name(result: dict[str, Any]) -> str:

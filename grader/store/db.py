@@ -51,6 +51,42 @@ def default_url() -> str:
     return os.environ.get("DATABASE_URL") or f"sqlite:///{data_dir() / 'grader.db'}"
 
 
+SQLITE_TRANSIENT = (
+    "database is locked",
+    "database table is locked",
+    "disk i/o error",
+    "unable to open database file",
+    "database or disk is full",
+)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` says the database cannot be used *now* (not that a query is wrong): try again later.
+
+    That is a connection refused, lost or timed out (PostgreSQL's operational
+    errors, an invalidated connection, an exhausted pool), and for SQLite a
+    file that is locked, unreadable or full. A programming error (a missing
+    table, a constraint) is not.
+    """
+    from sqlalchemy import exc as errors
+
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:  # also when wrapped (raised ``from`` the store's error)
+        seen.add(id(exc))
+        if isinstance(exc, errors.TimeoutError | errors.DisconnectionError):
+            return True
+        if isinstance(exc, errors.DBAPIError):
+            if exc.connection_invalidated or isinstance(exc, errors.InterfaceError):
+                return True
+            if isinstance(exc, errors.OperationalError):
+                if type(exc.orig).__module__.startswith("sqlite3"):
+                    return any(phrase in str(exc.orig).lower() for phrase in SQLITE_TRANSIENT)
+                return True
+            return False
+        exc = exc.__cause__
+    return False
+
+
 def _json_dumps(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()
 

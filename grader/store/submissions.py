@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from grader.store.db import Database
@@ -229,6 +229,17 @@ def fail(db: Database, submission_id: str, reason: str) -> bool:
             .execution_options(synchronize_session=False)
         )
         return changed.rowcount == 1
+
+
+def discard(db: Database, submission_id: str) -> bool:
+    """Delete a submission that was stored ``queued`` but never handed to a job (the queue was down)."""
+    with db.write() as session:
+        deleted = session.execute(
+            delete(Submission)
+            .where(Submission.id == submission_id, Submission.status == "queued", Submission.attempts == 0)
+            .execution_options(synchronize_session=False)
+        )
+        return deleted.rowcount == 1
 
 
 def requeue(db: Database, submission_id: str, reason: str) -> None:

@@ -59,14 +59,31 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config.get("RECOVER_JOBS") and hasattr(jobs, "recover"):
         jobs.recover()
     if not app.config.get("JOBS"):
-        atexit.register(jobs.shutdown, False)
+        # At exit (a gunicorn worker stopping): jobs not started stay queued for recovery; running ones finish.
+        atexit.register(jobs.shutdown, False, True)
 
     errors.register(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
+    app.before_request(_uncompressed_bodies_only)
     app.after_request(_security_headers)
     return app
+
+
+def _uncompressed_bodies_only() -> None:
+    """A request body with a Content-Encoding (gzip, deflate, br, …) is refused with a 415, never inflated.
+
+    Nothing in the service decompresses anything a client sends, so no
+    compression bomb can reach it; the size limit applies to the bytes sent.
+    """
+    from flask import request
+
+    from grader.web.errors import ApiError
+
+    encoding = request.headers.get("Content-Encoding", "").strip().lower()
+    if encoding not in ("", "identity"):
+        raise ApiError(415, "compressed request bodies are not accepted: send the body without a Content-Encoding")
 
 
 CSP = (

@@ -29,7 +29,7 @@ from grader.store import submissions
 from grader.store.users import hash_token
 from grader.web import service
 from grader.web.auth import api_principal, bearer_token, is_open, may_read, require_staff
-from grader.web.errors import ApiError
+from grader.web.errors import ApiError, unavailable
 from grader.web.exports import gradebook_csv, gradebook_json
 from grader.web.openapi import openapi_document
 from grader.web.state import state
@@ -59,7 +59,7 @@ def healthz() -> Response:
         with state().db.read() as session:
             session.execute(text("SELECT 1"))
     except Exception as exc:
-        raise ApiError(503, "the database does not answer") from exc
+        raise unavailable("the database does not answer") from exc
     return jsonify({"status": "ok"})
 
 
@@ -119,12 +119,12 @@ def create_submission() -> tuple[Response, int, dict[str, str]]:
 
 @bp.get("/api/submissions/<submission_id>")
 def submission(submission_id: str) -> Response:
-    found = submissions.get(state().db, submission_id) if len(submission_id) <= 64 else None
     principal = api_principal()
+    if principal is None and not is_open():  # whether the id exists or not: no oracle for anonymous callers
+        raise ApiError(401, headers={"WWW-Authenticate": "Bearer"})
+    found = submissions.get(state().db, submission_id) if len(submission_id) <= 64 else None
     if found is None or not (is_open() or may_read(principal, found["student"])):
-        if found is not None and principal is None:
-            raise ApiError(401, headers={"WWW-Authenticate": "Bearer"})
-        raise ApiError(404, f"no submission {submission_id!r} that this token may read")
+        raise ApiError(404, f"no submission {submission_id[:64]!r} that this token may read")
     return jsonify(found)
 
 

@@ -1,7 +1,11 @@
 """Errors as JSON: ``{"error": "<slug>", "detail": <sentence or data>}`` with a 4xx code.
 
 Handlers are registered for 400, 401, 403, 404, 405, 413, 415 and 429 (and
-any other HTTP error); anything else is a bug: it is logged with its
+any other HTTP error). A database that does not answer (connection refused or
+lost, pool exhausted, SQLite locked; :func:`grader.store.db.is_unavailable`)
+is a 503 ``unavailable`` with ``Retry-After``, as is a job queue that cannot
+be reached (:func:`unavailable`); the request's transaction was rolled back, so
+nothing of it is stored. Anything else is a bug: it is logged with its
 traceback and answered with a 500 whose body says so, without the traceback.
 Code raises :class:`ApiError` to answer with a specific code, slug and detail.
 """
@@ -14,7 +18,11 @@ from typing import Any
 from flask import Flask, Response, current_app, jsonify
 from werkzeug.exceptions import HTTPException
 
+from grader.store.db import is_unavailable
+
 log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 5  # what a 503 asks the client to wait
 
 SLUGS = {
     400: "bad_request",
@@ -58,6 +66,11 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+def unavailable(what: str, seconds: int = RETRY_AFTER_SECONDS) -> ApiError:
+    """A 503 for a service the request needs that does not answer: ``what`` is e.g. ``"the database does not answer"``."""
+    return ApiError(503, f"{what}; try again in {seconds} s", headers={"Retry-After": str(seconds)})
+
+
 def error_response(status: int, error: str, detail: Any, headers: dict[str, str] | None = None) -> Response:
     response = jsonify({"error": error, "detail": detail})
     response.status_code = status
@@ -83,6 +96,9 @@ def _http_error(exc: HTTPException) -> Response:
 
 
 def _internal_error(exc: Exception) -> Response:
+    if is_unavailable(exc):
+        log.warning("the database does not answer: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return _api_error(unavailable("the database does not answer"))
     log.exception("unhandled error", exc_info=exc)
     return error_response(500, "internal_error", "the server hit an unexpected error; it has been logged")
 

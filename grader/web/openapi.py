@@ -291,12 +291,11 @@ _RESPONSES = {
         "TooLarge": "The request is larger than the upload limit.",
         "UnsupportedMediaType": "Not JSON, not multipart, or not a .ipynb file.",
         "RateLimited": "Too many requests for this token; see Retry-After.",
-        "Unavailable": "The database or the job queue does not answer.",
+        "Unavailable": "The database or the job queue does not answer; nothing was stored. See Retry-After.",
     }.items()
 }
-_RESPONSES["RateLimited"]["headers"] = {
-    "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}
-}
+for _name in ("RateLimited", "Unavailable"):
+    _RESPONSES[_name]["headers"] = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
 
 _BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 _OPTIONAL_BEARER: list[dict[str, list[str]]] = [{}, {"bearer": []}]
@@ -369,7 +368,7 @@ _PATHS: dict[str, Any] = {
             ],
             "responses": {
                 "200": _json(_ref("ExercisePrompt"), "The exercise as the student sees it."),
-                **_errors(400, 401, 403, 404, 429),
+                **_errors(400, 401, 403, 404, 429, 503),
             },
         }
     },
@@ -384,7 +383,7 @@ _PATHS: dict[str, Any] = {
             },
             "responses": {
                 "200": _json(_ref("GradeResponse"), "The result, with the stored submission's id."),
-                **_errors(400, 401, 403, 413, 415, 429),
+                **_errors(400, 401, 403, 413, 415, 429, 503),
             },
         }
     },
@@ -436,7 +435,7 @@ _PATHS: dict[str, Any] = {
             "parameters": [_path_parameter("submission_id", "The id returned on submission.")],
             "responses": {
                 "200": _json(_ref("SubmissionStatus"), "The submission."),
-                **_errors(401, 404, 429),
+                **_errors(401, 404, 429, 503),
             },
         }
     },
@@ -465,7 +464,7 @@ _PATHS: dict[str, Any] = {
                     },
                     "The history.",
                 ),
-                **_errors(400, 401, 403, 429),
+                **_errors(400, 401, 403, 429, 503),
             },
         }
     },
@@ -476,7 +475,7 @@ _PATHS: dict[str, Any] = {
             "security": _BEARER,
             "responses": {
                 "200": _json(_ref("Gradebook"), "The gradebook."),
-                **_errors(401, 403, 429),
+                **_errors(401, 403, 429, 503),
             },
         }
     },
@@ -490,7 +489,7 @@ _PATHS: dict[str, Any] = {
                     "description": "One row per student.",
                     "content": {"text/csv": {"schema": {"type": "string"}}},
                 },
-                **_errors(401, 403, 429),
+                **_errors(401, 403, 429, 503),
             },
         }
     },
@@ -502,7 +501,7 @@ _PATHS: dict[str, Any] = {
             "parameters": [_path_parameter("exercise_id", "An exercise id.")],
             "responses": {
                 "200": _json(_ref("Analytics"), "The statistics."),
-                **_errors(401, 403, 404, 429),
+                **_errors(401, 403, 404, 429, 503),
             },
         }
     },
@@ -518,7 +517,8 @@ def openapi_document() -> dict[str, Any]:
             "version": __version__,
             "description": (
                 "Grade answers and notebooks for a course on optimization in deep learning. "
-                'Errors are JSON `{"error": slug, "detail": sentence}` with a 4xx code.'
+                'Errors are JSON `{"error": slug, "detail": sentence}` with a 4xx code, or 503 (with '
+                "`Retry-After`) while the database or the job queue does not answer."
             ),
         },
         "servers": [{"url": "/"}],

@@ -1,16 +1,19 @@
 """Run the service: ``serve(host, port, workers)`` (what ``grader serve`` calls).
 
 One worker: werkzeug's threaded development server, with unfinished
-background jobs re-queued at start. More workers: gunicorn with that many
-worker processes (``gunicorn -w 2 'app:app'`` is the same from a shell, and
-what production should run, behind a TLS proxy with ``GRADER_COOKIE_SECURE=1``;
-with several workers use Celery, ``GRADER_BROKER=redis://…``, so that
-background jobs survive a worker restart).
+background jobs re-queued at start. SIGTERM (and Ctrl-C) stop it gracefully:
+no new requests, jobs not started yet stay ``queued`` for the next start, and
+the jobs being graded are finished before the process exits. More workers:
+gunicorn with that many worker processes (``gunicorn -w 2 'app:app'`` is the
+same from a shell, and what production should run, behind a TLS proxy with
+``GRADER_COOKIE_SECURE=1``; with several workers use Celery,
+``GRADER_BROKER=redis://…``, so that background jobs survive a worker restart).
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -29,7 +32,18 @@ def serve(host: str = "127.0.0.1", port: int = 5000, workers: int = 1, **config:
     from grader.web import create_app
 
     app = create_app({"RECOVER_JOBS": True, **config})
-    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        log.info("stopping: finishing the jobs being graded; jobs not started stay queued")
+        app.extensions["grader"].jobs.shutdown(wait=True, cancel_pending=True)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    """SIGTERM ends the server as Ctrl-C does (werkzeug stops serving on KeyboardInterrupt)."""
+    raise KeyboardInterrupt
 
 
 def _gunicorn(host: str, port: int, workers: int, config: dict[str, Any]) -> None:

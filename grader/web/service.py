@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -22,12 +23,15 @@ from grader.store import gradebook as book
 from grader.store import submissions
 from grader.store.users import Principal
 from grader.web.auth import is_open, submitter
-from grader.web.errors import ApiError
+from grader.web.errors import ApiError, unavailable
 from grader.web.state import state
 
 log = logging.getLogger(__name__)
 
 NOTEBOOK_FIELDS = ("notebook", "file")
+# A submission needs six levels (object, answers, exercise, part, a matrix, its rows); the store's JSON
+# encoder refuses more than 255, so anything deeper than this is refused before grading.
+MAX_JSON_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -39,14 +43,31 @@ class Outcome:
 
 
 def json_body() -> Any:
-    """The request's JSON body: 415 unless it is JSON, 400 unless it parses."""
+    """The request's JSON body: 415 unless it is JSON, 400 unless it parses and is at most MAX_JSON_DEPTH deep."""
     if request.mimetype != "application/json":
         raise ApiError(415, "send the submission as JSON (Content-Type: application/json)")
     data = request.get_data(cache=True)
     try:
-        return orjson.loads(data)
+        value = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise ApiError(400, f"the body is not valid JSON ({exc.msg} at character {exc.pos})") from None
+    if _deeper_than(value, MAX_JSON_DEPTH):
+        raise ApiError(400, f"the body is nested more than {MAX_JSON_DEPTH} levels deep")
+    return value
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether lists and objects nest more than ``limit`` levels (checked without recursion)."""
+    if not isinstance(value, dict | list):
+        return False
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def exercise_summary(exercise: Any) -> dict[str, Any]:
@@ -133,7 +154,7 @@ def queue_notebook(files: Mapping[str, Any], form: Mapping[str, str], principal:
     upload = next((files[name] for name in NOTEBOOK_FIELDS if name in files), None)
     if upload is None:
         raise ApiError(400, "attach the notebook as the form field 'notebook'")
-    filename = PurePath(upload.filename or "notebook.ipynb").name[-255:]
+    filename = upload_name(upload.filename)
     if not filename.lower().endswith(".ipynb"):
         raise ApiError(415, "upload a Jupyter notebook (a .ipynb file)")
     data = upload.read()
@@ -161,6 +182,17 @@ def queue_notebook(files: Mapping[str, Any], form: Mapping[str, str], principal:
     return submission_id
 
 
+def upload_name(raw: str | None) -> str:
+    """The uploaded file's name as a label, never a path: its last component (``/`` or ``\\``), without
+    control or format characters (NUL, terminal escapes, bidi overrides), at most 255 characters.
+
+    It is stored and shown, and its stem may name the student; nothing is ever written under it.
+    """
+    last = PurePath((raw or "").replace("\\", "/")).name
+    cleaned = "".join("_" if unicodedata.category(c)[0] == "C" else c for c in last).strip()
+    return cleaned[-255:] if cleaned.strip(". ") else "notebook.ipynb"
+
+
 def _parse_notebook(data: bytes) -> dict[str, Any]:
     try:
         notebook = orjson.loads(data)
@@ -181,12 +213,20 @@ def _notebook_student(notebook: dict[str, Any], filename: str) -> str:
 
 
 def _enqueue(submission_id: str) -> None:
+    """Hand a stored submission to the job queue; if the queue does not answer, unstore it and answer 503.
+
+    The client is told to send it again, so the row must not stay behind (it
+    would never be graded, or be graded twice once the client retries).
+    """
     try:
         state().jobs.submit(submission_id)
     except Exception as exc:
-        log.exception("could not queue submission %s", submission_id)
-        submissions.fail(state().db, submission_id, "the grading queue could not be reached")
-        raise ApiError(503, "the grading queue could not be reached; try again shortly") from exc
+        log.warning("could not queue submission %s: %s", submission_id, exc)
+        try:
+            submissions.discard(state().db, submission_id)
+        except Exception:  # the database went away too: the row stays queued for recovery (GRADER_RECOVER_JOBS)
+            log.exception("could not remove the unqueued submission %s", submission_id)
+        raise unavailable("the grading queue does not answer, so the submission was not accepted") from exc
 
 
 def analytics(exercise_id: str) -> dict[str, Any]:
