@@ -21,7 +21,7 @@ from grader.checking.parts import check_part
 from grader.checking.result import PartResult
 from grader.specs.model import DEFAULT_STUDENT, Catalog, Exercise
 
-STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
+STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}\Z")  # \Z: "s001\n" is not s001
 
 
 class SubmissionError(ValueError):
@@ -34,7 +34,7 @@ def validate_submission(submission: Any, catalog: Catalog) -> tuple[str, list[Ex
         raise SubmissionError("the submission must be a JSON object with 'student' and 'answers'")
     unknown = set(submission) - {"student", "answers", "assignment"}
     if unknown:
-        raise SubmissionError(f"unknown field {sorted(unknown)[0]!r} in the submission")
+        raise SubmissionError(f"unknown field {min(unknown, key=str)!r} in the submission")
     student = submission.get("student", DEFAULT_STUDENT)
     if not isinstance(student, str) or not STUDENT_ID.match(student):
         raise SubmissionError("'student' must be an id of letters, digits and . _ @ + - (at most 128 characters)")

@@ -14,6 +14,7 @@ turned into a student's zero: the result has ``graded: false``.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
@@ -56,11 +57,17 @@ def read_notebook(data: bytes) -> Notebook:
     except UnicodeDecodeError as exc:
         raise NotebookError("the file is not UTF-8 text") from exc
     try:
+        # Outputs are never run, shown or graded: they are dropped before nbformat reads (and validates)
+        # the rest, so that a notebook carrying megabytes of outputs costs no more than its code.
+        text = json.dumps(_without_outputs(json.loads(text)))
         node = nbformat.reads(text, as_version=4)
     except Exception as exc:  # nbformat raises many kinds (JSON, schema, version) for bad files
-        raise NotebookError(f"not a Jupyter notebook ({type(exc).__name__}: {str(exc).splitlines()[0][:120]})") from exc
-    code = [(i, _source(cell)) for i, cell in enumerate(node.get("cells", [])) if cell.get("cell_type") == "code"]
-    meta = node.get("metadata", {}).get("grader", {})
+        first_line = next(iter(str(exc).splitlines()), "")[:120]
+        raise NotebookError(f"not a Jupyter notebook ({type(exc).__name__}: {first_line})") from exc
+    cells = node.get("cells") if isinstance(node.get("cells"), list) else []
+    code = [(i, _source(c)) for i, c in enumerate(cells) if isinstance(c, dict) and c.get("cell_type") == "code"]
+    metadata = node.get("metadata")
+    meta = metadata.get("grader", {}) if isinstance(metadata, dict) else {}
     meta = meta if isinstance(meta, dict) else {}
     return Notebook(
         cells=[source for _, source in code],
@@ -68,6 +75,22 @@ def read_notebook(data: bytes) -> Notebook:
         assignment=meta.get("assignment") if isinstance(meta.get("assignment"), str) else None,
         student=meta.get("student") if isinstance(meta.get("student"), str) else None,
     )
+
+
+def _without_outputs(notebook: Any) -> Any:
+    """The parsed notebook with every code cell's outputs emptied (nbformat 4, and 3's worksheets)."""
+    if not isinstance(notebook, dict):
+        return notebook
+    cells = notebook.get("cells")
+    groups = [cells] if isinstance(cells, list) else []
+    worksheets = notebook.get("worksheets")
+    if isinstance(worksheets, list):
+        groups += [w["cells"] for w in worksheets if isinstance(w, dict) and isinstance(w.get("cells"), list)]
+    for group in groups:
+        for cell in group:
+            if isinstance(cell, dict) and "outputs" in cell:
+                cell["outputs"] = []
+    return notebook
 
 
 def _source(cell: Any) -> str:

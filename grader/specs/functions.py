@@ -102,8 +102,13 @@ def forgot_eta(rule: Rule) -> Rule:
 # Runs and steps -------------------------------------------------------------------
 
 
+MAX_STEPS = 10_000  # a spec asks for a few steps; a typo such as 10**9 is refused, not run
+
+
 def iterates(rule: Rule, f: str, x0: Any, steps: int) -> list[Any]:
-    """x₀, x₁, …, x_steps of ``rule`` on f."""
+    """x₀, x₁, …, x_steps of ``rule`` on f (at most :data:`MAX_STEPS` steps)."""
+    if int(steps) > MAX_STEPS:
+        raise ValueError(f"{steps} steps are too many for an exercise (at most {MAX_STEPS})")
     trace = optim.run(rule, objective(f), np.asarray(x0, dtype=np.float64).reshape(-1), int(steps))
     return [_point(f, x) for x in trace.iterates]
 

@@ -20,28 +20,51 @@ from typing import Any
 
 import numpy as np
 
-_OPERATORS: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.Pow: operator.pow,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
-}
+MAX_LENGTH = 10_000  # characters of one spec expression
+MAX_POWER_BITS = 100_000  # an exact integer power may have about 30 000 digits, not more
 
 
 class SpecExpressionError(ValueError):
     """A spec expression is malformed or failed; the message names the expression."""
 
 
+def _power(base: Any, exponent: Any) -> Any:
+    """``**``, refusing exact integer powers too large to compute (``9**9**9``)."""
+    if isinstance(base, int) and isinstance(exponent, int) and abs(base) > 1:
+        if abs(exponent) * base.bit_length() > MAX_POWER_BITS:
+            raise SpecExpressionError(f"{base}**{exponent} is too large")
+    return operator.pow(base, exponent)
+
+
+def _times(left: Any, right: Any) -> Any:
+    """``*`` on numbers and vectors; repeating text (``'a' * 10**12``) is not arithmetic."""
+    if isinstance(left, str | bytes) or isinstance(right, str | bytes):
+        raise SpecExpressionError("text cannot be multiplied")
+    return operator.mul(left, right)
+
+
+_OPERATORS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: _times,
+    ast.Div: operator.truediv,
+    ast.Pow: _power,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+}
+
+
 @functools.lru_cache(maxsize=4096)
 def compile_expression(text: str) -> ast.expr:
     """Parse and check a spec expression once; raises SpecExpressionError."""
+    if len(text) > MAX_LENGTH:
+        raise SpecExpressionError(f"the expression is too long ({len(text)} characters, at most {MAX_LENGTH})")
     try:
         tree = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as exc:
         raise SpecExpressionError(f"could not parse {text!r}: {exc.msg}") from exc
+    except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, nesting too deep for the parser
+        raise SpecExpressionError(f"could not parse {text[:80]!r}: {type(exc).__name__}") from exc
     _check(tree, text)
     return tree
 
@@ -79,8 +102,8 @@ def evaluate(text: str, names: Mapping[str, Any], functions: Mapping[str, Callab
         return _evaluate(tree, names, functions)
     except SpecExpressionError:
         raise
-    except (KeyError, TypeError, ValueError, ArithmeticError, IndexError) as exc:
-        raise SpecExpressionError(f"{text!r} failed: {exc}") from exc
+    except (KeyError, TypeError, ValueError, ArithmeticError, IndexError, RecursionError, MemoryError) as exc:
+        raise SpecExpressionError(f"{text!r} failed: {exc or type(exc).__name__}") from exc
 
 
 def _evaluate(node: ast.AST, names: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]]) -> Any:

@@ -185,7 +185,7 @@ class Catalog:
             step=None if step is None else _evaluate(exercise, f"{where}.step", step, params),
             carried=None if carried is None else _carried(exercise, where, carried, params),
             variables=tuple(options.get("variables", ("x",))),
-            cases=tuple(case_name.format(_format(c)) for c in _evaluate(exercise, f"{where}.cases", cases, params))
+            cases=tuple(case_name.replace("{}", _format(c)) for c in _cases(exercise, where, cases, params))
             if cases
             else (),
             labels=tuple(options.get("labels", ())),
@@ -213,6 +213,14 @@ class Catalog:
                 for p in exercise.parts
             ],
         }
+
+
+def _cases(exercise: Exercise, where: str, cases: Any, params: Mapping[str, Any]) -> list[Any]:
+    """The cases a labels part names one by one (``case_name`` gets each in place of ``{}``; never ``str.format``)."""
+    values = plain(_evaluate(exercise, f"{where}.cases", cases, params))
+    if not isinstance(values, list):
+        raise SpecError(f"{exercise.path.name}: {exercise.id} {where}.cases: must give a list, not {values!r}")
+    return values
 
 
 def _symbolic() -> Any:
@@ -398,7 +406,7 @@ def load_exercise(file: Path, misconceptions: Mapping[str, Mapping[str, Any]] | 
     where = file.name
     unknown = set(data) - _EXERCISE_FIELDS
     if unknown:
-        raise SpecError(f"{where}: unknown field {sorted(unknown)[0]!r}")
+        raise SpecError(f"{where}: unknown field {min(unknown, key=str)!r}")
     exercise_id = _require(data, "id", where, str)
     if not ID.match(exercise_id):
         raise SpecError(f"{where}: id {exercise_id!r} must be lower-case letters, digits and dashes")
@@ -488,7 +496,7 @@ def _parameter(name: Any, value: Any, where: str) -> Parameter:
         raise SpecError(f"{where}: parameter {name!r} needs a 'default' (the slides' value)")
     unknown = set(value) - {"default", "choices", "range", "step"}
     if unknown:
-        raise SpecError(f"{where}: parameter {name!r}: unknown field {sorted(unknown)[0]!r}")
+        raise SpecError(f"{where}: parameter {name!r}: unknown field {min(unknown, key=str)!r}")
     choices: tuple[Any, ...] = ()
     if "choices" in value:
         if not isinstance(value["choices"], list) or not value["choices"]:
@@ -521,21 +529,24 @@ def _part(data: Any, where: str, catalogue: Mapping[str, Mapping[str, Any]]) -> 
     where = where.rsplit(" part ", 1)[0] + f" part {part_id}"
     unknown = set(data) - _PART_FIELDS
     if unknown:
-        raise SpecError(f"{where}: unknown field {sorted(unknown)[0]!r}")
+        raise SpecError(f"{where}: unknown field {min(unknown, key=str)!r}")
     kind = _require(data, "type", where, str)
     if kind not in KINDS:
         raise SpecError(f"{where}: type {kind!r} is not one of {', '.join(KINDS)}")
     if kind != "text" and "answer" not in data:
         raise SpecError(f"{where}: the field 'answer' is missing")
     points = data.get("points", 1)
-    if not isinstance(points, int | float) or points <= 0:
+    if not _finite(points) or points <= 0:
         raise SpecError(f"{where}: 'points' must be a positive number")
-    rules = tuple(_rule(r, where, catalogue) for r in data.get("misconceptions") or [])
+    rules_data = data.get("misconceptions") or []
+    if not isinstance(rules_data, list):
+        raise SpecError(f"{where}: 'misconceptions' must be a list")
+    rules = tuple(_rule(r, where, catalogue) for r in rules_data)
     tolerance_data = data.get("tolerance") or {}
     if (
         not isinstance(tolerance_data, dict)
         or not set(tolerance_data) <= {"rtol", "atol", "digits"}
-        or not all(isinstance(v, int | float) and not isinstance(v, bool) and v >= 0 for v in tolerance_data.values())
+        or not all(_finite(v) and v >= 0 for v in tolerance_data.values())
     ):
         raise SpecError(f"{where}: 'tolerance' must map rtol, atol and digits to numbers ≥ 0")
     tolerance = Tolerance(
@@ -544,6 +555,10 @@ def _part(data: Any, where: str, catalogue: Mapping[str, Mapping[str, Any]]) -> 
         min_digits=int(tolerance_data.get("digits", 3)),
     )
     options = {k: data[k] for k in _OPTIONS if k in data}
+    for name, value in options.items():
+        expected, check = _OPTION_TYPES[name]
+        if not check(value):
+            raise SpecError(f"{where}: {name!r} must be {expected}")
     return Part(
         id=part_id,
         kind=kind,
@@ -556,13 +571,38 @@ def _part(data: Any, where: str, catalogue: Mapping[str, Mapping[str, Any]]) -> 
     )
 
 
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _texts(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+_OPTION_TYPES: dict[str, tuple[str, Any]] = {
+    "step": ("an expression", lambda v: isinstance(v, str)),
+    "carried": ("an expression", lambda v: isinstance(v, str)),
+    "cases": ("an expression or a list", lambda v: isinstance(v, str | list)),
+    "call": ("an expression or a list of arguments", lambda v: isinstance(v, str | list)),
+    "item": ("a text", lambda v: isinstance(v, str)),
+    "case_name": ("a text with one {}", lambda v: isinstance(v, str)),
+    "variables": ("a list of names", _texts),
+    "labels": ("a list of labels", _texts),
+    "keywords": ("a list of words", _texts),
+    "aliases": (
+        "a mapping of words to labels",
+        lambda v: isinstance(v, dict) and all(isinstance(k, str) and isinstance(t, str) for k, t in v.items()),
+    ),
+}
+
+
 def _rule(data: Any, where: str, catalogue: Mapping[str, Mapping[str, Any]]) -> MisconceptionRule:
     if not isinstance(data, dict):
         raise SpecError(f"{where}: each misconception must be a mapping with id and answer")
     rule_id = _require(data, "id", where, str)
     unknown = set(data) - {"id", "answer", "credit", "feedback"}
     if unknown:
-        raise SpecError(f"{where} misconception {rule_id}: unknown field {sorted(unknown)[0]!r}")
+        raise SpecError(f"{where} misconception {rule_id}: unknown field {min(unknown, key=str)!r}")
     known = catalogue.get(rule_id, {})
     feedback = data.get("feedback", known.get("feedback"))
     credit = data.get("credit", known.get("credit", 0))
