@@ -9,7 +9,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -344,3 +346,13 @@ def test_grade_an_assignment_folder_names_students_by_file(catalog: Any, tmp_pat
         ("s020", "lec4-inclass"),
         ("s021", "lec4-inclass"),
     ]
+
+
+def test_out_to_a_device_writes_to_it_instead_of_replacing_it(klass: Path, tmp_path: Path) -> None:
+    # A link to /dev/null: were the device renamed over, only the link would be lost, never /dev/null.
+    link = tmp_path / "null"
+    link.symlink_to("/dev/null")
+    result = run("grade", klass, "--format", "json", "--out", link)
+    assert result.exit_code == 0, result.stderr
+    assert link.is_symlink()
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)

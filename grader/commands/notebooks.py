@@ -181,11 +181,18 @@ def write_atomically(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` whole or not at all: a temporary file beside it, then a rename.
 
     On any error (a full disk, a file size limit) the temporary file is
-    removed and ``path`` keeps what it held before.
+    removed and ``path`` keeps what it held before. Something that is not a
+    regular file (``/dev/null``, ``/dev/stdout``, a pipe) is written to as it
+    is: renaming over it would replace the device itself.
     """
     import os
+    import stat
     import tempfile
 
+    if path.exists() and not stat.S_ISREG(path.stat().st_mode):
+        with path.open("w", encoding="utf-8") as stream:
+            stream.write(text)
+        return
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:
         umask = os.umask(0)
