@@ -37,7 +37,8 @@ def fail(message: str) -> NoReturn:
     raise BadInput(message)
 
 
-def _catalog(path: str | None = None) -> Any:
+def catalog_or_exit(path: str | None = None) -> Any:
+    """The specs (default: the project's exercises/), or exit 2 naming the spec that is wrong."""
     from grader.specs.model import SpecError, load_catalog
 
     try:
@@ -161,7 +162,7 @@ def check(
         data = _read_json(submission)
         if student and isinstance(data, dict):
             data["student"] = student
-    catalog = _catalog()
+    catalog = catalog_or_exit()
     try:
         result = grade(data, catalog)
     except SubmissionError as exc:
@@ -215,7 +216,7 @@ def exercises() -> None:
 @FORMAT
 def exercises_list(output_format: str) -> None:
     """List exercises and assignments."""
-    catalog = _catalog()
+    catalog = catalog_or_exit()
     rows = [
         {"id": e.id, "title": e.title, "parts": [p.id for p in e.parts], "max_score": e.max_score}
         for e in catalog.exercises.values()
@@ -238,7 +239,7 @@ def exercises_list(output_format: str) -> None:
 @FORMAT
 def exercises_show(exercise_id: str, student: str | None, output_format: str) -> None:
     """Show an exercise's prompt with a student's numbers (never the answers)."""
-    catalog = _catalog()
+    catalog = catalog_or_exit()
     if exercise_id not in catalog.exercises:
         fail(f"unknown exercise {exercise_id!r}; see 'grader exercises list'")
     exercise = catalog.exercises[exercise_id]
@@ -288,13 +289,13 @@ def solutions(check_only: bool) -> None:
     from grader.specs.solutions import stale_solutions, write_solutions
 
     if check_only:
-        stale = stale_solutions(_catalog())
+        stale = stale_solutions(catalog_or_exit())
         if stale:
             click.echo("stale: " + ", ".join(stale) + " (run 'grader solutions')", err=True)
             sys.exit(1)
         click.echo("solutions/ is up to date")
         return
-    for path in write_solutions(_catalog()):
+    for path in write_solutions(catalog_or_exit()):
         click.echo(f"wrote {path}")
 
 

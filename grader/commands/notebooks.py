@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from grader.cli import _catalog, fail
+from grader.cli import catalog_or_exit, fail
 
 
 @click.command()
@@ -26,7 +26,7 @@ def notebook(assignment: str, student: str | None, output: str) -> None:
     from grader.grading import STUDENT_ID
     from grader.notebooks.generate import student_notebook
 
-    catalog = _catalog()
+    catalog = catalog_or_exit()
     if assignment not in catalog.assignments:
         fail(f"unknown assignment {assignment!r}; known: {', '.join(catalog.assignments)}")
     if student is not None and not STUDENT_ID.match(student):
@@ -94,7 +94,7 @@ def grade(
     from grader.notebooks.sandbox import Limits
     from grader.reports import exports
 
-    catalog = _catalog()
+    catalog = catalog_or_exit()
     if assignment is not None and assignment not in catalog.assignments:
         fail(f"unknown assignment {assignment!r}; known: {', '.join(catalog.assignments)}")
     files = notebook_files(paths)
