@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from grader.checking.parts import check_part
 from grader.checking.result import PartResult
@@ -28,8 +28,16 @@ class SubmissionError(ValueError):
     """The submission itself is malformed; the message is one sentence naming the field."""
 
 
-def validate_submission(submission: Any, catalog: Catalog) -> tuple[str, list[Exercise], Mapping[str, Any]]:
-    """Check the submission's shape and names; returns (student, exercises to grade, answers)."""
+class Checked(NamedTuple):
+    """A submission whose shape and names were checked: who, which exercises in order, the raw answers."""
+
+    student: str
+    exercises: list[Exercise]
+    answers: Mapping[str, Any]
+
+
+def validate_submission(submission: Any, catalog: Catalog) -> Checked:
+    """Check the submission's shape and names; raises :class:`SubmissionError` naming the field."""
     if not isinstance(submission, dict):
         raise SubmissionError("the submission must be a JSON object with 'student' and 'answers'")
     unknown = set(submission) - {"student", "answers", "assignment"}
@@ -57,12 +65,18 @@ def validate_submission(submission: Any, catalog: Catalog) -> tuple[str, list[Ex
             raise SubmissionError(f"'assignment' names unknown assignment {assignment!r}")
         listed = catalog.assignments[assignment].exercises
         ordered = list(listed) + [e for e in ordered if e not in listed]
-    return student, [catalog.exercises[e] for e in ordered], answers
+    return Checked(student, [catalog.exercises[e] for e in ordered], answers)
 
 
 def grade(submission: Any, catalog: Catalog) -> dict[str, Any]:
     """Grade a submission; raises :class:`SubmissionError` for a malformed one (never for a wrong answer)."""
-    student, exercises, answers = validate_submission(submission, catalog)
+    return grade_checked(validate_submission(submission, catalog), catalog)
+
+
+def grade_checked(checked: Checked, catalog: Catalog) -> dict[str, Any]:
+    """Grade a submission already checked by :func:`validate_submission` (a caller that had to look at
+    the student first, to authorise, need not check it twice)."""
+    student, exercises, answers = checked
     results = [grade_exercise(catalog, exercise, answers.get(exercise.id, {}), student) for exercise in exercises]
     return {
         "student": student,

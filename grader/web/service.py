@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 from flask import request
 
-from grader.grading import STUDENT_ID, SubmissionError, grade, validate_submission
+from grader.grading import STUDENT_ID, Checked, SubmissionError, grade_checked, validate_submission
 from grader.store import gradebook as book
 from grader.store import submissions
 from grader.store.users import Principal
@@ -90,8 +90,8 @@ def prompt(catalog: Any, exercise_id: str, student: str | None) -> dict[str, Any
     return shown
 
 
-def _checked(submission: Any, principal: Principal | None) -> tuple[dict[str, Any], str]:
-    """The submission with its student filled in and checked; 400 if malformed, 401/403 if not allowed."""
+def _checked(submission: Any, principal: Principal | None) -> tuple[dict[str, Any], Checked]:
+    """The submission with its student filled in, and its checked form; 400 if malformed, 401/403 if not allowed."""
     if principal is None and not is_open():
         raise ApiError(401, headers={"WWW-Authenticate": "Bearer"})
     if not isinstance(submission, dict):
@@ -103,40 +103,37 @@ def _checked(submission: Any, principal: Principal | None) -> tuple[dict[str, An
     if "student" not in submission and principal is not None and not principal.is_staff:
         submission = {**submission, "student": principal.student}
     try:
-        student, _, _ = validate_submission(submission, state().catalog)
+        checked = validate_submission(submission, state().catalog)
     except SubmissionError as exc:
         raise ApiError(400, str(exc), error="invalid_submission") from None
-    submitter(principal, student)
-    return submission, student
+    submitter(principal, checked.student)
+    return submission, checked
 
 
 def grade_and_store(submission: Any, principal: Principal | None) -> Outcome:
     """Grade a submission at once and store it with its part results."""
-    checked, student = _checked(submission, principal)
-    try:
-        result = grade(checked, state().catalog)
-    except SubmissionError as exc:
-        raise ApiError(400, str(exc), error="invalid_submission") from None
+    body, checked = _checked(submission, principal)
+    result = grade_checked(checked, state().catalog)
     submission_id = submissions.store_graded(
         state().db,
-        student,
+        checked.student,
         result,
-        orjson.dumps(checked),
+        orjson.dumps(body),
         submitted_by=principal.student if principal else None,
-        assignment=checked.get("assignment"),
+        assignment=body.get("assignment"),
     )
     return Outcome(submission_id, result)
 
 
 def queue_answers(submission: Any, principal: Principal | None) -> str:
     """Store an answers submission as ``queued`` and hand it to the job queue."""
-    checked, student = _checked(submission, principal)
+    body, checked = _checked(submission, principal)
     submission_id = submissions.create_queued(
         state().db,
-        student,
+        checked.student,
         "answers",
-        orjson.dumps(checked),
-        assignment=checked.get("assignment"),
+        orjson.dumps(body),
+        assignment=body.get("assignment"),
         submitted_by=principal.student if principal else None,
     )
     _enqueue(submission_id)
