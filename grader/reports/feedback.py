@@ -66,15 +66,30 @@ def _plot(
     exercise = catalog.exercises.get(exercise_id)
     if exercise is None or not exercise.plot or answers is None:
         return None
-    part_id, function_name = exercise.plot["part"], exercise.plot["function"]
-    iterates = answers(exercise_id, part_id)
-    if not isinstance(iterates, list) or not iterates or not all(_is_number(x) for x in iterates):
+    return path_figure(catalog, exercise, student, answers(exercise_id, exercise.plot["part"]), show_reference=True)
+
+
+def path_figure(
+    catalog: Catalog, exercise: Any, student: str | None, iterates: Any, show_reference: bool
+) -> str | None:
+    """SVG of a student's iterates on the exercise's function (spec option ``plot``), or None.
+
+    ``show_reference`` adds the expected iterates: right for feedback after grading, never on a
+    page where a student could submit anything to see the answer drawn.
+    """
+    if not exercise.plot or not isinstance(iterates, list) or not iterates or not all(_is_number(x) for x in iterates):
         return None
     params = catalog.variant(exercise, student)
-    reference = next((k.reference for k in catalog.keys(exercise, params) if k.part == part_id), None)
+    formula = params.get(exercise.plot["function"])
+    if not isinstance(formula, str):
+        return None
+    reference = None
+    if show_reference:
+        part = exercise.plot["part"]
+        reference = next((k.reference for k in catalog.keys(exercise, params) if k.part == part), None)
     from grader.reports.plots import path_plot
 
-    return path_plot(params[function_name], iterates, reference if isinstance(reference, list) else None)
+    return path_plot(formula, iterates, reference if isinstance(reference, list) else None)
 
 
 def _is_number(value: Any) -> bool:

@@ -24,6 +24,7 @@ from typing import Any
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from grader.checking.reading import ReadError, read_sequence
+from grader.reports.feedback import path_figure
 from grader.store import gradebook as book
 from grader.store import submissions
 from grader.store.users import Principal
@@ -173,25 +174,19 @@ def exercise(exercise_id: str) -> Response | tuple[str, int] | str:
 
 def _plot(catalog: Any, spec: Any, student: str, answers: dict[str, str]) -> str | None:
     """The student's path on the loss curve, for exercises that ask for one (never the reference)."""
-    option = getattr(spec, "plot", None) or {}
-    part, function = option.get("part"), option.get("function")
+    part = (spec.plot or {}).get("part")
     if not part or part not in answers:
-        return None
-    params = catalog.variant(spec, student)
-    formula = params.get(function)
-    if not isinstance(formula, str):
         return None
     try:
         values = [number.value for number in read_sequence(answers[part])]
     except (ReadError, TypeError, AttributeError):
         return None
-    from grader.reports.plots import path_plot
-
     try:
-        return _data_uri(path_plot(formula, values, None))
+        svg = path_figure(catalog, spec, student, values, show_reference=False)
     except ValueError:
         log.warning("could not plot %s for %s", spec.id, student)
         return None
+    return _data_uri(svg) if svg else None
 
 
 @bp.get("/submissions")
