@@ -206,8 +206,16 @@ def test_answers_secrets_and_the_repository_are_invisible(sandbox: Sandbox) -> N
     text = repr(outcome.values)
     assert "topsecret" not in text and "hunter2" not in text
     assert "GRADER_SECRET" not in env and "DATABASE_URL" not in env
-    for path in (str(REPO), str(REPO) + "/exercises", str(REPO) + "/solutions", "/home", "/var", "/srv", "/etc/shadow"):
+    for path in (str(REPO) + "/exercises", str(REPO) + "/solutions", "/home", "/var", "/srv", "/etc/shadow"):
         assert seen[path] == "No such file or directory", path
+    # A virtualenv inside the checkout (README's `.venv`) must stay reachable, so the repository
+    # directory may exist, but holding nothing except that Python installation.
+    python_inside_repo = {
+        Path(p).resolve().relative_to(REPO.resolve()).parts[0]
+        for p in (sys.prefix, sys.exec_prefix)
+        if Path(p).resolve().is_relative_to(REPO.resolve())
+    }
+    assert seen[str(REPO)] == "No such file or directory" or set(seen[str(REPO)]) <= python_inside_repo
     assert ".bashrc" not in seen["/root"]  # at most the Python installation, if it lives there
     assert outcome.values["procs"] == ["1"]  # only itself: no grader, no forkserver, no other student
     python_tops = {Path(p).resolve().parts[1] for p in (sys.prefix, sys.base_prefix)}
