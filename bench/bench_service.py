@@ -88,7 +88,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(target: str, env: dict[str, str], chdir: Path, log: Path) -> tuple[subprocess.Popen, str]:
+def start_gunicorn(
+    target: str, env: dict[str, str], chdir: Path, log: Path, extra: list[str]
+) -> tuple[subprocess.Popen, str]:
     port = free_port()
     process = subprocess.Popen(
         [
@@ -103,6 +105,7 @@ def start_gunicorn(target: str, env: dict[str, str], chdir: Path, log: Path) -> 
             str(chdir),
             "--log-level",
             "warning",
+            *extra,
             target,
         ],  # fmt: skip
         env=env,
@@ -172,6 +175,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per server")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--gunicorn", default="", help="more gunicorn options for both servers, e.g. '-k gthread'")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install wrk)")
@@ -202,7 +206,7 @@ def main() -> None:
     servers = {}
     try:
         for name, (target, chdir, _) in targets.items():
-            servers[name] = start_gunicorn(target, env, chdir, work / f"{chdir.name}.log")
+            servers[name] = start_gunicorn(target, env, chdir, work / f"{chdir.name}.log", args.gunicorn.split())
         rounds: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
         for _ in range(args.rounds):  # alternate, so that noise on a shared machine hits both
             for name, (_, _, count) in targets.items():

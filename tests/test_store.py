@@ -17,8 +17,8 @@ from test_web_helpers import CORRECT, SIGN_ERROR
 from grader.grading import grade
 from grader.store import gradebook as book
 from grader.store import submissions
-from grader.store.db import Database
-from grader.store.models import Base, PartResult, Submission, Token, utcnow
+from grader.store.db import MIGRATIONS, Database
+from grader.store.models import UNFINISHED_WHERE, Base, PartResult, Submission, Token, utcnow
 from grader.store.users import (
     UserError,
     add_user,
@@ -40,7 +40,7 @@ def test_migrations_create_exactly_the_models(any_db: Database) -> None:
     with any_db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
-        assert context.get_current_revision() == "0001"
+        assert context.get_current_revision() == "0002"
 
 
 def test_migrate_twice_is_harmless(any_db: Database) -> None:
@@ -100,6 +100,49 @@ def test_queued_submission_is_finished_exactly_once(any_db: Database, catalog: A
         count = len(session.scalars(select(PartResult).where(PartResult.submission_id == submission_id)).all())
     assert count == 2
     assert submissions.get(any_db, submission_id)["status"] == "done"
+
+
+def test_pending_lists_only_unfinished_submissions_through_their_index(any_db: Database, catalog: Any) -> None:
+    queued = submissions.create_queued(any_db, "s001", "answers", b"{}")
+    running = submissions.create_queued(any_db, "s001", "answers", b"{}")
+    submissions.claim(any_db, running, max_attempts=3)
+    submissions.store_graded(any_db, "s001", _result(catalog, "s001", CORRECT), b"{}")
+    assert submissions.pending(any_db) == [queued, running]
+    if any_db.is_sqlite:
+        with any_db.engine.connect() as connection:
+            query = select(Submission.id).where(UNFINISHED_WHERE).compile(connection)
+            plan = " ".join(row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {query}"))
+        assert "USING INDEX ix_submissions_unfinished" in plan
+
+
+def test_submission_ids_are_unguessable_and_in_creation_order() -> None:
+    ids = [submissions.new_id() for _ in range(1000)]
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+    assert len(set(ids)) == 1000
+    assert [i[:12] for i in ids] == sorted(i[:12] for i in ids)  # the millisecond prefix never goes back
+    assert len({i[12:] for i in ids}) == 1000  # 80 random bits after it
+
+
+def test_a_database_of_the_first_revision_upgrades_with_its_submissions(tmp_path: Path, catalog: Any) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("path_separator", "os")
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+    queued = submissions.create_queued(db, "s001", "answers", b"{}")
+    submissions.store_graded(db, "s001", _result(catalog, "s001", CORRECT), b"{}")
+    db.migrate()
+    assert submissions.pending(db) == [queued]
+    assert submissions.count(db) == 2
+    with db.engine.connect() as connection:
+        indexes = {row[0] for row in connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "ix_submissions_unfinished" in indexes and "ix_submissions_status" not in indexes
+    db.dispose()
 
 
 def test_claims_beyond_the_limit_fail_with_a_reason(any_db: Database) -> None:

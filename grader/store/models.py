@@ -6,6 +6,8 @@
 - ``submissions``: one graded (or to-be-graded) submission: answers (JSON) or a
   notebook (bytes), its status (``queued`` → ``running`` → ``done`` | ``failed``),
   the result JSON, an error reason, timestamps and the number of grading attempts.
+  Ids are time-ordered (see :func:`grader.store.submissions.new_id`); only the
+  unfinished rows are indexed by status.
 - ``part_results``: one row per graded part, for the gradebook and analytics.
 
 Times are naive UTC datetimes (the same on SQLite and PostgreSQL).
@@ -29,6 +31,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -36,6 +39,10 @@ ROLES = ("student", "ta", "instructor")
 STAFF_ROLES = ("ta", "instructor")
 KINDS = ("answers", "notebook")
 STATUSES = ("queued", "running", "done", "failed")
+UNFINISHED = ("queued", "running")  # the states a job still has to move on
+# The predicate of the partial index ix_submissions_unfinished; a query must spell it with literal values (not
+# bound parameters) for SQLite to use that index.
+UNFINISHED_WHERE = text(f"status IN {UNFINISHED}")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -101,13 +108,19 @@ class Submission(Base):
         CheckConstraint(_choice("kind", KINDS), name="kind"),
         CheckConstraint(_choice("status", STATUSES), name="status"),
         Index("ix_submissions_student_created", "student_id", "created_at"),
+        Index(
+            "ix_submissions_unfinished",
+            "status",
+            sqlite_where=UNFINISHED_WHERE,
+            postgresql_where=UNFINISHED_WHERE,
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     student_id: Mapped[str] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"))
     submitted_by: Mapped[str | None] = mapped_column(String(128))
     kind: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(16))
     assignment: Mapped[str | None] = mapped_column(String(64))
     filename: Mapped[str | None] = mapped_column(String(255))
     payload: Mapped[bytes] = mapped_column(LargeBinary)

@@ -10,7 +10,8 @@ job delivered twice writes its result and part rows only the first time).
 
 from __future__ import annotations
 
-import uuid
+import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from grader.store.db import Database
-from grader.store.models import PartResult, Student, Submission, isoformat, utcnow
+from grader.store.models import UNFINISHED, UNFINISHED_WHERE, PartResult, Student, Submission, isoformat, utcnow
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,12 @@ _INSERT_PARTS = insert(PartResult.__table__)
 
 
 def new_id() -> str:
-    """A fresh, unguessable submission id (32 hex digits)."""
-    return uuid.uuid4().hex
+    """A fresh submission id: 32 hex digits, the first 12 the time in milliseconds, the other 20 random.
+
+    80 random bits keep it unguessable; the time prefix makes new rows land at
+    the end of the primary-key index instead of on a random page (as UUIDv7 does).
+    """
+    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
 
 
 def ensure_student(session: Session, student: str, name: str | None = None) -> None:
@@ -199,7 +204,7 @@ def finish(db: Database, submission_id: str, result: dict[str, Any], error: str 
     with db.write() as session:
         done = session.execute(
             update(Submission)
-            .where(Submission.id == submission_id, Submission.status.in_(("queued", "running")))
+            .where(Submission.id == submission_id, Submission.status.in_(UNFINISHED))
             .values(
                 status="done",
                 result=result,
@@ -224,7 +229,7 @@ def fail(db: Database, submission_id: str, reason: str) -> bool:
     with db.write() as session:
         changed = session.execute(
             update(Submission)
-            .where(Submission.id == submission_id, Submission.status.in_(("queued", "running")))
+            .where(Submission.id == submission_id, Submission.status.in_(UNFINISHED))
             .values(status="failed", error=reason, finished_at=utcnow())
             .execution_options(synchronize_session=False)
         )
@@ -306,13 +311,7 @@ def count(db: Database, statuses: Iterable[str] | None = None) -> int:
 def pending(db: Database) -> list[str]:
     """Ids of the submissions still queued or running (oldest first), e.g. to re-queue after a restart."""
     with db.read() as session:
-        return list(
-            session.scalars(
-                select(Submission.id)
-                .where(Submission.status.in_(("queued", "running")))
-                .order_by(Submission.created_at)
-            )
-        )
+        return list(session.scalars(select(Submission.id).where(UNFINISHED_WHERE).order_by(Submission.created_at)))
 
 
 def _number(value: float | None) -> float | int | None:
