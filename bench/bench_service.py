@@ -5,10 +5,12 @@
 Starts ``gunicorn -w 2 'app:app'`` on loopback with a fresh SQLite store
 (rate limits off) and, in the same run, ``gunicorn -w 2`` serving a bare Flask
 route that only parses the JSON body and returns it (the ceiling: the cost of
-HTTP, WSGI and JSON without grading, auth or storage). ``wrk`` drives both
+HTTP, WSGI and JSON without grading, auth or storage), and the grader's app
+with storing replaced by a no-op (what grading, auth and JSON cost alone: the
+best any store could do). ``wrk`` drives both
 with the same requests: full ``lec4-homework`` submissions, each for a
 different student, with a TA's bearer token, in alternating rounds (so that
-other load on the machine hits both alike). Reports the median throughput,
+other load on the machine hits all alike). Reports the median throughput,
 p50 / p99 latency and errors side by side, the median per-round ratios, and
 counts the submissions stored during the timed runs (every 2xx answer must
 have its row: 0 missing).
@@ -74,6 +76,20 @@ def ceiling() -> object:
     @app.get("/healthz")
     def healthz() -> object:
         return jsonify({"status": "ok"})
+
+    return app
+
+
+def grading_only() -> object:
+    """The grader's app with storing replaced by a no-op (``gunicorn 'bench_service:grading_only()'``).
+
+    Not a way to run the service: it shows what grading, auth and JSON cost on
+    their own, i.e. the best ratio any store could reach.
+    """
+    from grader.store import submissions
+
+    submissions.store_graded = lambda *args, **kwargs: submissions.new_id()
+    from app import app
 
     return app
 
@@ -202,11 +218,13 @@ def main() -> None:
     targets = {
         "ceiling (bare Flask echo)": ("bench_service:ceiling()", ROOT / "bench", None),
         "grader POST /api/grade": ("app:app", ROOT, lambda: submissions.count(db)),
+        "grading only, nothing stored": ("bench_service:grading_only()", ROOT / "bench", None),
     }
     servers = {}
     try:
         for name, (target, chdir, _) in targets.items():
-            servers[name] = start_gunicorn(target, env, chdir, work / f"{chdir.name}.log", args.gunicorn.split())
+            log = work / f"{target.partition(':')[2]}.log"
+            servers[name] = start_gunicorn(target, env, chdir, log, args.gunicorn.split())
         rounds: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
         for _ in range(args.rounds):  # alternate, so that noise on a shared machine hits both
             for name, (_, _, count) in targets.items():
@@ -215,25 +233,26 @@ def main() -> None:
         for process, _ in servers.values():
             stop(process)
 
-    ceiling_runs, grader_runs = rounds.values()
+    ceiling_runs, grader_runs, grading_runs = rounds.values()
     print(
         f"wrk -t{args.threads} -c{args.connections}, {args.rounds} alternating rounds of "
-        f"{args.duration} s each, gunicorn -w 2, {os.cpu_count()} cores; medians"
+        f"{args.duration} s each, {' '.join(['gunicorn -w 2', *args.gunicorn.split()])}, {os.cpu_count()} cores; medians"
     )
-    print(f"{'':28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'errors':>7}")
+    print(f"{'':30} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'errors':>7}")
     for name, runs in rounds.items():
         errors = sum(r["non_2xx"] + r["socket_errors"] for r in runs)
         requests = sum(r["requests"] for r in runs)
         print(
-            f"{name:28} {_median(runs, 'rps'):9.0f} {_median(runs, 'p50'):8.2f} "
+            f"{name:30} {_median(runs, 'rps'):9.0f} {_median(runs, 'p50'):8.2f} "
             f"{_median(runs, 'p99'):8.2f} {requests:9d} {errors:7d}"
         )
-    throughput = statistics.median(g["rps"] / c["rps"] for g, c in zip(grader_runs, ceiling_runs, strict=True))
-    tail = statistics.median(g["p99"] / c["p99"] for g, c in zip(grader_runs, ceiling_runs, strict=True))
-    print(
-        f"throughput ratio {throughput:.0%} (aim >= 75 %), p99 ratio {tail:.2f}x (aim <= 2x); "
-        "median of the per-round ratios"
-    )
+    for label, runs in (("grader", grader_runs), ("grading only", grading_runs)):
+        throughput = statistics.median(g["rps"] / c["rps"] for g, c in zip(runs, ceiling_runs, strict=True))
+        tail = statistics.median(g["p99"] / c["p99"] for g, c in zip(runs, ceiling_runs, strict=True))
+        print(
+            f"{label + ':':14} throughput ratio {throughput:.0%} (aim >= 75 %), p99 ratio {tail:.2f}x (aim <= 2x); "
+            "median of the per-round ratios"
+        )
     answered = sum(r["requests"] - r["non_2xx"] for r in grader_runs)
     stored = sum(r["stored"] for r in grader_runs)
     print(
