@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,8 +106,9 @@ def free_port() -> int:
 
 
 def start_gunicorn(
-    target: str, env: dict[str, str], chdir: Path, log: Path, extra: list[str]
+    target: str, env: dict[str, str], chdir: Path, log: Path, extra: Sequence[str] = ()
 ) -> tuple[subprocess.Popen, str]:
+    """``gunicorn -w 2 target`` (plus ``extra`` options) on a free loopback port, once its /healthz answers."""
     port = free_port()
     process = subprocess.Popen(
         [
