@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import redis
 from sqlalchemy import func, select
-from test_web_helpers import SIGN_ERROR, bearer, fake_grade_notebook, make_app, notebook_bytes
+from test_web_helpers import CORRECT, SIGN_ERROR, bearer, fake_grade_notebook, make_app, notebook_bytes
 
 from grader.store import submissions
 from grader.store.models import PartResult
@@ -205,3 +205,37 @@ def test_a_grader_that_keeps_failing_ends_failed_with_a_reason(
     assert stored["attempts"] == 3
     assert "OSError" in stored["error"] and "giving up after 3 attempts" in stored["error"]
     assert stored["result"] is None
+
+
+def test_grade_queue_sends_a_folder_to_the_workers_and_reports_their_results(
+    sqlite_db: Any, workers: list[Worker], worker_env: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from grader.commands.notebooks import grade as grade_command
+
+    folder = tmp_path / "submitted"
+    for student, iterates in (("s001", SIGN_ERROR), ("s002", CORRECT)):
+        path = folder / student / "lec4-inclass" / "answers.ipynb"
+        path.parent.mkdir(parents=True)
+        path.write_bytes(notebook_bytes({"gd-parabola": {"iterates": iterates}}))
+    for name in ("DATABASE_URL", "GRADER_BROKER"):
+        monkeypatch.setenv(name, worker_env[name])
+    workers.append(Worker(worker_env, "one", tmp_path / "worker.log"))
+
+    queued_only = CliRunner().invoke(grade_command, [str(folder), "--queue", "--no-wait"], catch_exceptions=False)
+    assert queued_only.exit_code == 0, queued_only.stderr
+    lines = [line.split("\t") for line in queued_only.stdout.splitlines()]
+    assert [(student, Path(file).parts[-3]) for _, student, file in lines] == [("s001", "s001"), ("s002", "s002")]
+    for submission_id, _, _ in lines:
+        assert _wait(sqlite_db, submission_id, ("done", "failed"), 30)["status"] == "done"
+
+    waited = CliRunner().invoke(grade_command, [str(folder), "--queue", "--format", "json"], catch_exceptions=False)
+    assert waited.exit_code == 0, waited.stderr
+    results = {r["student"]: r for r in json.loads(waited.stdout)}
+    assert results["s001"]["exercises"][0]["parts"][0]["misconception"] == "sign-error"
+    assert results["s002"]["exercises"][0]["parts"][0]["status"] == "correct"
+    assert submissions.count(sqlite_db, ["done"]) == 4
+    assert all(_part_rows(sqlite_db, r["submission"]) == 2 for r in results.values())

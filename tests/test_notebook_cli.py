@@ -356,3 +356,62 @@ def test_out_to_a_device_writes_to_it_instead_of_replacing_it(klass: Path, tmp_p
     assert result.exit_code == 0, result.stderr
     assert link.is_symlink()
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+# grader grade --queue (the service's job path; with Celery workers in test_jobs_celery.py) -----------------
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A store of its own for the queued jobs, and no broker: the jobs run in a pool of this process."""
+    from grader.store.db import Database
+
+    url = f"sqlite:///{tmp_path / 'queue.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.delenv("GRADER_BROKER", raising=False)
+    db = Database(url)
+    yield db
+    db.dispose()
+
+
+def test_grading_through_the_queue_gives_the_same_grades_and_stores_them(klass: Path, store: Any) -> None:
+    from grader.store import submissions
+
+    here = run("grade", klass, "--format", "json")
+    queued = run("grade", klass, "--queue", "--format", "json")
+    assert queued.exit_code == 0, queued.stderr
+    assert "queued 5 notebook(s)" in queued.stderr and "graded 5 notebook(s)" in queued.stderr
+    local, through_queue = json.loads(here.stdout), json.loads(queued.stdout)
+    assert [r["file"] for r in through_queue] == [r["file"] for r in local]  # the order of the files
+    for mine, theirs in zip(local, through_queue, strict=True):
+        assert (theirs["score"], theirs["max_score"], bool(theirs.get("error"))) == (
+            mine["score"],
+            mine["max_score"],
+            bool(mine.get("error")),
+        ), mine["file"]
+        assert theirs["exercises"] == mine["exercises"]
+    assert by_student(through_queue)["s002"]["exercises"][0]["parts"][0]["misconception"] == "sign-error"
+    ids = [r["submission"] for r in through_queue]
+    assert submissions.count(store) == 5 and submissions.pending(store) == []
+    stored = {s["id"]: s for s in submissions.finished(store, ids)}
+    assert set(stored) == set(ids) and all(s["status"] == "done" for s in stored.values())
+    assert stored[by_student(through_queue)["s001"]["submission"]]["student"] == "s001"
+
+
+def test_queue_options_that_cannot_work_exit_2_and_queue_nothing(
+    klass: Path, store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from grader.store import submissions
+
+    alone = run("grade", klass, "--no-wait")
+    assert alone.exit_code == 2 and "--no-wait goes with --queue" in alone.stderr
+    no_broker = run("grade", klass, "--queue", "--no-wait")
+    assert no_broker.exit_code == 2 and "--no-wait needs GRADER_BROKER" in no_broker.stderr
+    monkeypatch.setenv("GRADER_BROKER", "redis://127.0.0.1:9/0")  # nothing listens there
+    down = run("grade", klass, "--queue")
+    assert down.exit_code == 2
+    assert (
+        down.stderr.startswith("error: the grading queue does not answer")
+        and "0 notebook(s) were queued" in down.stderr
+    )
+    assert submissions.count(store) == 0

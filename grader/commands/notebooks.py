@@ -78,6 +78,19 @@ def notebook(assignment: str, student: str | None, output: str) -> None:
     help="Write one HTML feedback file per student into this folder.",
 )
 @click.option("--fail-under", type=float, default=None, help="Exit 1 if any notebook scores below this percentage.")
+@click.option(
+    "--queue",
+    "use_queue",
+    is_flag=True,
+    help="Grade through the service's job queue: each notebook becomes a stored submission graded by the Celery "
+    "workers (GRADER_BROKER) or, without a broker, by --workers threads here; the workers' limits apply.",
+)
+@click.option(
+    "--wait/--no-wait",
+    default=True,
+    show_default=True,
+    help="With --queue: wait for the results, or print the submission ids and leave them to the workers.",
+)
 def grade(
     paths: tuple[str, ...],
     assignment: str | None,
@@ -88,6 +101,8 @@ def grade(
     out: str | None,
     feedback: str | None,
     fail_under: float | None,
+    use_queue: bool,
+    wait: bool,
 ) -> None:
     """Grade notebooks: files and folders (also submitted/<student>/<assignment>/*.ipynb), in parallel sandboxes."""
     from grader.notebooks.batch import grade_files, notebook_files
@@ -97,20 +112,23 @@ def grade(
     catalog = catalog_or_exit()
     if assignment is not None and assignment not in catalog.assignments:
         fail(f"unknown assignment {assignment!r}; known: {', '.join(catalog.assignments)}")
+    if not wait and not use_queue:
+        fail("--no-wait goes with --queue (without it the notebooks are graded here, and waited for)")
     files = notebook_files(paths)
     if not files:
         fail("no .ipynb files found in the given paths")
-    # --timeout is wall-clock time; the CPU-time limit is a backstop just above it, so a busy loop
-    # is reported the same way ("timeout after N s") however loaded the machine is.
-    limits = Limits(cpu_seconds=timeout + 1, wall_seconds=timeout, memory_mb=memory)
-    results = list(
-        _with_progress(
-            grade_files(
-                files, catalog, assignment, workers, limits, roots=[Path(p) for p in paths if Path(p).is_dir()]
-            ),
-            len(files),
+    roots = [Path(p) for p in paths if Path(p).is_dir()]
+    if use_queue:
+        results = _grade_queued(files, catalog, assignment, workers, roots, wait)
+        if results is None:
+            return
+    else:
+        # --timeout is wall-clock time; the CPU-time limit is a backstop just above it, so a busy loop
+        # is reported the same way ("timeout after N s") however loaded the machine is.
+        limits = Limits(cpu_seconds=timeout + 1, wall_seconds=timeout, memory_mb=memory)
+        results = list(
+            _with_progress(grade_files(files, catalog, assignment, workers, limits, roots=roots), len(files))
         )
-    )
     rendered = {
         "json": lambda: exports.to_json(results),
         "csv": lambda: exports.gradebook_csv(results),
@@ -129,6 +147,57 @@ def grade(
         _write_feedback(results, catalog, Path(feedback))
     if fail_under is not None and any(_percent(r) < fail_under for r in results):
         sys.exit(1)
+
+
+def _grade_queued(
+    files: list[Path], catalog: Any, assignment: str | None, workers: int, roots: list[Path], wait: bool
+) -> list[dict[str, Any]] | None:
+    """Queue the notebooks as submissions (the service's path) and wait for their results, in the files' order.
+
+    Without waiting, print one line per notebook (submission id, student, file) and return None.
+    """
+    from grader.jobs import make_queue
+    from grader.notebooks.queued import QueueDown, queue_files, wait_for
+    from grader.store.db import Database, is_unavailable
+    from grader.web.config import from_env
+
+    settings = from_env()
+    broker = settings["GRADER_BROKER"]
+    if not wait and not broker:
+        fail("--no-wait needs GRADER_BROKER (Celery workers): without a broker the jobs run in this process")
+    db = Database(settings["DATABASE_URL"])
+    try:
+        db.migrate()
+        jobs = make_queue(
+            db,
+            catalog,
+            broker=broker,
+            workers=workers,
+            notebook_grader=settings["NOTEBOOK_GRADER"],
+            max_attempts=settings["MAX_ATTEMPTS"],
+        )
+        queued = queue_files(files, catalog, db, jobs, assignment, roots)
+    except QueueDown as exc:
+        fail(str(exc))
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        fail(f"the database does not answer ({db!r}); nothing was queued")
+    where = f"the workers of {broker}" if broker else f"{workers} local worker(s)"
+    click.echo(f"queued {sum(q.id is not None for q in queued)} notebook(s) in {db!r} for {where}", err=True)
+    if not wait:
+        for q in queued:
+            click.echo(f"{q.id or '-'}\t{q.student}\t{q.path}" + (f"\t{q.error}" if q.error else ""))
+        return None
+    try:
+        results = list(_with_progress(wait_for(db, queued), len(queued)))
+    except KeyboardInterrupt:
+        jobs.shutdown(wait=True, cancel_pending=True)
+        click.echo("stopped waiting: the unfinished notebooks stay queued in the store", err=True)
+        sys.exit(130)
+    jobs.shutdown(wait=True)
+    order = {str(q.path): i for i, q in enumerate(queued)}
+    return sorted(results, key=lambda r: order.get(str(r.get("file")), len(order)))
 
 
 def _with_progress(results: Any, total: int) -> Any:

@@ -148,24 +148,21 @@ def grade_notebook(
     ``root``: the folder ``filename`` was found in (see :func:`student_from_path`).
     """
     path = Path(filename)
-    path_student, path_assignment = student_from_path(path, catalog, root)
     base = {"file": filename}
     try:
         notebook = read_notebook(data)
     except NotebookError as exc:
-        return _failed(base, _shown(student or path_student), f"{exc}", graded=True)
-    # "default" is what a notebook generated without --student carries: handed to a whole class, it names no one.
-    student = _shown(student or (notebook.student if notebook.student != DEFAULT_STUDENT else None) or path_student)
-    graded_as = _safe_student(student)  # the id the variant is drawn from: the same for the calls and the checking
-    assignment = assignment or notebook.assignment or path_assignment or guess_assignment(catalog, notebook.cells)
+        return failed_result(base, owner(None, path, catalog, root, student)[0], f"{exc}", graded=True)
+    student, assignment = owner(notebook, path, catalog, root, student, assignment)
+    graded_as = safe_student(student)  # the id the variant is drawn from: the same for the calls and the checking
     if assignment not in catalog.assignments:
         reason = f"unknown assignment {assignment!r}" if assignment else "no answers of any assignment were found"
-        return _failed(base, student, reason, graded=True)
+        return failed_result(base, student, reason, graded=True)
     exercises = [catalog.exercises[e] for e in catalog.assignments[assignment].exercises]
     names, probes, calls = _requests(catalog, exercises, graded_as)
     outcome = _run(sandbox, notebook.cells, names, probes)
     if outcome.error and outcome.error.startswith("infrastructure:"):
-        return _failed(base, student, outcome.error, graded=False)
+        return failed_result(base, student, outcome.error, graded=False)
     answers = _answers(exercises, outcome, calls)
     result = grade({"student": graded_as, "assignment": assignment, "answers": answers}, catalog)
     result.update(base)
@@ -180,6 +177,30 @@ def grade_notebook(
     return result
 
 
+def owner(
+    notebook: Notebook | None,
+    path: Path,
+    catalog: Catalog,
+    root: Path | None = None,
+    student: str | None = None,
+    assignment: str | None = None,
+) -> tuple[str, str | None]:
+    """Whose notebook this is and which assignment it answers, as given, else as it says, else from its path.
+
+    Student: ``student``, else the notebook's metadata (unless it is the
+    ``default`` of a notebook generated for a whole class), else the folder or
+    file name (:func:`student_from_path`). Assignment: ``assignment``, else the
+    metadata, else the folder, else guessed from the names in the code (None
+    when nothing matches). ``notebook`` is None when the file could not be read.
+    """
+    path_student, path_assignment = student_from_path(path, catalog, root)
+    named = notebook.student if notebook is not None and notebook.student != DEFAULT_STUDENT else None
+    shown = _shown(student or named or path_student)
+    if notebook is None:
+        return shown, assignment or path_assignment
+    return shown, assignment or notebook.assignment or path_assignment or guess_assignment(catalog, notebook.cells)
+
+
 def _position(notebook: Notebook, code_index: Any) -> Any:
     """A code cell's number as Jupyter shows it: its place among all cells, counted from 1."""
     if isinstance(code_index, int) and 0 <= code_index < len(notebook.positions):
@@ -192,12 +213,14 @@ def _shown(student: str) -> str:
     return "".join("_" if unicodedata.category(c)[0] == "C" else c for c in student[:128]) or "unknown"
 
 
-def _safe_student(student: str) -> str:
+def safe_student(student: str) -> str:
+    """``student`` as a valid student id (see :data:`grader.grading.STUDENT_ID`): other characters become ``_``."""
     cleaned = STUDENT_FROM_STEM.sub("_", student)[:128]
     return cleaned if cleaned and cleaned[0].isalnum() else f"s{cleaned}"[:128]
 
 
-def _failed(base: dict[str, Any], student: str, reason: str, graded: bool) -> dict[str, Any]:
+def failed_result(base: dict[str, Any], student: str, reason: str, graded: bool) -> dict[str, Any]:
+    """A notebook that has no grades: 0 of 0, with the reason (``graded: false`` when the grader, not the file, failed)."""
     return {**base, "student": student, "score": 0, "max_score": 0, "exercises": [], "error": reason, "graded": graded}
 
 
@@ -295,7 +318,7 @@ def grade_files(
             try:
                 data = path.read_bytes()
             except OSError as exc:
-                return _failed(
+                return failed_result(
                     {"file": str(path)},
                     student_from_path(path, catalog, root)[0],
                     f"could not read the file: {exc.strerror}",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from grader.store.db import Database
 from grader.store.models import UNFINISHED, UNFINISHED_WHERE, PartResult, Student, Submission, isoformat, utcnow
@@ -285,6 +285,20 @@ def get(db: Database, submission_id: str) -> dict[str, Any] | None:
     with db.read() as session:
         row = session.get(Submission, submission_id)
         return None if row is None else view(row)
+
+
+def finished(db: Database, ids: list[str], chunk: int = 500) -> list[dict[str, Any]]:
+    """Those of ``ids`` that are ``done`` or ``failed``, with their results (payloads are not read)."""
+    found: list[dict[str, Any]] = []
+    with db.read() as session:
+        for start in range(0, len(ids), chunk):
+            rows = session.scalars(
+                select(Submission)
+                .options(defer(Submission.payload))
+                .where(Submission.id.in_(ids[start : start + chunk]), Submission.status.in_(("done", "failed")))
+            )
+            found.extend(view(row) for row in rows)
+    return found
 
 
 def history(db: Database, student: str, limit: int = 100) -> list[dict[str, Any]]:

@@ -1,0 +1,114 @@
+"""Grading notebooks through the job queue (``grader grade --queue``): the service's background path.
+
+Each notebook is stored as a ``queued`` submission and handed to the job queue
+(:func:`grader.jobs.make_queue`: Celery workers on any number of machines when
+``GRADER_BROKER`` is set, else a pool of threads in this process), exactly as
+a notebook uploaded to ``POST /api/submissions`` is; the results are read back
+from the store as the jobs finish. So a batch graded this way is in the
+service's gradebook and analytics, and a worker killed mid-notebook costs a
+retry, never the notebook (see :mod:`grader.jobs`).
+
+The submission's student and assignment are decided here, the way the local
+batch decides them (:func:`grader.notebooks.batch.owner`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.jobs import JobQueue
+from grader.notebooks.batch import NotebookError, failed_result, owner, read_notebook, safe_student
+from grader.specs.model import Catalog
+from grader.store import submissions
+from grader.store.db import Database
+
+FINISHED = ("done", "failed")
+
+
+class QueueDown(RuntimeError):
+    """The job queue did not take a notebook; the message says how many were queued before."""
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A notebook handed to the queue (``id``), or one that could not be read from disk (``error``)."""
+
+    path: Path
+    student: str
+    id: str | None = None
+    error: str | None = None
+
+
+def queue_files(
+    files: list[Path],
+    catalog: Catalog,
+    db: Database,
+    jobs: JobQueue,
+    assignment: str | None = None,
+    roots: Iterable[Path] = (),
+) -> list[Queued]:
+    """Store each notebook as a queued submission and submit its job; raises :class:`QueueDown` if the queue fails.
+
+    ``roots``: the folders the files were found in (see :func:`grader.notebooks.batch.student_from_path`).
+    """
+    folders = sorted((Path(r) for r in roots), key=lambda r: len(r.parts), reverse=True)
+    queued: list[Queued] = []
+    for path in files:
+        root = next((r for r in folders if path.is_relative_to(r)), None)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            queued.append(
+                Queued(path, owner(None, path, catalog, root)[0], error=f"could not read the file: {exc.strerror}")
+            )
+            continue
+        try:
+            notebook = read_notebook(data)
+        except NotebookError:
+            notebook = None  # the job reports why, as it does for an upload
+        student, found = owner(notebook, path, catalog, root, None, assignment)
+        filename = str(path) if len(str(path)) <= 255 else path.name[-255:]
+        submission_id = submissions.create_queued(
+            db,
+            safe_student(student),
+            "notebook",
+            data,
+            filename=filename,
+            assignment=found if found in catalog.assignments else None,
+        )
+        try:
+            jobs.submit(submission_id)
+        except Exception as exc:
+            submissions.discard(db, submission_id)
+            raise QueueDown(
+                f"the grading queue does not answer ({type(exc).__name__}): {len(queued)} notebook(s) were queued "
+                f"before it stopped, {len(files) - len(queued)} were not"
+            ) from exc
+        queued.append(Queued(path, student, id=submission_id))
+    return queued
+
+
+def wait_for(db: Database, queued: list[Queued], poll: float = 0.5) -> Iterator[dict[str, Any]]:
+    """Each notebook's result as its job finishes (those not read from disk first), in the batch's result shape."""
+    waiting = {q.id: q for q in queued if q.id is not None}
+    for q in queued:
+        if q.id is None:
+            yield failed_result({"file": str(q.path)}, q.student, q.error or "not queued", graded=True)
+    while waiting:
+        finished = submissions.finished(db, list(waiting))
+        for view in finished:
+            yield as_result(waiting.pop(view["id"]), view)
+        if waiting and not finished:
+            time.sleep(poll)
+
+
+def as_result(queued: Queued, view: dict[str, Any]) -> dict[str, Any]:
+    """A finished submission as the local batch reports a notebook (see :func:`grader.notebooks.batch.grade_notebook`)."""
+    base = {"file": str(queued.path), "submission": queued.id}
+    if view["status"] == "done" and isinstance(view.get("result"), dict):
+        return {**view["result"], **base}
+    return failed_result(base, queued.student, view.get("error") or "grading failed", graded=False)
