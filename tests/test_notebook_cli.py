@@ -270,6 +270,35 @@ def test_feedback_files_one_per_student(klass: Path, tmp_path: Path) -> None:
     assert "not a Jupyter notebook" in pages["s005"]
 
 
+def test_a_student_with_several_notebooks_gets_a_feedback_file_for_each(catalog: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "submitted" / "alice"
+    (folder / "lec4-inclass").mkdir(parents=True)
+    (folder / "lec4-homework").mkdir()
+    write(filled(catalog, None), folder / "lec4-inclass" / "mine.ipynb")
+    write(filled(catalog, None), folder / "lec4-inclass" / "again.ipynb")  # handed in twice
+    homework = nbformat.read(str(ROOT / "solutions" / "lec4-homework.ipynb"), as_version=4)
+    homework.metadata["grader"].pop("student", None)
+    write(homework, folder / "lec4-homework" / "homework.ipynb")
+    out = tmp_path / "feedback"
+    result = run("grade", tmp_path / "submitted", "--feedback", out, "--format", "csv")
+    assert result.exit_code == 0, result.stderr
+    pages = sorted(p.name for p in out.glob("*.html"))
+    assert pages == ["alice-lec4-homework.html", "alice-lec4-inclass-2.html", "alice-lec4-inclass.html"]
+    assert "lec4-homework" in (out / "alice-lec4-homework.html").read_text()
+
+
+def test_feedback_names_are_unique_and_safe() -> None:
+    from grader.commands.notebooks import feedback_names
+
+    results = [
+        {"student": "s001", "assignment": "a"},
+        {"student": "../s002", "assignment": "a"},
+        {"student": "S003", "assignment": None},
+        {"student": "s003", "assignment": None},
+    ]
+    assert feedback_names(results) == ["s001.html", "_s002.html", "S003.html", "s003-2.html"]
+
+
 def test_fail_under(klass: Path, tmp_path: Path) -> None:
     assert run("grade", klass, "--fail-under", "50").exit_code == 1  # s005 scores 0
     homework = ROOT / "solutions" / "lec4-homework.ipynb"

@@ -284,10 +284,10 @@ def _write_feedback(results: list[dict[str, Any]], catalog: Any, folder: Path) -
     written = 0
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        for result in results:
+        for result, name in zip(results, feedback_names(results), strict=True):
             answers = result.get("answers", {})
             page = feedback_html(result, catalog, lambda e, p, a=answers: a.get(e, {}).get(p))
-            write_atomically(folder / f"{_file_name(result)}.html", page)
+            write_atomically(folder / name, page)
             written += 1
     except OSError as exc:
         fail(
@@ -296,7 +296,26 @@ def _write_feedback(results: list[dict[str, Any]], catalog: Any, folder: Path) -
         )
 
 
-def _file_name(result: dict[str, Any]) -> str:
+def feedback_names(results: list[dict[str, Any]]) -> list[str]:
+    """One file name per result: ``<student>.html``, or ``<student>-<assignment>.html`` for a student with several
+    notebooks in the batch, and ``-2``, ``-3``, … after any name already taken (a notebook handed in twice)."""
     import re
+    from collections import Counter
 
-    return re.sub(r"[^A-Za-z0-9._@+-]", "_", str(result.get("student", "unknown")))[:100].lstrip(".") or "unknown"
+    def safe(text: Any) -> str:
+        return re.sub(r"[^A-Za-z0-9._@+-]", "_", str(text))[:100].lstrip(".") or "unknown"
+
+    notebooks = Counter(safe(r.get("student", "unknown")) for r in results)
+    taken: set[str] = set()
+    names = []
+    for result in results:
+        stem = safe(result.get("student", "unknown"))
+        if notebooks[stem] > 1 and result.get("assignment"):
+            stem = f"{stem}-{safe(result['assignment'])}"
+        name, number = f"{stem}.html", 1
+        while name.lower() in taken:  # also on a case-insensitive file system
+            number += 1
+            name = f"{stem}-{number}.html"
+        taken.add(name.lower())
+        names.append(name)
+    return names
