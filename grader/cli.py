@@ -249,7 +249,8 @@ def exercises_show(exercise_id: str, student: str | None, output_format: str) ->
         return
     click.echo(f"{shown['title']} [{shown['id']}]\n\n{shown['prompt'].strip()}\n")
     for part in shown["parts"]:
-        click.echo(f"- {part['id']} ({part['type']}, {part['points']:g} points): {part['prompt'].strip()}")
+        points = f"{part['points']:g} point{'' if part['points'] == 1 else 's'}"
+        click.echo(f"- {part['id']} ({part['type']}, {points}): {part['prompt'].strip()}")
 
 
 # validate and solutions -----------------------------------------------------------------

@@ -202,12 +202,17 @@ class Catalog:
         }
 
     def prompt(self, exercise: Exercise, params: Mapping[str, Any]) -> dict[str, Any]:
-        """The exercise as a student sees it: title, prompt and parts with their numbers, never answers."""
+        """The exercise as a student sees it: title, prompt and parts with their numbers, never answers.
+
+        A code exercise's parameters are the hidden inputs its function is
+        called with, so they are left out (its texts may still show some).
+        """
+        shown = () if exercise.kind == "code" else exercise.parameters
         return {
             "id": exercise.id,
             "title": exercise.title,
             "prompt": render(exercise.prompt, params),
-            "parameters": {p.name: params[p.name] for p in exercise.parameters},
+            "parameters": {p.name: params[p.name] for p in shown},
             "parts": [
                 {"id": p.id, "type": p.kind, "points": p.points, "prompt": render(p.prompt, params)}
                 for p in exercise.parts
