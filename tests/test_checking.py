@@ -256,6 +256,38 @@ def test_an_unknown_label_is_invalid_and_lists_the_allowed_ones():
     assert "'quick'" in result.feedback and "slow-monotone, fast, diverging" in result.feedback
 
 
+CHOICE = AnswerKey(
+    part="shape",
+    kind="choice",
+    points=1,
+    reference="overshoots",
+    labels=("monotone", "overshoots", "does-not-converge"),
+    aliases={"oscillates": "overshoots"},
+    misconceptions=(Misconception("no-momentum", "monotone", 0.0, "That is plain gradient descent."),),
+)
+
+
+@pytest.mark.parametrize("typed", ["overshoots", "  Overshoots ", "oscillates", ["overshoots"]])
+def test_a_choice_is_read_as_one_option_in_any_case_or_by_an_alias(typed):
+    assert check(CHOICE, typed).status == "correct"
+
+
+def test_a_choice_names_the_misconception_behind_a_wrong_option():
+    result = check(CHOICE, "monotone")
+    assert (result.status, result.score, result.misconception) == ("incorrect", 0, "no-momentum")
+    assert result.feedback == "That is plain gradient descent."
+    other = check(CHOICE, "does not converge")
+    assert (other.status, other.misconception) == ("incorrect", None)
+
+
+@pytest.mark.parametrize("typed", ["bounces", 3, ["monotone", "overshoots"], "x" * 1000, ""])
+def test_anything_but_one_offered_option_is_not_graded(typed):
+    result = check(CHOICE, typed)
+    assert result.status in ("invalid", "missing") and result.score == 0
+    if typed == "bounces":
+        assert result.feedback.startswith("'bounces' is not one of the options; choose one of: monotone, overshoots")
+
+
 def test_free_text_needs_review_with_a_keyword_hint():
     key = AnswerKey(part="why", kind="text", points=2, reference=None, keywords=("overshoot", "slow"))
     result = check(key, "A large rate overshoots the minimum.")

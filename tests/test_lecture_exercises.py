@@ -230,6 +230,8 @@ def test_updates_per_epoch_a_fraction_is_not_a_count(catalog, answer):
 #   x₁ = 4 − 2 = 2; g₁ = 4 + 4 = 8, x₂ = 2 − 2 = 0; g₂ = 4 + 0 = 4, x₃ = 0 − 1 = −1.
 #   ema-momentum (b₀ = 0): b = 4 → x₁ = 3; b = 2 + 3 = 5 → x₂ = 1.75; b = 2.5 + 1.75 = 4.25 → x₃ = 0.6875.
 #   no-momentum: 4, 2, 1, 0.5.  sign-error: 4, 6 (g 16) 10 (g 28) 17.
+#   shape: x₃ = −1 has passed the minimum 0 (f' changes sign), so it overshoots; plain GD (r = 1 − 2η = ½)
+#   halves x each step, never passing 0: monotone.
 # nesterov-step: x₀ = 4, η = 0.1, β = 0.9. g = 8, b = 8, step g + βb = 15.2 → x₁ = 2.48;
 #   g = 4.96, b = 7.2 + 4.96 = 12.16, step 4.96 + 10.944 = 15.904 → x₂ = 0.8896.
 #   heavy ball: x₁ = 4 − 0.8 = 3.2; g = 6.4, b = 7.2 + 6.4 = 13.6 → x₂ = 1.84. Plain GD: x₂ = 2.56.
@@ -260,6 +262,9 @@ HAND_WORKED = [
     ("momentum-iterations", "iterates", "4, 2, 1, 0.5", "no-momentum"),
     ("momentum-iterations", "iterates", "4, 6, 10, 17", "sign-error"),
     ("momentum-iterations", "iterates", "2, 0, -1", "off-by-one"),
+    ("momentum-iterations", "shape", "overshoots", None),
+    ("momentum-iterations", "shape", "Oscillates", None),
+    ("momentum-iterations", "shape", "monotone", "no-momentum"),
     ("nesterov-step", "x1", "2.48", None),
     ("nesterov-step", "x1", "3.2", "not-nesterov"),
     ("nesterov-step", "x1", "5.52", "sign-error"),
@@ -352,3 +357,21 @@ def test_every_misconception_rule_is_recognised(catalog):
                 assert part["score"] == pytest.approx(rule.credit * key.points)
                 checked += 1
     assert checked >= 30
+
+
+@pytest.mark.parametrize(
+    ("eta", "shape"),
+    # GD on x² + 2 from 4: x ← (1 − 2η)x. η = 0.25 halves x; η = 0.5 lands on 0 and stays; η = 0.75 flips
+    # the sign and halves (passes 0); η = 1 flips between 4 and −4 for ever; η = 1.5 doubles |x|.
+    [
+        (0.25, "monotone"),
+        (0.5, "monotone"),
+        (0.75, "overshoots"),
+        (1.0, "does-not-converge"),
+        (1.5, "does-not-converge"),
+    ],
+)
+def test_path_shape_of_gradient_descent_worked_by_hand(eta, shape):
+    from grader.specs.functions import gd, path_shape
+
+    assert path_shape(gd(eta), "x**2 + 2", 4) == shape

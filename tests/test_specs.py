@@ -144,6 +144,46 @@ def test_bad_part_settings_are_named(tmp_path, field, value):
     assert "tiny.yaml" in message and f"'{field}'" in message
 
 
+def choice_spec() -> dict:
+    exercise = spec()
+    exercise["parts"].append(
+        {
+            "id": "shape",
+            "type": "choice",
+            "answer": "path_shape(gd(eta), f, x0)",
+            "choices": ["Monotone", "overshoots", "does-not-converge"],
+            "misconceptions": [{"id": "sign-error", "answer": "path_shape(ascent(gd(eta)), f, x0)"}],
+        }
+    )
+    return exercise
+
+
+def test_a_choice_part_offers_its_options_and_grades_one(tmp_path):
+    catalog = load_catalog(write(tmp_path / "specs", choice_spec()))
+    exercise = catalog.exercise("tiny")
+    key = catalog.keys(exercise, catalog.variant(exercise))[1]
+    assert (key.kind, key.reference, key.labels) == (
+        "choice",
+        "monotone",
+        ("monotone", "overshoots", "does-not-converge"),
+    )
+    assert key.misconceptions[0].answer == "does-not-converge"  # uphill: never closer
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda part: part.pop("choices"), "'choices' (the options) goes with, and only with, type 'choice'"),
+        (lambda part: part.update(choices=["only-one"]), "'choices' must be a list of options"),
+        (lambda part: part.update(type="labels"), "'choices' (the options) goes with, and only with, type 'choice'"),
+    ],
+)
+def test_a_choice_part_without_its_options_is_refused(tmp_path, change, message):
+    broken = choice_spec()
+    change(broken["parts"][1])
+    assert message in refused(tmp_path, broken)
+
+
 def test_bad_yaml_is_named(tmp_path):
     folder = write(tmp_path / "specs", spec())
     (folder / "tiny.yaml").write_text("id: [unclosed", encoding="utf-8")
@@ -258,5 +298,7 @@ def test_prompts_never_contain_the_answers(per_student):
                 continue
             text = json.dumps(prompt, ensure_ascii=False)
             for key in per_student.keys(exercise, params):
+                if key.kind == "choice":
+                    continue  # the options are part of the question
                 for written in _shown(key.reference) if key.reference is not None else []:
                     assert written not in text, (exercise.id, student, key.part, written)

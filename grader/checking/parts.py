@@ -40,6 +40,7 @@ KINDS = (
     "interval",
     "expression",
     "labels",
+    "choice",
     "text",
 )
 
@@ -69,7 +70,7 @@ class AnswerKey:
     carried: Callable[[Mapping[str, Any]], Any] | None = None  # reference from the student's own earlier answers
     variables: tuple[str, ...] = ("x",)
     cases: tuple[str, ...] = ()  # labels: what each label is for (e.g. "η = 0.05")
-    labels: tuple[str, ...] = ()  # labels: the allowed labels
+    labels: tuple[str, ...] = ()  # labels: the allowed labels; choice: the options
     aliases: Mapping[str, str] = field(default_factory=dict)
     keywords: tuple[str, ...] = ()  # text: what a TA looks for
     symbolic: Callable[[Any, Any], tuple[bool, str]] | None = None  # expression: equivalence test
@@ -115,6 +116,9 @@ def _read(key: AnswerKey, raw: Any) -> Any:
         return reading.read_expression(raw, key.variables)
     if key.kind == "labels":
         return [key.aliases.get(label, label) for label in reading.read_labels(raw, len(key.reference))]
+    if key.kind == "choice":
+        option = reading.read_choice(raw)
+        return key.aliases.get(option, option)
     if key.kind == "text":
         return reading.read_text(raw)
     raise ValueError(f"unknown answer type {key.kind!r}")
@@ -387,6 +391,23 @@ def _check_labels(key: AnswerKey, value: list[str], earlier: Mapping[str, Any]) 
     )
 
 
+def _check_choice(key: AnswerKey, value: str, earlier: Mapping[str, Any]) -> PartResult:
+    """One option: right, a misconception's option, or wrong (an option that is not offered is not graded)."""
+    if key.labels and value not in key.labels:
+        return _result(
+            key,
+            0.0,
+            "invalid",
+            f"{value!r} is not one of the options; choose one of: {', '.join(key.labels)}. This part was not graded.",
+        )
+    if value == key.reference:
+        return _result(key, 1.0, "correct", "Correct.")
+    found = _misconception(key, value)
+    if found:
+        return found
+    return _result(key, 0.0, "incorrect", f"{value} is not right for these numbers.")
+
+
 def _check_expression(key: AnswerKey, value: Any, earlier: Mapping[str, Any]) -> PartResult:
     if key.symbolic is None:
         raise ValueError(f"part {key.part} has no symbolic comparator")
@@ -441,5 +462,6 @@ _CHECKERS: dict[str, Callable[[AnswerKey, Any, Mapping[str, Any]], PartResult]] 
     "interval": _check_interval,
     "expression": _check_expression,
     "labels": _check_labels,
+    "choice": _check_choice,
     "text": _check_text,
 }

@@ -21,6 +21,7 @@ from grader.expressions import ExpressionError, Formula, parse, parse_structure,
 
 MAX_ITEMS = 1000
 MAX_TEXT = 10_000
+MAX_CHOICE = 200  # characters of a multiple-choice answer
 
 
 class ReadError(ValueError):
@@ -282,6 +283,17 @@ def read_labels(raw: Any, count: int) -> list[str]:
     if len(items) != count:
         raise ReadError(f"expected {count} labels, one per case; got {len(items)}")
     return [normalise_label(item) for item in items]
+
+
+def read_choice(raw: Any) -> str:
+    """One option of a multiple-choice part (``Overshoots`` → ``overshoots``; a one-item list is that item)."""
+    if isinstance(raw, list) and len(raw) == 1:
+        raw = raw[0]
+    if not isinstance(raw, str) or not raw.strip():
+        raise ReadError(f"could not read {_shown(raw)} as one of the options")
+    if len(raw) > MAX_CHOICE:
+        raise ReadError("the answer is too long to be one of the options")
+    return normalise_label(raw)
 
 
 def read_expression(raw: Any, variables: tuple[str, ...]) -> Formula:

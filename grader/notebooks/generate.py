@@ -36,6 +36,7 @@ HINTS = {
     "interval": 'a string such as "(a, b)" or "a < eta < b"',
     "expression": 'a formula as a string, e.g. "x^2 + 2"',
     "labels": "a list of labels",
+    "choice": "one of the options, as a string",
     "text": "a sentence, as a string",
 }
 

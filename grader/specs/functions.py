@@ -113,6 +113,23 @@ def iterates(rule: Rule, f: str, x0: Any, steps: int) -> list[Any]:
     return [_point(f, x) for x in trace.iterates]
 
 
+def path_shape(rule: Rule, f: str, x0: Any, steps: int = 100) -> str:
+    """How ``rule`` approaches the minimum of a one-variable f from x0, judged from ``steps`` steps of the core.
+
+    ``does-not-converge`` when an iterate is not finite or |f'(x_steps)| ≥ |f'(x₀)|
+    (it gets no closer); else ``overshoots`` when f' changes sign along the way (an iterate
+    passed the minimum); else ``monotone``.
+    """
+    trace = optim.run(rule, objective(f), np.asarray(x0, dtype=np.float64).reshape(-1), int(steps))
+    slopes = [float(g[0]) for g in trace.gradients]
+    if not all(math.isfinite(s) for s in slopes) or abs(slopes[-1]) >= abs(slopes[0]):
+        return "does-not-converge"
+    signs = [s > 0 for s in slopes if s != 0]  # an iterate exactly at the minimum is on neither side
+    if any(a != b for a, b in zip(signs, signs[1:], strict=False)):
+        return "overshoots"
+    return "monotone"
+
+
 def values(f: str, points: Sequence[Any]) -> list[float]:
     """f at each point."""
     return [float(objective(f).value(np.asarray(p, dtype=np.float64).reshape(-1))) for p in points]
@@ -335,7 +352,7 @@ def negate_labels(labels: Sequence[str]) -> list[str]:
 
 _CORE = (
     gd, momentum, ema_momentum, nesterov, adam, rmsprop, adagrad, ascent, forgot_eta,
-    iterates, values, value, gradient, hessian, next_from, derivative, quadratic_gradient,
+    iterates, path_shape, values, value, gradient, hessian, next_from, derivative, quadratic_gradient,
     step_factor, regime, regimes, converging_rates, curvature, interval, neg, scale,
     mean, total, batch_gradient, zero_based_batch, updates_per_epoch, sgd_epoch,
     stationary_points, classify_point, classify_points, negate_labels, plain,

@@ -27,7 +27,7 @@ import yaml
 
 from grader.checking.compare import Tolerance
 from grader.checking.parts import KINDS, AnswerKey, Misconception
-from grader.checking.reading import Interval, Number
+from grader.checking.reading import Interval, Number, normalise_label
 from grader.paths import data_dir, exercises_dir
 from grader.specs import language
 from grader.specs.functions import FUNCTIONS, plain
@@ -188,7 +188,7 @@ class Catalog:
             cases=tuple(case_name.replace("{}", _format(c)) for c in _cases(exercise, where, cases, params))
             if cases
             else (),
-            labels=tuple(options.get("labels", ())),
+            labels=tuple(normalise_label(o) for o in options.get("labels", options.get("choices", ()))),
             aliases=dict(options.get("aliases", {})),
             keywords=tuple(options.get("keywords", ())),
             symbolic=_symbolic() if part.kind == "expression" else None,
@@ -387,7 +387,7 @@ def _require(data: Mapping[str, Any], name: str, where: str, kind: type | tuple[
 
 _PART_FIELDS = {
     "id", "type", "points", "prompt", "answer", "misconceptions", "tolerance",
-    "step", "carried", "item", "variables", "cases", "case_name", "labels", "aliases", "keywords",
+    "step", "carried", "item", "variables", "cases", "case_name", "labels", "choices", "aliases", "keywords",
     "call",
 }  # fmt: skip
 _OPTIONS = _PART_FIELDS - {"id", "type", "points", "prompt", "answer", "misconceptions", "tolerance"}
@@ -564,6 +564,8 @@ def _part(data: Any, where: str, catalogue: Mapping[str, Mapping[str, Any]]) -> 
         expected, check = _OPTION_TYPES[name]
         if not check(value):
             raise SpecError(f"{where}: {name!r} must be {expected}")
+    if (kind == "choice") != ("choices" in options):
+        raise SpecError(f"{where}: 'choices' (the options) goes with, and only with, type 'choice'")
     return Part(
         id=part_id,
         kind=kind,
@@ -593,6 +595,7 @@ _OPTION_TYPES: dict[str, tuple[str, Any]] = {
     "case_name": ("a text with one {}", lambda v: isinstance(v, str)),
     "variables": ("a list of names", _texts),
     "labels": ("a list of labels", _texts),
+    "choices": ("a list of options", lambda v: _texts(v) and len(v) >= 2),
     "keywords": ("a list of words", _texts),
     "aliases": (
         "a mapping of words to labels",
