@@ -1,6 +1,8 @@
 """Celery for background grading at scale: ``celery -A grader.celery_app worker``.
 
-The broker is ``GRADER_BROKER`` (e.g. ``redis://127.0.0.1:6379/0``); results
+The broker is ``GRADER_BROKER`` (e.g. ``redis://127.0.0.1:6379/0``) and the
+queue ``GRADER_QUEUE`` (default ``grader``: give each course its own when
+several share one Redis, and start its workers with the same setting); results
 live in the store (``DATABASE_URL``), not in a Celery result backend. A job is
 acknowledged only after it has run (``acks_late``) and is given back to the
 broker when its worker process dies (``reject_on_worker_lost``); a job whose
@@ -21,7 +23,7 @@ from typing import Any
 
 from celery import Celery
 
-from grader.jobs import DEFAULT_MAX_ATTEMPTS, STORE_RETRY_MAX_DELAY, RetryableJobError, run_job
+from grader.jobs import DEFAULT_MAX_ATTEMPTS, STORE_RETRY_MAX_DELAY, RetryableJobError, queue_name, run_job
 from grader.store.db import is_unavailable
 
 
@@ -39,7 +41,7 @@ app.conf.update(
     task_acks_on_failure_or_timeout=True,
     worker_prefetch_multiplier=1,
     task_ignore_result=True,
-    task_default_queue="grader",
+    task_default_queue=queue_name(),
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
     broker_transport_options={

@@ -14,7 +14,8 @@ mid-job) also counts: the next claim after ``max_attempts`` marks it failed.
 
 Queues (:func:`make_queue`): :class:`LocalJobs`, a thread pool inside the
 server (the default); :class:`CeleryJobs` when a broker URL is configured
-(``GRADER_BROKER=redis://…``; workers: ``celery -A grader.celery_app worker``).
+(``GRADER_BROKER=redis://…``, on the queue ``GRADER_QUEUE``, default ``grader``;
+workers: ``celery -A grader.celery_app worker``).
 
 A database that does not answer (:func:`grader.store.db.is_unavailable`) is
 waited out, never a lost job: the local pool tries the job again with a
@@ -51,6 +52,14 @@ log = logging.getLogger(__name__)
 NotebookGrader = Callable[..., dict[str, Any]]
 DEFAULT_NOTEBOOK_GRADER = "grader.notebooks.batch:grade_notebook"
 DEFAULT_MAX_ATTEMPTS = 3
+DEFAULT_QUEUE = "grader"
+
+
+def queue_name() -> str:
+    """The broker queue of the grading jobs: ``GRADER_QUEUE``, else ``grader`` (one per course on a shared Redis)."""
+    return os.environ.get("GRADER_QUEUE") or DEFAULT_QUEUE
+
+
 STORE_RETRY_MAX_DELAY = 30.0  # seconds between tries while the database does not answer
 
 
@@ -239,12 +248,12 @@ class CeleryJobs:
 
     TASK = "grader.grade_submission"
 
-    def __init__(self, broker: str, *, connect_timeout: float = 2.0) -> None:
+    def __init__(self, broker: str, *, queue: str | None = None, connect_timeout: float = 2.0) -> None:
         from celery import Celery
 
         self.app = Celery("grader-sender", broker=broker, set_as_current=False)
         self.app.conf.update(
-            task_default_queue="grader",
+            task_default_queue=queue or queue_name(),
             broker_connection_timeout=connect_timeout,
             broker_transport_options={"socket_connect_timeout": connect_timeout, "socket_timeout": 2 * connect_timeout},
         )
@@ -262,11 +271,12 @@ def make_queue(
     catalog: Any,
     *,
     broker: str | None = None,
+    queue: str | None = None,
     workers: int = 2,
     notebook_grader: NotebookGrader | str | None = None,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
 ) -> JobQueue:
-    """Celery when a broker URL is given, else a local thread pool."""
+    """Celery when a broker URL is given (jobs on ``queue``, default :func:`queue_name`), else a local thread pool."""
     if broker:
-        return CeleryJobs(broker)
+        return CeleryJobs(broker, queue=queue)
     return LocalJobs(db, catalog, workers=workers, notebook_grader=notebook_grader, max_attempts=max_attempts)

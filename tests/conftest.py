@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -28,10 +29,12 @@ settings.load_profile("grader")
 
 @pytest.fixture(scope="session", autouse=True)
 def private_folders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """GRADER_CACHE and GRADER_DATA in temporary folders; the user's variant settings cleared."""
+    """GRADER_CACHE, GRADER_DATA and GRADER_QUEUE private to this run; the user's variant settings cleared."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("GRADER_CACHE", str(tmp_path_factory.mktemp("cache")))
         patch.setenv("GRADER_DATA", str(tmp_path_factory.mktemp("data")))
+        # A broker queue of this run's own: two test runs on one machine never take each other's jobs.
+        patch.setenv("GRADER_QUEUE", f"grader-tests-{uuid.uuid4().hex[:12]}")
         for name in ("GRADER_EXERCISES", "GRADER_VARIANTS", "GRADER_SECRET"):
             patch.delenv(name, raising=False)
         yield

@@ -149,10 +149,11 @@ def redis_proxy() -> Iterator[Proxy]:
 
 @pytest.fixture
 def broker_redis() -> Iterator[redis.Redis]:
+    """The broker's Redis, with this run's queue (``GRADER_QUEUE``, see conftest) empty before and after."""
     client = redis.Redis(port=6379, db=BROKER_DB)
-    client.flushdb()
+    client.delete(os.environ["GRADER_QUEUE"])
     yield client
-    client.flushdb()
+    client.delete(os.environ["GRADER_QUEUE"])
     client.close()
 
 
@@ -374,7 +375,7 @@ def test_a_redis_outage_is_a_503_and_queueing_resumes_when_it_ends(
     accepted.append(_upload(client, token, notebook_bytes(ANSWERS)))
     assert accepted[1].status_code == 202, accepted[1].json
     ids = {r.json["id"] for r in accepted}
-    queued = [json.loads(m)["headers"]["argsrepr"] for m in broker_redis.lrange("grader", 0, -1)]
+    queued = [json.loads(m)["headers"]["argsrepr"] for m in broker_redis.lrange(os.environ["GRADER_QUEUE"], 0, -1)]
     assert sorted(queued) == sorted(repr([i]) for i in ids)  # each accepted submission queued once
     with sqlite_db.read() as session:
         assert set(session.scalars(select(Submission.id))) == ids
@@ -406,6 +407,7 @@ def _clean_env(tmp_path: Path) -> dict[str, str]:
     env.update(
         GRADER_DATA=str(tmp_path / "data"),
         GRADER_CACHE=str(tmp_path / "cache"),
+        GRADER_QUEUE=os.environ["GRADER_QUEUE"],
         GRADER_RATE_LIMIT="0",
         PYTHONPATH=os.pathsep.join([str(TESTS), str(ROOT), env.get("PYTHONPATH", "")]),
     )

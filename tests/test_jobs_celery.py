@@ -1,7 +1,8 @@
 """Celery with a real worker and Redis: jobs run, survive a worker killed mid-job, and end once.
 
 Each test starts ``celery -A grader.celery_app worker --pool=solo`` as a
-subprocess against Redis at 127.0.0.1:6379 (database 15, flushed here) and a
+subprocess against Redis at 127.0.0.1:6379 (database 15, on this run's own
+queue) and a
 SQLite store shared with this process. The notebook grader of the worker is
 :func:`scripted_grade_notebook` below (``GRADER_NOTEBOOK_GRADER``): the
 uploaded notebook's metadata tells it to sleep, or to fail.
@@ -92,10 +93,11 @@ class Worker:
 
 @pytest.fixture
 def broker() -> Iterator[str]:
+    """The Redis broker, with this run's queue (``GRADER_QUEUE``, see conftest) empty before and after."""
     client = redis.Redis.from_url(BROKER)
-    client.flushdb()
+    client.delete(os.environ["GRADER_QUEUE"])
     yield BROKER
-    client.flushdb()
+    client.delete(os.environ["GRADER_QUEUE"])
     client.close()
 
 
@@ -105,6 +107,7 @@ def worker_env(sqlite_db: Any, broker: str, tmp_path: Path) -> dict[str, str]:
     env.update(
         DATABASE_URL=sqlite_db.url.render_as_string(hide_password=False),
         GRADER_BROKER=broker,
+        GRADER_QUEUE=os.environ["GRADER_QUEUE"],
         GRADER_DATA=str(tmp_path / "data"),
         GRADER_CACHE=str(tmp_path / "cache"),
         GRADER_NOTEBOOK_GRADER="test_jobs_celery:scripted_grade_notebook",

@@ -172,6 +172,7 @@ def _grade_queued(
             db,
             catalog,
             broker=broker,
+            queue=settings["GRADER_QUEUE"],
             workers=workers,
             notebook_grader=settings["NOTEBOOK_GRADER"],
             max_attempts=settings["MAX_ATTEMPTS"],

@@ -44,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         db,
         catalog,
         broker=app.config.get("GRADER_BROKER"),
+        queue=app.config.get("GRADER_QUEUE"),
         workers=int(app.config["JOB_WORKERS"]),
         notebook_grader=app.config.get("NOTEBOOK_GRADER"),
         max_attempts=int(app.config["MAX_ATTEMPTS"]),

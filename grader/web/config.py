@@ -4,6 +4,7 @@
 |---|---|---|
 | ``DATABASE_URL`` | ``DATABASE_URL`` | ``sqlite:///<data dir>/grader.db`` |
 | ``GRADER_BROKER`` | ``GRADER_BROKER`` | none: a thread pool in the server grades in the background |
+| ``GRADER_QUEUE`` | ``GRADER_QUEUE`` | ``grader``: the broker queue (workers need the same) |
 | ``SECRET_KEY`` | ``GRADER_SECRET`` | the course secret kept in the data folder |
 | ``MAX_CONTENT_LENGTH`` | ``GRADER_MAX_UPLOAD_MB`` | 5 MB per request |
 | ``GRADER_OPEN`` | ``GRADER_OPEN=1`` | off: every submission needs a token |
@@ -28,6 +29,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from grader.jobs import DEFAULT_QUEUE
 from grader.store.db import default_url
 
 MEGABYTE = 1024 * 1024
@@ -50,6 +52,7 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     return {
         "DATABASE_URL": env.get("DATABASE_URL") or default_url(),
         "GRADER_BROKER": env.get("GRADER_BROKER") or None,
+        "GRADER_QUEUE": env.get("GRADER_QUEUE") or DEFAULT_QUEUE,
         "SECRET_KEY": env.get("GRADER_SECRET") or None,
         "MAX_CONTENT_LENGTH": int(_float(env.get("GRADER_MAX_UPLOAD_MB"), 5) * MEGABYTE),
         "GRADER_OPEN": _flag(env.get("GRADER_OPEN")),
