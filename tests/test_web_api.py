@@ -144,7 +144,7 @@ def test_notebook_upload_is_graded_in_the_background(client: Any, tokens: dict) 
 
 def test_ta_upload_takes_the_student_from_the_notebook(client: Any, tokens: dict) -> None:
     headers = bearer(tokens["ta"])
-    data = notebook_bytes({}, grader={"student": "s042"})
+    data = notebook_bytes({}, grader={"student": "s042", "assignment": "lec4-homework"})
     response = client.post(
         "/api/submissions",
         data={"notebook": (io.BytesIO(data), "whatever.ipynb")},
@@ -153,6 +153,7 @@ def test_ta_upload_takes_the_student_from_the_notebook(client: Any, tokens: dict
     )
     done = _wait_done(client, response.json["url"], headers).json
     assert done["student"] == "s042"
+    assert done["assignment"] == "lec4-homework"  # stored as the metadata names it
     by_stem = client.post(
         "/api/submissions",
         data={"notebook": (io.BytesIO(notebook_bytes({})), "s077.ipynb")},

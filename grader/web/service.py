@@ -159,6 +159,7 @@ def queue_notebook(files: Mapping[str, Any], form: Mapping[str, str], principal:
     assignment = (form.get("assignment") or "").strip() or None
     if assignment is not None and assignment not in state().catalog.assignments:
         raise ApiError(400, f"there is no assignment {assignment!r}")
+    assignment = assignment or _notebook_assignment(notebook, state().catalog)
     wanted = (form.get("student") or "").strip() or None
     student = submitter(principal, wanted) or _notebook_student(notebook, filename)
     if not STUDENT_ID.match(student or ""):
@@ -200,13 +201,24 @@ def _parse_notebook(data: bytes) -> dict[str, Any]:
     return notebook
 
 
-def _notebook_student(notebook: dict[str, Any], filename: str) -> str:
+def _grader_metadata(notebook: dict[str, Any], field: str) -> Any:
+    """``metadata.grader.<field>`` of a notebook (what ``grader notebook`` writes), or None."""
     metadata = notebook.get("metadata")
     grader_meta = metadata.get("grader") if isinstance(metadata, dict) else None
-    named = grader_meta.get("student") if isinstance(grader_meta, dict) else None
+    return grader_meta.get(field) if isinstance(grader_meta, dict) else None
+
+
+def _notebook_student(notebook: dict[str, Any], filename: str) -> str:
+    named = _grader_metadata(notebook, "student")
     if isinstance(named, str) and STUDENT_ID.match(named):
         return named
     return re.sub(r"\.ipynb$", "", filename, flags=re.IGNORECASE)
+
+
+def _notebook_assignment(notebook: dict[str, Any], catalog: Any) -> str | None:
+    """The assignment the notebook's metadata names, if the catalog has it (the job still guesses otherwise)."""
+    named = _grader_metadata(notebook, "assignment")
+    return named if isinstance(named, str) and named in catalog.assignments else None
 
 
 def _enqueue(submission_id: str) -> None:
