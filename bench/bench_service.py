@@ -25,6 +25,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -144,6 +145,15 @@ def start_gunicorn(
     raise SystemExit(f"{target} did not start; see {log}")
 
 
+def stop_on_sigterm() -> None:
+    """SIGTERM ends a benchmark with exit code 143, through its ``finally``: the servers it started are stopped."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def stop(process: subprocess.Popen) -> None:
     process.terminate()
     try:
@@ -188,6 +198,7 @@ def parse_wrk(output: str) -> dict[str, float]:
 
 
 def main() -> None:
+    stop_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per round")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per server")

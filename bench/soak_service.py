@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_service import SUBMISSION, parse_wrk, start_gunicorn, stop  # noqa: E402
+from bench_service import SUBMISSION, parse_wrk, start_gunicorn, stop, stop_on_sigterm  # noqa: E402
 
 # The benchmark's requests (a different student each time, of 300), and at the end the number of requests
 # wrk *sent* (answered or not): rows in the store can never exceed it.
@@ -245,6 +245,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
+    stop_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=600, help="length of the run (default 10 minutes)")
     parser.add_argument("--interval", type=int, default=10, help="seconds between samples")
