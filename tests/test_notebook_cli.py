@@ -287,6 +287,21 @@ def test_a_student_with_several_notebooks_gets_a_feedback_file_for_each(catalog:
     assert "lec4-homework" in (out / "alice-lec4-homework.html").read_text()
 
 
+def test_student_names_whose_notebooks_a_folder_holds(catalog: Any, tmp_path: Path, store: Any) -> None:
+    folder = tmp_path / "submitted" / "alice" / "lec4-inclass"
+    folder.mkdir(parents=True)
+    write(filled(catalog, None), folder / "answers.ipynb")
+    guessed = run("grade", folder, "--format", "json")
+    assert [r["student"] for r in json.loads(guessed.stdout)] == ["answers"]  # files in an assignment folder
+    for extra in ([], ["--queue"]):
+        named = run("grade", folder, "--student", "alice", "--format", "json", *extra)
+        assert named.exit_code == 0, named.stderr
+        [result] = json.loads(named.stdout)
+        assert (result["student"], result["assignment"], result["score"]) == ("alice", "lec4-inclass", 19)
+    refused = run("grade", folder, "--student", "../alice")
+    assert refused.exit_code == 2 and refused.stderr.startswith("error: --student must be an id")
+
+
 def test_feedback_names_are_unique_and_safe() -> None:
     from grader.commands.notebooks import feedback_names
 

@@ -226,6 +226,16 @@ def test_slides_variants_give_everyone_the_slides_numbers(catalog):
     assert catalog.variant(exercise, "s001") == catalog.variant(exercise, DEFAULT_STUDENT)
 
 
+def test_hidden_inputs_of_code_exercises_are_drawn_per_student_even_with_slides(catalog):
+    for exercise_id in ("implement-gd", "implement-momentum", "implement-adam"):
+        exercise = catalog.exercise(exercise_id)
+        default = catalog.variant(exercise, DEFAULT_STUDENT)
+        assert default == {p.name: p.default for p in exercise.parameters}
+        drawn = {json.dumps(catalog.calls(exercise, catalog.variant(exercise, s)), sort_keys=True) for s in STUDENTS}
+        assert len(drawn) > 10, exercise_id
+        assert catalog.variant(exercise, "s001") == catalog.variant(exercise, "s001")
+
+
 def test_a_students_variant_is_deterministic(per_student):
     again = load_catalog()  # a new process would load the catalog afresh
     for exercise in per_student.exercises.values():

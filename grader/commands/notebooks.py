@@ -47,6 +47,11 @@ def notebook(assignment: str, student: str | None, output: str) -> None:
     default=None,
     help="The assignment the notebooks answer (default: from metadata, folders or the code).",
 )
+@click.option(
+    "--student",
+    default=None,
+    help="Whose notebooks these all are (e.g. one student's folder), instead of their metadata or paths.",
+)
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="Notebooks run at once.")
 @click.option(
     "--timeout",
@@ -94,6 +99,7 @@ def notebook(assignment: str, student: str | None, output: str) -> None:
 def grade(
     paths: tuple[str, ...],
     assignment: str | None,
+    student: str | None,
     workers: int,
     timeout: float,
     memory: int,
@@ -105,6 +111,7 @@ def grade(
     wait: bool,
 ) -> None:
     """Grade notebooks: files and folders (also submitted/<student>/<assignment>/*.ipynb), in parallel sandboxes."""
+    from grader.grading import STUDENT_ID
     from grader.notebooks.batch import grade_files, notebook_files
     from grader.notebooks.sandbox import Limits
     from grader.reports import exports
@@ -112,6 +119,8 @@ def grade(
     catalog = catalog_or_exit()
     if assignment is not None and assignment not in catalog.assignments:
         fail(f"unknown assignment {assignment!r}; known: {', '.join(catalog.assignments)}")
+    if student is not None and not STUDENT_ID.match(student):
+        fail("--student must be an id of letters, digits and . _ @ + - (at most 128 characters)")
     if not wait and not use_queue:
         fail("--no-wait goes with --queue (without it the notebooks are graded here, and waited for)")
     files = notebook_files(paths)
@@ -119,16 +128,15 @@ def grade(
         fail("no .ipynb files found in the given paths")
     roots = [Path(p) for p in paths if Path(p).is_dir()]
     if use_queue:
-        results = _grade_queued(files, catalog, assignment, workers, roots, wait)
+        results = _grade_queued(files, catalog, assignment, student, workers, roots, wait)
         if results is None:
             return
     else:
         # --timeout is wall-clock time; the CPU-time limit is a backstop just above it, so a busy loop
         # is reported the same way ("timeout after N s") however loaded the machine is.
         limits = Limits(cpu_seconds=timeout + 1, wall_seconds=timeout, memory_mb=memory)
-        results = list(
-            _with_progress(grade_files(files, catalog, assignment, workers, limits, roots=roots), len(files))
-        )
+        graded = grade_files(files, catalog, assignment, workers, limits, roots=roots, student=student)
+        results = list(_with_progress(graded, len(files)))
     rendered = {
         "json": lambda: exports.to_json(results),
         "csv": lambda: exports.gradebook_csv(results),
@@ -150,7 +158,13 @@ def grade(
 
 
 def _grade_queued(
-    files: list[Path], catalog: Any, assignment: str | None, workers: int, roots: list[Path], wait: bool
+    files: list[Path],
+    catalog: Any,
+    assignment: str | None,
+    student: str | None,
+    workers: int,
+    roots: list[Path],
+    wait: bool,
 ) -> list[dict[str, Any]] | None:
     """Queue the notebooks as submissions (the service's path) and wait for their results, in the files' order.
 
@@ -177,7 +191,7 @@ def _grade_queued(
             notebook_grader=settings["NOTEBOOK_GRADER"],
             max_attempts=settings["MAX_ATTEMPTS"],
         )
-        queued = queue_files(files, catalog, db, jobs, assignment, roots)
+        queued = queue_files(files, catalog, db, jobs, assignment, roots, student)
     except QueueDown as exc:
         fail(str(exc))
     except Exception as exc:

@@ -303,10 +303,12 @@ def grade_files(
     limits: Any = None,
     progress: Callable[[dict[str, Any]], None] | None = None,
     roots: Iterable[Path] = (),
+    student: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Grade notebooks in parallel, one limited sandbox process per notebook; results in input order.
 
-    ``roots``: the folders the files were found in (see :func:`student_from_path`).
+    ``roots``: the folders the files were found in (see :func:`student_from_path`);
+    ``student``: whose notebooks they all are, when the caller knows (else see :func:`owner`).
     """
     from grader.notebooks.sandbox import Limits, Sandbox
 
@@ -320,11 +322,13 @@ def grade_files(
             except OSError as exc:
                 return failed_result(
                     {"file": str(path)},
-                    student_from_path(path, catalog, root)[0],
+                    owner(None, path, catalog, root, student)[0],
                     f"could not read the file: {exc.strerror}",
                     True,
                 )
-            return grade_notebook(data, str(path), catalog, assignment=assignment, sandbox=sandbox, root=root)
+            return grade_notebook(
+                data, str(path), catalog, assignment=assignment, student=student, sandbox=sandbox, root=root
+            )
 
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             for result in pool.map(one, files):

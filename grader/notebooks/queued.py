@@ -50,10 +50,12 @@ def queue_files(
     jobs: JobQueue,
     assignment: str | None = None,
     roots: Iterable[Path] = (),
+    student: str | None = None,
 ) -> list[Queued]:
     """Store each notebook as a queued submission and submit its job; raises :class:`QueueDown` if the queue fails.
 
-    ``roots``: the folders the files were found in (see :func:`grader.notebooks.batch.student_from_path`).
+    ``roots``: the folders the files were found in (see :func:`grader.notebooks.batch.student_from_path`);
+    ``student``: whose notebooks they all are, when the caller knows.
     """
     folders = sorted((Path(r) for r in roots), key=lambda r: len(r.parts), reverse=True)
     queued: list[Queued] = []
@@ -63,18 +65,20 @@ def queue_files(
             data = path.read_bytes()
         except OSError as exc:
             queued.append(
-                Queued(path, owner(None, path, catalog, root)[0], error=f"could not read the file: {exc.strerror}")
+                Queued(
+                    path, owner(None, path, catalog, root, student)[0], error=f"could not read the file: {exc.strerror}"
+                )
             )
             continue
         try:
             notebook = read_notebook(data)
         except NotebookError:
             notebook = None  # the job reports why, as it does for an upload
-        student, found = owner(notebook, path, catalog, root, None, assignment)
+        whose, found = owner(notebook, path, catalog, root, student, assignment)
         filename = str(path) if len(str(path)) <= 255 else path.name[-255:]
         submission_id = submissions.create_queued(
             db,
-            safe_student(student),
+            safe_student(whose),
             "notebook",
             data,
             filename=filename,
@@ -88,7 +92,7 @@ def queue_files(
                 f"the grading queue does not answer ({type(exc).__name__}): {len(queued)} notebook(s) were queued "
                 f"before it stopped, {len(files) - len(queued)} were not"
             ) from exc
-        queued.append(Queued(path, student, id=submission_id))
+        queued.append(Queued(path, whose, id=submission_id))
     return queued
 
 

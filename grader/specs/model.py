@@ -126,8 +126,13 @@ class Catalog:
             raise KeyError(f"unknown exercise {exercise_id!r}") from None
 
     def variant(self, exercise: Exercise, student: str | None = None) -> dict[str, Any]:
-        """The parameters of ``student``'s variant: the slides' numbers unless variants are per student."""
-        if not self.per_student or not student or student == DEFAULT_STUDENT:
+        """The parameters of ``student``'s variant: the slides' numbers unless variants are per student.
+
+        A code exercise's parameters are the hidden inputs its function is
+        called with, on no slide, so they are drawn per student either way.
+        """
+        per_student = self.per_student or exercise.kind == "code"
+        if not per_student or not student or student == DEFAULT_STUDENT:
             drawn = {p.name: p.default for p in exercise.parameters}
         else:
             seed = hashlib.sha256(f"{self.secret}\0{exercise.id}\0{student}".encode()).digest()
