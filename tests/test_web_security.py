@@ -12,7 +12,7 @@ from test_web_helpers import SIGN_ERROR, bearer, make_app, notebook_bytes
 
 from grader.store.users import add_user, revoke
 from grader.web.exports import safe_cell
-from grader.web.ratelimit import RateLimiter
+from grader.web.ratelimit import RateLimiter, RedisRateLimiter, make_limiter
 
 pytest_plugins = ["test_web_helpers"]  # the shared fixtures
 
@@ -121,6 +121,41 @@ def test_rate_limit_is_per_token_with_retry_after(sqlite_db: Any, catalog: Any) 
     assert 1 <= int(limited.headers["Retry-After"]) <= 2
     assert client.get("/api/exercises", headers=bearer(second)).status_code == 200
     assert client.get("/healthz").status_code == 200
+
+
+def test_with_a_redis_broker_every_server_process_shares_the_limits(sqlite_db: Any, catalog: Any) -> None:
+    """Two apps stand for two gunicorn workers: the burst is spent across both, not once in each."""
+    import uuid
+
+    config = {
+        "GRADER_BROKER": "redis://127.0.0.1:6379/15",
+        "GRADER_QUEUE": f"grader-tests-{uuid.uuid4().hex[:12]}",
+        "RATE_LIMIT_PER_MINUTE": 60,
+        "RATE_LIMIT_BURST": 3,
+    }
+    workers = [make_app(sqlite_db, catalog, **config).test_client() for _ in range(2)]
+    token = add_user("s001", db=sqlite_db)
+    codes = [workers[i % 2].get("/api/exercises", headers=bearer(token)).status_code for i in range(4)]
+    assert codes == [200, 200, 200, 429]
+    assert 1 <= int(workers[1].get("/api/exercises", headers=bearer(token)).headers["Retry-After"]) <= 2
+
+
+def test_shared_limits_refill_and_let_requests_through_when_redis_is_down() -> None:
+    import time
+    import uuid
+
+    namespace = f"grader-tests-{uuid.uuid4().hex[:12]}"
+    limiter = RedisRateLimiter("redis://127.0.0.1:6379/15", per_minute=600, burst=2, namespace=namespace)
+    assert [limiter.check("k") for _ in range(2)] == [0.0, 0.0]
+    assert 0 < limiter.check("k") <= 0.1  # 10 a second
+    time.sleep(0.15)
+    assert limiter.check("k") == 0.0
+    down = RedisRateLimiter("redis://127.0.0.1:9/0", per_minute=60, burst=1)
+    started = time.monotonic()
+    assert [down.check("k") for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert time.monotonic() - started < 3
+    assert isinstance(make_limiter(60, 3), RateLimiter)  # no broker: in this process
+    assert isinstance(make_limiter(60, 3, redis_url="redis://127.0.0.1:6379/15"), RedisRateLimiter)
 
 
 def test_token_bucket_refills() -> None:

@@ -26,7 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from grader.store.db import Database
     from grader.web import api, auth, errors, pages
     from grader.web.jsonio import OrjsonProvider
-    from grader.web.ratelimit import RateLimiter
+    from grader.web.ratelimit import make_limiter
     from grader.web.state import GraderState
 
     app = Flask(__name__)
@@ -49,12 +49,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         notebook_grader=app.config.get("NOTEBOOK_GRADER"),
         max_attempts=int(app.config["MAX_ATTEMPTS"]),
     )
+    # With a Redis broker the limits live there, shared by every worker process (see grader.web.ratelimit).
+    shared_limits = {"redis_url": app.config.get("GRADER_BROKER"), "namespace": app.config.get("GRADER_QUEUE")}
     app.extensions["grader"] = GraderState(
         db=db,
         catalog=catalog,
         jobs=jobs,
-        limiter=RateLimiter(float(app.config["RATE_LIMIT_PER_MINUTE"]), float(app.config["RATE_LIMIT_BURST"])),
-        login_limiter=RateLimiter(20, 10),
+        limiter=make_limiter(
+            float(app.config["RATE_LIMIT_PER_MINUTE"]), float(app.config["RATE_LIMIT_BURST"]), **shared_limits
+        ),
+        login_limiter=make_limiter(20, 10, **shared_limits),
         auth_cache_seconds=float(app.config["AUTH_CACHE_SECONDS"]),
     )
     if app.config.get("RECOVER_JOBS") and hasattr(jobs, "recover"):

@@ -15,7 +15,7 @@ from flask import current_app
 from grader.jobs import JobQueue
 from grader.store.db import Database
 from grader.store.users import Principal, authenticate, hash_token
-from grader.web.ratelimit import RateLimiter
+from grader.web.ratelimit import Limiter
 
 
 @dataclass
@@ -23,8 +23,8 @@ class GraderState:
     db: Database
     catalog: Any
     jobs: JobQueue
-    limiter: RateLimiter
-    login_limiter: RateLimiter
+    limiter: Limiter
+    login_limiter: Limiter
     auth_cache_seconds: float = 5.0
     _auth_cache: dict[str, tuple[Principal | None, float]] = field(default_factory=dict)
     _auth_lock: threading.Lock = field(default_factory=threading.Lock)
