@@ -30,8 +30,20 @@ class Limiter(Protocol):
     def check(self, key: str) -> float: ...
 
 
-class RateLimiter:
-    """Thread-safe token buckets: ``per_minute`` refill rate, ``burst`` capacity."""
+class TokenBuckets:
+    """The limit: ``rate`` tokens a second (``per_minute`` / 60) into buckets of ``capacity`` (``burst``, at least 1)."""
+
+    def __init__(self, per_minute: float, burst: float) -> None:
+        self.rate = max(0.0, per_minute) / 60.0
+        self.capacity = max(1.0, burst)
+
+    @property
+    def enabled(self) -> bool:
+        return self.rate > 0
+
+
+class RateLimiter(TokenBuckets):
+    """Thread-safe token buckets in this process's memory."""
 
     def __init__(
         self,
@@ -41,16 +53,11 @@ class RateLimiter:
         clock: Callable[[], float] = time.monotonic,
         max_keys: int = 100_000,
     ) -> None:
-        self.rate = max(0.0, per_minute) / 60.0
-        self.capacity = max(1.0, burst)
+        super().__init__(per_minute, burst)
         self.clock = clock
         self.max_keys = max_keys
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
-
-    @property
-    def enabled(self) -> bool:
-        return self.rate > 0
 
     def check(self, key: str) -> float:
         """Take one token from ``key``'s bucket: 0.0 if there was one, else seconds until there is."""
@@ -95,22 +102,17 @@ return tostring(wait)
 """
 
 
-class RedisRateLimiter:
+class RedisRateLimiter(TokenBuckets):
     """The same token buckets, kept in Redis under ``<namespace>:ratelimit:<key>`` and shared by all processes."""
 
     def __init__(self, url: str, per_minute: float, burst: float, *, namespace: str = "grader") -> None:
         import redis
 
-        self.rate = max(0.0, per_minute) / 60.0
-        self.capacity = max(1.0, burst)
+        super().__init__(per_minute, burst)
         self.prefix = f"{namespace}:ratelimit:"
         self._client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._take = self._client.register_script(_TAKE)
         self._warned = 0.0
-
-    @property
-    def enabled(self) -> bool:
-        return self.rate > 0
 
     def check(self, key: str) -> float:
         """Take one token from ``key``'s shared bucket: 0.0 if there was one, else seconds until there is."""
