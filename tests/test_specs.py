@@ -299,7 +299,10 @@ def test_prompts_never_contain_the_answers(per_student):
             params = per_student.variant(exercise, student)
             prompt = per_student.prompt(exercise, params)
             assert set(prompt) == {"id", "title", "prompt", "parameters", "parts"}
-            assert all(set(part) == {"id", "type", "points", "prompt"} for part in prompt["parts"])
+            for part in prompt["parts"]:
+                assert set(part) == {"id", "type", "points", "prompt"} | (
+                    {"choices"} if part["type"] == "choice" else set()
+                )
             if exercise.kind == "code":  # the hidden inputs of the calls are not shown either
                 assert prompt["parameters"] == {}
                 shown = json.dumps(prompt, ensure_ascii=False)

@@ -61,6 +61,16 @@ def test_submitting_a_wrong_run_shows_the_misconception_and_a_plot(client: Any, 
     assert SIGN_ERROR in page  # the form keeps what the student typed
 
 
+def test_a_choice_part_is_a_list_of_its_options_and_keeps_the_pick(client: Any, tokens: dict) -> None:
+    _login(client, tokens["s001"])
+    page = client.get("/exercises/momentum-iterations").get_data(as_text=True)
+    select = re.search(r'<select id="input-shape" name="part-shape">(.*?)</select>', page, re.S).group(1)
+    assert re.findall(r'<option value="([^"]*)"', select) == ["", "monotone", "overshoots", "does-not-converge"]
+    answered = client.post("/exercises/momentum-iterations", data={"part-shape": "monotone"}).get_data(as_text=True)
+    assert "no-momentum" in answered and "That is how plain gradient descent moves" in answered
+    assert '<option value="monotone" selected>' in answered
+
+
 def test_page_submissions_are_stored(client: Any, tokens: dict) -> None:
     _login(client, tokens["s001"])
     client.post("/exercises/gd-parabola", data={"part-iterates": CORRECT})

@@ -218,11 +218,16 @@ class Catalog:
             "title": exercise.title,
             "prompt": render(exercise.prompt, params),
             "parameters": {p.name: params[p.name] for p in shown},
-            "parts": [
-                {"id": p.id, "type": p.kind, "points": p.points, "prompt": render(p.prompt, params)}
-                for p in exercise.parts
-            ],
+            "parts": [self._shown_part(p, params) for p in exercise.parts],
         }
+
+    @staticmethod
+    def _shown_part(part: Part, params: Mapping[str, Any]) -> dict[str, Any]:
+        """A part as the student sees it; a choice part also lists its options (they are the question)."""
+        shown = {"id": part.id, "type": part.kind, "points": part.points, "prompt": render(part.prompt, params)}
+        if part.kind == "choice":
+            shown["choices"] = [normalise_label(o) for o in part.options["choices"]]
+        return shown
 
 
 def _cases(exercise: Exercise, where: str, cases: Any, params: Mapping[str, Any]) -> list[Any]:

@@ -197,6 +197,11 @@ _SCHEMAS: dict[str, Any] = {
                         "type": {"type": "string"},
                         "points": {"type": "number"},
                         "prompt": {"type": "string"},
+                        "choices": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": "the options of a choice part",
+                        },
                     },
                 },
             },
