@@ -459,3 +459,21 @@ def test_queue_options_that_cannot_work_exit_2_and_queue_nothing(
         and "0 notebook(s) were queued" in down.stderr
     )
     assert submissions.count(store) == 0
+
+
+def test_waiting_on_the_queue_says_once_when_nothing_finishes(store: Any, catalog: Any, tmp_path: Path) -> None:
+    import threading
+
+    from grader.notebooks.queued import Queued, wait_for
+    from grader.store import submissions
+
+    store.migrate()
+    submission_id = submissions.create_queued(store, "s001", "notebook", b"{}")
+    result = {"student": "s001", "score": 1, "max_score": 2, "exercises": []}
+    timer = threading.Timer(0.6, submissions.finish, args=(store, submission_id, result))
+    timer.start()
+    idle: list[float] = []
+    results = list(wait_for(store, [Queued(tmp_path / "a.ipynb", "s001", id=submission_id)], 0.05, 0.2, idle.append))
+    timer.join()
+    assert len(idle) == 1 and idle[0] >= 0.2  # said once, not at every poll
+    assert results == [{**result, "file": str(tmp_path / "a.ipynb"), "submission": submission_id}]

@@ -205,7 +205,9 @@ def _grade_queued(
             click.echo(f"{q.id or '-'}\t{q.student}\t{q.path}" + (f"\t{q.error}" if q.error else ""))
         return None
     try:
-        results = list(_with_progress(wait_for(db, queued), len(queued)))
+        results = list(
+            _with_progress(wait_for(db, queued, on_idle=_nudge(broker, settings["GRADER_QUEUE"])), len(queued))
+        )
     except KeyboardInterrupt:
         jobs.shutdown(wait=True, cancel_pending=True)
         click.echo("stopped waiting: the unfinished notebooks stay queued in the store", err=True)
@@ -213,6 +215,19 @@ def _grade_queued(
     jobs.shutdown(wait=True)
     order = {str(q.path): i for i, q in enumerate(queued)}
     return sorted(results, key=lambda r: order.get(str(r.get("file")), len(order)))
+
+
+def _nudge(broker: str | None, queue: str) -> Any:
+    """What to say when no queued notebook has finished for a while."""
+
+    def say(seconds: float) -> None:
+        if broker:
+            hint = f"is a worker running on this broker and queue? (GRADER_QUEUE={queue} celery -A grader.celery_app worker)"
+        else:
+            hint = "the local workers are still on the first notebooks"
+        click.echo(f"no notebook finished in the last {seconds:.0f} s: {hint}; Ctrl-C stops waiting", err=True)
+
+    return say
 
 
 def _with_progress(results: Any, total: int) -> Any:

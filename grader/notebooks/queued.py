@@ -15,7 +15,7 @@ batch decides them (:func:`grader.notebooks.batch.owner`).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,17 +96,34 @@ def queue_files(
     return queued
 
 
-def wait_for(db: Database, queued: list[Queued], poll: float = 0.5) -> Iterator[dict[str, Any]]:
-    """Each notebook's result as its job finishes (those not read from disk first), in the batch's result shape."""
+def wait_for(
+    db: Database,
+    queued: list[Queued],
+    poll: float = 0.5,
+    idle_after: float = 30.0,
+    on_idle: Callable[[float], None] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Each notebook's result as its job finishes (those not read from disk first), in the batch's result shape.
+
+    ``on_idle(seconds)`` is called once when no job has finished for ``idle_after`` seconds
+    (no worker running, say).
+    """
     waiting = {q.id: q for q in queued if q.id is not None}
     for q in queued:
         if q.id is None:
             yield failed_result({"file": str(q.path)}, q.student, q.error or "not queued", graded=True)
+    last_change, told = time.monotonic(), False
     while waiting:
         finished = submissions.finished(db, list(waiting))
         for view in finished:
             yield as_result(waiting.pop(view["id"]), view)
-        if waiting and not finished:
+        if finished:
+            last_change = time.monotonic()
+        elif waiting:
+            idle = time.monotonic() - last_change
+            if on_idle is not None and not told and idle >= idle_after:
+                on_idle(idle)
+                told = True
             time.sleep(poll)
 
 
