@@ -88,8 +88,9 @@ def queue_files(
             jobs.submit(submission_id)
         except Exception as exc:
             submissions.discard(db, submission_id)
+            sent = sum(q.id is not None for q in queued)
             raise QueueDown(
-                f"the grading queue does not answer ({type(exc).__name__}): {len(queued)} notebook(s) were queued "
+                f"the grading queue does not answer ({type(exc).__name__}): {sent} notebook(s) were queued "
                 f"before it stopped, {len(files) - len(queued)} were not"
             ) from exc
         queued.append(Queued(path, whose, id=submission_id))
