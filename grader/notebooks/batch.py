@@ -295,6 +295,12 @@ def notebook_files(paths: Iterable[str]) -> list[Path]:
     return found
 
 
+def root_finder(roots: Iterable[Path]) -> Callable[[Path], Path | None]:
+    """For a file, the deepest of ``roots`` (the folders named on the command line) that holds it, or None."""
+    folders = sorted((Path(r) for r in roots), key=lambda r: len(r.parts), reverse=True)
+    return lambda path: next((r for r in folders if path.is_relative_to(r)), None)
+
+
 def grade_files(
     files: list[Path],
     catalog: Catalog,
@@ -312,11 +318,11 @@ def grade_files(
     """
     from grader.notebooks.sandbox import Limits, Sandbox
 
-    folders = sorted((Path(r) for r in roots), key=lambda r: len(r.parts), reverse=True)
+    root_of = root_finder(roots)
     with Sandbox(workers=workers, limits=limits or Limits()) as sandbox:
 
         def one(path: Path) -> dict[str, Any]:
-            root = next((r for r in folders if path.is_relative_to(r)), None)
+            root = root_of(path)
             try:
                 data = path.read_bytes()
             except OSError as exc:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.jobs import JobQueue
-from grader.notebooks.batch import NotebookError, failed_result, owner, read_notebook, safe_student
+from grader.notebooks.batch import NotebookError, failed_result, owner, read_notebook, root_finder, safe_student
 from grader.specs.model import Catalog
 from grader.store import submissions
 from grader.store.db import Database
@@ -57,10 +57,10 @@ def queue_files(
     ``roots``: the folders the files were found in (see :func:`grader.notebooks.batch.student_from_path`);
     ``student``: whose notebooks they all are, when the caller knows.
     """
-    folders = sorted((Path(r) for r in roots), key=lambda r: len(r.parts), reverse=True)
+    root_of = root_finder(roots)
     queued: list[Queued] = []
     for path in files:
-        root = next((r for r in folders if path.is_relative_to(r)), None)
+        root = root_of(path)
         try:
             data = path.read_bytes()
         except OSError as exc:

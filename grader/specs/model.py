@@ -193,7 +193,7 @@ class Catalog:
             cases=tuple(case_name.replace("{}", _format(c)) for c in _cases(exercise, where, cases, params))
             if cases
             else (),
-            labels=tuple(normalise_label(o) for o in options.get("labels", options.get("choices", ()))),
+            labels=tuple(options.get("labels", options.get("choices", ()))),
             aliases=dict(options.get("aliases", {})),
             keywords=tuple(options.get("keywords", ())),
             symbolic=_symbolic() if part.kind == "expression" else None,
@@ -226,7 +226,7 @@ class Catalog:
         """A part as the student sees it; a choice part also lists its options (they are the question)."""
         shown = {"id": part.id, "type": part.kind, "points": part.points, "prompt": render(part.prompt, params)}
         if part.kind == "choice":
-            shown["choices"] = [normalise_label(o) for o in part.options["choices"]]
+            shown["choices"] = list(part.options["choices"])
         return shown
 
 
@@ -576,6 +576,9 @@ def _part(data: Any, where: str, catalogue: Mapping[str, Mapping[str, Any]]) -> 
             raise SpecError(f"{where}: {name!r} must be {expected}")
     if (kind == "choice") != ("choices" in options):
         raise SpecError(f"{where}: 'choices' (the options) goes with, and only with, type 'choice'")
+    for name in ("labels", "choices"):  # compared with what students type, which is read the same way
+        if name in options:
+            options[name] = [normalise_label(o) for o in options[name]]
     return Part(
         id=part_id,
         kind=kind,
