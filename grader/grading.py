@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from grader.checking.parts import check_part
-from grader.checking.result import PartResult
+from grader.contract import PartResult
 from grader.specs.model import DEFAULT_STUDENT, Catalog, Exercise
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}\Z")  # \Z: "s001\n" is not s001

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.checking.parts import Unanswered
+from grader.contract import Unanswered
 from grader.grading import grade
 from grader.notebooks.generate import variable_name
 from grader.specs.model import DEFAULT_STUDENT, Catalog, Exercise
