@@ -28,6 +28,17 @@ class Unanswered:
     missing: bool = False
 
 
+@dataclass(frozen=True)
+class Returned:
+    """What a student's function returned when the grader called it on a part's hidden input.
+
+    Only the notebook grader makes these (JSON cannot): an answer to a code
+    exercise that is not one is typed, and is refused.
+    """
+
+    value: Any
+
+
 @dataclass
 class PartResult:
     """Score and feedback for one part: ``feedback`` says what is wrong, where and why."""

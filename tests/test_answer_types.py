@@ -205,3 +205,12 @@ def test_the_schema_accepts_what_the_type_reads_and_refuses_an_object(kind):
 def test_the_values_read_compare_with_the_reference():
     _, value = check_part(KEYS["vector"], "(3.5, 2)")
     assert same_value(value, [3.5, 2.0], KEYS["vector"].tolerance)
+
+
+def test_openapi_describes_an_answer_of_each_type():
+    from grader.web.openapi import openapi_document
+
+    schemas = openapi_document()["components"]["schemas"]
+    refs = [ref["$ref"].rsplit("/", 1)[1] for ref in schemas["Answer"]["anyOf"]]
+    assert refs == [name.capitalize() + "Answer" for name in TYPES]
+    assert schemas["VectorAnswer"] == KEYS["vector"].type.schema()

@@ -46,7 +46,9 @@ class LabelsAnswer(AnswerType):
         cases = tuple(self.case_name.replace("{}", c) for c in key.cases) or tuple(
             str(i + 1) for i in range(len(value))
         )
-        where = "; ".join(f"{cases[i]}: you wrote {value[i]}, it is {key.reference[i]}" for i in wrong)
+        where = "; ".join(
+            f"{cases[i]}: you wrote {value[i]}" + ("" if key.secret else f", it is {key.reference[i]}") for i in wrong
+        )
         return result(
             key,
             fraction,

@@ -79,13 +79,13 @@ class SequenceAnswer(AnswerType):
         if found:
             return found
         k = wrong[0]
+        where = {"first_wrong_step": k} if key.secret else {"first_wrong_step": k, "expected": plain(expected[k])}
         return result(
             key,
             fraction,
             "partial" if fraction > 0 else "incorrect",
             self._feedback(key, value, expected, wrong, earlier),
-            first_wrong_step=k,
-            expected=plain(expected[k]),
+            **where,
             got=plain(value[k]),
             wrong_steps=wrong,
         )
@@ -95,9 +95,11 @@ class SequenceAnswer(AnswerType):
     ) -> str:
         """The first wrong step, from what it follows; then whether the later steps follow from it."""
         name, k = self.item, wrong[0]
-        if expected[k] is None:
+        if key.secret:
+            sentence = _secret_step(name, k, value, expected[k] is not None and carried_reference(key, earlier) is None)
+        elif expected[k] is None:
             return f"{name}{subscript(k)} is off: you wrote {fmt(value[k])}, expected {fmt(key.reference[k])}."
-        if carried_reference(key, earlier) is not None:
+        elif carried_reference(key, earlier) is not None:
             sentence = f"{name}{subscript(k)} is off: from your answers it should be {fmt(expected[k])}; you wrote {fmt(value[k])}."
         elif k == 0:
             sentence = f"{name}{subscript(0)} is off: it is given as {fmt(expected[0])}; you wrote {fmt(value[0])}."
@@ -126,6 +128,18 @@ class SequenceAnswer(AnswerType):
     def schema(self) -> dict[str, Any]:
         item = {"anyOf": [*NUMBER_ITEM["anyOf"], {"type": "array", "items": NUMBER_ITEM}]}
         return list_or_text(item, self.description)
+
+
+def _secret_step(name: str, k: int, value: list[Any], by_rule: bool) -> str:
+    """The first wrong step of a secret key (a function's result on a hidden input): where, never the value."""
+    if k == 0:
+        return f"{name}{subscript(0)} is off: the list starts with the starting point; you gave {fmt(value[0])}."
+    if by_rule:
+        return (
+            f"Step {k} is off: {name}{subscript(k)} = {fmt(value[k])} does not follow from "
+            f"{name}{subscript(k - 1)} = {fmt(value[k - 1])} by the update rule."
+        )
+    return f"{name}{subscript(k)} is off: you gave {fmt(value[k])}."
 
 
 def _item_length(reference: Any) -> int | None:

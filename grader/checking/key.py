@@ -33,9 +33,10 @@ class AnswerKey:
 
     ``step`` gives the next item after the student's own items (error carried
     forward in a sequence); ``carried`` recomputes the reference from the
-    student's own earlier answers; ``cases`` are the values a labels
-    part names one by one, as text (``0.05``). Everything else a type needs is an
-    option of its :class:`~grader.answers.base.AnswerType`.
+    student's own earlier answers; ``cases`` are the values a labels part
+    names one by one, as text (``0.05``). A ``secret`` key's results say
+    where an answer is wrong but never what the right value is. Everything
+    else a type needs is an option of its :class:`~grader.answers.base.AnswerType`.
     """
 
     part: str
@@ -47,6 +48,7 @@ class AnswerKey:
     step: Callable[[list[Any]], Any] | None = None
     carried: Callable[[Mapping[str, Any]], Any] | None = None
     cases: tuple[str, ...] = ()
+    secret: bool = False  # the reference is a hidden input's result (code exercises): feedback never shows it
 
     @property
     def kind(self) -> str:

@@ -24,13 +24,14 @@ def first_match(key: AnswerKey, value: Any, same: Same) -> PartResult | None:
 
     A rule whose answer equals the reference in this variant is skipped (it
     cannot be told apart). The rule's sentence may use ``{student}`` (the
-    value given) and ``{answer}`` (the right value).
+    value given) and ``{answer}`` (the right value, unless the key is secret).
     """
     for rule in key.misconceptions:
         if plain_equal(rule.answer, key.reference):
             continue
         if same(value, rule.answer):
             status = "partial" if rule.credit > 0 else "incorrect"
-            feedback = rule.feedback.replace("{student}", fmt(value)).replace("{answer}", fmt(key.reference))
+            right = "the right value" if key.secret else fmt(key.reference)
+            feedback = rule.feedback.replace("{student}", fmt(value)).replace("{answer}", right)
             return result(key, rule.credit, status, feedback, rule.id)
     return None

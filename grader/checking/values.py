@@ -48,7 +48,8 @@ def judge_value(key: AnswerKey, value: Any, earlier: Mapping[str, Any]) -> PartR
 
 
 def wrong_components(key: AnswerKey, value: list[Any]) -> PartResult:
-    """Name the wrong components (vector) or entries (matrix); the right ones keep their credit."""
+    """Name the wrong components (vector) or entries (matrix) and, unless the key is secret, their
+    right values; the right ones keep their credit."""
     matrix = bool(value) and isinstance(value[0], list)
     flat_value = [n for row in value for n in row] if matrix else value
     flat_reference = [r for row in key.reference for r in row] if matrix else key.reference
@@ -60,7 +61,10 @@ def wrong_components(key: AnswerKey, value: list[Any]) -> PartResult:
         return f"row {i // columns + 1} column {i % columns + 1}" if matrix else f"component {i + 1}"
 
     share = credit(value, key.reference, key.tolerance)
-    where = ", ".join(f"{place(i)} ({flat_value[i].text}, expected {fmt(flat_reference[i])})" for i in wrong)
+    where = ", ".join(
+        f"{place(i)} ({flat_value[i].text}{'' if key.secret else f', expected {fmt(flat_reference[i])}'})"
+        for i in wrong
+    )
     others = " The other components are right." if len(wrong) < len(verdicts) else ""
     return result(
         key,

@@ -199,6 +199,7 @@ class Catalog:
             step=None if part.step is None else _evaluate(exercise, f"{where}.step", part.step, params),
             carried=None if part.carried is None else _carried(part.carried, params),
             cases=tuple(_format(c) for c in _cases(exercise, where, part.cases, params)) if part.cases else (),
+            secret=exercise.kind == "code",
         )
 
     def calls(self, exercise: Exercise, params: Mapping[str, Any]) -> dict[str, list[Any]]:
