@@ -18,7 +18,8 @@ from typing import Any
 import orjson
 from flask import request
 
-from grader.grading import STUDENT_ID, Checked, SubmissionError, grade_checked, validate_submission
+from grader.contract import Result, Submission
+from grader.grading import STUDENT_ID, SubmissionError, grade_checked, validate_submission
 from grader.store import gradebook as book
 from grader.store import submissions
 from grader.store.users import Principal
@@ -39,7 +40,7 @@ class Outcome:
     """A graded and stored submission."""
 
     submission_id: str
-    result: dict[str, Any]
+    result: Result
 
 
 def json_body() -> Any:
@@ -90,7 +91,7 @@ def prompt(catalog: Any, exercise_id: str, student: str | None) -> dict[str, Any
     return shown
 
 
-def _checked(submission: Any, principal: Principal | None) -> tuple[dict[str, Any], Checked]:
+def _checked(submission: Any, principal: Principal | None) -> tuple[dict[str, Any], Submission]:
     """The submission with its student filled in, and its checked form; 400 if malformed, 401/403 if not allowed."""
     if principal is None and not is_open():
         raise ApiError(401, headers={"WWW-Authenticate": "Bearer"})
@@ -120,7 +121,7 @@ def grade_and_store(submission: Any, principal: Principal | None) -> Outcome:
         result,
         orjson.dumps(body),
         submitted_by=principal.student if principal else None,
-        assignment=body.get("assignment"),
+        assignment=checked.assignment,
     )
     return Outcome(submission_id, result)
 
