@@ -279,7 +279,8 @@ def sgd_epoch(
 
     ``loss`` is a formula such as ``(w*a - y)**2``; each data row gives (a, y).
     Returns θ₀ … θ_k for the k batches (1-based indices), one SGD step per batch.
-    With ``reduction="sum"`` each step uses the batch's sum (misconception ``sum-not-mean``).
+    With ``reduction="sum"`` each step uses the batch's sum (misconception ``sum-not-mean``),
+    ``"mean-over-n"`` the sum over n (``mean-over-n``), ``"n-1"`` the sum over |B| − 1.
     """
     parameters = tuple(sorted(n for n in _names(loss) if n.startswith("w")))
     columns = ("a", "y")
@@ -289,7 +290,12 @@ def sgd_epoch(
     def per_example(theta: np.ndarray, i: int) -> np.ndarray:
         return target.gradient(np.concatenate([theta, rows[i]]))[: len(parameters)]
 
-    scale = (lambda b: len(b)) if reduction == "sum" else (lambda b: 1)
+    scale = {
+        "mean": lambda b: 1,
+        "sum": lambda b: len(b),
+        "mean-over-n": lambda b: len(b) / len(rows),
+        "n-1": lambda b: len(b) / (len(b) - 1),
+    }[reduction]
     thetas = [np.asarray(w0, dtype=np.float64).reshape(-1)]
     for batch in batches:
         theta = thetas[-1]
