@@ -378,11 +378,26 @@ _Loader.add_implicit_resolver(
 def _read_yaml(file: Path) -> dict[str, Any]:
     try:
         data = yaml.load(file.read_text(encoding="utf-8"), Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        raise SpecError(f"{file.name}: not valid YAML {_yaml_place(exc)}") from exc
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise SpecError(f"{file.name}: not valid YAML ({str(exc).splitlines()[0]})") from exc
     if not isinstance(data, dict):
         raise SpecError(f"{file.name}: a spec must be a mapping of fields")
     return data
+
+
+def _yaml_place(exc: yaml.MarkedYAMLError) -> str:
+    """Where and what: ``at line 3, column 1: did not find expected ',' or ']' (… started at line 2, column 8)``."""
+
+    def at(mark: Any) -> str:
+        return f"line {mark.line + 1}, column {mark.column + 1}"
+
+    mark = exc.problem_mark or exc.context_mark
+    text = f"at {at(mark)}: {exc.problem or exc.context}" if mark else f"({exc})"
+    if exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
+        text += f" ({exc.context}, started at {at(exc.context_mark)})"
+    return text
 
 
 def _require(data: Mapping[str, Any], name: str, where: str, kind: type | tuple[type, ...]) -> Any:
