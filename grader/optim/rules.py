@@ -74,6 +74,7 @@ __all__ = [
     "rewire",
     "rms_without_one_minus_alpha",
     "with_lr",
+    "without_adaptive_scaling",
     "without_bias_correction",
     "without_momentum",
     "without_nesterov",
@@ -674,6 +675,12 @@ def rms_without_one_minus_alpha(rule: Any) -> Chain | None:
 def without_bias_correction(rule: Any) -> Chain | None:
     """Misconception ``no-bias-correction``: Adam's m and v used without dividing by 1 − βᵗ."""
     return rewire(rule, _on(ScaleByAdam, lambda link: dataclasses.replace(link, bias_correction=False)))
+
+
+def without_adaptive_scaling(rule: Any) -> Chain | None:
+    """Misconception ``no-adaptive-scaling``: Adam, RMSprop or Adagrad without its preconditioner, a plain step."""
+    adaptive = (ScaleByAdam, ScaleByRms, ScaleBySumOfSquares)
+    return rewire(rule, lambda link: None if isinstance(link, adaptive) else link)
 
 
 def bias_correction_from_zero(rule: Any) -> Chain | None:

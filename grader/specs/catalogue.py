@@ -334,9 +334,12 @@ def _swapped_components(answer: Any) -> Iterator[tuple[Any, dict[str, str]]]:
         yield list(reversed(answer)), {}
 
 
-def _plus_one(answer: Any) -> Iterator[tuple[Any, dict[str, str]]]:
-    if _is_number(answer):
-        yield answer + 1, {}
+def _plus(amount: int) -> Callable[[Any], Iterator[tuple[Any, dict[str, str]]]]:
+    def changed(answer: Any) -> Iterator[tuple[Any, dict[str, str]]]:
+        if _is_number(answer) and answer + amount >= 0:
+            yield answer + amount, {}
+
+    return changed
 
 
 def _swapped_labels(answer: Any) -> Iterator[tuple[Any, dict[str, str]]]:
@@ -403,7 +406,7 @@ def _values_for_iterates() -> dict[str, Wrapper]:
 # The catalogue -----------------------------------------------------------------------------------
 
 SEQUENCE = frozenset({"sequence"})
-NUMERIC = frozenset({"number", "integer", "vector", "matrix", "sequence", "interval", "choice"})
+NUMERIC = frozenset({"number", "integer", "vector", "matrix", "sequence", "interval"})
 
 CATALOGUE: tuple[Change, ...] = (
     # The step: sign, η, f and f′.
@@ -530,6 +533,14 @@ CATALOGUE: tuple[Change, ...] = (
         functions=_values_for_iterates(),
         kinds=SEQUENCE,
     ),
+    Change(
+        "iterates-for-values",
+        "iterates-for-values",
+        0,
+        "These are the iterates xₜ; the question asks for the function values f(xₜ) at those points.",
+        functions=_replace("values", lambda f, points: plain(points)),
+        kinds=SEQUENCE,
+    ),
     # Means and batches.
     Change(
         "sum-not-mean",
@@ -647,7 +658,15 @@ CATALOGUE: tuple[Change, ...] = (
         "count-plus-one",
         0.5,
         "One too many: ⌈n/B⌉ already counts the last, smaller batch; do not add one more.",
-        output=_plus_one,
+        output=_plus(1),
+        kinds=frozenset({"integer"}),
+    ),
+    Change(
+        "count-minus-one",
+        "count-minus-one",
+        0.5,
+        "One too few: every batch is an update, the last, smaller one too; there are ⌈n/B⌉ of them.",
+        output=_plus(-1),
         kinds=frozenset({"integer"}),
     ),
     # Momentum, Nesterov, RMSprop, Adam: one link of the rule swapped or dropped.
@@ -707,6 +726,14 @@ CATALOGUE: tuple[Change, ...] = (
         0.25,
         "You skipped Adam's bias correction: divide m by (1 − β₁ᵗ) and v by (1 − β₂ᵗ) before the step.",
         functions=_rules(rules.without_bias_correction, ("adam",)),
+        kinds=NUMERIC,
+    ),
+    Change(
+        "no-adaptive-scaling",
+        "no-adaptive-scaling",
+        0.25,
+        "You took a plain gradient step x − η∇f; this method divides each coordinate's step by the root of its running average of squared gradients.",
+        functions=_rules(rules.without_adaptive_scaling, ("adam", "rmsprop", "adagrad")),
         kinds=NUMERIC,
     ),
     Change(
