@@ -169,6 +169,11 @@ def next_from(rule: Rule, f: str) -> Callable[[Sequence[Any]], Any]:
     return following
 
 
+def next_after(rule: Rule, f: str, points: Sequence[Any]) -> Any:
+    """The iterate after ``points`` (x₀ … x_k, the student's own), for a ``carried:`` rule: ``next_from(rule, f)(points)``."""
+    return next_from(rule, f)(points)
+
+
 def derivative(f: str) -> str:
     """The derivative of a one-variable f as formula text (for prompts)."""
     return gradient_formulas(f)[0]
@@ -304,6 +309,23 @@ def sgd_epoch(
     return [plain(t)[0] if len(parameters) == 1 else plain(t) for t in thetas]
 
 
+def epoch_step(
+    loss: str, data: Sequence[Sequence[float]], batches: Sequence[Sequence[int]], lr: float
+) -> Callable[[Sequence[Any]], Any]:
+    """For error carried forward in an SGD epoch: θ_k after the student's own θ₀ … θ_{k−1}.
+
+    One SGD step on batch k (the k-th of ``batches``) from the student's θ_{k−1}.
+    """
+
+    def following(prefix: Sequence[Any]) -> Any:
+        k = len(prefix)
+        if not 1 <= k <= len(batches):
+            raise ValueError(f"an epoch of {len(batches)} batches has no step {k}")
+        return sgd_epoch(loss, data, [batches[k - 1]], lr, prefix[-1])[1]
+
+    return following
+
+
 def _names(formula: str) -> frozenset[str]:
     from grader.expressions import parse
 
@@ -358,9 +380,9 @@ def negate_labels(labels: Sequence[str]) -> list[str]:
 
 _CORE = (
     gd, momentum, ema_momentum, nesterov, adam, rmsprop, adagrad, ascent, forgot_eta,
-    iterates, path_shape, values, value, gradient, hessian, next_from, derivative, quadratic_gradient,
+    iterates, path_shape, values, value, gradient, hessian, next_from, next_after, derivative, quadratic_gradient,
     step_factor, regime, regimes, converging_rates, curvature, interval, neg, scale,
-    mean, total, batch_gradient, zero_based_batch, updates_per_epoch, sgd_epoch,
+    mean, total, batch_gradient, zero_based_batch, updates_per_epoch, sgd_epoch, epoch_step,
     stationary_points, classify_point, classify_points, negate_labels, plain,
 )  # fmt: skip
 
