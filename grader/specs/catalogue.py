@@ -379,14 +379,13 @@ def _shifted_points(offset: int) -> Callable[[ast.expr], Iterator[ast.expr]]:
     return rewrite
 
 
-def _iterates_reshaped(extra: int, start: int) -> dict[str, Wrapper]:
-    """``iterates(rule, f, x0, steps)`` run ``steps + extra`` steps, listed from x_start."""
+def _iterates_reshaped(extra: int, start: int, repeat_start: bool = False) -> dict[str, Wrapper]:
+    """``iterates(rule, f, x0, steps)`` run ``steps + extra`` steps, listed from x_start (x₀ written twice first)."""
 
     def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
         def made(rule: Any, f: Any, x0: Any, steps: Any) -> Any:
-            if int(steps) + extra < 0:
-                raise _NotApplicable
-            return original(rule, f, x0, int(steps) + extra)[start:]
+            points = original(rule, f, x0, int(steps) + extra)[start:]
+            return [points[0], *points] if repeat_start else points
 
         return made
 
@@ -502,11 +501,19 @@ CATALOGUE: tuple[Change, ...] = (
         kinds=NUMERIC,
     ),
     Change(
+        "one-step-too-many-at-index",
+        "off-by-one",
+        0.5,
+        "One step too many: x_t is the point after t updates from x₀; you went one update further.",
+        functions=_iterates_reshaped(1, 1),
+        kinds=NUMERIC - SEQUENCE,
+    ),
+    Change(
         "one-step-too-few-at-index",
         "off-by-one",
         0.5,
-        "One step too few: count the steps again; x_t is the point after t updates from x₀.",
-        functions=_iterates_reshaped(-1, 0),
+        "One step too few: x_t is the point after t updates from x₀; you stopped one update early.",
+        functions=_iterates_reshaped(0, 0, repeat_start=True),
         kinds=NUMERIC - SEQUENCE,
     ),
     Change(
