@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from grader.checking.compare import plain_equal
-from grader.checking.parts import AnswerKey, check_part
-from grader.checking.reading import Interval, Number
+from grader.checking.key import AnswerKey
+from grader.checking.parts import check_part
+from grader.checking.reading import Number
 from grader.specs.model import Catalog, Exercise, SpecError, load_catalog, load_exercise, render
 
 
@@ -209,16 +210,11 @@ def _search(
     searched[key.part] = found if key.part not in searched else searched[key.part] & found
 
 
-def _raw(value: Any) -> Any:
-    """A reference value as a student would submit it."""
-    return str(value) if isinstance(value, Interval) else value
-
-
 def _check_reference(key: AnswerKey, references: dict[str, Any], where: str, labels: list[str], report: Report) -> None:
     if key.kind == "text":
         return
     report.checked["references"] += 1
-    result, _ = check_part(key, _raw(key.reference), _read_earlier(references))
+    result, _ = check_part(key, key.type.submitted(key.reference), _read_earlier(references))
     if result.status != "correct" or result.score != result.max_score:
         report.problem(
             where,
@@ -279,7 +275,7 @@ def _check_misconception(
     key: AnswerKey, rule: Any, references: dict[str, Any], where: str, labels: list[str], report: Report
 ) -> None:
     report.checked["misconceptions"] += 1
-    result, _ = check_part(key, _raw(rule.answer), _read_earlier(references))
+    result, _ = check_part(key, key.type.submitted(rule.answer), _read_earlier(references))
     if result.misconception != rule.id or result.score >= result.max_score:
         report.problem(
             where,
