@@ -20,8 +20,9 @@ where in the computation it applies:
 :func:`search_answers` applies every change to a part's own expression and
 parameters, so it works for every variant and for exercises written later;
 a change that leaves the answer unchanged, or fails, does not apply there.
-Credits and sentences of ids the course's ``misconceptions:`` lists are
-taken from there (an instructor's wording wins).
+Credits of ids the course's ``misconceptions:`` lists are taken from there,
+and so is the sentence of a change named as its id (an instructor's wording
+wins); a more specific change (``started-at-x1`` of ``off-by-one``) keeps its own.
 """
 
 from __future__ import annotations
@@ -30,12 +31,14 @@ import ast
 import copy
 import functools
 import re
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from grader import optim
 from grader.calculus import cached_formula
+from grader.checking.key import Misconception
 from grader.optim import rules
 from grader.specs import language
 from grader.specs.functions import FUNCTIONS, plain
@@ -431,7 +434,7 @@ CATALOGUE: tuple[Change, ...] = (
         "doubled-eta",
         "doubled-eta",
         0.25,
-        "Your steps are twice as long as they should be: the step is η·∇f(x) with η = {{eta}}{{lr}}, not 2η·∇f(x).",
+        "Your steps are twice as long as they should be: the step is η·∇f(x), not 2η·∇f(x).",
         names=_with_names(eta=lambda v: 2 * v),
         kinds=NUMERIC,
     ),
@@ -697,7 +700,7 @@ CATALOGUE: tuple[Change, ...] = (
         "forgot-beta",
         "forgot-beta",
         0.25,
-        "You left out β: the previous direction is scaled by β = {{beta}} before the new gradient is added, g ← βg + ∇f(x).",
+        "You left out β: the previous direction is scaled by β before the new gradient is added, g ← βg + ∇f(x).",
         names=_with_names(beta=lambda v: 1),
         functions=_rules_any_beta(rules.forgot_beta),
         kinds=NUMERIC,
@@ -843,13 +846,37 @@ def search_answers(
             if plain_equal(answer, reference) or any(plain_equal(answer, k) for k in known):
                 continue
             entry = (course or {}).get(change.misconception, {})
-            sentence = str(entry.get("feedback", change.sentence)) if not fill else change.sentence
+            general = change.name == change.misconception and not fill  # the course's sentence for the id fits
+            sentence = str(entry.get("feedback", change.sentence)) if general else change.sentence
             text = render(sentence, params) if render else sentence
             for key, value in fill.items():
                 text = text.replace("{" + key + "}", value)
             credit = float(entry.get("credit", change.credit))
             found.append(Found(change, answer, credit, _tidy(text)))
     return tuple(found)
+
+
+def searcher(
+    expression: str,
+    kind: str,
+    params: Mapping[str, Any],
+    reference: Any,
+    known: tuple[Any, ...],
+    course: Mapping[str, Mapping[str, Any]],
+    render: Callable[[str, Mapping[str, Any]], str] | None,
+) -> Callable[[], tuple[Misconception, ...]]:
+    """The catalogue's answers for one part of one variant, computed on first use and kept (thread-safe)."""
+    lock = threading.Lock()
+    kept: list[tuple[Misconception, ...]] = []
+
+    def searched() -> tuple[Misconception, ...]:
+        with lock:
+            if not kept:
+                found = search_answers(expression, kind, params, reference, known, course, render)
+                kept.append(tuple(Misconception(f.id, f.answer, f.credit, f.feedback) for f in found))
+            return kept[0]
+
+    return searched
 
 
 def _tidy(text: str) -> str:

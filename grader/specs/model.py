@@ -131,6 +131,7 @@ class Catalog:
         self.misconceptions = dict(misconceptions)
         self.per_student = per_student
         self.secret = secret
+        self.search = True  # name mistakes by the catalogue's changes when no written rule matches
         self._keys: dict[tuple[str, tuple[tuple[str, str], ...]], list[AnswerKey]] = {}
         self._lock = threading.Lock()
 
@@ -195,11 +196,26 @@ class Catalog:
             points=part.points,
             reference=reference,
             misconceptions=rules,
+            searched=self._searched(exercise, part, params, reference, rules),
             tolerance=part.tolerance,
             step=None if part.step is None else _evaluate(exercise, f"{where}.step", part.step, params),
             carried=None if part.carried is None else _carried(part.carried, params),
             cases=tuple(_format(c) for c in _cases(exercise, where, part.cases, params)) if part.cases else (),
             secret=exercise.kind == "code",
+        )
+
+    def _searched(
+        self, exercise: Exercise, part: Part, params: Mapping[str, Any], reference: Any, rules: tuple[Any, ...]
+    ) -> Any:
+        """The catalogue's answers for the part, computed when first needed (None: search off or not applicable)."""
+        if not self.search or part.answer is None or part.kind in ("text", "expression", "choice"):
+            return None
+        from grader.specs.catalogue import searcher
+
+        secret = exercise.kind == "code"  # hidden inputs never appear in a sentence
+        known = tuple(rule.answer for rule in rules)
+        return searcher(
+            part.answer, part.kind, dict(params), reference, known, self.misconceptions, None if secret else render
         )
 
     def calls(self, exercise: Exercise, params: Mapping[str, Any]) -> dict[str, list[Any]]:
