@@ -33,6 +33,8 @@ from grader.checking.outcome import fmt, plain, result, subscript
 from grader.checking.values import CONSISTENT, coarse_feedback
 from grader.contract import PartResult
 
+COUNTED_WRONG = 0.5  # the credit of a right run that stops too early or goes on too long (as off-by-one's)
+
 
 @register
 @dataclass(frozen=True)
@@ -61,6 +63,17 @@ class SequenceAnswer(AnswerType):
             if found:
                 return found
             first, last = self.item + subscript(0), self.item + subscript(len(reference) - 1)
+            expected_count = f"the list has {len(reference)} values, {first} to {last}; you gave {len(value)}"
+            shared = min(len(value), len(reference))
+            if shared >= 2 and all(coarse(value[k], reference[k]) for k in range(shared)):
+                return result(
+                    key,
+                    COUNTED_WRONG,
+                    "partial",
+                    f"Your first {shared} values are right, but {expected_count}: count the steps again.",
+                    "off-by-one",
+                    expected_length=len(reference),
+                )
             return result(
                 key,
                 0.0,

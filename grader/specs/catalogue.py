@@ -382,6 +382,38 @@ def _shifted_points(offset: int) -> Callable[[ast.expr], Iterator[ast.expr]]:
     return rewrite
 
 
+def _ema_formula(tree: ast.expr) -> Iterator[ast.expr]:
+    """``β·g_prev + ∇f`` (``scale(beta, a) + b`` or ``beta * a + b``) as a moving average: ``β·g_prev + (1 − β)·∇f``."""
+
+    def momentum_term(node: ast.expr) -> str | None:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "scale" and node.args:
+            node = node.args[0]
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+            node = node.left
+        return node.id if isinstance(node, ast.Name) and node.id in MOMENTUM_FACTORS else None
+
+    changed = False
+
+    class Average(ast.NodeTransformer):
+        def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+            nonlocal changed
+            self.generic_visit(node)
+            if isinstance(node.op, ast.Add):
+                for kept, other in ((node.left, "right"), (node.right, "left")):
+                    beta = momentum_term(kept)
+                    if beta:
+                        weight = ast.BinOp(ast.Constant(1), ast.Sub(), ast.Name(beta, ast.Load()))
+                        scaled = ast.Call(ast.Name("scale", ast.Load()), [weight, getattr(node, other)], [])
+                        setattr(node, other, scaled)
+                        changed = True
+                        break
+            return node
+
+    result = Average().visit(copy.deepcopy(tree))
+    if changed:
+        yield ast.fix_missing_locations(result)
+
+
 def _iterates_reshaped(extra: int, start: int, repeat_start: bool = False) -> dict[str, Wrapper]:
     """``iterates(rule, f, x0, steps)`` run ``steps + extra`` steps, listed from x_start (x₀ written twice first)."""
 
@@ -686,6 +718,7 @@ CATALOGUE: tuple[Change, ...] = (
         0.25,
         "You used momentum as a moving average, g ← βg + (1−β)∇f; the lecture's (and PyTorch's) rule adds the whole gradient: g ← βg + ∇f(x).",
         functions=_rules(lambda rule: rules.ema_momentum(rule, start="zero")),
+        tree=_ema_formula,
         kinds=NUMERIC,
     ),
     Change(
@@ -794,7 +827,8 @@ def apply(change: Change, expression: str, params: Mapping[str, Any]) -> list[tu
             functions[name] = wrap(functions[name])
     texts = [expression]
     if change.tree is not None:
-        texts = [ast.unparse(tree) for tree in change.tree(language.compile_expression(expression))]
+        rewritten = [ast.unparse(tree) for tree in change.tree(language.compile_expression(expression))]
+        texts = rewritten or texts  # nothing to rewrite: the change's other parts still apply
     results: list[tuple[Any, dict[str, str]]] = []
     for text in texts:
         try:
