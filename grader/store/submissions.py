@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session, defer
 
 from grader.store.db import Database
@@ -58,15 +58,23 @@ def _megabytes(size: int) -> str:
 
 def _charge(connection: Connection | Session, student: str, size: int, quota: int | None) -> None:
     """Count ``size`` more bytes against ``student`` (whose row exists); QuotaExceeded if that passes ``quota``."""
-    table = Student.__table__
-    grow = update(table).where(table.c.id == student).values(stored_bytes=table.c.stored_bytes + size)
-    if quota is not None:
-        grow = grow.where(table.c.stored_bytes + size <= quota)
-    if connection.execute(grow).rowcount == 0 and quota is not None:
-        used = connection.execute(select(table.c.stored_bytes).where(table.c.id == student)).scalar() or 0
+    if quota is None:
+        connection.execute(_GROW, {"student": student, "size": size})
+        return
+    if connection.execute(_GROW_WITHIN, {"student": student, "size": size, "quota": quota}).rowcount == 0:
+        used = connection.execute(_STORED, {"student": student}).scalar() or 0
         raise QuotaExceeded(student, int(used), size, quota)
 
 
+# Built once: constructing a statement costs more than running it.
+_STUDENTS = Student.__table__
+_GROW = (
+    update(_STUDENTS)
+    .where(_STUDENTS.c.id == bindparam("student"))
+    .values(stored_bytes=_STUDENTS.c.stored_bytes + bindparam("size"))
+)
+_GROW_WITHIN = _GROW.where(_STUDENTS.c.stored_bytes + bindparam("size") <= bindparam("quota"))
+_STORED = select(_STUDENTS.c.stored_bytes).where(_STUDENTS.c.id == bindparam("student"))
 _INSERT_SUBMISSION = insert(Submission.__table__)
 _INSERT_PARTS = insert(PartResult.__table__)
 
