@@ -251,6 +251,8 @@ def exercises_show(exercise_id: str, student: str | None, output_format: str) ->
     for part in shown["parts"]:
         points = f"{part['points']:g} point{'' if part['points'] == 1 else 's'}"
         click.echo(f"- {part['id']} ({part['type']}, {points}): {part['prompt'].strip()}")
+        if part.get("hint"):
+            click.echo(f"  answer: {part['hint']}")
 
 
 # validate and solutions -----------------------------------------------------------------

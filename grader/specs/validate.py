@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from grader.checking.compare import plain_equal
-from grader.checking.parts import AnswerKey, check_part
-from grader.checking.reading import Interval
+from grader.checking.key import AnswerKey
+from grader.checking.parts import check_part
 from grader.specs.model import Catalog, Exercise, SpecError, load_catalog, load_exercise
 
 
@@ -113,16 +113,11 @@ def validate_exercise(catalog: Catalog, exercise: Exercise, seeds: int, report: 
                 report.failures.append(f"{exercise.path.name}: {name}: equals the reference in every variant tried")
 
 
-def _raw(value: Any) -> Any:
-    """A reference value as a student would submit it."""
-    return str(value) if isinstance(value, Interval) else value
-
-
 def _check_reference(key: AnswerKey, references: dict[str, Any], where: str, report: Report) -> None:
     if key.kind == "text":
         return
     report.checked["references"] += 1
-    result, _ = check_part(key, _raw(key.reference), _read_earlier(references))
+    result, _ = check_part(key, key.type.submitted(key.reference), _read_earlier(references))
     if result.status != "correct" or result.score != result.max_score:
         report.failures.append(
             f"{where}: the reference answer scores {result.score}/{result.max_score} ({result.status}: {result.feedback})"
@@ -131,7 +126,7 @@ def _check_reference(key: AnswerKey, references: dict[str, Any], where: str, rep
 
 def _check_misconception(key: AnswerKey, rule: Any, references: dict[str, Any], where: str, report: Report) -> None:
     report.checked["misconceptions"] += 1
-    result, _ = check_part(key, _raw(rule.answer), _read_earlier(references))
+    result, _ = check_part(key, key.type.submitted(rule.answer), _read_earlier(references))
     if result.misconception != rule.id or result.score >= result.max_score:
         report.failures.append(
             f"{where}: misconception {rule.id}'s answer {rule.answer!r} is graded {result.status} "
