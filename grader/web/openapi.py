@@ -116,6 +116,11 @@ _SCHEMAS: dict[str, Any] = {
                 "type": ["string", "null"],
                 "description": "Notebooks: why it could not be run to the end.",
             },
+            "warning": {
+                "type": "string",
+                "description": "Notebooks: where the notebook's metadata names another student or assignment than "
+                "the one it was graded as (it is graded as the one it was handed in for).",
+            },
         },
     },
     "GradeResponse": {
