@@ -372,8 +372,11 @@ def course_secret() -> str:
             if kept:
                 return kept
             stream.write(value)  # a new file, or an empty one: this value becomes the course's secret
-    except OSError:
-        pass
+    except OSError:  # a data folder we may not write to: a secret kept there is still the course's
+        try:
+            return file.read_text().strip() or value
+        except OSError:
+            pass
     return value
 
 

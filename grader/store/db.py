@@ -122,7 +122,7 @@ class Database:
         }
         if self.is_sqlite:
             database = self.url.database
-            if database and database != ":memory:":
+            if database and database != ":memory:" and not database.startswith("file:"):  # not a URI filename
                 _keep_private(Path(database))
             options["connect_args"] = {"timeout": 30, "check_same_thread": False}
         else:
