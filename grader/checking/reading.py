@@ -24,10 +24,11 @@ from grader.checking.notation.brackets import group, top_level
 from grader.checking.notation.characters import normalise_characters
 from grader.checking.notation.equations import SidesDisagree, last_side
 from grader.checking.notation.items import AmbiguousComma, split_items
+from grader.checking.notation.labels import label_alone, label_items, option_alone
 from grader.checking.notation.markup import MarkupError, strip_markup
 from grader.checking.notation.rounding import work_out_rounding
 from grader.checking.notation.tools import PARAMETER_NAMES, named_values, unwrap_tool_output
-from grader.checking.notation.words import LIST, NUMBER, WordsError, find_value
+from grader.checking.notation.words import LIST, NUMBER, WordsError, find_value, interval_words
 from grader.expressions import ExpressionError, Formula, parse, significant_figures
 
 MAX_ITEMS = 1000
@@ -352,14 +353,22 @@ _INFINITE = {"inf", "infinity", "oo", "∞", "+inf", "+infinity", "+oo", "+∞"}
 _MINUS_INFINITE = {"-inf", "-infinity", "-oo", "-∞"}
 
 
-def read_interval(raw: Any, variable_names: tuple[str, ...] = ("eta", "η", "x", "lr")) -> Interval:
-    """An interval: ``(0, 1)``, ``[0, 1]``, ``(0, 1]``, ``]0, 1[``, ``η ∈ (0, 1)``, ``0 < eta < 1``,
-    ``0 < η ≤ 1``, ``eta > 0 and eta < 1``."""
+def read_interval(
+    raw: Any, variable_names: tuple[str, ...] = ("eta", "η", "x", "lr"), notes: list[str] | None = None
+) -> Interval:
+    """An interval: ``(0, 1)``, ``[0, 1]``, ``(0, 1]``, ``]0, 1[``, ``]0;1[``, ``η ∈ (0, 1)``,
+    ``0 < eta < 1``, ``0 < η ≤ 1``, ``eta > 0 and eta < 1``, ``{η : 0 < η < 1}``, ``$0 < \\eta < 1$``,
+    ``between 0 and 1 (exclusive)``."""
     if isinstance(raw, list) and len(raw) == 2:
         return Interval(_bound(raw[0], raw, upper=False), _bound(raw[1], raw, upper=True), False, False)
     if not isinstance(raw, str) or len(raw) > 200:
         raise ReadError(f"could not read {_shown(raw)} as an interval")
-    text = unicodedata.normalize("NFKC", raw).replace("\u2212", "-").strip()
+    reading = _reading(notes)
+    with _step_errors(raw, "an interval"):
+        text = reading.run(strip_markup, reading.run(normalise_characters, raw))
+        text = interval_words(text, reading, variable_names).strip()
+    if not text:
+        raise ReadError(f"could not read {_shown(raw)} as an interval: there are no bounds in it")
     member = re.match(r"^(\S+)\s*(?:∈|\bin\b)\s*(.+)$", text)  # η ∈ (0, 1)
     if member and member.group(1) in variable_names:
         text = member.group(2)
@@ -427,46 +436,59 @@ def normalise_label(text: str) -> str:
     return re.sub(r"[\s_]+", "-", unicodedata.normalize("NFKC", text).strip().lower())
 
 
-def read_labels(raw: Any, count: int) -> list[str]:
-    """A list of labels (JSON list, or text separated by commas, semicolons or new lines)."""
+def read_labels(raw: Any, count: int, notes: list[str] | None = None) -> list[str]:
+    """A list of labels: JSON list, or text separated by new lines, semicolons, tabs or commas; bullets,
+    numbers, a table row, a Python list, quotes and ``case: label`` are read through."""
+    reading = _reading(notes)
     if isinstance(raw, str):
         if len(raw) > MAX_TEXT:
             raise ReadError("the answer is too long to be a list of labels")
-        items: list[Any] = [p for p in re.split(r"[,;\n]", raw) if p.strip()]
+        with _step_errors(raw, f"a list of {count} labels"):
+            items: list[Any] = label_items(reading.run(strip_markup, reading.run(normalise_characters, raw)), reading)
     elif isinstance(raw, list):
         items = raw
     else:
         raise ReadError(f"could not read {_shown(raw)} as a list of {count} labels")
     if not all(isinstance(item, str) for item in items):
         raise ReadError(f"could not read {_shown(raw)} as a list of {count} labels")
+    items = [label_alone(normalise_characters(item, reading)) for item in items]
     if len(items) != count:
         raise ReadError(f"expected {count} labels, one per case; got {len(items)}")
     return [normalise_label(item) for item in items]
 
 
-def read_choice(raw: Any) -> str:
-    """One option of a multiple-choice part (``Overshoots`` → ``overshoots``; a one-item list is that item)."""
+def read_choice(raw: Any, notes: list[str] | None = None) -> str:
+    """One option of a multiple-choice part (``Overshoots`` → ``overshoots``, ``It overshoots.``,
+    ``“overshoots”``, ```overshoots```; a one-item list is that item)."""
     if isinstance(raw, list) and len(raw) == 1:
         raw = raw[0]
     if not isinstance(raw, str) or not raw.strip():
         raise ReadError(f"could not read {_shown(raw)} as one of the options")
     if len(raw) > MAX_CHOICE:
         raise ReadError("the answer is too long to be one of the options")
-    return normalise_label(raw)
+    reading = _reading(notes)
+    with _step_errors(raw, "one of the options"):
+        text = reading.run(strip_markup, reading.run(normalise_characters, raw))
+    return normalise_label(option_alone(text) or text)
 
 
-def read_expression(raw: Any, variables: tuple[str, ...]) -> Formula:
-    """A formula in the given variables (``x^2+2``, ``2x``)."""
+def read_expression(raw: Any, variables: tuple[str, ...], notes: list[str] | None = None) -> Formula:
+    """A formula in the given variables (``x^2+2``, ``2x``, ``$2x + 20y$``, ``\\frac{1}{2}x^2``)."""
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
         raise ReadError(f"could not read {_shown(raw)} as a formula")
     text = raw if isinstance(raw, str) else repr(raw)
+    if len(text) > MAX_TEXT:
+        raise ReadError("the answer is too long to be a formula")
+    reading = _reading(notes)
+    with _step_errors(raw, "a formula"):
+        text = reading.run(strip_markup, reading.run(normalise_characters, text)).strip()
     try:
         return parse(text, variables=variables)
     except ExpressionError as exc:
         raise ReadError(f"could not read {_shown(text)} as a formula: {exc}") from exc
 
 
-def read_text(raw: Any) -> str:
+def read_text(raw: Any, notes: list[str] | None = None) -> str:
     """Free text, bounded in length."""
     if not isinstance(raw, str):
         raise ReadError("expected a sentence of text")

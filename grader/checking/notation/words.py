@@ -170,3 +170,47 @@ def _number_from_words(phrase: str, reading: Reading) -> str:
     total += current
     reading.note(f"Read '{phrase}' as {total}.")
     return str(total)
+
+
+_BETWEEN = re.compile(r"\bbetween\s+(\S+)\s+and\s+(\S+?)[.,;]?(?:\s|$)", re.I)
+_OPEN_WORDS = re.compile(r"exclusive|excluded|excluding|strict|not included|open|not equal", re.I)
+_CLOSED_WORDS = re.compile(r"inclusive|included|including|closed", re.I)
+_SET_BUILDER = re.compile(r"^\{\s*[^:|{}]+?\s*[:|]\s*(.+)\}$")
+_KEPT = {"and", "in", "inf", "infinity", "oo"}
+
+
+def interval_words(text: str, reading: Reading, variables: tuple[str, ...]) -> str:
+    """An interval in words or set notation, as maths: ``between 0 and 1 (exclusive)`` → ``(0, 1)``,
+    ``{η : 0 < η < 1}`` → ``0 < η < 1``, ``for 0 < η < 1 it converges`` → ``0 < η < 1``.
+
+    ``between 0 and 1`` alone does not say whether the ends belong: refused, showing both readings.
+    """
+    text = text.strip().rstrip(".")
+    builder = _SET_BUILDER.match(text)
+    if builder:
+        return builder.group(1)
+    between = _BETWEEN.search(text + " ")
+    if between:
+        low, high = between.groups()
+        if _OPEN_WORDS.search(text):
+            return f"({low}, {high})"
+        if _CLOSED_WORDS.search(text):
+            return f"[{low}, {high}]"
+        raise WordsError(
+            f"{quoted(text)} does not say whether the ends belong: ({low}, {high}) leaves them out, "
+            f"[{low}, {high}] keeps them; write one of these"
+        )
+
+    def is_word(token: str) -> bool:
+        return token not in variables and token.lower() not in _KEPT | _MATH_NAMES
+
+    def drop_note(match: re.Match[str]) -> str:  # (0,1) (open interval): a note after the interval
+        is_note = match.start() > 0 and any(map(is_word, _TOKEN.findall(match.group())))
+        return " " if is_note else match.group()
+
+    text = _NOTE.sub(drop_note, text)
+    while (first := _TOKEN.match(text.strip())) and is_word(first.group()):  # for 0 < η < 1 …
+        text = text.strip()[first.end() :]
+    while (last := re.search(rf"{_TOKEN.pattern}$", text.strip())) and is_word(last.group()):  # … it converges
+        text = text.strip()[: last.start()]
+    return text.strip(_EDGE + ".")
