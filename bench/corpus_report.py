@@ -80,7 +80,7 @@ def load_corpus(path: Path = CORPUS) -> list[dict[str, Any]]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     entries = []
     for where, answers in data.items():
-        exercise, part = where.split("/")
+        exercise, part = where.split("#")[0].split("/")
         entries.extend({"exercise": exercise, "part": part, **entry} for entry in answers)
     return entries
 

@@ -452,6 +452,8 @@ def read_labels(raw: Any, count: int, notes: list[str] | None = None) -> list[st
     if not all(isinstance(item, str) for item in items):
         raise ReadError(f"could not read {_shown(raw)} as a list of {count} labels")
     items = [label_alone(normalise_characters(item, reading)) for item in items]
+    if len(items) == 1 and len(items[0].split()) == count > 1:
+        items = items[0].split()  # slow-monotone fast …: spaces between hyphenated labels
     if len(items) != count:
         raise ReadError(f"expected {count} labels, one per case; got {len(items)}")
     return [normalise_label(item) for item in items]

@@ -49,6 +49,8 @@ _AFTER_NFKC = str.maketrans(
         "\u27f6": "→",
         "\u21d2": "→",
         "\u2192": "→",
+        "\u2190": "=",  # x ← (3.5, 2): an assignment
+        "\u27f5": "=",
     }
 )
 

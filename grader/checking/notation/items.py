@@ -1,6 +1,6 @@
 """Step 7: the items of a list, the separator decided from the whole answer.
 
-Separators, strongest first: ``;``, new lines, tabs, ``→``/``->``, commas, then spaces between plain
+Separators, strongest first: ``;``, new lines, tabs, ``→``/``->``, ``|``, commas, then spaces between plain
 numbers (numpy's ``[3.5 2. ]``, ``-1 -2``). Brackets ``()`` ``[]`` ``{}`` ``⟨⟩`` group; a column vector
 ``[[3.5], [2]]`` / ``[3.5; 2]``, a transposed ``[3.5, 2]^T`` and a negated ``−[1, 2]`` are lists too.
 
@@ -28,6 +28,7 @@ _SEMICOLON = re.compile(r";")
 _NEWLINE = re.compile(r"\n")
 _TAB = re.compile(r"\t")
 _ARROW = re.compile(r"→|->|=>")
+_PIPE = re.compile(r"\|")
 _COMMA = re.compile(r",")
 _TIGHT_COMMA = re.compile(r"(?<=\d),(?=\d)")
 _TRANSPOSED = re.compile(r"\s*(?:\^\s*\(?\s*[Tt]\s*\)?|\.T|')\s*$")
@@ -60,7 +61,7 @@ def split_items(text: str, reading: Reading, decimal_comma: bool = False) -> Tre
 
 def _pieces(inside: str, reading: Reading, bracketed: bool, decimal_comma: bool) -> tuple[list[str] | None, bool]:
     """The top-level pieces of ``inside`` and whether commas within them are decimal commas."""
-    for separator in (_SEMICOLON, _NEWLINE, _TAB, _ARROW):
+    for separator in (_SEMICOLON, _NEWLINE, _TAB, _ARROW, _PIPE):
         if separator is _NEWLINE:
             lines = [line for line in inside.split("\n") if line.strip()]
             if len(lines) < 2:

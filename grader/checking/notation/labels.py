@@ -12,6 +12,7 @@ from grader.checking.notation.brackets import group, split_top
 
 _SEPARATORS = (re.compile(r"\n"), re.compile(r";"), re.compile(r"\t"), re.compile(r","))
 _CASE = re.compile(r"^.*(?::|→|->|=)\s*")
+_POINT = re.compile(r"^\s*[(\[][^()\[\]]*[)\]]\s*")
 _QUOTES = "'\"`*"
 _NOTE = re.compile(r"\s*\([^()]*[A-Za-z]{2,}[^()]*\)\s*")
 _SUBJECT = re.compile(r"^(?:it|this run|the run|the path|the iterates?|they)\s+(?:(?:is|are|will)\s+)?", re.I)
@@ -36,6 +37,7 @@ def label_items(text: str, reading: Reading) -> list[str]:
 def label_alone(item: str) -> str:
     """``η=0.05: slow-monotone`` → ``slow-monotone``; ``'fast'`` → ``fast``; ``diverging.`` → ``diverging``."""
     item = _CASE.sub("", item.strip()) if _CASE.match(item.strip()) else item
+    item = _POINT.sub("", item) if _POINT.sub("", item).strip() else item  # (1, 0) min
     return item.strip().strip(_QUOTES).strip().rstrip(".!").strip(_QUOTES).strip()
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 from grader.checking.notation import Reading, quoted
-from grader.checking.notation.brackets import closing_at, top_level
+from grader.checking.notation.brackets import closing_at, depths, top_level
 from grader.expressions import CONSTANTS, FUNCTIONS
 
 
@@ -39,7 +39,8 @@ _PARAMETER = re.compile(r"^\s*(?:n|N|B|b|η|eta|lr|β|beta|α|alpha|t|k|batch_si
 _NOTE = re.compile(r"\(([^()]*)\)")
 _ELLIPSIS = re.compile(r"(\d+\.\d+)\s*(?:\.\.\.|…)")
 _DIGIT = re.compile(r"(?<![A-Za-z_\d\u0370-\u03ff])[\d∞]")
-_OPERATOR_END = re.compile(r"[-=+*/^≈~→<>≤≥∈(,]\s*$")
+_OPERATOR_END = re.compile(r"[-=+*/^≈~→<>≤≥∈(]\s*$")
+_LIST_END = re.compile(r"[,;]\s*$")  # 4, 2, and 1: a list goes on after a separator
 _OPERATOR_START = re.compile(r"^\s*[=+*/^≈→<>≤≥)]")
 _EDGE = " \t\n,;:!?"
 _COLON = re.compile(r":")
@@ -96,7 +97,10 @@ def _spans(text: str, context: str) -> list[tuple[str, str]]:
     pieces.append((text[start:], ""))
     spans: list[tuple[str, str]] = []
     for maths, word in pieces:
-        joins = _OPERATOR_END.search(spans[-1][0]) or _OPERATOR_START.match(maths) if spans else False
+        ends_open = spans and (
+            _OPERATOR_END.search(spans[-1][0]) or (context == LIST and _LIST_END.search(spans[-1][0]))
+        )
+        joins = ends_open or (spans and _OPERATOR_START.match(maths))
         if joins and re.search(r"[\d(\[]", maths):
             spans[-1] = (spans[-1][0] + " " + maths, word)
         elif spans and not spans[-1][0].strip():
@@ -109,7 +113,7 @@ def _spans(text: str, context: str) -> list[tuple[str, str]]:
 
 
 def _trimmed(span: str) -> str:
-    span = span.strip(_EDGE)
+    span = re.sub(r"^\.\s+", "", span.strip(_EDGE))  # approx. (3.33, 2)
     span = re.sub(r"^(?:=|≈|~|→)\s*", "", span)
     if span.endswith(".") and not re.search(r"\d\.$", span[-3:] if len(span) > 2 else span):
         span = span[:-1]
@@ -209,8 +213,8 @@ def interval_words(text: str, reading: Reading, variables: tuple[str, ...]) -> s
         return " " if is_note else match.group()
 
     text = _NOTE.sub(drop_note, text)
-    while (first := _TOKEN.match(text.strip())) and is_word(first.group()):  # for 0 < η < 1 …
-        text = text.strip()[first.end() :]
-    while (last := re.search(rf"{_TOKEN.pattern}$", text.strip())) and is_word(last.group()):  # … it converges
-        text = text.strip()[: last.start()]
-    return text.strip(_EDGE + ".")
+    level = depths(text)
+    words = [w for w in _TOKEN.finditer(text) if level[w.start()] == 0 and is_word(w.group())]
+    for word in reversed(words):  # for 0 < η < 1 it converges; eta must be in (0, 1)
+        text = text[: word.start()] + " " + text[word.end() :]
+    return re.sub(r"\s+-\s*$", "", text).strip(_EDGE + ".")
