@@ -3,8 +3,16 @@
 An answer arrives as JSON data (number, list, string). Each ``read_*``
 function turns it into a value of one answer type or raises
 :class:`ReadError` with one sentence a student understands, such as
-"could not read '3,5.2.1' as a vector of 2 numbers". Formulas go through
-:mod:`grader.expressions` (a whitelist), never through ``eval``.
+"could not read '3,5.2.1' as a vector of 2 numbers". Text goes through the
+pipeline of :mod:`grader.checking.notation` (characters, markup, tool output,
+rounding, words, worked equations, items); each item is then parsed by the
+whitelist of :mod:`grader.expressions`, never through ``eval``.
+
+Every ``read_*`` takes ``notes``, a list to which it appends one sentence for
+each reading decision the student should hear ("Read 37,5 as 37.5 (decimal
+comma).", "Took the last side of 1200/50 = 24."). An answer two readings fit
+(``3,5`` for two numbers, sides of an equation that disagree) is a
+:class:`ReadError` showing both, never graded as if one were certain.
 """
 
 from __future__ import annotations

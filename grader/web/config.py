@@ -17,6 +17,7 @@
 | ``EXERCISES`` | ``GRADER_EXERCISES`` | the project's ``exercises/`` folder |
 | ``COOKIE_SECURE`` | ``GRADER_COOKIE_SECURE=1`` | off: set it behind HTTPS |
 | ``AUTH_CACHE_SECONDS`` | ``GRADER_AUTH_CACHE`` | 5 s: how long a checked token is trusted without a lookup |
+| ``SPEC_RELOAD_SECONDS`` | ``GRADER_SPEC_RELOAD`` | 2 s: how often the exercises folder is checked for changed specs (0: never; SIGHUP checks at once) |
 
 Objects may be injected through the dict too: ``CATALOG`` (a loaded
 catalog), ``DATABASE`` (a :class:`grader.store.Database`), ``JOBS`` (a job
@@ -65,4 +66,5 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "EXERCISES": env.get("GRADER_EXERCISES") or None,
         "COOKIE_SECURE": _flag(env.get("GRADER_COOKIE_SECURE")),
         "AUTH_CACHE_SECONDS": _float(env.get("GRADER_AUTH_CACHE"), 5),
+        "SPEC_RELOAD_SECONDS": _float(env.get("GRADER_SPEC_RELOAD"), 2),
     }
