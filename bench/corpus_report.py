@@ -31,7 +31,7 @@ from grader.grading import grade
 from grader.specs.model import load_catalog
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "answers.yaml"
-_EXAMPLE = re.compile(r"\blike\b|\be\.g\.|for example|such as", re.IGNORECASE)
+_EXAMPLE = re.compile(r"\blike\b|\be\.g\.|for example|such as|one of:", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -22,17 +22,17 @@ import math
 import re
 import reprlib
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from grader.checking.notation import Reading
+from grader.checking.notation import Ambiguous, Reading
 from grader.checking.notation.brackets import group, top_level
 from grader.checking.notation.characters import normalise_characters
-from grader.checking.notation.equations import SidesDisagree, last_side
-from grader.checking.notation.items import AmbiguousComma, split_items
-from grader.checking.notation.labels import label_alone, label_items, option_alone
+from grader.checking.notation.equations import last_side
+from grader.checking.notation.items import split_items
+from grader.checking.notation.labels import label_alone, label_items, option_alone, option_named
 from grader.checking.notation.markup import MarkupError, strip_markup
 from grader.checking.notation.rounding import work_out_rounding
 from grader.checking.notation.tools import PARAMETER_NAMES, named_values, unwrap_tool_output
@@ -146,7 +146,7 @@ def _step_errors(raw: Any, what: str) -> Iterator[None]:
     """A step's refusal (ambiguous comma, disagreeing sides, unknown LaTeX, no value) as a ReadError."""
     try:
         yield
-    except (SidesDisagree, AmbiguousComma) as exc:  # these quote the answer and show both readings
+    except Ambiguous as exc:  # it quotes the answer and shows both readings
         raise ReadError(str(exc)) from exc
     except (MarkupError, WordsError) as exc:
         raise ReadError(f"could not read {_shown(raw)} as {what}: {exc}") from exc
@@ -467,9 +467,10 @@ def read_labels(raw: Any, count: int, notes: list[str] | None = None) -> list[st
     return [normalise_label(item) for item in items]
 
 
-def read_choice(raw: Any, notes: list[str] | None = None) -> str:
+def read_choice(raw: Any, notes: list[str] | None = None, options: Collection[str] = ()) -> str:
     """One option of a multiple-choice part (``Overshoots`` → ``overshoots``, ``It overshoots.``,
-    ``“overshoots”``, ```overshoots```; a one-item list is that item)."""
+    ``“overshoots”``, ```overshoots```; a one-item list is that item). With ``options`` (the part's
+    options and aliases), a sentence naming exactly one of them, without a negation, is that option."""
     if isinstance(raw, list) and len(raw) == 1:
         raw = raw[0]
     if not isinstance(raw, str) or not raw.strip():
@@ -479,7 +480,12 @@ def read_choice(raw: Any, notes: list[str] | None = None) -> str:
     reading = _reading(notes)
     with _step_errors(raw, "one of the options"):
         text = reading.run(strip_markup, reading.run(normalise_characters, raw))
-    return normalise_label(option_alone(text) or text)
+    label = normalise_label(option_alone(text) or text)
+    named = option_named(text, options) if options and label not in options else None
+    if named:
+        reading.note(f"Read {raw.strip()!r} as {named}.")
+        return named
+    return label
 
 
 def read_expression(raw: Any, variables: tuple[str, ...], notes: list[str] | None = None) -> Formula:

@@ -31,6 +31,11 @@ def quoted(text: str) -> str:
     return _SHORT.repr(text.strip())
 
 
+class Ambiguous(ValueError):
+    """An answer two readings fit (a comma, an interval's ends) or whose worked sides disagree; the
+    message quotes the answer and shows both readings, so it is never graded as if one were certain."""
+
+
 @dataclass
 class Reading:
     """What reading one answer did: the text after each step that changed it, and notes for the student."""

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import TypeVar
 
-from grader.checking.notation import Reading, quoted
+from grader.checking.notation import Ambiguous, Reading, quoted
 from grader.checking.notation.brackets import top_level
 
 T = TypeVar("T")
@@ -25,7 +25,7 @@ def _bare(text: str) -> str:
     return re.sub(r"[\s()\[\]]", "", text)
 
 
-class SidesDisagree(ValueError):
+class SidesDisagree(Ambiguous):
     """Two sides of a worked equation have different values; the message shows both."""
 
 

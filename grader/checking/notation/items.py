@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import re
 
-from grader.checking.notation import Reading, quoted
+from grader.checking.notation import Ambiguous, Reading, quoted
 from grader.checking.notation.brackets import group, split_top, top_level
 
 Tree = str | list["Tree"]
 
 
-class AmbiguousComma(ValueError):
+class AmbiguousComma(Ambiguous):
     """A comma that could separate two numbers or be a decimal comma; the message shows both readings."""
 
 

@@ -6,6 +6,7 @@ Python list, quoted, or each after the case it answers (``η=0.05: slow-monotone
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from grader.checking.notation import Reading
 from grader.checking.notation.brackets import group, split_top
@@ -47,3 +48,16 @@ def option_alone(text: str) -> str:
     text = _NOTE.sub(" ", text).strip()
     text = _SUBJECT.sub("", label_alone(text))
     return text.strip()
+
+
+_NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|doesn't|does not|won't|isn't|cannot|can't)\b|n't\b", re.I)
+
+
+def option_named(text: str, options: Collection[str]) -> str | None:
+    """The one option a sentence names (``it overshoots the minimum`` → ``overshoots``); None when it
+    names none, several, or says "not" (``it does not overshoot`` is no reading of ``overshoots``)."""
+    if _NEGATION.search(text):
+        return None
+    words = "-" + "-".join(re.findall(r"[\w']+", text.lower())) + "-"
+    named = {option for option in options if f"-{option.lower()}-" in words}
+    return named.pop() if len(named) == 1 else None

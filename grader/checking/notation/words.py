@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from grader.checking.notation import Reading, quoted
+from grader.checking.notation import Ambiguous, Reading, quoted
 from grader.checking.notation.brackets import closing_at, depths, top_level
 from grader.expressions import CONSTANTS, FUNCTIONS
 
@@ -200,7 +200,7 @@ def interval_words(text: str, reading: Reading, variables: tuple[str, ...]) -> s
             return f"({low}, {high})"
         if _CLOSED_WORDS.search(text):
             return f"[{low}, {high}]"
-        raise WordsError(
+        raise Ambiguous(
             f"{quoted(text)} does not say whether the ends belong: ({low}, {high}) leaves them out, "
             f"[{low}, {high}] keeps them; write one of these"
         )
