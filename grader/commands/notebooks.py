@@ -113,8 +113,8 @@ def grade(
     """Grade notebooks: files and folders (also submitted/<student>/<assignment>/*.ipynb), in parallel sandboxes."""
     from grader.grading import STUDENT_ID
     from grader.notebooks.batch import grade_files, notebook_files
-    from grader.notebooks.sandbox import Limits
     from grader.reports import exports
+    from grader.sandbox import Limits
 
     catalog = catalog_or_exit()
     if assignment is not None and assignment not in catalog.assignments:

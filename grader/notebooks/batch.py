@@ -267,7 +267,7 @@ def _requests(
     catalog: Catalog, exercises: list[Exercise], student: str
 ) -> tuple[list[str], list[Any], list[tuple[str, str, Any]]]:
     """The variable names to read back and the function calls to make, for this student's variant."""
-    from grader.notebooks.sandbox import Probe
+    from grader.sandbox import Probe
 
     names: list[str] = []
     probes: list[Any] = []
@@ -286,7 +286,7 @@ def _requests(
 def _run(sandbox: Any, cells: list[str], names: list[str], probes: list[Any]) -> Any:
     if sandbox is not None:
         return sandbox.run(cells, names, probes)
-    from grader.notebooks.sandbox import run_cells
+    from grader.sandbox import run_cells
 
     return run_cells(cells, names, probes)
 
@@ -355,7 +355,7 @@ def grade_files(
     ``roots``: the folders the files were found in (see :func:`placed`);
     ``student``: whose notebooks they all are, when the caller knows (else see :func:`owner`).
     """
-    from grader.notebooks.sandbox import Limits, Sandbox
+    from grader.sandbox import Limits, Sandbox
 
     root_of = root_finder(roots)
     with Sandbox(workers=workers, limits=limits or Limits()) as sandbox:
