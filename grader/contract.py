@@ -154,6 +154,7 @@ class NotebookResult(Result):
     """
 
     file: str = ""
+    warning: str | None = None  # where the notebook's metadata disagrees with whose it was graded as
     error: str | None = None
     graded: bool = True
     assignment: str | None = None
@@ -163,6 +164,8 @@ class NotebookResult(Result):
 
     def to_json(self) -> dict[str, Any]:
         data = {**super().to_json(), "file": self.file}
+        if self.warning is not None:
+            data["warning"] = self.warning
         if self.assignment is not None or self.cell_errors is not None:
             data["assignment"] = self.assignment
         data["error"] = self.error
@@ -181,6 +184,7 @@ class NotebookResult(Result):
             student=str(data.get("student", "")),
             exercises=[ExerciseResult.from_json(e) for e in data.get("exercises") or []],
             file=str(data.get("file", "")),
+            warning=data.get("warning"),
             error=data.get("error"),
             graded=bool(data.get("graded", True)),
             assignment=data.get("assignment"),
@@ -190,9 +194,9 @@ class NotebookResult(Result):
         )
 
     @classmethod
-    def failed(cls, file: str, student: str, reason: str, graded: bool) -> NotebookResult:
+    def failed(cls, file: str, student: str, reason: str, graded: bool, warning: str | None = None) -> NotebookResult:
         """A notebook that has no grades: 0 of 0, with the reason (``graded`` False when the grader failed)."""
-        return cls(student=student, exercises=[], file=file, error=reason, graded=graded)
+        return cls(student=student, exercises=[], file=file, warning=warning, error=reason, graded=graded)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,11 @@ def safe_cell(value: Any) -> Any:
 
 
 def gradebook_csv(results: Sequence[NotebookResult]) -> str:
-    """One row per notebook: student, file, each exercise's score, total, max, error."""
+    """One row per notebook: student, file, each exercise's score, total, max, error, warning.
+
+    ``warning`` says where the notebook's metadata disagrees with whose it was
+    graded as (see :func:`grader.notebooks.batch.owner`).
+    """
     exercise_ids: list[str] = []
     for result in results:
         for exercise in result.exercises:
@@ -34,13 +38,18 @@ def gradebook_csv(results: Sequence[NotebookResult]) -> str:
                 exercise_ids.append(exercise.id)
     stream = io.StringIO()
     writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(["student", "file", *exercise_ids, "total", "max", "error"])
+    writer.writerow(["student", "file", *exercise_ids, "total", "max", "error", "warning"])
     for result in results:
         scores = {e.id: e.score for e in result.exercises}
         writer.writerow(
             [safe_cell(v) for v in (result.student, result.file)]
             + [scores.get(e, "") for e in exercise_ids]
-            + [result.score if result.graded else "", result.max_score, safe_cell(result.error or "")]
+            + [
+                result.score if result.graded else "",
+                result.max_score,
+                safe_cell(result.error or ""),
+                safe_cell(result.warning or ""),
+            ]
         )
     return stream.getvalue()
 
