@@ -76,20 +76,30 @@ class PartResult:
         )
 
 
+class _Summed:
+    """``score`` and ``max_score`` as the sums of the summands' (rounded as the JSON shows them)."""
+
+    def _summands(self) -> list[Any]:
+        raise NotImplementedError
+
+    @property
+    def score(self) -> float | int:
+        return rounded_score(sum(s.score for s in self._summands()))
+
+    @property
+    def max_score(self) -> float | int:
+        return rounded_score(sum(s.max_score for s in self._summands()))
+
+
 @dataclass
-class ExerciseResult:
+class ExerciseResult(_Summed):
     """The parts of one exercise, in order; its score is the sum of theirs."""
 
     id: str
     parts: list[PartResult]
 
-    @property
-    def score(self) -> float | int:
-        return rounded_score(sum(p.score for p in self.parts))
-
-    @property
-    def max_score(self) -> float | int:
-        return rounded_score(sum(p.max_score for p in self.parts))
+    def _summands(self) -> list[Any]:
+        return self.parts
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -105,19 +115,14 @@ class ExerciseResult:
 
 
 @dataclass
-class Result:
+class Result(_Summed):
     """A graded submission: one student's exercises; the score is the sum of the exercises' scores."""
 
     student: str
     exercises: list[ExerciseResult]
 
-    @property
-    def score(self) -> float | int:
-        return rounded_score(sum(e.score for e in self.exercises))
-
-    @property
-    def max_score(self) -> float | int:
-        return rounded_score(sum(e.max_score for e in self.exercises))
+    def _summands(self) -> list[Any]:
+        return self.exercises
 
     def parts(self) -> Iterator[tuple[ExerciseResult, PartResult]]:
         """Every part, with its exercise, in order."""
