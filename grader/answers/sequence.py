@@ -82,13 +82,12 @@ class SequenceAnswer(AnswerType):
                 expected_length=len(reference),
             )
         expected = expected_items(key, value, earlier)
-        shares = [
-            max(
-                credit(item, reference[k], tolerance),
-                0.0 if expected[k] is None else credit(item, expected[k], tolerance),
-            )
-            for k, item in enumerate(value)
-        ]
+
+        def share(item: Any, target: Any) -> float:
+            """An item's credit: full, half per coarse number, none with any wrong component (a point is one item)."""
+            return credit(item, target, tolerance) if target is not None and coarse(item, target) else 0.0
+
+        shares = [max(share(item, reference[k]), share(item, expected[k])) for k, item in enumerate(value)]
         wrong = [k for k, share in enumerate(shares) if share == 0.0]
         fraction = sum(shares) / len(shares)
         if not wrong:

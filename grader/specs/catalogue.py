@@ -920,8 +920,8 @@ def _tidy(text: str) -> str:
 
 def _comparable(answer: Any, reference: Any, kind: str) -> bool:
     """Same shape as the reference (a sequence may differ in length; a labels answer is a list of text)."""
-    if kind == "sequence":
-        return isinstance(answer, list) and bool(answer)
+    if kind == "sequence":  # any length, but items of the reference's shape (numbers, or points of d numbers)
+        return isinstance(answer, list) and bool(answer) and {_shape(a) for a in answer} == {_shape(reference[0])}
     if kind == "interval":
         return type(answer) is type(reference)
     if isinstance(reference, list):
