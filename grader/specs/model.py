@@ -12,6 +12,7 @@ is its class in :mod:`grader.answers`.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import math
 import os
@@ -31,7 +32,7 @@ from grader.answers.base import COMMON_OPTIONS
 from grader.checking.compare import Tolerance
 from grader.checking.key import AnswerKey, Misconception
 from grader.checking.reading import Interval, Number
-from grader.paths import data_dir, exercises_dir
+from grader.paths import data_dir, exercises_dir, private_dir, private_file
 from grader.specs import language
 from grader.specs.functions import FUNCTIONS, plain
 
@@ -367,24 +368,28 @@ def load_catalog(path: Path | str | None = None) -> Catalog:
 
 
 def course_secret() -> str:
-    """The course secret that seeds variants: ``GRADER_SECRET``, else a random one kept in the data folder."""
+    """The course secret that seeds variants: ``GRADER_SECRET``, else a random one kept in the data folder.
+
+    The file (``data/secret``) and its folder are readable by their owner only
+    (0600 and 0700), also when they were made before with wider modes.
+    """
     if os.environ.get("GRADER_SECRET"):
         return os.environ["GRADER_SECRET"]
     file = data_dir() / "secret"
-    try:
-        return file.read_text().strip()
-    except OSError:
-        pass
     value = secrets.token_hex(16)
     try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as stream:
-            stream.write(value)
-    except FileExistsError:
-        return file.read_text().strip()
-    except OSError:
-        pass
+        private_dir(file.parent)
+        with os.fdopen(private_file(file, os.O_RDWR), "r+") as stream:
+            fcntl.flock(stream, fcntl.LOCK_EX)  # processes starting at once agree on one secret
+            kept = stream.read().strip()
+            if kept:
+                return kept
+            stream.write(value)  # a new file, or an empty one: this value becomes the course's secret
+    except OSError:  # a data folder we may not write to: a secret kept there is still the course's
+        try:
+            return file.read_text().strip() or value
+        except OSError:
+            pass
     return value
 
 
