@@ -213,7 +213,7 @@ class Catalog:
 
         secret = exercise.kind == "code"  # hidden inputs never appear in a sentence
         return searcher(
-            part.answer, part.kind, dict(params), reference, (), self.misconceptions, None if secret else render
+            part.answer, part.kind, dict(params), reference, self.misconceptions, None if secret else render
         )
 
     def calls(self, exercise: Exercise, params: Mapping[str, Any]) -> dict[str, list[Any]]:
