@@ -100,9 +100,18 @@ def test_two_slips_are_two_penalties_and_both_are_named():
 
 
 def test_a_sequence_of_the_wrong_length_says_how_many():
-    result = check(SEQUENCE, "4, 2, 1")
+    result = check(SEQUENCE, "4, 3, 1")
     assert (result.status, result.score) == ("incorrect", 0)
     assert result.feedback == "Expected 6 values, x₀ to x₅; you gave 3."
+
+
+def test_a_right_run_of_the_wrong_length_is_a_counting_slip():
+    # Stopped after 2 of the 5 steps: half of off-by-one's credit, for half of the list.
+    result = check(SEQUENCE, "4, 2, 1")
+    assert (result.status, result.score, result.misconception) == ("partial", 1.5, "off-by-one")
+    assert result.feedback.startswith("Your first 3 values are right, but the list has 6 values, x₀ to x₅; you gave 3")
+    # Two steps too many: the first 6 are right.
+    assert check(SEQUENCE, "4, 2, 1, 0.5, 0.25, 0.125, 0.0625, 0.03125").score == 3
 
 
 def test_a_coarse_item_earns_half_its_share():
