@@ -14,6 +14,8 @@ from typing import Any, NoReturn
 
 import click
 
+from grader.contract import Result
+
 FORMAT = click.option(
     "--format",
     "output_format",
@@ -169,17 +171,17 @@ def check(
         fail(str(exc))
     if submission is None:
         _keep_only_part(result, part)
-    click.echo(json.dumps(result, indent=2, ensure_ascii=False) if output_format == "json" else result_text(result))
+    text = (
+        json.dumps(result.to_json(), indent=2, ensure_ascii=False) if output_format == "json" else result_text(result)
+    )
+    click.echo(text)
     _exit_for_score(result, fail_under)
 
 
-def _keep_only_part(result: dict[str, Any], part: str | None) -> None:
-    """For a single answer, report just that part and its points."""
-    exercise = result["exercises"][0]
-    exercise["parts"] = [p for p in exercise["parts"] if p["id"] == part]
-    for level in (exercise, result):
-        level["score"] = exercise["parts"][0]["score"]
-        level["max_score"] = exercise["parts"][0]["max_score"]
+def _keep_only_part(result: Result, part: str | None) -> None:
+    """For a single answer, report just that part (the scores are its points)."""
+    exercise = result.exercises[0]
+    exercise.parts = [p for p in exercise.parts if p.id == part]
 
 
 def _read_json(path: str) -> Any:
@@ -195,10 +197,10 @@ def _read_json(path: str) -> Any:
         fail(f"{path} is not valid JSON ({exc.msg} at line {exc.lineno})")  # type: ignore[attr-defined]
 
 
-def _exit_for_score(result: dict[str, Any], fail_under: float | None) -> None:
+def _exit_for_score(result: Result, fail_under: float | None) -> None:
     if fail_under is None:
         return
-    percent = 100.0 * result["score"] / result["max_score"] if result["max_score"] else 100.0
+    percent = 100.0 * result.score / result.max_score if result.max_score else 100.0
     if percent < fail_under:
         click.echo(f"score {percent:.1f}% is below --fail-under {fail_under:g}%", err=True)
         sys.exit(1)
@@ -251,6 +253,8 @@ def exercises_show(exercise_id: str, student: str | None, output_format: str) ->
     for part in shown["parts"]:
         points = f"{part['points']:g} point{'' if part['points'] == 1 else 's'}"
         click.echo(f"- {part['id']} ({part['type']}, {points}): {part['prompt'].strip()}")
+        if part.get("hint"):
+            click.echo(f"  answer: {part['hint']}")
 
 
 # validate and solutions -----------------------------------------------------------------
@@ -259,15 +263,22 @@ def exercises_show(exercise_id: str, student: str | None, output_format: str) ->
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @click.option("--seeds", type=int, default=50, show_default=True, help="Variant seeds to try per exercise.")
+@click.option(
+    "--search/--no-search",
+    default=True,
+    show_default=True,
+    help="List, per part, the catalogue's changes told apart from the reference in every variant.",
+)
 @FORMAT
-def validate(paths: tuple[str, ...], seeds: int, output_format: str) -> None:
-    """Prove every spec: the reference scores full and each misconception is recognised, for many variants.
+def validate(paths: tuple[str, ...], seeds: int, search: bool, output_format: str) -> None:
+    """Prove every spec: the reference scores full, each misconception is recognised, step and carried
+    rules reproduce the reference, for many variants.
 
     PATHS are spec folders or files (default: the project's exercises/). Exit 1 on any failure.
     """
     from grader.specs.validate import validate_paths
 
-    report = validate_paths(list(paths), seeds)
+    report = validate_paths(list(paths), seeds, search)
     if report.error:
         fail(report.error)
     if output_format == "json":

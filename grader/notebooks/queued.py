@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from grader.contract import NotebookResult
 from grader.jobs import JobQueue
-from grader.notebooks.batch import NotebookError, failed_result, owner, read_notebook, root_finder, safe_student
+from grader.notebooks.batch import NotebookError, owner, read_notebook, root_finder, safe_student
 from grader.specs.model import Catalog
 from grader.store import submissions
 from grader.store.db import Database
@@ -41,6 +42,7 @@ class Queued:
     student: str
     id: str | None = None
     error: str | None = None
+    warning: str | None = None  # where the notebook's metadata disagrees with whose it was queued as
 
 
 def queue_files(
@@ -54,7 +56,7 @@ def queue_files(
 ) -> list[Queued]:
     """Store each notebook as a queued submission and submit its job; raises :class:`QueueDown` if the queue fails.
 
-    ``roots``: the folders the files were found in (see :func:`grader.notebooks.batch.student_from_path`);
+    ``roots``: the folders the files were found in (see :func:`grader.notebooks.batch.placed`);
     ``student``: whose notebooks they all are, when the caller knows.
     """
     root_of = root_finder(roots)
@@ -66,7 +68,9 @@ def queue_files(
         except OSError as exc:
             queued.append(
                 Queued(
-                    path, owner(None, path, catalog, root, student)[0], error=f"could not read the file: {exc.strerror}"
+                    path,
+                    owner(None, path, catalog, root, student).student,
+                    error=f"could not read the file: {exc.strerror}",
                 )
             )
             continue
@@ -74,15 +78,15 @@ def queue_files(
             notebook = read_notebook(data)
         except NotebookError:
             notebook = None  # the job reports why, as it does for an upload
-        whose, found = owner(notebook, path, catalog, root, student, assignment)
+        whose = owner(notebook, path, catalog, root, student, assignment)
         filename = str(path) if len(str(path)) <= 255 else path.name[-255:]
         submission_id = submissions.create_queued(
             db,
-            safe_student(whose),
+            safe_student(whose.student),
             "notebook",
             data,
             filename=filename,
-            assignment=found if found in catalog.assignments else None,
+            assignment=whose.assignment if whose.assignment in catalog.assignments else None,
         )
         try:
             jobs.submit(submission_id)
@@ -93,7 +97,7 @@ def queue_files(
                 f"the grading queue does not answer ({type(exc).__name__}): {sent} notebook(s) were queued "
                 f"before it stopped, {len(files) - len(queued)} were not"
             ) from exc
-        queued.append(Queued(path, whose, id=submission_id))
+        queued.append(Queued(path, whose.student, id=submission_id, warning=whose.warning))
     return queued
 
 
@@ -103,7 +107,7 @@ def wait_for(
     poll: float = 0.5,
     idle_after: float = 30.0,
     on_idle: Callable[[float], None] | None = None,
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[NotebookResult]:
     """Each notebook's result as its job finishes (those not read from disk first), in the batch's result shape.
 
     ``on_idle(seconds)`` is called once when no job has finished for ``idle_after`` seconds
@@ -112,7 +116,7 @@ def wait_for(
     waiting = {q.id: q for q in queued if q.id is not None}
     for q in queued:
         if q.id is None:
-            yield failed_result({"file": str(q.path)}, q.student, q.error or "not queued", graded=True)
+            yield NotebookResult.failed(str(q.path), q.student, q.error or "not queued", graded=True)
     last_change, told = time.monotonic(), False
     while waiting:
         finished = submissions.finished(db, list(waiting))
@@ -128,9 +132,11 @@ def wait_for(
             time.sleep(poll)
 
 
-def as_result(queued: Queued, view: dict[str, Any]) -> dict[str, Any]:
+def as_result(queued: Queued, view: dict[str, Any]) -> NotebookResult:
     """A finished submission as the local batch reports a notebook (see :func:`grader.notebooks.batch.grade_notebook`)."""
-    base = {"file": str(queued.path), "submission": queued.id}
     if view["status"] == "done" and isinstance(view.get("result"), dict):
-        return {**view["result"], **base}
-    return failed_result(base, queued.student, view.get("error") or "grading failed", graded=False)
+        result = NotebookResult.from_json(view["result"])
+    else:
+        result = NotebookResult.failed("", queued.student, view.get("error") or "grading failed", graded=False)
+    # A warning is said in the terms of the batch (its folders), not of the job that graded it.
+    return replace(result, file=str(queued.path), submission=queued.id, warning=queued.warning or result.warning)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from grader.contract import Result, rounded_score
 from grader.specs.model import Catalog
 
 TEMPLATE = """<!doctype html>
@@ -23,18 +24,18 @@ table { border-collapse: collapse; width: 100%; } td, th { border-bottom: 1px so
 code { background: #f3f3f3; padding: 0 .2rem; }
 </style></head><body>
 <h1>Feedback for {{ result.student }}{% if result.assignment %} — {{ result.assignment }}{% endif %}</h1>
-<p>Score: <strong>{{ result.score }}</strong> / {{ result.max_score }}</p>
+<p>Score: <strong>{{ result.score | score }}</strong> / {{ result.max_score | score }}</p>
 {% if result.error %}<p class="error">The notebook could not be run to the end: {{ result.error }}.
 Answers bound before that were graded.</p>{% endif %}
 {% for exercise in result.exercises %}
-<h2>{{ titles.get(exercise.id, exercise.id) }} <small>({{ exercise.score }} / {{ exercise.max_score }})</small></h2>
+<h2>{{ titles.get(exercise.id, exercise.id) }} <small>({{ exercise.score | score }} / {{ exercise.max_score | score }})</small></h2>
 <table><tr><th>part</th><th>score</th><th>status</th><th>feedback</th></tr>
 {% for part in exercise.parts %}
-<tr><td><code>{{ part.id }}</code></td><td>{{ part.score }} / {{ part.max_score }}</td>
+<tr><td><code>{{ part.id }}</code></td><td>{{ part.score | score }} / {{ part.max_score | score }}</td>
 <td class="{{ part.status }}">{{ part.status }}{% if part.misconception %} <br><small>{{ part.misconception }}</small>{% endif %}</td>
 <td>{{ part.feedback }}</td></tr>
 {% endfor %}</table>
-{% if plots.get(exercise.id) %}<figure>{{ plots[exercise.id] | safe }}<figcaption>Your iterates on f, with the expected ones.</figcaption></figure>{% endif %}
+{% if plots.get(exercise.id) %}<figure>{{ plots[exercise.id] | safe }}<figcaption>Your iterates on f{% if exercise.id not in code %}, with the expected ones{% endif %}.</figcaption></figure>{% endif %}
 {% endfor %}
 {% if result.cell_errors %}<h2>Cells that raised an error</h2><ul>
 {% for e in result.cell_errors %}<li>cell {{ e.cell }}: {{ e.ename }}: {{ e.evalue }}</li>{% endfor %}</ul>{% endif %}
@@ -42,7 +43,7 @@ Answers bound before that were graded.</p>{% endif %}
 """
 
 
-def feedback_html(result: dict[str, Any], catalog: Catalog, answers: Callable[[str, str], Any] | None = None) -> str:
+def feedback_html(result: Result, catalog: Catalog, answers: Callable[[str, str], Any] | None = None) -> str:
     """The feedback page of one graded notebook or submission.
 
     ``answers(exercise_id, part_id)`` gives the student's own value of a part,
@@ -50,13 +51,13 @@ def feedback_html(result: dict[str, Any], catalog: Catalog, answers: Callable[[s
     """
     from jinja2 import Environment
 
-    titles = {
-        e["id"]: catalog.exercises[e["id"]].title for e in result.get("exercises", []) if e["id"] in catalog.exercises
-    }
-    plots = {e["id"]: _plot(catalog, e["id"], result.get("student"), answers) for e in result.get("exercises", [])}
+    titles = {e.id: catalog.exercises[e.id].title for e in result.exercises if e.id in catalog.exercises}
+    plots = {e.id: _plot(catalog, e.id, result.student, answers) for e in result.exercises}
     environment = Environment(autoescape=True)
+    environment.filters["score"] = rounded_score
+    code = {e for e in titles if catalog.exercises[e].kind == "code"}
     return environment.from_string(TEMPLATE).render(
-        result=result, titles=titles, plots={k: v for k, v in plots.items() if v}
+        result=result, titles=titles, plots={k: v for k, v in plots.items() if v}, code=code
     )
 
 
@@ -66,7 +67,9 @@ def _plot(
     exercise = catalog.exercises.get(exercise_id)
     if exercise is None or not exercise.plot or answers is None:
         return None
-    return path_figure(catalog, exercise, student, answers(exercise_id, exercise.plot["part"]), show_reference=True)
+    iterates = answers(exercise_id, exercise.plot["part"])
+    # A code exercise's reference is its function's result on a hidden input: never drawn.
+    return path_figure(catalog, exercise, student, iterates, show_reference=exercise.kind != "code")
 
 
 def path_figure(

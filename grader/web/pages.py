@@ -24,6 +24,7 @@ from typing import Any
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from grader.checking.reading import ReadError, read_sequence
+from grader.contract import ExerciseResult
 from grader.reports.feedback import path_figure
 from grader.store import gradebook as book
 from grader.store import submissions
@@ -106,17 +107,23 @@ def notebook_download(assignment: str) -> Response:
 
 
 @bp.post("/assignments/<assignment>/upload")
-def notebook_upload(assignment: str) -> tuple[str, int] | Response:
-    """Hand in a notebook from the browser: the same path as ``POST /api/submissions``, then the history page."""
+def notebook_upload(assignment: str) -> tuple[str, int, dict[str, str]] | Response:
+    """Hand in a notebook from the browser: the same path as ``POST /api/submissions``, then the history page.
+
+    The same rate limit and storage quota as the API apply; past them the
+    index page says why (429 with ``Retry-After``, or 413).
+    """
     who, redirect_to = _visitor()
     if redirect_to or who is None:
         return redirect_to or _login_redirect()
     if assignment not in state().catalog.assignments:
         raise ApiError(404, f"there is no assignment {assignment!r}")
     try:
+        service.take_turn(who)
         service.queue_notebook(request.files, {"assignment": assignment}, who)
     except ApiError as exc:
-        return index(upload_error=exc.detail, status=exc.status)
+        page, status = index(upload_error=exc.detail, status=exc.status)
+        return page, status, exc.headers
     return redirect(url_for("pages.history"), code=303)
 
 
@@ -131,16 +138,14 @@ def exercise(exercise_id: str) -> Response | tuple[str, int] | str:
         raise ApiError(404, f"there is no exercise {exercise_id!r}")
     student = who.student if who else (request.form.get("student") or DEMO_STUDENT).strip()
     answers: dict[str, str] = {}
-    result: dict[str, Any] | None = None
+    result: ExerciseResult | None = None
     error: str | None = None
     plot: str | None = None
     status = 200
     if request.method == "POST" and spec.kind != "answers":
         raise ApiError(400, "this exercise is answered in a notebook: upload it to /api/submissions")
     if request.method == "POST":
-        wait = state().limiter.check(f"page:{who.token_hash if who else request.remote_addr}")
-        if wait:
-            raise ApiError(429, headers={"Retry-After": str(int(wait) + 1)})
+        service.take_turn(who)
         answers = {
             p.id: request.form.get(f"part-{p.id}", "").strip()
             for p in spec.parts
@@ -154,7 +159,7 @@ def exercise(exercise_id: str) -> Response | tuple[str, int] | str:
                 raise
             error, status = str(exc.detail), 400
         else:
-            result = outcome.result["exercises"][0]
+            result = outcome.result.exercises[0]
             plot = _plot(catalog, spec, student, answers)
     prompt = service.prompt(catalog, spec.id, student if who or is_open() else None)
     body = render_template(
@@ -165,7 +170,7 @@ def exercise(exercise_id: str) -> Response | tuple[str, int] | str:
         prompt=prompt,
         answers=answers,
         result=result,
-        parts={p["id"]: p for p in (result or {}).get("parts", [])},
+        parts={p.id: p for p in result.parts} if result else {},
         error=error,
         plot=plot,
     )

@@ -1,0 +1,38 @@
+"""``type: matrix``: rows of numbers; its shape first, then each entry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from grader.answers.base import (
+    NUMBER_ITEM,
+    SHOWN,
+    ValueAnswer,
+    example_numbers,
+    list_or_text,
+    plural,
+    register,
+)
+from grader.checking import reading
+from grader.checking.key import AnswerKey
+
+
+@register
+@dataclass(frozen=True)
+class MatrixAnswer(ValueAnswer):
+    name = "matrix"
+    description = "A matrix: a JSON list of rows (`[[1, 0], [0, 1]]`), or the same typed as text."
+
+    def read(self, key: AnswerKey, raw: Any, notes: list[str]) -> Any:
+        return reading.read_matrix(raw, (len(key.reference), len(key.reference[0])), notes=notes)
+
+    def hint(self, key: AnswerKey) -> str:
+        rows, columns = len(key.reference), len(key.reference[0])
+        numbers = example_numbers(rows * columns, key.reference)
+        shown = ["[" + ", ".join(numbers[r * columns : (r + 1) * columns]) + "]" for r in range(min(rows, SHOWN))]
+        example = "[" + ", ".join(shown + (["…"] if rows > SHOWN else [])) + "]"
+        return f"write {plural(rows, 'row')} of {plural(columns, 'number')} each, like {example}"
+
+    def schema(self) -> dict[str, Any]:
+        return list_or_text({"type": "array", "items": NUMBER_ITEM}, self.description)

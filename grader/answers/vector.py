@@ -1,0 +1,34 @@
+"""``type: vector``: a fixed number of numbers; its length first, then each component."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from grader.answers.base import (
+    NUMBER_ITEM,
+    ValueAnswer,
+    example_numbers,
+    list_or_text,
+    listed,
+    register,
+)
+from grader.checking import reading
+from grader.checking.key import AnswerKey
+
+
+@register
+@dataclass(frozen=True)
+class VectorAnswer(ValueAnswer):
+    name = "vector"
+    description = "A vector: a JSON list of numbers, or text such as `[3.5, 2]`, `(3.5, 2)` or `3.5, 2`."
+
+    def read(self, key: AnswerKey, raw: Any, notes: list[str]) -> Any:
+        return reading.read_vector(raw, len(key.reference), notes=notes)
+
+    def hint(self, key: AnswerKey) -> str:
+        count = len(key.reference)
+        return f"write {count} numbers separated by commas, like {listed(example_numbers(count, key.reference), count)}"
+
+    def schema(self) -> dict[str, Any]:
+        return list_or_text(NUMBER_ITEM, self.description)
