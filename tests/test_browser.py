@@ -181,8 +181,9 @@ class Audit:
         self.check(state)
 
 
-def _answer(browser: webdriver.Chrome, base: str, exercise: str, answers: dict[str, str]) -> None:
-    browser.get(f"{base}/exercises/{exercise}")
+def _answer(browser: webdriver.Chrome, base: str, exercise: str, answers: dict[str, str], reload: bool = True) -> None:
+    if reload:
+        browser.get(f"{base}/exercises/{exercise}")
     _ready(browser)
     for part, text in answers.items():
         field = browser.find_element(By.ID, f"input-{part}")
@@ -227,9 +228,8 @@ def test_every_page_passes_axe_and_reflows_for_each_role(
     audit.check("after an unreadable answer")
     assert browser.find_element(By.ID, "input-iterates").get_attribute("aria-invalid") == "true"
     assert browser.find_element(By.ID, "input-values").get_attribute("aria-invalid") is None
-    for exercise in catalog.exercises.values():
-        if exercise.kind == "answers":
-            audit.visit(f"{base}/exercises/{exercise.id}", f"exercise {exercise.id}")
+    for exercise in catalog.exercises.values():  # typed-answer forms, and the notebook exercises' notes
+        audit.visit(f"{base}/exercises/{exercise.id}", f"exercise {exercise.id}")
     _answer(browser, base, "learning-rate", {"converges": "[0, 1]"})
     audit.check("after a boundary-included interval")
     audit.visit(f"{base}/instructor", "a staff page, as a student (403)")
@@ -284,6 +284,24 @@ def test_every_page_passes_axe_and_reflows_for_each_role(
 
     assert len(audit.pages) >= 25
     assert audit.problems == [], "\n".join(audit.problems)
+
+
+def test_open_mode_pages_pass_axe_for_an_anonymous_visitor(
+    sqlite_db: Any, catalog: Any, browser: webdriver.Chrome
+) -> None:
+    """With GRADER_OPEN=1 anyone may try the exercises: the page then asks for a student id too."""
+    app = make_app(sqlite_db, catalog, WTF_CSRF_ENABLED=True, GRADER_OPEN=True)
+    try:
+        for base in _serve(app):
+            audit = Audit(browser)
+            audit.visit(f"{base}/", "open mode: exercise list")
+            audit.visit(f"{base}/exercises/gd-parabola", "open mode: exercise")
+            browser.find_element(By.ID, "student").send_keys("-guest")
+            _answer(browser, base, "gd-parabola", {"iterates": SIGN_ERROR}, reload=False)
+            audit.check("open mode: after a wrong answer")
+            assert audit.problems == [], "\n".join(audit.problems)
+    finally:
+        app.extensions["grader"].jobs.shutdown()
 
 
 def test_the_answer_form_works_from_the_keyboard_alone(server: tuple[str, Any], browser: webdriver.Chrome) -> None:
