@@ -43,10 +43,11 @@ function followGrading() {
       })
       .then(function (html) {
         var fresh = new DOMParser().parseFromString(html, "text/html");
+        if (!fresh.getElementById("grading-status")) throw new Error("not the submissions page (logged out?)");
         var news = updateRows(document.getElementById("submissions"), fresh.getElementById("submissions"));
         var freshStatus = fresh.getElementById("grading-status");
-        var still = freshStatus && freshStatus.dataset.pending === "1";
-        var summary = freshStatus ? freshStatus.textContent.trim() : "";
+        var still = freshStatus.dataset.pending === "1";
+        var summary = freshStatus.textContent.trim();
         if (news.length || !still) status.textContent = news.concat([summary]).join(" ");
         if (!still) {
           status.dataset.pending = "0";
