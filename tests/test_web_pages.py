@@ -65,7 +65,7 @@ def test_submitting_a_wrong_run_shows_the_misconception_and_a_plot(client: Any, 
 def test_a_choice_part_is_a_list_of_its_options_and_keeps_the_pick(client: Any, tokens: dict) -> None:
     _login(client, tokens["s001"])
     page = client.get("/exercises/momentum-iterations").get_data(as_text=True)
-    select = re.search(r'<select id="input-shape" name="part-shape">(.*?)</select>', page, re.S).group(1)
+    select = re.search(r'<select id="input-shape" name="part-shape"[^>]*>(.*?)</select>', page, re.S).group(1)
     assert re.findall(r'<option value="([^"]*)"', select) == ["", "monotone", "overshoots", "does-not-converge"]
     answered = client.post("/exercises/momentum-iterations", data={"part-shape": "monotone"}).get_data(as_text=True)
     assert "no-momentum" in answered and "That is how plain gradient descent moves" in answered
@@ -221,18 +221,18 @@ def test_errors_are_pages_for_browsers_and_json_for_api_clients(client: Any, tok
 def test_answer_fields_name_their_maths_and_point_to_their_feedback(client: Any, tokens: dict) -> None:
     _login(client, tokens["s001"])
     before = client.get("/exercises/gd-parabola").get_data(as_text=True)
-    assert "aria-invalid" not in before and "aria-describedby" not in before
+    assert "aria-invalid" not in before and 'aria-describedby="hint-iterates"' in before
     assert '<span class="visually-hidden">The values f(x₀), …, f(x₅).</span>' in before
     page = client.post(
         "/exercises/gd-parabola", data={"part-iterates": SIGN_ERROR, "part-values": "four, two"}
     ).get_data(as_text=True)
     for part in ("iterates", "values"):
         field = re.search(rf'<input id="input-{part}"[^>]*>', page).group(0)
-        assert f'aria-describedby="feedback-{part}"' in field and 'aria-invalid="true"' in field
+        assert f'aria-describedby="hint-{part} feedback-{part}"' in field and 'aria-invalid="true"' in field
         assert f'id="feedback-{part}"' in page
     right = client.post("/exercises/gd-parabola", data={"part-iterates": CORRECT}).get_data(as_text=True)
     field = re.search(r'<input id="input-iterates"[^>]*>', right).group(0)
-    assert 'aria-describedby="feedback-iterates"' in field and "aria-invalid" not in field
+    assert 'aria-describedby="hint-iterates feedback-iterates"' in field and "aria-invalid" not in field
     assert 'id="result" tabindex="-1"' in right  # the score summary, focused after a check
 
 
@@ -291,3 +291,13 @@ def test_maths_as_text(tex: str, text: str) -> None:
     from grader.reports.maths_text import maths_as_text
 
     assert maths_as_text(tex) == text
+
+
+def test_every_input_has_its_hint_beside_it(client: Any, tokens: dict) -> None:
+    _login(client, tokens["s001"])
+    page = client.get("/exercises/gd-parabola").get_data(as_text=True)
+    assert 'aria-describedby="hint-iterates"' in page
+    hint = re.search(r'<p class="hint muted" id="hint-iterates">(.*?)</p>', page).group(1)
+    assert hint == "Answer: write 6 numbers separated by commas, like 1.5, -2, 3, …"
+    answered = client.post("/exercises/gd-parabola", data={"part-iterates": "4, 2, one"}).get_data(as_text=True)
+    assert "Write 6 numbers separated by commas, like 1.5, -2, 3, …" in answered

@@ -4,7 +4,9 @@ An answer arrives as JSON data (number, list, string). Each ``read_*``
 function turns it into a value of one answer type or raises
 :class:`ReadError` with one sentence a student understands, such as
 "could not read '3,5.2.1' as a vector of 2 numbers". Formulas go through
-:mod:`grader.expressions` (a whitelist), never through ``eval``.
+:mod:`grader.expressions` (a whitelist), never through ``eval``. Every
+``read_*`` takes ``notes``, a list to which it appends a "read as" sentence
+for each liberty it took (a decimal comma, say), for the feedback.
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ def _shown(raw: Any) -> str:
         return "the number"
 
 
-def read_number(raw: Any, what: str = "a number") -> Number:
+def read_number(raw: Any, what: str = "a number", notes: list[str] | None = None) -> Number:
     """A JSON number or typed text (``3.5``, ``−2``, ``1e-3``, ``10/3``, ``sqrt(2)``) as a :class:`Number`."""
     if isinstance(raw, bool) or raw is None:
         raise ReadError(f"could not read {_shown(raw)} as {what}")
@@ -116,7 +118,7 @@ def _number_from_formula(formula: Formula, text: str, what: str) -> Number:
     return Number(value, text, exact=exact, digits=digits)
 
 
-def read_vector(raw: Any, length: int | None = None) -> list[Number]:
+def read_vector(raw: Any, length: int | None = None, notes: list[str] | None = None) -> list[Number]:
     """A list of numbers: JSON list, or text ``[3.5, 2]``, ``(3.5, 2)``, ``3.5, 2``."""
     what = f"a vector of {length} numbers" if length else "a list of numbers"
     items = _items(raw, what)
@@ -128,7 +130,7 @@ def read_vector(raw: Any, length: int | None = None) -> list[Number]:
     return numbers
 
 
-def read_matrix(raw: Any, shape: tuple[int, int] | None = None) -> list[list[Number]]:
+def read_matrix(raw: Any, shape: tuple[int, int] | None = None, notes: list[str] | None = None) -> list[list[Number]]:
     """A list of rows of numbers (``[[1, 0], [0, 1]]``)."""
     what = f"a {shape[0]}×{shape[1]} matrix" if shape else "a matrix"
     rows = _items(raw, what)
@@ -138,7 +140,7 @@ def read_matrix(raw: Any, shape: tuple[int, int] | None = None) -> list[list[Num
     return matrix
 
 
-def read_sequence(raw: Any, item_length: int | None = None) -> list[Any]:
+def read_sequence(raw: Any, item_length: int | None = None, notes: list[str] | None = None) -> list[Any]:
     """A sequence of numbers (``4, 2, 1``) or of vectors (``[[4, 3], [3.5, 2]]``)."""
     what = "a sequence of vectors" if item_length else "a sequence of numbers"
     items = _items(raw, what)
@@ -193,7 +195,9 @@ _INFINITE = {"inf", "infinity", "oo", "∞", "+inf", "+infinity", "+oo", "+∞"}
 _MINUS_INFINITE = {"-inf", "-infinity", "-oo", "-∞"}
 
 
-def read_interval(raw: Any, variable_names: tuple[str, ...] = ("eta", "η", "x", "lr")) -> Interval:
+def read_interval(
+    raw: Any, variable_names: tuple[str, ...] = ("eta", "η", "x", "lr"), notes: list[str] | None = None
+) -> Interval:
     """An interval: ``(0, 1)``, ``[0, 1]``, ``(0, 1]``, ``]0, 1[``, ``η ∈ (0, 1)``, ``0 < eta < 1``,
     ``0 < η ≤ 1``, ``eta > 0 and eta < 1``."""
     if isinstance(raw, list) and len(raw) == 2:
@@ -268,7 +272,7 @@ def normalise_label(text: str) -> str:
     return re.sub(r"[\s_]+", "-", unicodedata.normalize("NFKC", text).strip().lower())
 
 
-def read_labels(raw: Any, count: int) -> list[str]:
+def read_labels(raw: Any, count: int, notes: list[str] | None = None) -> list[str]:
     """A list of labels (JSON list, or text separated by commas, semicolons or new lines)."""
     if isinstance(raw, str):
         if len(raw) > MAX_TEXT:
@@ -285,7 +289,7 @@ def read_labels(raw: Any, count: int) -> list[str]:
     return [normalise_label(item) for item in items]
 
 
-def read_choice(raw: Any) -> str:
+def read_choice(raw: Any, notes: list[str] | None = None) -> str:
     """One option of a multiple-choice part (``Overshoots`` → ``overshoots``; a one-item list is that item)."""
     if isinstance(raw, list) and len(raw) == 1:
         raw = raw[0]
@@ -296,7 +300,7 @@ def read_choice(raw: Any) -> str:
     return normalise_label(raw)
 
 
-def read_expression(raw: Any, variables: tuple[str, ...]) -> Formula:
+def read_expression(raw: Any, variables: tuple[str, ...], notes: list[str] | None = None) -> Formula:
     """A formula in the given variables (``x^2+2``, ``2x``)."""
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
         raise ReadError(f"could not read {_shown(raw)} as a formula")
@@ -307,7 +311,7 @@ def read_expression(raw: Any, variables: tuple[str, ...]) -> Formula:
         raise ReadError(f"could not read {_shown(text)} as a formula: {exc}") from exc
 
 
-def read_text(raw: Any) -> str:
+def read_text(raw: Any, notes: list[str] | None = None) -> str:
     """Free text, bounded in length."""
     if not isinstance(raw, str):
         raise ReadError("expected a sentence of text")

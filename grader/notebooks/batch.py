@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.checking.parts import Unanswered
+from grader.contract import Returned, Unanswered
 from grader.grading import grade
 from grader.notebooks.generate import variable_name
 from grader.specs.model import DEFAULT_STUDENT, Catalog, Exercise
@@ -171,7 +171,8 @@ def grade_notebook(
     result["error"] = outcome.error
     result["cell_errors"] = [{**e, "cell": _position(notebook, e.get("cell"))} for e in outcome.cell_errors]
     result["answers"] = {
-        e: {p: v for p, v in parts.items() if not isinstance(v, Unanswered)} for e, parts in answers.items()
+        e: {p: v.value if isinstance(v, Returned) else v for p, v in parts.items() if not isinstance(v, Unanswered)}
+        for e, parts in answers.items()
     }
     result["graded"] = True
     return result
@@ -273,7 +274,7 @@ def _bound(outcome: Any, name: str) -> Any:
 
 def _probe_answer(exercise_id: str, args: Any, probe: Any) -> Any:
     if isinstance(probe, dict) and "result" in probe:
-        return probe["result"]
+        return Returned(probe["result"])
     error = probe.get("error", "no result") if isinstance(probe, dict) else "no result"
     if error.startswith("NameError"):
         return Unanswered("the notebook does not define the function this exercise asks for", missing=True)

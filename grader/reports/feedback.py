@@ -132,7 +132,9 @@ def _plot(
     exercise = catalog.exercises.get(exercise_id)
     if exercise is None or not exercise.plot or answers is None:
         return None
-    return path_figure(catalog, exercise, student, answers(exercise_id, exercise.plot["part"]), show_reference=True)
+    iterates = answers(exercise_id, exercise.plot["part"])
+    # A code exercise's reference is its function's result on a hidden input: never drawn.
+    return path_figure(catalog, exercise, student, iterates, show_reference=exercise.kind != "code")
 
 
 def path_figure(
