@@ -16,7 +16,8 @@ where the entry gives them) and judged:
 
 "Before" grades with the written rules only (the catalogue search off),
 "after" with the search. Run: ``.venv/bin/python bench/diagnosis_report.py
-[--format text|json] [--show missed|misnamed|all]``.
+[--format text|json] [--show missed|misnamed|all]``. It also times the
+search of one part beside grading a right answer, in the same run.
 """
 
 from __future__ import annotations
@@ -128,14 +129,46 @@ def before_and_after(entries: list[dict[str, Any]] | None = None) -> tuple[Figur
     return evaluate(before_catalog, entries), evaluate(load_catalog(None), entries)
 
 
+def search_cost() -> dict[str, float]:
+    """Milliseconds to search the catalogue for one part of a variant (paid once, when an answer is first wrong
+    there), beside grading a right answer to it, over every part of the default variants (median and max)."""
+    import statistics
+    import time
+
+    from grader.specs.catalogue import search_answers
+    from grader.specs.model import render
+
+    catalog = load_catalog(None)
+    searched, checked = [], []
+    for exercise in catalog.exercises.values():
+        params = catalog.variant(exercise, None)
+        for part, key in zip(exercise.parts, catalog.keys(exercise, params), strict=True):
+            if part.answer is None or part.kind in ("text", "expression", "choice"):
+                continue
+            start = time.perf_counter()
+            search_answers(part.answer, part.kind, params, key.reference, render=render)
+            middle = time.perf_counter()
+            grade(
+                {"student": "default", "answers": {exercise.id: {part.id: key.type.submitted(key.reference)}}}, catalog
+            )
+            searched.append((middle - start) * 1000)
+            checked.append((time.perf_counter() - middle) * 1000)
+    return {
+        "search_median_ms": round(statistics.median(searched), 1),
+        "search_max_ms": round(max(searched), 1),
+        "grade_right_answer_median_ms": round(statistics.median(checked), 1),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--show", choices=("missed", "misnamed", "all"), help="list these answers (after)")
     args = parser.parse_args()
     before, after = before_and_after()
+    cost = search_cost()
     if args.format == "json":
-        print(json.dumps({"before": before.to_json(), "after": after.to_json()}, indent=2))
+        print(json.dumps({"before": before.to_json(), "after": after.to_json(), "cost": cost}, indent=2))
     else:
         print(f"{len(after.judged)} wrong answers ({CORPUS.relative_to(ROOT)})")
         print(f"{'':22}{'before':>10}{'after':>10}")
@@ -144,6 +177,10 @@ def main() -> None:
         print(f"{'diagnosed (target 90%)':22}{before.diagnosed:>10.1%}{after.diagnosed:>10.1%}")
         print(f"{'full credit (target 0)':22}{before.full_credit:>10}{after.full_credit:>10}")
         print(f"{'unreadable feedback':22}{before.unreadable_feedback:>10}{after.unreadable_feedback:>10}")
+        print(
+            f"search of one part: median {cost['search_median_ms']} ms, max {cost['search_max_ms']} ms "
+            f"(once per variant); grading a right answer: median {cost['grade_right_answer_median_ms']} ms"
+        )
     if args.show:
         for judged in after.judged:
             if args.show == "all" or judged.verdict == args.show:

@@ -84,10 +84,12 @@ def test_one_slip_is_penalised_once():
     assert result.details["wrong_steps"] == [2]
 
 
-def test_a_wrong_start_followed_by_correct_steps_is_penalised_once():
+def test_a_wrong_given_start_is_not_a_slip():
+    # x₀ = 4 is in the prompt: a run from another start earns no carried credit.
     result = check(SEQUENCE, "5, 2.5, 1.25, 0.625, 0.3125, 0.15625")
-    assert result.score == 5
-    assert "x₀ is off: it is given as 4; you wrote 5." in result.feedback
+    assert result.score == 0
+    assert result.details["first_wrong_step"] == 0
+    assert "x₀ is off: it is given as 4; you wrote 5. Nothing follows from a wrong start" in result.feedback
 
 
 def test_two_slips_are_two_penalties_and_both_are_named():

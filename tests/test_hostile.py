@@ -28,9 +28,9 @@ from test_web_helpers import SIGN_ERROR, bearer, fake_grade_notebook, make_app, 
 
 from grader.notebooks.batch import MAX_NOTEBOOK_BYTES, grade_notebook
 from grader.notebooks.generate import student_notebook, variable_name
-from grader.notebooks.sandbox import Limits, Sandbox
 from grader.reports import exports
 from grader.reports.feedback import feedback_html
+from grader.sandbox import Limits, Sandbox
 from grader.store import submissions
 from grader.store.models import Submission, Token
 from grader.store.users import add_user, revoke

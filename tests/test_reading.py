@@ -83,7 +83,7 @@ def test_nan_and_infinity_are_not_numbers(raw):
         read_number(raw)
 
 
-@pytest.mark.parametrize("raw", [True, None, {}, [1], "abc", "x", "3,5", "1 2"])
+@pytest.mark.parametrize("raw", [True, None, {}, [1, 2], "abc", "x", "3,5,1", "1 2", "1,200"])
 def test_other_things_are_not_numbers(raw):
     with pytest.raises(ReadError):
         read_number(raw)
@@ -128,7 +128,7 @@ def test_a_vector_of_the_wrong_length_says_how_many():
 
 @pytest.mark.parametrize(
     "raw",
-    [[1, float("nan")], "[1, nan]", [float("inf"), 1], "1e999, 1", [1, [2]], "[[1, 2]]", [None, 1]],
+    [[1, float("nan")], "[1, nan]", [float("inf"), 1], "1e999, 1", [1, [2]], "[[1, 2], [3, 4]]", [None, 1]],
 )
 def test_vectors_with_non_numbers_are_refused(raw):
     with pytest.raises(ReadError):

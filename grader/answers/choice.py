@@ -25,7 +25,7 @@ class ChoiceAnswer(AnswerType):
     aliases: Mapping[str, str] = field(default_factory=dict)
 
     def read(self, key: AnswerKey, raw: Any, notes: list[str]) -> Any:
-        option = reading.read_choice(raw, notes=notes)
+        option = reading.read_choice(raw, notes=notes, options=(*self.choices, *self.aliases))
         return self.aliases.get(option, option)
 
     def check(self, key: AnswerKey, value: Any, earlier: Mapping[str, Any]) -> PartResult:

@@ -22,7 +22,10 @@ class IntegerAnswer(AnswerType):
     description = "A whole number: a JSON integer, or text such as `38` or `1200/50`."
 
     def read(self, key: AnswerKey, raw: Any, notes: list[str]) -> Any:
-        return replace(reading.read_number(raw, "a whole number", notes=notes), digits=None)
+        """A whole number is exact; a number with decimals keeps its digits, so that a misconception's
+        answer (``0.027`` for B/n = 0.02667) is recognised at the precision typed."""
+        number = reading.read_number(raw, "a whole number", notes=notes)
+        return replace(number, digits=None) if float(number.value).is_integer() else number
 
     def check(self, key: AnswerKey, value: Any, earlier: Mapping[str, Any]) -> PartResult:
         found = judge_value(key, value, earlier)

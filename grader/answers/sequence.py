@@ -2,7 +2,10 @@
 
 Item k is right when it is the reference's, or what the update rule (the
 part's ``step``) gives from the student's own items before it; so one slip
-costs one item's share, and the feedback names the first wrong step.
+costs one item's share, and the feedback names the first wrong step (see
+:mod:`grader.checking.carried` for what earns no carried credit). The
+catalogue's changes are tried after carried forward: a value that follows
+from the student's own earlier value is not a new mistake.
 """
 
 from __future__ import annotations
@@ -22,13 +25,15 @@ from grader.answers.base import (
     register,
 )
 from grader.checking import reading
-from grader.checking.carried import carried_reference, expected_items
+from grader.checking.carried import carried_reference, expected_items, stands_still
 from grader.checking.compare import credit, same_value
 from grader.checking.key import AnswerKey
-from grader.checking.misconceptions import first_match
+from grader.checking.misconceptions import first_match, searched_match
 from grader.checking.outcome import fmt, plain, result, subscript
 from grader.checking.values import CONSISTENT, coarse_feedback
 from grader.contract import PartResult
+
+COUNTED_WRONG = 0.5  # the credit of a right run that stops too early or goes on too long (as off-by-one's)
 
 
 @register
@@ -48,11 +53,27 @@ class SequenceAnswer(AnswerType):
         reference, tolerance = key.reference, key.tolerance
         if same_value(value, reference, tolerance):
             return result(key, 1.0, "correct", "Correct.")
-        found = first_match(key, value, lambda v, answer: same_value(v, answer, tolerance))
+        exact = lambda v, answer: same_value(v, answer, tolerance)  # noqa: E731
+        coarse = lambda v, answer: same_value(v, answer, tolerance, coarse_ok=True)  # noqa: E731
+        found = first_match(key, value, exact, search=False)  # the catalogue only after carried forward
         if found:
             return found
         if len(value) != len(reference):
+            found = searched_match(key, value, exact)
+            if found:
+                return found
             first, last = self.item + subscript(0), self.item + subscript(len(reference) - 1)
+            expected_count = f"the list has {len(reference)} values, {first} to {last}; you gave {len(value)}"
+            shared = min(len(value), len(reference))
+            if shared >= 2 and all(coarse(value[k], reference[k]) for k in range(shared)):
+                return result(
+                    key,
+                    COUNTED_WRONG,
+                    "partial",
+                    f"Your first {shared} values are right, but {expected_count}: count the steps again.",
+                    "off-by-one",
+                    expected_length=len(reference),
+                )
             return result(
                 key,
                 0.0,
@@ -75,7 +96,7 @@ class SequenceAnswer(AnswerType):
             return result(
                 key, fraction, "partial" if coarse else "correct", coarse_feedback(key) if coarse else CONSISTENT
             )
-        found = first_match(key, value, lambda v, answer: same_value(v, answer, tolerance, coarse_ok=True))
+        found = first_match(key, value, coarse, search=False) or searched_match(key, value, coarse, at_least=fraction)
         if found:
             return found
         k = wrong[0]
@@ -113,7 +134,13 @@ class SequenceAnswer(AnswerType):
             sentence += " Your later steps follow correctly from your value, so they keep their credit."
         elif len(wrong) > 1:
             others = ", ".join(f"{name}{subscript(i)}" for i in wrong[1:])
-            sentence += f" Also off, even from your own values: {others}."
+            judged = all(expected[i] is None for i in wrong[1:]) and key.step is not None
+            if judged and stands_still(value):
+                sentence += f" Your values never move, so they cannot follow from the update; also off: {others}."
+            elif judged:
+                sentence += f" Nothing follows from a wrong start, so the later values are compared with the right ones; also off: {others}."
+            else:
+                sentence += f" Also off, even from your own values: {others}."
         return sentence
 
     def hint(self, key: AnswerKey) -> str:

@@ -48,6 +48,7 @@ class AnswerKey:
     step: Callable[[list[Any]], Any] | None = None
     carried: Callable[[Mapping[str, Any]], Any] | None = None
     cases: tuple[str, ...] = ()
+    searched: Callable[[], tuple[Misconception, ...]] | None = None
     secret: bool = False  # the reference is a hidden input's result (code exercises): feedback never shows it
 
     @property

@@ -20,8 +20,9 @@ where in the computation it applies:
 :func:`search_answers` applies every change to a part's own expression and
 parameters, so it works for every variant and for exercises written later;
 a change that leaves the answer unchanged, or fails, does not apply there.
-Credits and sentences of ids the course's ``misconceptions:`` lists are
-taken from there (an instructor's wording wins).
+Credits of ids the course's ``misconceptions:`` lists are taken from there,
+and so is the sentence of a change named as its id (an instructor's wording
+wins); a more specific change (``started-at-x1`` of ``off-by-one``) keeps its own.
 """
 
 from __future__ import annotations
@@ -30,12 +31,14 @@ import ast
 import copy
 import functools
 import re
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from grader import optim
 from grader.calculus import cached_formula
+from grader.checking.key import Misconception
 from grader.optim import rules
 from grader.specs import language
 from grader.specs.functions import FUNCTIONS, plain
@@ -379,6 +382,38 @@ def _shifted_points(offset: int) -> Callable[[ast.expr], Iterator[ast.expr]]:
     return rewrite
 
 
+def _ema_formula(tree: ast.expr) -> Iterator[ast.expr]:
+    """``β·g_prev + ∇f`` (``scale(beta, a) + b`` or ``beta * a + b``) as a moving average: ``β·g_prev + (1 − β)·∇f``."""
+
+    def momentum_term(node: ast.expr) -> str | None:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "scale" and node.args:
+            node = node.args[0]
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+            node = node.left
+        return node.id if isinstance(node, ast.Name) and node.id in MOMENTUM_FACTORS else None
+
+    changed = False
+
+    class Average(ast.NodeTransformer):
+        def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+            nonlocal changed
+            self.generic_visit(node)
+            if isinstance(node.op, ast.Add):
+                for kept, other in ((node.left, "right"), (node.right, "left")):
+                    beta = momentum_term(kept)
+                    if beta:
+                        weight = ast.BinOp(ast.Constant(1), ast.Sub(), ast.Name(beta, ast.Load()))
+                        scaled = ast.Call(ast.Name("scale", ast.Load()), [weight, getattr(node, other)], [])
+                        setattr(node, other, scaled)
+                        changed = True
+                        break
+            return node
+
+    result = Average().visit(copy.deepcopy(tree))
+    if changed:
+        yield ast.fix_missing_locations(result)
+
+
 def _iterates_reshaped(extra: int, start: int, repeat_start: bool = False) -> dict[str, Wrapper]:
     """``iterates(rule, f, x0, steps)`` run ``steps + extra`` steps, listed from x_start (x₀ written twice first)."""
 
@@ -431,7 +466,7 @@ CATALOGUE: tuple[Change, ...] = (
         "doubled-eta",
         "doubled-eta",
         0.25,
-        "Your steps are twice as long as they should be: the step is η·∇f(x) with η = {{eta}}{{lr}}, not 2η·∇f(x).",
+        "Your steps are twice as long as they should be: the step is η·∇f(x), not 2η·∇f(x).",
         names=_with_names(eta=lambda v: 2 * v),
         kinds=NUMERIC,
     ),
@@ -683,6 +718,7 @@ CATALOGUE: tuple[Change, ...] = (
         0.25,
         "You used momentum as a moving average, g ← βg + (1−β)∇f; the lecture's (and PyTorch's) rule adds the whole gradient: g ← βg + ∇f(x).",
         functions=_rules(lambda rule: rules.ema_momentum(rule, start="zero")),
+        tree=_ema_formula,
         kinds=NUMERIC,
     ),
     Change(
@@ -697,7 +733,7 @@ CATALOGUE: tuple[Change, ...] = (
         "forgot-beta",
         "forgot-beta",
         0.25,
-        "You left out β: the previous direction is scaled by β = {{beta}} before the new gradient is added, g ← βg + ∇f(x).",
+        "You left out β: the previous direction is scaled by β before the new gradient is added, g ← βg + ∇f(x).",
         names=_with_names(beta=lambda v: 1),
         functions=_rules_any_beta(rules.forgot_beta),
         kinds=NUMERIC,
@@ -791,7 +827,8 @@ def apply(change: Change, expression: str, params: Mapping[str, Any]) -> list[tu
             functions[name] = wrap(functions[name])
     texts = [expression]
     if change.tree is not None:
-        texts = [ast.unparse(tree) for tree in change.tree(language.compile_expression(expression))]
+        rewritten = [ast.unparse(tree) for tree in change.tree(language.compile_expression(expression))]
+        texts = rewritten or texts  # nothing to rewrite: the change's other parts still apply
     results: list[tuple[Any, dict[str, str]]] = []
     for text in texts:
         try:
@@ -843,13 +880,37 @@ def search_answers(
             if plain_equal(answer, reference) or any(plain_equal(answer, k) for k in known):
                 continue
             entry = (course or {}).get(change.misconception, {})
-            sentence = str(entry.get("feedback", change.sentence)) if not fill else change.sentence
+            general = change.name == change.misconception and not fill  # the course's sentence for the id fits
+            sentence = str(entry.get("feedback", change.sentence)) if general else change.sentence
             text = render(sentence, params) if render else sentence
             for key, value in fill.items():
                 text = text.replace("{" + key + "}", value)
             credit = float(entry.get("credit", change.credit))
             found.append(Found(change, answer, credit, _tidy(text)))
     return tuple(found)
+
+
+def searcher(
+    expression: str,
+    kind: str,
+    params: Mapping[str, Any],
+    reference: Any,
+    known: tuple[Any, ...],
+    course: Mapping[str, Mapping[str, Any]],
+    render: Callable[[str, Mapping[str, Any]], str] | None,
+) -> Callable[[], tuple[Misconception, ...]]:
+    """The catalogue's answers for one part of one variant, computed on first use and kept (thread-safe)."""
+    lock = threading.Lock()
+    kept: list[tuple[Misconception, ...]] = []
+
+    def searched() -> tuple[Misconception, ...]:
+        with lock:
+            if not kept:
+                found = search_answers(expression, kind, params, reference, known, course, render)
+                kept.append(tuple(Misconception(f.id, f.answer, f.credit, f.feedback) for f in found))
+            return kept[0]
+
+    return searched
 
 
 def _tidy(text: str) -> str:

@@ -12,6 +12,7 @@ is its class in :mod:`grader.answers`.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import math
 import os
@@ -31,7 +32,7 @@ from grader.answers.base import COMMON_OPTIONS
 from grader.checking.compare import Tolerance
 from grader.checking.key import AnswerKey, Misconception
 from grader.checking.reading import Interval, Number
-from grader.paths import data_dir, exercises_dir
+from grader.paths import data_dir, exercises_dir, private_dir, private_file
 from grader.specs import language
 from grader.specs.functions import FUNCTIONS, plain
 
@@ -131,6 +132,7 @@ class Catalog:
         self.misconceptions = dict(misconceptions)
         self.per_student = per_student
         self.secret = secret
+        self.search = True  # name mistakes by the catalogue's changes when no written rule matches
         self._keys: dict[tuple[str, tuple[tuple[str, str], ...]], list[AnswerKey]] = {}
         self._lock = threading.Lock()
 
@@ -195,11 +197,26 @@ class Catalog:
             points=part.points,
             reference=reference,
             misconceptions=rules,
+            searched=self._searched(exercise, part, params, reference, rules),
             tolerance=part.tolerance,
             step=None if part.step is None else _evaluate(exercise, f"{where}.step", part.step, params),
             carried=None if part.carried is None else _carried(part.carried, params),
             cases=tuple(_format(c) for c in _cases(exercise, where, part.cases, params)) if part.cases else (),
             secret=exercise.kind == "code",
+        )
+
+    def _searched(
+        self, exercise: Exercise, part: Part, params: Mapping[str, Any], reference: Any, rules: tuple[Any, ...]
+    ) -> Any:
+        """The catalogue's answers for the part, computed when first needed (None: search off or not applicable)."""
+        if not self.search or part.answer is None or part.kind in ("text", "expression", "choice"):
+            return None
+        from grader.specs.catalogue import searcher
+
+        secret = exercise.kind == "code"  # hidden inputs never appear in a sentence
+        known = tuple(rule.answer for rule in rules)
+        return searcher(
+            part.answer, part.kind, dict(params), reference, known, self.misconceptions, None if secret else render
         )
 
     def calls(self, exercise: Exercise, params: Mapping[str, Any]) -> dict[str, list[Any]]:
@@ -354,24 +371,28 @@ def load_catalog(path: Path | str | None = None) -> Catalog:
 
 
 def course_secret() -> str:
-    """The course secret that seeds variants: ``GRADER_SECRET``, else a random one kept in the data folder."""
+    """The course secret that seeds variants: ``GRADER_SECRET``, else a random one kept in the data folder.
+
+    The file (``data/secret``) and its folder are readable by their owner only
+    (0600 and 0700), also when they were made before with wider modes.
+    """
     if os.environ.get("GRADER_SECRET"):
         return os.environ["GRADER_SECRET"]
     file = data_dir() / "secret"
-    try:
-        return file.read_text().strip()
-    except OSError:
-        pass
     value = secrets.token_hex(16)
     try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as stream:
-            stream.write(value)
-    except FileExistsError:
-        return file.read_text().strip()
-    except OSError:
-        pass
+        private_dir(file.parent)
+        with os.fdopen(private_file(file, os.O_RDWR), "r+") as stream:
+            fcntl.flock(stream, fcntl.LOCK_EX)  # processes starting at once agree on one secret
+            kept = stream.read().strip()
+            if kept:
+                return kept
+            stream.write(value)  # a new file, or an empty one: this value becomes the course's secret
+    except OSError:  # a data folder we may not write to: a secret kept there is still the course's
+        try:
+            return file.read_text().strip() or value
+        except OSError:
+            pass
     return value
 
 

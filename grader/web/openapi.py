@@ -116,6 +116,11 @@ _SCHEMAS: dict[str, Any] = {
                 "type": ["string", "null"],
                 "description": "Notebooks: why it could not be run to the end.",
             },
+            "warning": {
+                "type": "string",
+                "description": "Notebooks: where the notebook's metadata names another student or assignment than "
+                "the one it was graded as (it is graded as the one it was handed in for).",
+            },
         },
     },
     "GradeResponse": {
@@ -306,9 +311,10 @@ _RESPONSES = {
         "Unauthorized": "No token, or a token that is unknown, revoked or expired.",
         "Forbidden": "The token may not do this (e.g. a student acting for another).",
         "NotFound": "No such exercise or submission (or not one this token may read).",
-        "TooLarge": "The request is larger than the upload limit.",
+        "TooLarge": "The request is larger than the upload limit (`payload_too_large`), or storing it would pass "
+        "the student's storage quota (`quota_exceeded`); nothing was stored.",
         "UnsupportedMediaType": "Not JSON, not multipart, or not a .ipynb file.",
-        "RateLimited": "Too many requests for this token; see Retry-After.",
+        "RateLimited": "Too many requests from this user (or, without a valid token, this address); see Retry-After.",
         "Unavailable": "The database or the job queue does not answer; nothing was stored. See Retry-After.",
     }.items()
 }
