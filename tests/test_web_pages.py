@@ -301,3 +301,23 @@ def test_every_input_has_its_hint_beside_it(client: Any, tokens: dict) -> None:
     assert hint == "Answer: write 6 numbers separated by commas, like 1.5, -2, 3, …"
     answered = client.post("/exercises/gd-parabola", data={"part-iterates": "4, 2, one"}).get_data(as_text=True)
     assert "Write 6 numbers separated by commas, like 1.5, -2, 3, …" in answered
+
+
+def test_an_unexpected_error_is_a_page_without_a_traceback_for_a_browser(sqlite_db: Any, catalog: Any) -> None:
+    app = make_app(sqlite_db, catalog)
+
+    def broken() -> str:
+        raise RuntimeError("secret internals")
+
+    app.add_url_rule("/broken", view_func=broken)
+    client = app.test_client()
+    page = client.get("/broken", headers=BROWSER)
+    assert page.status_code == 500 and page.mimetype == "text/html"
+    body = page.get_data(as_text=True)
+    assert "<title>Something went wrong on our side · Optimization grader</title>" in body
+    assert "secret internals" not in body and "Traceback" not in body
+    assert client.get("/broken").json == {
+        "error": "internal_error",
+        "detail": "the server hit an unexpected error; it has been logged",
+    }
+    app.extensions["grader"].jobs.shutdown(wait=True)

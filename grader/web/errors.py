@@ -99,9 +99,8 @@ def wants_html() -> bool:
 
 def error_response(status: int, error: str, detail: Any, headers: dict[str, str] | None = None) -> Response:
     """The error as JSON ``{"error", "detail"}``, or as a page for a browser; ``status`` and ``headers`` either way."""
-    if wants_html():
-        response = _error_page(status, detail)
-    else:
+    response = _error_page(status, detail) if wants_html() else None
+    if response is None:
         response = jsonify({"error": error, "detail": detail})
     response.status_code = status
     response.vary.add("Accept")
@@ -110,7 +109,16 @@ def error_response(status: int, error: str, detail: Any, headers: dict[str, str]
     return response
 
 
-def _error_page(status: int, detail: Any) -> Response:
+def _error_page(status: int, detail: Any) -> Response | None:
+    """The error page, or None if even it cannot be made (then the JSON answer is sent: never a traceback)."""
+    try:
+        return _render_error_page(status, detail)
+    except Exception:
+        log.exception("could not render the error page for a %s", status)
+        return None
+
+
+def _render_error_page(status: int, detail: Any) -> Response:
     sentence = detail if isinstance(detail, str) else DETAILS.get(status, "the request could not be served")
     sentence = sentence.strip().rstrip(".")
     page = render_template(
