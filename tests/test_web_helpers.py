@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from grader.contract import NotebookResult
 from grader.grading import grade
 from grader.store.db import Database
 from grader.store.users import add_user
@@ -94,13 +95,12 @@ def fake_grade_notebook(
     assignment: str | None = None,
     student: str | None = None,
     sandbox: Any = None,
-) -> dict[str, Any]:
+) -> NotebookResult:
     """Stands in for ``grade_notebook``: the 'notebook' carries its answers in ``metadata.answers``."""
     notebook = json.loads(data)
     answers = notebook["metadata"].get("answers", {})
     result = grade({"student": student or "default", "answers": answers}, catalog)
-    result.update(file=filename, error=notebook["metadata"].get("error"), graded=True)
-    return result
+    return NotebookResult(result.student, result.exercises, file=filename, error=notebook["metadata"].get("error"))
 
 
 def notebook_bytes(answers: dict[str, Any], **metadata: Any) -> bytes:

@@ -298,9 +298,9 @@ def test_every_input_has_its_hint_beside_it(client: Any, tokens: dict) -> None:
     page = client.get("/exercises/gd-parabola").get_data(as_text=True)
     assert 'aria-describedby="hint-iterates"' in page
     hint = re.search(r'<p class="hint muted" id="hint-iterates">(.*?)</p>', page).group(1)
-    assert hint == "Answer: write 6 numbers separated by commas, like 1.5, -2, 3, …"
+    assert hint == "Answer: write 6 numbers separated by commas, like 12.3, -4.56, 7.89, …"
     answered = client.post("/exercises/gd-parabola", data={"part-iterates": "4, 2, one"}).get_data(as_text=True)
-    assert "Write 6 numbers separated by commas, like 1.5, -2, 3, …" in answered
+    assert "Write 6 numbers separated by commas, like 12.3, -4.56, 7.89, …" in answered
 
 
 def test_an_unexpected_error_is_a_page_without_a_traceback_for_a_browser(sqlite_db: Any, catalog: Any) -> None:

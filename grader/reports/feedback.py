@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from grader.contract import Result, rounded_score
 from grader.reports.plots import subscript, svg_data_uri
 from grader.specs.model import Catalog
 
@@ -34,14 +35,14 @@ figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; }
 </style></head><body>
 <main>
 <h1>Feedback for {{ result.student }}{% if result.assignment %} — {{ result.assignment }}{% endif %}</h1>
-<p>Score: <strong>{{ result.score }}</strong> / {{ result.max_score }}</p>
+<p>Score: <strong>{{ result.score | score }}</strong> / {{ result.max_score | score }}</p>
 {% if result.error %}<p class="error">The notebook could not be run to the end: {{ result.error }}.
 Answers bound before that were graded.</p>{% endif %}
 {% for exercise in result.exercises %}
-<h2>{{ titles.get(exercise.id, exercise.id) }} <small>({{ exercise.score }} / {{ exercise.max_score }})</small></h2>
+<h2>{{ titles.get(exercise.id, exercise.id) }} <small>({{ exercise.score | score }} / {{ exercise.max_score | score }})</small></h2>
 <table><tr><th scope="col">part</th><th scope="col">score</th><th scope="col">status</th><th scope="col">feedback</th></tr>
 {% for part in exercise.parts %}
-<tr><td><code>{{ part.id }}</code></td><td>{{ part.score }} / {{ part.max_score }}</td>
+<tr><td><code>{{ part.id }}</code></td><td>{{ part.score | score }} / {{ part.max_score | score }}</td>
 <td class="{{ part.status }}">{{ part.status }}{% if part.misconception %} <br><small>{{ part.misconception }}</small>{% endif %}</td>
 <td>{{ part.feedback }}</td></tr>
 {% endfor %}</table>
@@ -108,7 +109,7 @@ def describe_path(values: list[float]) -> str:
     return ", ".join(f"x{subscript(k)} = {value:g}" for k, value in enumerate(values))
 
 
-def feedback_html(result: dict[str, Any], catalog: Catalog, answers: Callable[[str, str], Any] | None = None) -> str:
+def feedback_html(result: Result, catalog: Catalog, answers: Callable[[str, str], Any] | None = None) -> str:
     """The feedback page of one graded notebook or submission.
 
     ``answers(exercise_id, part_id)`` gives the student's own value of a part,
@@ -116,11 +117,10 @@ def feedback_html(result: dict[str, Any], catalog: Catalog, answers: Callable[[s
     """
     from jinja2 import Environment
 
-    titles = {
-        e["id"]: catalog.exercises[e["id"]].title for e in result.get("exercises", []) if e["id"] in catalog.exercises
-    }
-    plots = {e["id"]: _plot(catalog, e["id"], result.get("student"), answers) for e in result.get("exercises", [])}
+    titles = {e.id: catalog.exercises[e.id].title for e in result.exercises if e.id in catalog.exercises}
+    plots = {e.id: _plot(catalog, e.id, result.student, answers) for e in result.exercises}
     environment = Environment(autoescape=True)
+    environment.filters["score"] = rounded_score
     return environment.from_string(TEMPLATE).render(
         result=result, titles=titles, plots={k: v for k, v in plots.items() if v}
     )

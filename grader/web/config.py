@@ -9,7 +9,7 @@
 | ``MAX_CONTENT_LENGTH`` | ``GRADER_MAX_UPLOAD_MB`` | 5 MB per request |
 | ``STORAGE_QUOTA`` | ``GRADER_QUOTA_MB`` | 50 MB of stored submissions per student, counted in bytes (0: no quota); staff are not limited |
 | ``GRADER_OPEN`` | ``GRADER_OPEN=1`` | off: every submission needs a token |
-| ``RATE_LIMIT_PER_MINUTE`` | ``GRADER_RATE_LIMIT`` | 120 requests a minute per token (0: no limit); in Redis with a Redis broker |
+| ``RATE_LIMIT_PER_MINUTE`` | ``GRADER_RATE_LIMIT`` | 120 requests a minute per user, else per address (0: no limit); in Redis with a Redis broker |
 | ``RATE_LIMIT_BURST`` | ``GRADER_RATE_BURST`` | 30 requests at once |
 | ``JOB_WORKERS`` | ``GRADER_JOB_WORKERS`` | 2 background threads |
 | ``MAX_ATTEMPTS`` | ``GRADER_MAX_ATTEMPTS`` | 3 grading attempts per submission |

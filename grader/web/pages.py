@@ -26,6 +26,7 @@ from typing import Any
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from grader.checking.reading import ReadError, read_sequence
+from grader.contract import ExerciseResult
 from grader.reports.feedback import PathPlot, path_figure
 from grader.reports.maths_text import maths_as_text
 from grader.reports.plots import svg_data_uri
@@ -140,7 +141,7 @@ def exercise(exercise_id: str) -> Response | tuple[str, int] | str:
         raise ApiError(404, f"there is no exercise {exercise_id!r}")
     student = who.student if who else (request.form.get("student") or DEMO_STUDENT).strip()
     answers: dict[str, str] = {}
-    result: dict[str, Any] | None = None
+    result: ExerciseResult | None = None
     error: str | None = None
     plot: PathPlot | None = None
     status = 200
@@ -161,7 +162,7 @@ def exercise(exercise_id: str) -> Response | tuple[str, int] | str:
                 raise
             error, status = str(exc.detail), 400
         else:
-            result = outcome.result["exercises"][0]
+            result = outcome.result.exercises[0]
             plot = _plot(catalog, spec, student, answers)
     prompt = service.prompt(catalog, spec.id, student if who or is_open() else None)
     body = render_template(
@@ -172,7 +173,7 @@ def exercise(exercise_id: str) -> Response | tuple[str, int] | str:
         prompt=prompt,
         answers=answers,
         result=result,
-        parts={p["id"]: p for p in (result or {}).get("parts", [])},
+        parts={p.id: p for p in result.parts} if result else {},
         error=error,
         plot=plot,
     )
