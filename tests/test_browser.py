@@ -266,16 +266,20 @@ def test_every_page_passes_axe_and_reflows_for_each_role(
     assert sum(int(cell.text) for cell in cells) == 1  # the histogram's counts, as text
 
     # The HTML feedback files the TA hands out.
+    from grader.contract import NotebookResult
     from grader.grading import grade
     from grader.reports.feedback import feedback_html
 
     answers = {"gd-parabola": {"iterates": [4, 6, 9, 13.5, 20.25, 30.375], "values": UNREADABLE}}
     result = grade({"student": "s001", "answers": answers}, catalog)
-    failed = {
-        **result,
-        "error": "the notebook ran out of time",
-        "cell_errors": [{"cell": 3, "ename": "ValueError", "evalue": "x"}],
-    }
+    failed = NotebookResult.from_json(
+        {
+            **result.to_json(),
+            "file": "s001.ipynb",
+            "error": "the notebook ran out of time",
+            "cell_errors": [{"cell": 3, "ename": "ValueError", "evalue": "x"}],
+        }
+    )
     for name, graded in (("feedback", result), ("feedback-with-errors", failed)):
         page = tmp_path / f"{name}.html"
         page.write_text(feedback_html(graded, catalog, lambda e, p, a=answers: a.get(e, {}).get(p)), encoding="utf-8")
