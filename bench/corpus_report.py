@@ -91,7 +91,7 @@ def grade_corpus(entries: list[dict[str, Any]]) -> list[Graded]:
     graded = []
     for entry in entries:
         submission = {"answers": {entry["exercise"]: {entry["part"]: entry["answer"]}}}
-        result = grade(submission, catalog)
+        result = grade(submission, catalog).to_json()
         exercise = result["exercises"][0]
         part = next(p for p in exercise["parts"] if p["id"] == entry["part"])
         graded.append(
