@@ -310,7 +310,7 @@ def main() -> None:
         print(f"\nper-notebook set-up steps (median ms): {listed}; total {sum(steps.values()):.2f} ms")
     cost = bench_protections(quick[:20])
     print(
-        f"cgroup + seccomp, whole notebooks, {cost['n']} one at a time one at a time, interleaved: "
+        f"cgroup + seccomp, whole notebooks, {cost['n']} one at a time, interleaved: "
         f"median {cost['on']:.1f} ms with, {cost['off']:.1f} ms without: {cost['on'] - cost['off']:+.1f} ms per notebook"
     )
 

@@ -435,3 +435,21 @@ def test_any_text_is_read_or_refused_with_a_read_error(text):
             reader(text)
         except ReadError as refused:
             assert str(refused).strip()
+
+
+# Limits ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ("(" * 40 + "1" + ")" * 40, "nested too deeply"),
+        ("1=" * 20 + "1", "sides"),
+        (",".join(["1"] * 1500), "more than 1000"),
+        ("3⅓" * 1500, "too long"),
+        ("1" * 5000, "too long"),
+    ],
+)
+def test_answers_beyond_the_limits_are_refused_with_the_reason(answer, reason):
+    with pytest.raises(ReadError, match=reason):
+        read_sequence(answer)
