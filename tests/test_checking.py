@@ -12,7 +12,7 @@ from grader.checking.compare import Tolerance
 from grader.checking.parts import AnswerKey, Misconception, check_part
 from grader.checking.reading import Interval
 from grader.checking.result import STATUSES
-from grader.checking.symbolic import equivalent
+from grader.checking.symbolic import compare
 from grader.grading import SubmissionError, grade
 
 
@@ -303,7 +303,7 @@ def test_an_expression_is_compared_symbolically():
         points=1,
         reference="2*x",
         misconceptions=(Misconception("power-rule", "x", 0.0, "Keep the factor 2."),),
-        symbolic=equivalent,
+        symbolic=compare,
     )
     assert check(key, "x+x").status == "correct"
     assert check(key, "x").misconception == "power-rule"

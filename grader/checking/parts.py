@@ -73,7 +73,7 @@ class AnswerKey:
     labels: tuple[str, ...] = ()  # labels: the allowed labels; choice: the options
     aliases: Mapping[str, str] = field(default_factory=dict)
     keywords: tuple[str, ...] = ()  # text: what a TA looks for
-    symbolic: Callable[[Any, Any], tuple[bool, str]] | None = None  # expression: equivalence test
+    symbolic: Callable[[Any, Any], Any] | None = None  # expression: a Comparison (grader.checking.symbolic)
 
 
 @dataclass(frozen=True)
@@ -409,28 +409,26 @@ def _check_choice(key: AnswerKey, value: str, earlier: Mapping[str, Any]) -> Par
 
 
 def _check_expression(key: AnswerKey, value: Any, earlier: Mapping[str, Any]) -> PartResult:
+    """The reference (sympy, see :mod:`grader.checking.symbolic`), then each misconception's formula."""
     if key.symbolic is None:
         raise ValueError(f"part {key.part} has no symbolic comparator")
-    equal, how = key.symbolic(value, key.reference)
-    if equal:
-        return _result(key, 1.0, "correct", "Correct.", method=how)
+    verdict = key.symbolic(value, key.reference)
+    note = f" {verdict.note}" if verdict.note else ""
+    if verdict.equal:
+        return _result(key, 1.0, "correct", f"Correct.{note}", method=verdict.how)
     for rule in key.misconceptions:
-        if key.symbolic(value, rule.answer)[0]:
+        if key.symbolic(value, rule.answer).equal:
             return _result(key, rule.credit, "partial" if rule.credit else "incorrect", rule.feedback, rule.id)
-    if how == "too-complex":
-        return _result(
-            key,
-            0.0,
-            "invalid",
-            "The formula is too complex to check in time; simplify it.",
-            method=how,
-        )
+    if verdict.how == "coarse":
+        return _result(key, verdict.credit, "partial", verdict.note.strip(), method=verdict.how)
+    if verdict.how == "too-complex":
+        return _result(key, 0.0, "invalid", f"The formula could not be checked in time.{note}", method=verdict.how)
     return _result(
         key,
         0.0,
         "incorrect",
-        f"{value.text} is not equivalent to the expected formula.",
-        method=how,
+        f"{value.text} is not equivalent to the expected formula.{note}",
+        method=verdict.how,
     )
 
 

@@ -11,6 +11,7 @@ once per variant and cached.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import os
@@ -196,7 +197,7 @@ class Catalog:
             labels=tuple(options.get("labels", options.get("choices", ()))),
             aliases=dict(options.get("aliases", {})),
             keywords=tuple(options.get("keywords", ())),
-            symbolic=_symbolic() if part.kind == "expression" else None,
+            symbolic=_symbolic(options.get("variables", ("x",))) if part.kind == "expression" else None,
         )
 
     def calls(self, exercise: Exercise, params: Mapping[str, Any]) -> dict[str, list[Any]]:
@@ -238,10 +239,11 @@ def _cases(exercise: Exercise, where: str, cases: Any, params: Mapping[str, Any]
     return values
 
 
-def _symbolic() -> Any:
-    from grader.checking.symbolic import equivalent
+def _symbolic(variables: Any) -> Any:
+    """The comparator of an expression part: references and misconception answers in the part's variables."""
+    from grader.checking.symbolic import compare
 
-    return equivalent
+    return functools.partial(compare, variables=tuple(variables))
 
 
 def _carried(exercise: Exercise, where: str, expression: str, params: Mapping[str, Any]) -> Any:
