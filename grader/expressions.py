@@ -34,6 +34,8 @@ from typing import Any
 
 import numpy as np
 
+from grader import budget
+
 MAX_LENGTH = 1000
 MAX_NODES = 400
 MAX_DEPTH = 30
@@ -420,6 +422,7 @@ def _structure(
 
 
 def _formula(node: ast.expr, text: str, variables: Collection[str] | None, source: str) -> Formula:
+    budget.checkpoint()  # every formula read, alone or as an item of a list, is charged to the running budget
     allowed = _allowed(variables)
     names: set[str] = set()
     _check(node, allowed, names, depth=0, budget=[MAX_NODES])

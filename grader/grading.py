@@ -8,7 +8,10 @@ formats are the contracts of DESIGN.md:
      "answers": {"gd-parabola": {"iterates": [4, 2, 1, 0.5, 0.25, 0.125], ...}, ...}}
 
 Every part of each exercise answered (or of every exercise of the
-assignment) gets a result; a part left out is ``missing``.
+assignment) gets a result; a part left out is ``missing``. Checking runs
+under CPU budgets (:mod:`grader.budget`): a part whose answer costs more
+than its share, or that comes after the submission's budget is spent, is
+``invalid`` with a sentence saying so.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from grader.checking.parts import check_part
+from grader import budget
+from grader.checking.parts import AnswerKey, check_part
 from grader.checking.result import PartResult
 from grader.specs.model import DEFAULT_STUDENT, Catalog, Exercise
 
@@ -77,7 +81,8 @@ def grade_checked(checked: Checked, catalog: Catalog) -> dict[str, Any]:
     """Grade a submission already checked by :func:`validate_submission` (a caller that had to look at
     the student first, to authorise, need not check it twice)."""
     student, exercises, answers = checked
-    results = [grade_exercise(catalog, exercise, answers.get(exercise.id, {}), student) for exercise in exercises]
+    with budget.limited(budget.SUBMISSION_SECONDS, "this submission"):
+        results = [grade_exercise(catalog, exercise, answers.get(exercise.id, {}), student) for exercise in exercises]
     return {
         "student": student,
         "score": _total(r["score"] for r in results),
@@ -88,11 +93,12 @@ def grade_checked(checked: Checked, catalog: Catalog) -> dict[str, Any]:
 
 def grade_exercise(catalog: Catalog, exercise: Exercise, answers: Mapping[str, Any], student: str) -> dict[str, Any]:
     """Grade the parts of one exercise in order, carrying the student's own values forward."""
-    params = catalog.variant(exercise, student)
+    with budget.uncounted():  # the variant's reference answers: the same whatever the student wrote
+        keys = catalog.keys(exercise, catalog.variant(exercise, student))
     earlier: dict[str, Any] = {}
     parts: list[PartResult] = []
-    for key in catalog.keys(exercise, params):
-        result, value = check_part(key, answers.get(key.part), earlier)
+    for key in keys:
+        result, value = _check_within_budget(key, answers.get(key.part), earlier)
         earlier[key.part] = value
         parts.append(result)
     return {
@@ -101,6 +107,24 @@ def grade_exercise(catalog: Catalog, exercise: Exercise, answers: Mapping[str, A
         "max_score": _total(p.max_score for p in parts),
         "parts": [p.to_json() for p in parts],
     }
+
+
+def _check_within_budget(key: AnswerKey, raw: Any, earlier: Mapping[str, Any]) -> tuple[PartResult, Any]:
+    """:func:`check_part` under the part's CPU budget; ``invalid`` (with the reason) when a budget runs out."""
+    try:
+        with budget.limited(budget.PART_SECONDS, "this answer"):
+            budget.checkpoint()  # the submission's budget may be spent already
+            return check_part(key, raw, earlier)
+    except budget.BudgetExceeded as exc:
+        result = PartResult(
+            id=key.part,
+            score=0.0,
+            max_score=key.points,
+            status="invalid",
+            feedback=str(exc),
+            details={"reason": "time"},
+        )
+        return result, None
 
 
 def _total(values: Any) -> float | int:
