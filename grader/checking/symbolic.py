@@ -34,6 +34,7 @@ floating point; a formula with no finite value anywhere is said to be so.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import re
 import threading
@@ -45,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from grader import budget
 from grader.expressions import CONSTANTS, FUNCTIONS, Formula, normalise, parse, significant_figures
 
 SYMBOLIC_SECONDS = 1.0
@@ -77,7 +79,9 @@ def compare(student: Formula, reference: Formula | str, variables: Collection[st
     """Compare a student's formula with the reference (a Formula, or spec text parsed with ``variables``)."""
     target = reference_formula(reference, variables)
     names = sorted(student.names | target.names)
-    verdict = _WORKER.decide(student.text, target.text, names)
+    with budget.uncounted():  # the worker has its own time limit; waiting for it costs this thread nothing
+        _warm_numpy()
+        verdict = _WORKER.decide(student.text, target.text, names)
     if verdict is not None:
         kind, note = verdict
         if kind == "equal":
@@ -120,6 +124,12 @@ _CLOSE = (
     "It is close to the expected formula but not equal to it: a decimal in it is not a rounding of the "
     "exact number. Write exact numbers (1, 1/3) rather than decimals."
 )
+
+
+@functools.cache
+def _warm_numpy() -> None:
+    """numpy's first random generator and complex evaluation cost ~20 ms, once per process: not an answer's cost."""
+    _numerically_equal(parse("x", ["x"]), parse("x", ["x"]))
 
 
 def _sample_points(count: int, width: int) -> np.ndarray:
