@@ -22,8 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader.checking.parts import AnswerKey, check_part
-from grader.checking.symbolic import equivalent
+from grader.answers.expression import ExpressionAnswer
+from grader.checking.key import AnswerKey
+from grader.checking.parts import check_part
 from grader.grading import grade
 from grader.specs.model import load_catalog
 
@@ -60,7 +61,7 @@ def main() -> None:
     grade(HOMEWORK, catalog)  # warm-up: answer keys of this variant are computed once
     homework_ms = median_ms(lambda: grade(HOMEWORK, catalog), 2000)
 
-    key = AnswerKey(part="f", kind="expression", points=1, reference="2*x + 2", variables=("x",), symbolic=equivalent)
+    key = AnswerKey(part="f", type=ExpressionAnswer(variables=("x",)), points=1, reference="2*x + 2")
     check_part(key, "2(x+1)")  # warm-up: starts the sympy worker
     answers = ["2x + 2", "2*(x+1)", "x^2", "2*x + 3", "(x+1)*2"]
     symbolic_ms = [median_ms(lambda a=a: check_part(key, a), 20) for a in answers]

@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from grader.notebooks.sandbox import Limits, Probe, Sandbox  # noqa: E402
+from grader.sandbox import Limits, Probe, Sandbox  # noqa: E402
 
 LIMITS = Limits(cpu_seconds=1, wall_seconds=2, memory_mb=512, probe_seconds=1)
 NAMES = ["gd_parabola_iterates", "gd_parabola_values"]

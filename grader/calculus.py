@@ -63,6 +63,21 @@ def gradient_formulas(text: str, variables: tuple[str, ...] | None = None) -> li
     return derivatives[0]
 
 
+def cached_formula(kind: str, text: str, compute: Any) -> str | None:
+    """``compute(text)``, a formula derived from ``text`` by sympy (or None), remembered in the same cache.
+
+    For formulas the grader derives from a spec's f (its integral, f without
+    its constant …): computed once per machine, then read without sympy.
+    """
+    key = f"{kind}|{text}"
+    cache = _load_cache()
+    if key in cache:
+        return cache[key]
+    result = compute(text)
+    _store(key, result)
+    return result
+
+
 def _point_function(formula: Formula, names: tuple[str, ...]) -> Any:
     compiled = formula.compile(names)
     return lambda x: compiled(*x)
@@ -132,7 +147,7 @@ def _load_cache() -> dict[str, Any]:
     return _memory
 
 
-def _store(key: str, entry: dict[str, Any] | None) -> None:
+def _store(key: str, entry: dict[str, Any] | str | None) -> None:
     """Remember an entry in memory and, atomically, on disk (a cache: failures to write are ignored)."""
     with _lock:
         cache = _load_cache()

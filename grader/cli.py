@@ -251,6 +251,8 @@ def exercises_show(exercise_id: str, student: str | None, output_format: str) ->
     for part in shown["parts"]:
         points = f"{part['points']:g} point{'' if part['points'] == 1 else 's'}"
         click.echo(f"- {part['id']} ({part['type']}, {points}): {part['prompt'].strip()}")
+        if part.get("hint"):
+            click.echo(f"  answer: {part['hint']}")
 
 
 # validate and solutions -----------------------------------------------------------------
@@ -259,15 +261,22 @@ def exercises_show(exercise_id: str, student: str | None, output_format: str) ->
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @click.option("--seeds", type=int, default=50, show_default=True, help="Variant seeds to try per exercise.")
+@click.option(
+    "--search/--no-search",
+    default=True,
+    show_default=True,
+    help="List, per part, the catalogue's changes told apart from the reference in every variant.",
+)
 @FORMAT
-def validate(paths: tuple[str, ...], seeds: int, output_format: str) -> None:
-    """Prove every spec: the reference scores full and each misconception is recognised, for many variants.
+def validate(paths: tuple[str, ...], seeds: int, search: bool, output_format: str) -> None:
+    """Prove every spec: the reference scores full, each misconception is recognised, step and carried
+    rules reproduce the reference, for many variants.
 
     PATHS are spec folders or files (default: the project's exercises/). Exit 1 on any failure.
     """
     from grader.specs.validate import validate_paths
 
-    report = validate_paths(list(paths), seeds)
+    report = validate_paths(list(paths), seeds, search)
     if report.error:
         fail(report.error)
     if output_format == "json":

@@ -21,8 +21,9 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from grader import budget
-from grader.checking.parts import AnswerKey, check_part
-from grader.checking.result import PartResult
+from grader.checking.key import AnswerKey
+from grader.checking.parts import check_part
+from grader.contract import PartResult, Returned, Unanswered
 from grader.specs.model import DEFAULT_STUDENT, Catalog, Exercise
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}\Z")  # \Z: "s001\n" is not s001
@@ -98,7 +99,8 @@ def grade_exercise(catalog: Catalog, exercise: Exercise, answers: Mapping[str, A
     earlier: dict[str, Any] = {}
     parts: list[PartResult] = []
     for key in keys:
-        result, value = _check_within_budget(key, answers.get(key.part), earlier)
+        raw = answers.get(key.part)
+        result, value = _check_within_budget(key, _returned(raw) if exercise.kind == "code" else raw, earlier)
         earlier[key.part] = value
         parts.append(result)
     return {
@@ -125,6 +127,19 @@ def _check_within_budget(key: AnswerKey, raw: Any, earlier: Mapping[str, Any]) -
             details={"reason": "time"},
         )
         return result, None
+
+
+CODE_ONLY = "this exercise is graded from your function in a notebook"
+
+
+def _returned(raw: Any) -> Any:
+    """A code exercise's answer: what the student's function returned (:class:`Returned`); a typed
+    answer is refused, so that nobody learns the hidden results by typing guesses."""
+    if raw is None or isinstance(raw, Unanswered):
+        return raw
+    if isinstance(raw, Returned):
+        return raw.value
+    return Unanswered(CODE_ONLY)
 
 
 def _total(values: Any) -> float | int:

@@ -20,7 +20,7 @@ from grader import budget
 from grader.expressions import parse
 from grader.grading import grade
 from grader.notebooks.batch import grade_notebook
-from grader.notebooks.sandbox import Limits, Sandbox
+from grader.sandbox import Limits, Sandbox
 
 STEP = budget.PART_SECONDS / 50  # CPU seconds charged each time the clock is read (0.2 ms)
 NESTED_SQRT = "sqrt(" * 29 + "2" + ")" * 29

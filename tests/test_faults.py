@@ -625,7 +625,7 @@ def _children(pid: int) -> list[int]:
 def _forkservers(grader_pid: int) -> list[int]:
     def is_forkserver(pid: int) -> bool:
         try:
-            return b"grader.notebooks.forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes()
+            return b"grader.sandbox.forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             return False
 

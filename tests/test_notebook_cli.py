@@ -223,7 +223,7 @@ def test_csv_has_one_row_per_notebook_and_is_formula_safe(klass: Path, tmp_path:
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ""
     rows = list(csv.reader(io.StringIO(out.read_text())))
-    assert rows[0] == ["student", "file", "gd-parabola", "learning-rate", "total", "max", "error"]
+    assert rows[0] == ["student", "file", "gd-parabola", "learning-rate", "total", "max", "error", "warning"]
     assert len(rows) == 6
     table = {row[0]: row for row in rows[1:]}
     assert set(table) == {"s001", "s002", "s003", "'" + HYPERLINK, "s005"}
@@ -477,3 +477,63 @@ def test_waiting_on_the_queue_says_once_when_nothing_finishes(store: Any, catalo
     timer.join()
     assert len(idle) == 1 and idle[0] >= 0.2  # said once, not at every poll
     assert results == [{**result, "file": str(tmp_path / "a.ipynb"), "submission": submission_id}]
+
+
+# Whose work it is -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("through", ["here", "queue"])
+def test_a_notebook_naming_another_student_is_graded_as_its_folders_student(
+    catalog: Any, tmp_path: Path, store: Any, through: str
+) -> None:
+    """s001 hands in a notebook whose metadata says it is s002's, to bury s002's work under a blank one."""
+    from grader.store import submissions
+
+    submitted = tmp_path / "submitted"
+    for student in ("s001", "s002"):
+        (submitted / student / "lec4-inclass").mkdir(parents=True)
+    forged = filled(catalog, "s002", gd_parabola_iterates="gd_parabola_iterates = [0]")
+    write(forged, submitted / "s001" / "lec4-inclass" / "mine.ipynb")
+    write(filled(catalog, "s002"), submitted / "s002" / "lec4-inclass" / "work.ipynb")
+    feedback, grades = tmp_path / "feedback", tmp_path / "grades.csv"
+    extra = ["--queue"] if through == "queue" else []
+    result = run("grade", submitted, "--format", "json", "--feedback", feedback, *extra)
+    assert result.exit_code == 0, result.stderr
+    by_file = {Path(r["file"]).name: r for r in json.loads(result.stdout)}
+    assert by_file["mine.ipynb"]["student"] == "s001"
+    assert by_file["work.ipynb"]["student"] == "s002"
+    assert "'s002'" in by_file["mine.ipynb"]["warning"] and "'s001'" in by_file["mine.ipynb"]["warning"]
+    assert "warning" not in by_file["work.ipynb"]
+    assert "1 notebook(s) disagree with their metadata" in result.stderr
+    assert re.search(r"warning .*mine\.ipynb: its metadata names student 's002'", result.stderr)
+    assert sorted(p.name for p in feedback.glob("*.html")) == ["s001.html", "s002.html"]
+    assert "gd_parabola_iterates = [0]" not in (feedback / "s002.html").read_text()
+    assert by_file["work.ipynb"]["score"] > by_file["mine.ipynb"]["score"]
+    if through == "queue":
+        stored = {
+            s["id"]: s["student"] for s in submissions.finished(store, [r["submission"] for r in by_file.values()])
+        }
+        assert stored[by_file["mine.ipynb"]["submission"]] == "s001"
+        assert stored[by_file["work.ipynb"]["submission"]] == "s002"
+    csv_run = run("grade", submitted, "--format", "csv", "--out", grades, *extra)
+    assert csv_run.exit_code == 0, csv_run.stderr
+    rows = {row["file"]: row for row in csv.DictReader(io.StringIO(grades.read_text()))}
+    mine = next(row for file, row in rows.items() if file.endswith("mine.ipynb"))
+    assert mine["student"] == "s001" and "metadata names student 's002'" in mine["warning"]
+
+
+def test_the_folder_names_the_assignment_and_given_ids_beat_the_metadata(catalog: Any, tmp_path: Path) -> None:
+    from grader.notebooks.batch import owner, read_notebook
+
+    node = filled(catalog, "s002")
+    node.metadata["grader"]["assignment"] = "lec4-homework"
+    notebook = read_notebook(nbformat.writes(node).encode())
+    path = tmp_path / "submitted" / "s001" / "lec4-inclass" / "x.ipynb"
+    placed = owner(notebook, path, catalog)
+    assert (placed.student, placed.assignment) == ("s001", "lec4-inclass")
+    assert "student 's002'" in placed.warning and "assignment 'lec4-homework'" in placed.warning
+    given = owner(notebook, tmp_path / "x.ipynb", catalog, student="s003", assignment="lec4-inclass")
+    assert (given.student, given.assignment) == ("s003", "lec4-inclass")
+    assert "handed in for" in given.warning
+    by_stem = owner(notebook, tmp_path / "s009.ipynb", catalog)  # no folder: the metadata names the student
+    assert (by_stem.student, by_stem.assignment, by_stem.warning) == ("s002", "lec4-homework", None)

@@ -25,7 +25,7 @@ from grader.notebooks.batch import (
     student_from_path,
 )
 from grader.notebooks.generate import solution_notebook, student_notebook, variable_name
-from grader.notebooks.sandbox import Limits, Sandbox
+from grader.sandbox import Limits, Sandbox
 from grader.specs.model import load_catalog
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -68,8 +68,8 @@ def test_momentum_with_beta_zero_is_gd(problem, lr, nesterov):
 def test_sign_error_and_forgotten_eta_of_gd(x, g):
     # x − η(−g) is x + ηg exactly; η = 1 makes x − 1·g exactly x − g.
     lr = 0.3
-    uphill, _ = ascent(SGD(lr=lr)).update(x, g, ())
-    no_eta, _ = forgot_eta(SGD(lr=lr)).update(x, g, ())
+    uphill, _ = ascent(SGD(lr=lr)).update(x, g, ascent(SGD(lr=lr)).init(x))
+    no_eta, _ = forgot_eta(SGD(lr=lr)).update(x, g, forgot_eta(SGD(lr=lr)).init(x))
     np.testing.assert_array_equal(uphill, x + lr * g)
     np.testing.assert_array_equal(no_eta, x - g)
 

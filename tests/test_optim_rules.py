@@ -19,6 +19,16 @@ from grader.optim import (
     make_rule,
     run,
 )
+from grader.optim.rules import (
+    AddWeightDecay,
+    bias_correction_from_zero,
+    ema_momentum,
+    forgot_beta,
+    rms_without_one_minus_alpha,
+    without_bias_correction,
+    without_momentum,
+    without_nesterov,
+)
 
 x = sympy.Symbol("x")
 PARABOLA = Objective.from_sympy(x**2 + 2)  # f = x² + 2, f' = 2x
@@ -32,6 +42,13 @@ def steps(rule, x0, gradients):
         point, state = rule.update(point, g, state)
         xs.append(point.tolist())
     return xs
+
+
+def arrays(state):
+    """Every array in a (nested) rule state."""
+    if isinstance(state, np.ndarray):
+        return [state]
+    return [a for item in state for a in arrays(item)] if isinstance(state, tuple) else []
 
 
 def path(rule, n=5, x0=4.0):
@@ -234,6 +251,59 @@ def test_forgot_eta_keeps_the_other_hyper_parameters_and_the_sign_error():
     assert path(forgot_eta(ascent(SGD(lr=0.25))), 1) == [4, 12]
 
 
+# --- misconceptions as one link swapped or dropped ----------------------------------
+
+
+def test_ema_momentum_from_zero_is_the_ema_rule():
+    rule = ema_momentum(Momentum(lr=0.25, momentum=0.5))
+    assert path(rule, 2) == path(Momentum(lr=0.25, momentum=0.5, ema=True), 2) == [4, 3, 1.75]
+
+
+def test_ema_momentum_started_from_the_first_gradient():
+    # b₁ = g = 8, x = 2; g = 4, b = 0.5·8 + 0.5·4 = 6, x = 2 − 1.5 = 0.5.
+    assert path(ema_momentum(Momentum(lr=0.25, momentum=0.5), start="gradient"), 2) == [4, 2, 0.5]
+
+
+def test_forgot_beta_adds_the_whole_previous_direction():
+    # b₁ = 8, x = 2; g = 4, b = 8 + 4 = 12, x = 2 − 3 = −1.
+    assert path(forgot_beta(Momentum(lr=0.25, momentum=0.5)), 2) == [4, 2, -1]
+
+
+def test_dropping_the_buffer_or_the_look_ahead():
+    assert path(without_momentum(Momentum(lr=0.25, momentum=0.5)), 3) == [4, 2, 1, 0.5]
+    nesterov = Momentum(lr=0.25, momentum=0.5, nesterov=True)
+    assert path(without_nesterov(nesterov), 3) == [4, 2, 0, -1]
+
+
+def test_rmsprop_without_one_minus_alpha():
+    # α = 0.75, η = 0.1, ε = 0: v = 16, x = 1 − 0.1·4/4 = 0.9; v = 12 + 4 = 16, x = 0.9 − 0.1·2/4 = 0.85.
+    got = steps(rms_without_one_minus_alpha(RMSprop(lr=0.1, alpha=0.75, eps=0)), 1.0, [4.0, 2.0])
+    assert got == pytest.approx([0.9, 0.85], abs=1e-15)
+
+
+def test_adam_bias_correction_dropped_or_counted_from_zero():
+    rule = Adam(lr=0.1, betas=(0.5, 0.75), eps=0)
+    assert steps(without_bias_correction(rule), 1.0, [2.0]) == steps(
+        Adam(lr=0.1, betas=(0.5, 0.75), eps=0, bias_correction=False), 1.0, [2.0]
+    )
+    # t from 0: step 1 uncorrected, m = 1, v = 1, x = 0.9; step 2 with exponent 1:
+    # m = −0.5, v = 1.75, m̂ = −1, v̂ = 7, x = 0.9 + 0.1/√7.
+    got = steps(bias_correction_from_zero(rule), 1.0, [2.0, -2.0])
+    assert got == pytest.approx([0.9, 0.9 + 0.1 / math.sqrt(7)], abs=1e-15)
+
+
+def test_a_misconception_that_does_not_apply_is_none():
+    assert ema_momentum(Adam()) is None
+    assert without_bias_correction(SGD(lr=0.1)) is None
+    assert rms_without_one_minus_alpha(Momentum(lr=0.1)) is None
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_weight_decay_is_one_link_of_every_rule(name):
+    links = make_rule(name, lr=0.1, weight_decay=0.5).links()
+    assert [link for link in links if isinstance(link, AddWeightDecay)] == [AddWeightDecay(0.5)]
+
+
 # --- construction -----------------------------------------------------------------
 
 
@@ -299,8 +369,9 @@ def test_update_does_not_modify_its_arguments(name):
     x0, g = np.array([1.0, -2.0]), np.array([0.5, 3.0])
     state = rule.init(x0)
     x1, state1 = rule.update(x0, g, state)
-    snapshot = [a.copy() for a in state1 if isinstance(a, np.ndarray)]
+    snapshot = [a.copy() for a in arrays(state1)]
     rule.update(x1, g, state1)
     assert x0.tolist() == [1.0, -2.0] and g.tolist() == [0.5, 3.0]
-    assert [a.tolist() for a in state1 if isinstance(a, np.ndarray)] == [a.tolist() for a in snapshot]
+    assert [a.tolist() for a in arrays(state1)] == [a.tolist() for a in snapshot]
+    assert snapshot or name in ("gd", "sgd")
     assert x1.dtype == np.float64 and x1.shape == (2,)

@@ -162,7 +162,7 @@ def test_a_choice_part_offers_its_options_and_grades_one(tmp_path):
     catalog = load_catalog(write(tmp_path / "specs", choice_spec()))
     exercise = catalog.exercise("tiny")
     key = catalog.keys(exercise, catalog.variant(exercise))[1]
-    assert (key.kind, key.reference, key.labels) == (
+    assert (key.kind, key.reference, key.type.choices) == (
         "choice",
         "monotone",
         ("monotone", "overshoots", "does-not-converge"),
@@ -173,9 +173,15 @@ def test_a_choice_part_offers_its_options_and_grades_one(tmp_path):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda part: part.pop("choices"), "'choices' (the options) goes with, and only with, type 'choice'"),
-        (lambda part: part.update(choices=["only-one"]), "'choices' must be a list of options"),
-        (lambda part: part.update(type="labels"), "'choices' (the options) goes with, and only with, type 'choice'"),
+        (lambda part: part.pop("choices"), "type choice needs 'choices' (a list of at least two options)"),
+        (
+            lambda part: part.update(choices=["only-one"]),
+            "'choices' must be a list of at least two options",
+        ),
+        (
+            lambda part: part.update(type="labels"),
+            "'choices' is not an option of type labels (it is one of type choice)",
+        ),
     ],
 )
 def test_a_choice_part_without_its_options_is_refused(tmp_path, change, message):
@@ -285,7 +291,7 @@ def test_a_students_variant_grades_against_its_own_numbers(per_student):
 
 def _shown(value) -> list[str]:
     """Ways an answer could be written out in a prompt."""
-    from grader.checking.parts import fmt
+    from grader.checking.outcome import fmt
     from grader.specs.model import _format
 
     if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
@@ -302,7 +308,7 @@ def test_prompts_never_contain_the_answers(per_student):
             for part in prompt["parts"]:
                 assert set(part) == {"id", "type", "points", "prompt"} | (
                     {"choices"} if part["type"] == "choice" else set()
-                )
+                ) | (set() if exercise.kind == "code" else {"hint"})
             if exercise.kind == "code":  # the hidden inputs of the calls are not shown either
                 assert prompt["parameters"] == {}
                 shown = json.dumps(prompt, ensure_ascii=False)

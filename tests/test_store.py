@@ -18,7 +18,7 @@ from grader.grading import grade
 from grader.store import gradebook as book
 from grader.store import submissions
 from grader.store.db import MIGRATIONS, Database
-from grader.store.models import UNFINISHED_WHERE, Base, PartResult, Submission, Token, utcnow
+from grader.store.models import UNFINISHED_WHERE, Base, PartResult, Student, Submission, Token, utcnow
 from grader.store.users import (
     UserError,
     add_user,
@@ -40,7 +40,7 @@ def test_migrations_create_exactly_the_models(any_db: Database) -> None:
     with any_db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
-        assert context.get_current_revision() == "0002"
+        assert context.get_current_revision() == "0003"
 
 
 def test_migrate_twice_is_harmless(any_db: Database) -> None:
@@ -134,11 +134,19 @@ def test_a_database_of_the_first_revision_upgrades_with_its_submissions(tmp_path
     with db.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0001")
-    queued = submissions.create_queued(db, "s001", "answers", b"{}")
-    submissions.store_graded(db, "s001", _result(catalog, "s001", CORRECT), b"{}")
+        # rows as the first revision's code wrote them
+        connection.exec_driver_sql("INSERT INTO students (id, created_at) VALUES ('s001', '2026-11-01 10:00:00')")
+        for number, (status, payload) in enumerate([("queued", b"{}"), ("done", b"x" * 1000)]):
+            connection.exec_driver_sql(
+                "INSERT INTO submissions (id, student_id, kind, status, payload, attempts, created_at) "
+                "VALUES (?, 's001', 'answers', ?, ?, 0, '2026-11-01 10:00:00')",
+                (f"old{number}", status, payload),
+            )
     db.migrate()
-    assert submissions.pending(db) == [queued]
+    assert submissions.pending(db) == ["old0"]
     assert submissions.count(db) == 2
+    with db.read() as session:
+        assert session.get(Student, "s001").stored_bytes == 1002  # counted once, for the storage quota
     with db.engine.connect() as connection:
         indexes = {row[0] for row in connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert "ix_submissions_unfinished" in indexes and "ix_submissions_status" not in indexes

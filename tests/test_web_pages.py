@@ -64,7 +64,7 @@ def test_submitting_a_wrong_run_shows_the_misconception_and_a_plot(client: Any, 
 def test_a_choice_part_is_a_list_of_its_options_and_keeps_the_pick(client: Any, tokens: dict) -> None:
     _login(client, tokens["s001"])
     page = client.get("/exercises/momentum-iterations").get_data(as_text=True)
-    select = re.search(r'<select id="input-shape" name="part-shape">(.*?)</select>', page, re.S).group(1)
+    select = re.search(r'<select id="input-shape" name="part-shape"[^>]*>(.*?)</select>', page, re.S).group(1)
     assert re.findall(r'<option value="([^"]*)"', select) == ["", "monotone", "overshoots", "does-not-converge"]
     answered = client.post("/exercises/momentum-iterations", data={"part-shape": "monotone"}).get_data(as_text=True)
     assert "no-momentum" in answered and "That is how plain gradient descent moves" in answered
@@ -194,3 +194,13 @@ def test_a_wrong_file_on_the_page_says_why_and_stores_nothing(client: Any, token
     assert "The notebook was not handed in: upload a Jupyter notebook" in response.get_data(as_text=True)
     assert client.get("/api/students/s001/submissions", headers=bearer(tokens["s001"])).json["submissions"] == []
     assert client.post("/assignments/nope/upload").status_code == 404
+
+
+def test_every_input_has_its_hint_beside_it(client: Any, tokens: dict) -> None:
+    _login(client, tokens["s001"])
+    page = client.get("/exercises/gd-parabola").get_data(as_text=True)
+    assert 'aria-describedby="hint-iterates"' in page
+    hint = re.search(r'<p class="hint muted" id="hint-iterates">(.*?)</p>', page).group(1)
+    assert hint == "Answer: write 6 numbers separated by commas, like 1.5, -2, 3, …"
+    answered = client.post("/exercises/gd-parabola", data={"part-iterates": "4, 2, one"}).get_data(as_text=True)
+    assert "Write 6 numbers separated by commas, like 1.5, -2, 3, …" in answered

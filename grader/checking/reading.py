@@ -3,24 +3,45 @@
 An answer arrives as JSON data (number, list, string). Each ``read_*``
 function turns it into a value of one answer type or raises
 :class:`ReadError` with one sentence a student understands, such as
-"could not read '3,5.2.1' as a vector of 2 numbers". Formulas go through
-:mod:`grader.expressions` (a whitelist), never through ``eval``.
+"could not read '3,5.2.1' as a vector of 2 numbers". Text goes through the
+pipeline of :mod:`grader.checking.notation` (characters, markup, tool output,
+rounding, words, worked equations, items); each item is then parsed by the
+whitelist of :mod:`grader.expressions`, never through ``eval``.
+
+Every ``read_*`` takes ``notes``, a list to which it appends one sentence for
+each reading decision the student should hear ("Read 37,5 as 37.5 (decimal
+comma).", "Took the last side of 1200/50 = 24."). An answer two readings fit
+(``3,5`` for two numbers, sides of an equation that disagree) is a
+:class:`ReadError` showing both, never graded as if one were certain.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import reprlib
 import unicodedata
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from grader.expressions import ExpressionError, Formula, parse, parse_structure, significant_figures
+from grader.checking.notation import Ambiguous, Reading
+from grader.checking.notation.brackets import group, top_level
+from grader.checking.notation.characters import normalise_characters
+from grader.checking.notation.equations import last_side
+from grader.checking.notation.items import split_items
+from grader.checking.notation.labels import label_alone, label_items, option_alone, option_named
+from grader.checking.notation.markup import MarkupError, strip_markup
+from grader.checking.notation.rounding import work_out_rounding
+from grader.checking.notation.tools import PARAMETER_NAMES, named_values, unwrap_tool_output
+from grader.checking.notation.words import LIST, NUMBER, WordsError, find_value, interval_words
+from grader.expressions import ExpressionError, Formula, parse, significant_figures
 
 MAX_ITEMS = 1000
 MAX_TEXT = 10_000
+MAX_DEPTH = 3  # lists in lists: a matrix is 2, a sequence of column vectors 3
 MAX_CHOICE = 200  # characters of a multiple-choice answer
 
 
@@ -80,8 +101,9 @@ def _shown(raw: Any) -> str:
         return "the number"
 
 
-def read_number(raw: Any, what: str = "a number") -> Number:
-    """A JSON number or typed text (``3.5``, ``−2``, ``1e-3``, ``10/3``, ``sqrt(2)``) as a :class:`Number`."""
+def read_number(raw: Any, what: str = "a number", notes: list[str] | None = None) -> Number:
+    """A JSON number or typed text (``3.5``, ``−2``, ``1e-3``, ``10/3``, ``sqrt(2)``, ``37,5``,
+    ``1200/50 = 24``, ``24 updates``, ``tensor(2.0156)``, ``thirty-eight``) as a :class:`Number`."""
     if isinstance(raw, bool) or raw is None:
         raise ReadError(f"could not read {_shown(raw)} as {what}")
     if isinstance(raw, int):
@@ -93,98 +115,244 @@ def read_number(raw: Any, what: str = "a number") -> Number:
             raise ReadError(f"{raw} is not a finite number")
         text = repr(raw)
         return Number(raw, text, digits=significant_figures(text), typed=False)
+    if isinstance(raw, list) and len(raw) == 1 and not isinstance(raw[0], list | dict):
+        return read_number(raw[0], what, notes)  # a one-element array
     if isinstance(raw, str):
-        return _number_from_formula(_formula(raw, what), raw.strip(), what)
+        reading = _reading(notes)
+        with _step_errors(raw, what):
+            value = find_value(_plain_maths(raw, what, reading), reading, NUMBER, number_words=True)
+            return _last_side(value, reading, lambda side: _one_number(side, what, reading), arrows=True)
     raise ReadError(f"could not read {_shown(raw)} as {what}")
+
+
+def _reading(notes: list[str] | None) -> Reading:
+    return Reading(notes=notes if notes is not None else [])
+
+
+def _plain_maths(text: str, what: str, reading: Reading) -> str:
+    """Steps 1 to 4 of the pipeline (see :mod:`grader.checking.notation`): characters, markup, tool
+    output, rounding functions."""
+    if len(text) > MAX_TEXT:
+        raise ReadError(f"the answer is too long to be {what}")
+    for step in (normalise_characters, strip_markup, unwrap_tool_output, work_out_rounding):
+        text = reading.run(step, text)
+    if not text.strip():
+        raise ReadError(f"found nothing in {_shown(text)} to read as {what}")
+    return text
+
+
+@contextlib.contextmanager
+def _step_errors(raw: Any, what: str) -> Iterator[None]:
+    """A step's refusal (ambiguous comma, disagreeing sides, unknown LaTeX, no value) as a ReadError."""
+    try:
+        yield
+    except Ambiguous as exc:  # it quotes the answer and shows both readings
+        raise ReadError(str(exc)) from exc
+    except (MarkupError, WordsError) as exc:
+        raise ReadError(f"could not read {_shown(raw)} as {what}: {exc}") from exc
+    except RecursionError as exc:
+        raise ReadError(f"could not read {_shown(raw)} as {what}: it is nested too deeply") from exc
+
+
+def _last_side(text: str, reading: Reading, read: Any, arrows: bool = False) -> Any:
+    return last_side(text, reading, read, _same, _shown_value, rounding_links=arrows)
+
+
+_ITEM = ""  # an item of a list: its refusal is the bare reason, the list's reader names the answer
+
+
+def _one_number(text: str, what: str, reading: Reading) -> Number:
+    """One item's text as a number: a one-item list is its item, a lone decimal comma is a decimal point."""
+    text = text.strip()
+    tree = split_items(text, reading, decimal_comma=True) if group(text) else text
+    if isinstance(tree, list):
+        if len(tree) != 1 or isinstance(tree[0], list):
+            raise ReadError(f"could not read {_shown(text)} as {what}: it is a list")
+        text = tree[0]
+    if _LONE_COMMA.match(text):
+        text = _decimal_comma(text, reading)
+    return _number_from_formula(_formula(text, what), text, what)
+
+
+_LONE_COMMA = re.compile(r"^\s*[+-]?\d+,\d+\s*$")
+_THOUSANDS = re.compile(r"^\s*[+-]?[1-9]\d{0,2},\d{3}\s*$")
+
+
+def _decimal_comma(text: str, reading: Reading) -> str:
+    """``37,5`` → ``37.5`` (told); ``1,200`` could be either and is refused showing both."""
+    text = text.strip()
+    point = text.replace(",", ".")
+    if _THOUSANDS.match(text):
+        raise ReadError(
+            f"{text!r} could be {point} (a decimal comma) or {text.replace(',', '')} (a thousands separator); "
+            f"write {point} or {text.replace(',', '')}"
+        )
+    reading.note(f"Read {text} as {point} (decimal comma).")
+    return point
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Do two sides of a worked equation agree, to the precision the student wrote?"""
+    if isinstance(a, Number) and isinstance(b, Number):
+        allowed = max((_half_unit(n) for n in (a, b)), default=0.0)
+        return abs(a.value - b.value) <= allowed + 1e-9 * max(abs(a.value), abs(b.value), 1.0)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return False
+
+
+def _half_unit(number: Number) -> float:
+    """Half a unit of the last significant figure written (0 for an exact value such as 38 or 10/3)."""
+    if number.digits is None or number.value == 0:
+        return 0.0
+    return 0.5 * 10.0 ** (math.floor(math.log10(abs(number.value))) - number.digits + 1)
+
+
+def _shown_value(value: Any) -> str:
+    if isinstance(value, Number):
+        return f"{value.value:.6g}"
+    if isinstance(value, list):
+        return "(" + ", ".join(_shown_value(v) for v in value) + ")"
+    return str(value)
 
 
 def _formula(text: str, what: str) -> Formula:
     try:
         return parse(text, variables=())
     except ExpressionError as exc:
-        raise ReadError(f"could not read {_shown(text)} as {what}: {exc}") from exc
+        raise ReadError(_refusal(text, what, exc)) from exc
+
+
+def _refusal(text: str, what: str, exc: Exception) -> str:
+    return f"could not read {_shown(text)} as {what}: {exc}" if what else str(exc)
 
 
 def _number_from_formula(formula: Formula, text: str, what: str) -> Number:
     try:
         value = formula.evaluate()
     except ExpressionError as exc:
-        raise ReadError(f"could not read {_shown(text)} as {what}: {exc}") from exc
+        raise ReadError(_refusal(text, what, exc)) from exc
     digits = significant_figures(text)
     exact = None if digits is not None else formula.exact()
     # sqrt(2) or pi/4 have neither: exact symbolic values, judged at full precision.
     return Number(value, text, exact=exact, digits=digits)
 
 
-def read_vector(raw: Any, length: int | None = None) -> list[Number]:
-    """A list of numbers: JSON list, or text ``[3.5, 2]``, ``(3.5, 2)``, ``3.5, 2``."""
+def read_vector(raw: Any, length: int | None = None, notes: list[str] | None = None) -> list[Number]:
+    """A list of numbers: JSON list, or text ``[3.5, 2]``, ``(3.5, 2)``, ``3.5, 2``, ``[3.5 2. ]``,
+    ``array([3.5, 2.])``, ``[3.5; 2]``, ``[[3.5], [2]]``, ``(3.5, 2)ᵀ``, ``−[1, 2]``, ``x = (3.5, 2)``."""
     what = f"a vector of {length} numbers" if length else "a list of numbers"
-    items = _items(raw, what)
-    if any(isinstance(item, list) for item in items):
-        raise ReadError(f"could not read {_shown(raw)} as {what}: it is nested")
-    numbers = [_item_number(item, raw, what) for item in items]
+    reading = _reading(notes)
+    numbers = _flat(_tree(raw, what, reading), raw, what, reading)
     if length is not None and len(numbers) != length:
         raise ReadError(f"{_shown(raw)} has {len(numbers)} numbers; expected {what}")
     return numbers
 
 
-def read_matrix(raw: Any, shape: tuple[int, int] | None = None) -> list[list[Number]]:
-    """A list of rows of numbers (``[[1, 0], [0, 1]]``)."""
+def read_matrix(raw: Any, shape: tuple[int, int] | None = None, notes: list[str] | None = None) -> list[list[Number]]:
+    """A list of rows of numbers (``[[1, 0], [0, 1]]``, ``[1 0; 0 1]``, numpy's printing, a pmatrix,
+    rows on separate lines)."""
     what = f"a {shape[0]}×{shape[1]} matrix" if shape else "a matrix"
-    rows = _items(raw, what)
-    matrix = [[_item_number(v, raw, what) for v in _items(row, what)] for row in rows]
-    if shape is not None and (len(matrix) != shape[0] or any(len(r) != shape[1] for r in matrix)):
+    tree = _tree(raw, what, _reading(notes))
+    if not isinstance(tree, list) or not all(isinstance(row, list) for row in tree):
+        if shape is not None and shape[0] == 1 and isinstance(tree, list):
+            tree = [tree]  # a 1×n matrix written as a row
+        else:
+            raise ReadError(f"could not read {_shown(raw)} as {what}: write it row by row, like [[1, 0], [0, 1]]")
+    if any(isinstance(n, list) for row in tree for n in row):
+        raise ReadError(f"could not read {_shown(raw)} as {what}: it is nested more than two deep")
+    if shape is not None and (len(tree) != shape[0] or any(len(r) != shape[1] for r in tree)):
         raise ReadError(f"{_shown(raw)} is not {what}")
-    return matrix
+    return tree
 
 
-def read_sequence(raw: Any, item_length: int | None = None) -> list[Any]:
-    """A sequence of numbers (``4, 2, 1``) or of vectors (``[[4, 3], [3.5, 2]]``)."""
+def read_sequence(raw: Any, item_length: int | None = None, notes: list[str] | None = None) -> list[Any]:
+    """A sequence of numbers (``4, 2, 1``, ``4 → 2 → 1``, ``x0 = 4, x1 = 2``, one per line) or of
+    vectors (``[[4, 3], [3.5, 2]]``)."""
     what = "a sequence of vectors" if item_length else "a sequence of numbers"
-    items = _items(raw, what)
+    reading = _reading(notes)
+    tree = _tree(raw, what, reading)
     if item_length is None:
-        return [_item_number(item, raw, what) for item in items]
-    return [read_vector(_as_raw(item), item_length) for item in items]
+        return _flat(tree, raw, what, reading)
+    if not isinstance(tree, list) or not all(isinstance(item, list) for item in tree):
+        raise ReadError(f"could not read {_shown(raw)} as {what}: give each point in brackets, like [[4, 3], [3.5, 2]]")
+    points = [_flat(item, raw, what, reading) for item in tree]
+    for point in points:
+        if len(point) != item_length:
+            raise ReadError(f"{_shown(raw)} has a point of {len(point)} numbers; expected {item_length}")
+    return points
 
 
-def _items(raw: Any, what: str) -> list[Any]:
-    """The items of a JSON list, or of a typed list (each a Formula or a nested list of them)."""
+def _flat(tree: Any, raw: Any, what: str, reading: Reading) -> list[Number]:
+    """A flat list of numbers: a column ``[[3.5], [2]]`` or a single row ``[[3.5, 2]]`` flattens."""
+    if isinstance(tree, Number):
+        return [tree]
+    if tree and all(isinstance(item, list) for item in tree):
+        if all(len(item) == 1 for item in tree):
+            tree = [item[0] for item in tree]
+        elif len(tree) == 1:
+            tree = tree[0]
+    if any(isinstance(item, list) for item in tree):
+        raise ReadError(f"could not read {_shown(raw)} as {what}: it is nested")
+    return tree
+
+
+def _tree(raw: Any, what: str, reading: Reading, depth: int = 0) -> Any:
+    """A JSON value or typed text as numbers nested in lists, through the whole pipeline."""
     if isinstance(raw, list | tuple):
-        items = list(raw)
-    elif isinstance(raw, str):
-        if len(raw) > MAX_TEXT:
-            raise ReadError(f"the answer is too long to be {what}")
-        try:
-            parsed = parse_structure(raw, variables=())
-        except ExpressionError as exc:
-            reason = "" if str(exc).startswith("could not read") else f": {exc}"
-            raise ReadError(f"could not read {_shown(raw)} as {what}{reason}") from exc
-        items = parsed if isinstance(parsed, list) else [parsed]
-    else:
-        items = [raw]
-    if len(items) > MAX_ITEMS:
-        raise ReadError(f"the answer has {len(items)} items, more than {MAX_ITEMS}")
-    return items
+        if len(raw) > MAX_ITEMS:
+            raise ReadError(f"the answer has {len(raw)} items, more than {MAX_ITEMS}")
+        if depth >= MAX_DEPTH:
+            raise ReadError(f"could not read {_shown(raw)} as {what}: it is nested too deeply")
+        return [_item_tree(item, what, reading, depth + 1) for item in raw]
+    if isinstance(raw, dict) and raw and set(raw) <= PARAMETER_NAMES:
+        return _tree(named_values(raw, reading), what, reading)
+    if isinstance(raw, str):
+        with _step_errors(raw, what):
+            value = find_value(_plain_maths(raw, what, reading), reading, LIST)
+            try:
+                if _is_one_equation(value):
+                    return _last_side(value, reading, lambda side: _numbers(split_items(side, reading), reading))
+                return _numbers(split_items(value, reading), reading)
+            except (ReadError, WordsError, MarkupError) as exc:
+                raise ReadError(f"could not read {_shown(raw)} as {what}: {exc}") from exc
+    return read_number(raw, what)
 
 
-def _as_raw(item: Any) -> Any:
-    """A typed item back as text, one level deep (a deeper list is refused by the reader as nested)."""
-    if isinstance(item, Formula):
-        return item.text
-    if isinstance(item, list):
-        return [i.text if isinstance(i, Formula) else i for i in item]
-    return item
-
-
-def _item_number(item: Any, raw: Any, what: str) -> Number:
-    if isinstance(item, Formula):
-        return _number_from_formula(item, item.text, what)
+def _item_tree(item: Any, what: str, reading: Reading, depth: int) -> Any:
     if isinstance(item, list | tuple | dict):
-        raise ReadError(f"could not read {_shown(raw)} as {what}")
+        return _tree(item, what, reading, depth)
+    if isinstance(item, str):
+        with _step_errors(item, what):
+            return _leaf_number(_plain_maths(item, what, reading), reading)
     try:
-        return read_number(item)
+        return read_number(item, what)
     except ReadError as exc:
-        raise ReadError(f"could not read {_shown(raw)} as {what}: {exc}") from exc
+        raise ReadError(f"could not read {_shown(item)} in the list as a number: {exc}") from exc
+
+
+def _numbers(tree: Any, reading: Reading) -> Any:
+    if isinstance(tree, list):
+        if len(tree) > MAX_ITEMS:
+            raise ReadError(f"the answer has {len(tree)} items, more than {MAX_ITEMS}")
+        return [_numbers(item, reading) for item in tree]
+    return _leaf_number(tree, reading)
+
+
+def _leaf_number(text: str, reading: Reading) -> Number:
+    """One item: its value among words, the last side of its worked equation, read as a number; a
+    refusal says what about the item (``'one' is not a number``), the caller names the answer."""
+    value = find_value(text, reading, NUMBER)
+    return _last_side(value, reading, lambda side: _one_number(side, _ITEM, reading))
+
+
+_SEPARATORS = re.compile(r"[,;\n\t]|→|->")
+_EQUALS = re.compile(r"(?<![<>!=])=(?!=)|≈")
+
+
+def _is_one_equation(text: str) -> bool:
+    """A worked equation over the whole answer (``(4, 3) - 0.5·(1, 2) = (3.5, 2)``), not a list of them."""
+    return bool(top_level(text, _EQUALS)) and not top_level(text, _SEPARATORS)
 
 
 _INTERVAL_BRACKETS = re.compile(r"^\s*([\[(\]])\s*(.+?)\s*[,;]\s*(.+?)\s*([\])\[])\s*$")
@@ -193,14 +361,22 @@ _INFINITE = {"inf", "infinity", "oo", "∞", "+inf", "+infinity", "+oo", "+∞"}
 _MINUS_INFINITE = {"-inf", "-infinity", "-oo", "-∞"}
 
 
-def read_interval(raw: Any, variable_names: tuple[str, ...] = ("eta", "η", "x", "lr")) -> Interval:
-    """An interval: ``(0, 1)``, ``[0, 1]``, ``(0, 1]``, ``]0, 1[``, ``η ∈ (0, 1)``, ``0 < eta < 1``,
-    ``0 < η ≤ 1``, ``eta > 0 and eta < 1``."""
+def read_interval(
+    raw: Any, variable_names: tuple[str, ...] = ("eta", "η", "x", "lr"), notes: list[str] | None = None
+) -> Interval:
+    """An interval: ``(0, 1)``, ``[0, 1]``, ``(0, 1]``, ``]0, 1[``, ``]0;1[``, ``η ∈ (0, 1)``,
+    ``0 < eta < 1``, ``0 < η ≤ 1``, ``eta > 0 and eta < 1``, ``{η : 0 < η < 1}``, ``$0 < \\eta < 1$``,
+    ``between 0 and 1 (exclusive)``."""
     if isinstance(raw, list) and len(raw) == 2:
         return Interval(_bound(raw[0], raw, upper=False), _bound(raw[1], raw, upper=True), False, False)
     if not isinstance(raw, str) or len(raw) > 200:
         raise ReadError(f"could not read {_shown(raw)} as an interval")
-    text = unicodedata.normalize("NFKC", raw).replace("\u2212", "-").strip()
+    reading = _reading(notes)
+    with _step_errors(raw, "an interval"):
+        text = reading.run(strip_markup, reading.run(normalise_characters, raw))
+        text = interval_words(text, reading, variable_names).strip()
+    if not text:
+        raise ReadError(f"could not read {_shown(raw)} as an interval: there are no bounds in it")
     member = re.match(r"^(\S+)\s*(?:∈|\bin\b)\s*(.+)$", text)  # η ∈ (0, 1)
     if member and member.group(1) in variable_names:
         text = member.group(2)
@@ -268,46 +444,67 @@ def normalise_label(text: str) -> str:
     return re.sub(r"[\s_]+", "-", unicodedata.normalize("NFKC", text).strip().lower())
 
 
-def read_labels(raw: Any, count: int) -> list[str]:
-    """A list of labels (JSON list, or text separated by commas, semicolons or new lines)."""
+def read_labels(raw: Any, count: int, notes: list[str] | None = None) -> list[str]:
+    """A list of labels: JSON list, or text separated by new lines, semicolons, tabs or commas; bullets,
+    numbers, a table row, a Python list, quotes and ``case: label`` are read through."""
+    reading = _reading(notes)
     if isinstance(raw, str):
         if len(raw) > MAX_TEXT:
             raise ReadError("the answer is too long to be a list of labels")
-        items: list[Any] = [p for p in re.split(r"[,;\n]", raw) if p.strip()]
+        with _step_errors(raw, f"a list of {count} labels"):
+            items: list[Any] = label_items(reading.run(strip_markup, reading.run(normalise_characters, raw)), reading)
     elif isinstance(raw, list):
         items = raw
     else:
         raise ReadError(f"could not read {_shown(raw)} as a list of {count} labels")
     if not all(isinstance(item, str) for item in items):
         raise ReadError(f"could not read {_shown(raw)} as a list of {count} labels")
+    items = [label_alone(normalise_characters(item, reading)) for item in items]
+    if len(items) == 1 and len(items[0].split()) == count > 1:
+        items = items[0].split()  # slow-monotone fast …: spaces between hyphenated labels
     if len(items) != count:
         raise ReadError(f"expected {count} labels, one per case; got {len(items)}")
     return [normalise_label(item) for item in items]
 
 
-def read_choice(raw: Any) -> str:
-    """One option of a multiple-choice part (``Overshoots`` → ``overshoots``; a one-item list is that item)."""
+def read_choice(raw: Any, notes: list[str] | None = None, options: Collection[str] = ()) -> str:
+    """One option of a multiple-choice part (``Overshoots`` → ``overshoots``, ``It overshoots.``,
+    ``“overshoots”``, ```overshoots```; a one-item list is that item). With ``options`` (the part's
+    options and aliases), a sentence naming exactly one of them, without a negation, is that option."""
     if isinstance(raw, list) and len(raw) == 1:
         raw = raw[0]
     if not isinstance(raw, str) or not raw.strip():
         raise ReadError(f"could not read {_shown(raw)} as one of the options")
     if len(raw) > MAX_CHOICE:
         raise ReadError("the answer is too long to be one of the options")
-    return normalise_label(raw)
+    reading = _reading(notes)
+    with _step_errors(raw, "one of the options"):
+        text = reading.run(strip_markup, reading.run(normalise_characters, raw))
+    label = normalise_label(option_alone(text) or text)
+    named = option_named(text, options) if options and label not in options else None
+    if named:
+        reading.note(f"Read {raw.strip()!r} as {named}.")
+        return named
+    return label
 
 
-def read_expression(raw: Any, variables: tuple[str, ...]) -> Formula:
-    """A formula in the given variables (``x^2+2``, ``2x``)."""
+def read_expression(raw: Any, variables: tuple[str, ...], notes: list[str] | None = None) -> Formula:
+    """A formula in the given variables (``x^2+2``, ``2x``, ``$2x + 20y$``, ``\\frac{1}{2}x^2``)."""
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
         raise ReadError(f"could not read {_shown(raw)} as a formula")
     text = raw if isinstance(raw, str) else repr(raw)
+    if len(text) > MAX_TEXT:
+        raise ReadError("the answer is too long to be a formula")
+    reading = _reading(notes)
+    with _step_errors(raw, "a formula"):
+        text = reading.run(strip_markup, reading.run(normalise_characters, text)).strip()
     try:
         return parse(text, variables=variables)
     except ExpressionError as exc:
         raise ReadError(f"could not read {_shown(text)} as a formula: {exc}") from exc
 
 
-def read_text(raw: Any) -> str:
+def read_text(raw: Any, notes: list[str] | None = None) -> str:
     """Free text, bounded in length."""
     if not isinstance(raw, str):
         raise ReadError("expected a sentence of text")

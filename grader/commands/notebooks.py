@@ -113,8 +113,8 @@ def grade(
     """Grade notebooks: files and folders (also submitted/<student>/<assignment>/*.ipynb), in parallel sandboxes."""
     from grader.grading import STUDENT_ID
     from grader.notebooks.batch import grade_files, notebook_files
-    from grader.notebooks.sandbox import Limits
     from grader.reports import exports
+    from grader.sandbox import Limits
 
     catalog = catalog_or_exit()
     if assignment is not None and assignment not in catalog.assignments:
@@ -257,7 +257,8 @@ def _text(results: list[dict[str, Any]]) -> str:
 
 
 def _summary(results: list[dict[str, Any]]) -> None:
-    """On stderr: parts that need a human, and notebooks that failed and why."""
+    """On stderr: parts that need a human, notebooks that failed and why, and those whose metadata names another
+    student or assignment than the one they were graded as."""
     review = [
         f"{r['student']}: {e['id']}/{p['id']}"
         for r in results
@@ -266,14 +267,18 @@ def _summary(results: list[dict[str, Any]]) -> None:
         if p["status"] == "needs_review"
     ]
     failed = [f"{r.get('file')}: {r['error']}" for r in results if r.get("error")]
+    disputed = [f"{r.get('file')}: {r['warning']}" for r in results if r.get("warning")]
     click.echo(
-        f"graded {len(results)} notebook(s); {len(review)} part(s) need a human; {len(failed)} notebook(s) had an error",
+        f"graded {len(results)} notebook(s); {len(review)} part(s) need a human; {len(failed)} notebook(s) had an error"
+        + (f"; {len(disputed)} notebook(s) disagree with their metadata" if disputed else ""),
         err=True,
     )
     for line in review[:50]:
         click.echo(f"  review {line}", err=True)
     for line in failed:
         click.echo(f"  error  {line}", err=True)
+    for line in disputed:
+        click.echo(f"  warning {line}", err=True)
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.checking.parts import Unanswered
+from grader.contract import Returned, Unanswered
 from grader.grading import grade
 from grader.notebooks.generate import variable_name
 from grader.specs.model import DEFAULT_STUDENT, Catalog, Exercise
@@ -118,20 +118,30 @@ def _names(exercise: Exercise) -> list[str]:
 
 
 def student_from_path(path: Path, catalog: Catalog, root: Path | None = None) -> tuple[str, str | None]:
-    """Student (and assignment) from ``submitted/<student>/<assignment>/x.ipynb``, else the file's stem.
+    """Student (and assignment) from ``submitted/<student>/<assignment>/x.ipynb``, else the file's stem."""
+    folder_student, folder_assignment = placed(path, catalog, root)
+    return folder_student or _stem(path), folder_assignment
 
-    ``root`` is the folder the TA named: when that folder is itself the
-    assignment's (``lec4-inclass/s001.ipynb``), the files in it are named by
-    student and the folder above says nothing about who wrote them.
+
+def placed(path: Path, catalog: Catalog, root: Path | None = None) -> tuple[str | None, str | None]:
+    """The student and the assignment that the folders holding ``path`` name (each None when they do not).
+
+    ``submitted/<student>/<assignment>/x.ipynb`` names both. ``root`` is the
+    folder the TA named: when that folder is itself the assignment's
+    (``lec4-inclass/s001.ipynb``), the files in it are named by student and the
+    folder above says nothing about who wrote them.
     """
     parts = path.parts
-    stem = STUDENT_FROM_STEM.sub("_", path.stem)[:128] or "unknown"
     below = len(path.relative_to(root).parts) if root is not None and path.is_relative_to(root) else len(parts)
     if len(parts) >= 2 and parts[-2] in catalog.assignments:
         if below >= 2 and len(parts) >= 3:
             return parts[-3], parts[-2]
-        return stem, parts[-2]
-    return stem, None
+        return None, parts[-2]
+    return None, None
+
+
+def _stem(path: Path) -> str:
+    return STUDENT_FROM_STEM.sub("_", path.stem)[:128] or "unknown"
 
 
 def grade_notebook(
@@ -145,15 +155,18 @@ def grade_notebook(
 ) -> dict[str, Any]:
     """Grade one notebook file; never raises for a bad notebook (the result's ``error`` says why).
 
-    ``root``: the folder ``filename`` was found in (see :func:`student_from_path`).
+    ``root``: the folder ``filename`` was found in (see :func:`placed`).
     """
     path = Path(filename)
     base = {"file": filename}
     try:
         notebook = read_notebook(data)
     except NotebookError as exc:
-        return failed_result(base, owner(None, path, catalog, root, student)[0], f"{exc}", graded=True)
-    student, assignment = owner(notebook, path, catalog, root, student, assignment)
+        return failed_result(base, owner(None, path, catalog, root, student).student, f"{exc}", graded=True)
+    whose = owner(notebook, path, catalog, root, student, assignment)
+    student, assignment = whose.student, whose.assignment
+    if whose.warning:
+        base["warning"] = whose.warning
     graded_as = safe_student(student)  # the id the variant is drawn from: the same for the calls and the checking
     if assignment not in catalog.assignments:
         reason = f"unknown assignment {assignment!r}" if assignment else "no answers of any assignment were found"
@@ -171,10 +184,20 @@ def grade_notebook(
     result["error"] = outcome.error
     result["cell_errors"] = [{**e, "cell": _position(notebook, e.get("cell"))} for e in outcome.cell_errors]
     result["answers"] = {
-        e: {p: v for p, v in parts.items() if not isinstance(v, Unanswered)} for e, parts in answers.items()
+        e: {p: v.value if isinstance(v, Returned) else v for p, v in parts.items() if not isinstance(v, Unanswered)}
+        for e, parts in answers.items()
     }
     result["graded"] = True
     return result
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Whose notebook a file is, the assignment it answers, and where its metadata claimed otherwise."""
+
+    student: str
+    assignment: str | None
+    warning: str | None = None  # one sentence per disagreement with the notebook's metadata
 
 
 def owner(
@@ -184,21 +207,37 @@ def owner(
     root: Path | None = None,
     student: str | None = None,
     assignment: str | None = None,
-) -> tuple[str, str | None]:
-    """Whose notebook this is and which assignment it answers, as given, else as it says, else from its path.
+) -> Owner:
+    """Whose notebook this is and which assignment it answers: as given, else as its folders say, else as it says.
 
-    Student: ``student``, else the notebook's metadata (unless it is the
-    ``default`` of a notebook generated for a whole class), else the folder or
-    file name (:func:`student_from_path`). Assignment: ``assignment``, else the
-    metadata, else the folder, else guessed from the names in the code (None
-    when nothing matches). ``notebook`` is None when the file could not be read.
+    Student: ``student``, else the folder of ``submitted/<student>/<assignment>/``
+    (:func:`placed`), else the notebook's metadata (unless it is the ``default``
+    of a notebook generated for a whole class), else the file's stem.
+    Assignment: ``assignment``, else the folder, else the metadata, else
+    guessed from the names in the code (None when nothing matches).
+
+    The metadata is written by the student, so it never overrules what the
+    caller or the folders say (a notebook naming another student would be
+    graded, stored and given feedback as that student); where it disagrees,
+    ``warning`` says so. ``notebook`` is None when the file could not be read.
     """
-    path_student, path_assignment = student_from_path(path, catalog, root)
-    named = notebook.student if notebook is not None and notebook.student != DEFAULT_STUDENT else None
-    shown = _shown(student or named or path_student)
-    if notebook is None:
-        return shown, assignment or path_assignment
-    return shown, assignment or notebook.assignment or path_assignment or guess_assignment(catalog, notebook.cells)
+    folder_student, folder_assignment = placed(path, catalog, root)
+    named_student = notebook.student if notebook is not None and notebook.student != DEFAULT_STUDENT else None
+    named_assignment = notebook.assignment if notebook is not None else None
+    whose = _shown(student or folder_student or named_student or _stem(path))
+    which = assignment or folder_assignment or named_assignment
+    if which is None and notebook is not None:
+        which = guess_assignment(catalog, notebook.cells)
+    why = "the student it was handed in for" if student else "whose folder it is in"
+    disagreements = []
+    if named_student is not None and _shown(named_student) != whose:
+        disagreements.append(f"its metadata names student {_shown(named_student)!r}; graded as {whose!r}, {why}")
+    if named_assignment is not None and which is not None and named_assignment != which:
+        given = "the assignment it was handed in for" if assignment else "the assignment of its folder"
+        disagreements.append(
+            f"its metadata names assignment {_shown(named_assignment)!r}; graded as {which!r}, {given}"
+        )
+    return Owner(whose, which, "; ".join(disagreements) or None)
 
 
 def _position(notebook: Notebook, code_index: Any) -> Any:
@@ -228,7 +267,7 @@ def _requests(
     catalog: Catalog, exercises: list[Exercise], student: str
 ) -> tuple[list[str], list[Any], list[tuple[str, str, Any]]]:
     """The variable names to read back and the function calls to make, for this student's variant."""
-    from grader.notebooks.sandbox import Probe
+    from grader.sandbox import Probe
 
     names: list[str] = []
     probes: list[Any] = []
@@ -247,7 +286,7 @@ def _requests(
 def _run(sandbox: Any, cells: list[str], names: list[str], probes: list[Any]) -> Any:
     if sandbox is not None:
         return sandbox.run(cells, names, probes)
-    from grader.notebooks.sandbox import run_cells
+    from grader.sandbox import run_cells
 
     return run_cells(cells, names, probes)
 
@@ -273,7 +312,7 @@ def _bound(outcome: Any, name: str) -> Any:
 
 def _probe_answer(exercise_id: str, args: Any, probe: Any) -> Any:
     if isinstance(probe, dict) and "result" in probe:
-        return probe["result"]
+        return Returned(probe["result"])
     error = probe.get("error", "no result") if isinstance(probe, dict) else "no result"
     if error.startswith("NameError"):
         return Unanswered("the notebook does not define the function this exercise asks for", missing=True)
@@ -313,10 +352,10 @@ def grade_files(
 ) -> Iterator[dict[str, Any]]:
     """Grade notebooks in parallel, one limited sandbox process per notebook; results in input order.
 
-    ``roots``: the folders the files were found in (see :func:`student_from_path`);
+    ``roots``: the folders the files were found in (see :func:`placed`);
     ``student``: whose notebooks they all are, when the caller knows (else see :func:`owner`).
     """
-    from grader.notebooks.sandbox import Limits, Sandbox
+    from grader.sandbox import Limits, Sandbox
 
     root_of = root_finder(roots)
     with Sandbox(workers=workers, limits=limits or Limits()) as sandbox:
@@ -328,7 +367,7 @@ def grade_files(
             except OSError as exc:
                 return failed_result(
                     {"file": str(path)},
-                    owner(None, path, catalog, root, student)[0],
+                    owner(None, path, catalog, root, student).student,
                     f"could not read the file: {exc.strerror}",
                     True,
                 )

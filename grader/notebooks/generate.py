@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from grader.checking.key import AnswerKey
 from grader.specs.model import Catalog, Exercise, Part
 
 INSTRUCTIONS = """\
@@ -26,19 +27,6 @@ CODE_INSTRUCTIONS = """\
 calling it on hidden inputs (numbers and numpy vectors, edge cases included) and comparing what it
 returns with the reference optimizer. You may add cells and helper functions; run the whole
 notebook before you hand it in."""
-
-HINTS = {
-    "number": "a number",
-    "integer": "a whole number",
-    "vector": "a list of numbers, e.g. [1.5, -2]",
-    "matrix": "a list of rows, e.g. [[1, 0], [0, 1]]",
-    "sequence": "a list, e.g. [x0, x1, ...]",
-    "interval": 'a string such as "(a, b)" or "a < eta < b"',
-    "expression": 'a formula as a string, e.g. "x^2 + 2"',
-    "labels": "a list of labels",
-    "choice": "one of the options, as a string",
-    "text": "a sentence, as a string",
-}
 
 
 def variable_name(exercise_id: str, part_id: str) -> str:
@@ -79,9 +67,9 @@ def _notebook(catalog: Catalog, assignment: str, student: str | None, answers: M
         if exercise.kind == "code":
             cells.extend(_code_cells(nbf, exercise, shown, answers))
             continue
-        keys = {key.part: key.reference for key in catalog.keys(exercise, params)} if answers is not None else {}
-        for part, shown_part in zip(exercise.parts, shown["parts"], strict=True):
-            cells.extend(_part_cells(nbf, exercise, part, shown_part, keys))
+        keys = catalog.keys(exercise, params)
+        for part, key, shown_part in zip(exercise.parts, keys, shown["parts"], strict=True):
+            cells.extend(_part_cells(nbf, exercise, part, key, shown_part, solution=answers is not None))
     for index, cell in enumerate(cells):
         cell["id"] = f"cell-{index}"  # stable ids: the same specs give the same file
     notebook = nbf.new_notebook(cells=cells)
@@ -92,15 +80,16 @@ def _notebook(catalog: Catalog, assignment: str, student: str | None, answers: M
 
 
 def _part_cells(
-    nbf: Any, exercise: Exercise, part: Part, shown: Mapping[str, Any], references: Mapping[str, Any]
+    nbf: Any, exercise: Exercise, part: Part, key: AnswerKey, shown: Mapping[str, Any], solution: bool
 ) -> list[Any]:
+    """The part's prompt, and its answer cell: the reference (a solution) or None with the part's hint."""
     name = variable_name(exercise.id, part.id)
     points = _points(part.points)
     prompt = nbf.new_markdown_cell(f"**{part.id}** ({points}). {shown['prompt'].strip()}")
-    if part.id in references:
-        source = f"{name} = {_literal(references[part.id], part)}"
+    if solution:
+        source = f"{name} = {key.type.literal(key.reference)}"
     else:
-        source = f"{name} = None  # your answer: {HINTS[part.kind]}"
+        source = f"{name} = None  # your answer: {key.hint()}"
     answer = nbf.new_code_cell(
         source, metadata={"grader": {"exercise": exercise.id, "part": part.id, "points": part.points}}
     )
@@ -109,16 +98,6 @@ def _part_cells(
 
 def _points(points: float) -> str:
     return f"{points:g} point{'' if points == 1 else 's'}"
-
-
-def _literal(value: Any, part: Part) -> str:
-    from grader.specs.solutions import MODEL_SENTENCE
-
-    if value is None:
-        return repr(MODEL_SENTENCE)
-    if part.kind == "interval":
-        return repr(str(value))
-    return repr(value)
 
 
 def _code_cells(

@@ -41,6 +41,7 @@ class Queued:
     student: str
     id: str | None = None
     error: str | None = None
+    warning: str | None = None  # where the notebook's metadata disagrees with whose it was queued as
 
 
 def queue_files(
@@ -54,7 +55,7 @@ def queue_files(
 ) -> list[Queued]:
     """Store each notebook as a queued submission and submit its job; raises :class:`QueueDown` if the queue fails.
 
-    ``roots``: the folders the files were found in (see :func:`grader.notebooks.batch.student_from_path`);
+    ``roots``: the folders the files were found in (see :func:`grader.notebooks.batch.placed`);
     ``student``: whose notebooks they all are, when the caller knows.
     """
     root_of = root_finder(roots)
@@ -66,7 +67,9 @@ def queue_files(
         except OSError as exc:
             queued.append(
                 Queued(
-                    path, owner(None, path, catalog, root, student)[0], error=f"could not read the file: {exc.strerror}"
+                    path,
+                    owner(None, path, catalog, root, student).student,
+                    error=f"could not read the file: {exc.strerror}",
                 )
             )
             continue
@@ -74,15 +77,15 @@ def queue_files(
             notebook = read_notebook(data)
         except NotebookError:
             notebook = None  # the job reports why, as it does for an upload
-        whose, found = owner(notebook, path, catalog, root, student, assignment)
+        whose = owner(notebook, path, catalog, root, student, assignment)
         filename = str(path) if len(str(path)) <= 255 else path.name[-255:]
         submission_id = submissions.create_queued(
             db,
-            safe_student(whose),
+            safe_student(whose.student),
             "notebook",
             data,
             filename=filename,
-            assignment=found if found in catalog.assignments else None,
+            assignment=whose.assignment if whose.assignment in catalog.assignments else None,
         )
         try:
             jobs.submit(submission_id)
@@ -93,7 +96,7 @@ def queue_files(
                 f"the grading queue does not answer ({type(exc).__name__}): {sent} notebook(s) were queued "
                 f"before it stopped, {len(files) - len(queued)} were not"
             ) from exc
-        queued.append(Queued(path, whose, id=submission_id))
+        queued.append(Queued(path, whose.student, id=submission_id, warning=whose.warning))
     return queued
 
 
@@ -131,6 +134,8 @@ def wait_for(
 def as_result(queued: Queued, view: dict[str, Any]) -> dict[str, Any]:
     """A finished submission as the local batch reports a notebook (see :func:`grader.notebooks.batch.grade_notebook`)."""
     base = {"file": str(queued.path), "submission": queued.id}
+    if queued.warning:  # said in the terms of the batch (its folders), not of the job that graded it
+        base["warning"] = queued.warning
     if view["status"] == "done" and isinstance(view.get("result"), dict):
         return {**view["result"], **base}
     return failed_result(base, queued.student, view.get("error") or "grading failed", graded=False)

@@ -4,7 +4,7 @@ Every reference answer of the grader is computed here, in float64 numpy,
 following the lecture and PyTorch's documented ``torch.optim`` formulas.
 
 * :mod:`grader.optim.objective`: :class:`Objective`, f with ∇f and ∇²f (sympy on demand);
-* :mod:`grader.optim.rules`: GD/SGD, momentum, Nesterov, Adagrad, RMSprop, Adam
+* :mod:`grader.optim.rules`: GD/SGD, momentum, Nesterov, Adagrad, RMSprop, Adam as chains of links
   and the misconceptions :func:`ascent`, :func:`forgot_eta`, EMA momentum,
   Adam without bias correction;
 * :mod:`grader.optim.trace`: :func:`run` and the off-by-one slips;

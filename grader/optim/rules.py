@@ -1,24 +1,30 @@
-"""Update rules of first-order optimizers, right and wrong.
+"""Update rules of first-order optimizers, right and wrong, built from small links.
 
-Each rule is a small frozen dataclass with two pure methods, in the style of
-optax's gradient transformations::
+As in optax, an optimizer is a chain of small transformations of the
+gradient, each with its own state (``grader/optim/rules.py`` writes each one
+once)::
+
+    gradient g ─▶ [sign] ─▶ [weight decay] ─▶ momentum / EMA / Adam moments ─▶ scale by −η ─▶ x + u
+
+A :class:`Chain` of :class:`Link` objects is a rule::
 
     state = rule.init(x0)
     x1, state = rule.update(x0, grad_f(x0), state)
 
-``update`` never modifies its arguments; the state is an immutable NamedTuple.
-The formulas and defaults are those documented for ``torch.optim`` (PyTorch
-2.x), so a student who checks an answer with PyTorch gets the same numbers. In
-the formulas, g is the gradient at x, η the learning rate (``lr``), t the
-step count starting at 1, and all operations act element-wise.
+``update`` never modifies its arguments; states are immutable NamedTuples.
+The named optimizers (:class:`SGD`, :class:`Momentum`, :class:`Adagrad`,
+:class:`RMSprop`, :class:`Adam`) are frozen dataclasses holding PyTorch's
+hyper-parameters (validated, with ``torch.optim``'s defaults) that build
+their chain in :meth:`links`; a student who checks an answer with PyTorch
+gets the same numbers. In the formulas, g is the gradient at x, η the
+learning rate (``lr``), t the step count starting at 1, and all operations
+act element-wise.
 
-The misconceptions students have are rules too, so that the grader can
-recompute an answer under the wrong belief and recognise it:
-
-* :func:`ascent` (sign flipped, moves uphill), id ``sign-error``;
-* :func:`forgot_eta` (the step without η), id ``forgot-eta``;
-* ``Momentum(ema=True)`` (momentum as an EMA with 1 − β);
-* ``Adam(bias_correction=False)`` (Adam without m̂ and v̂).
+A misconception about an update rule is one link swapped or dropped
+(:func:`rewire`): moving uphill (:func:`ascent`, a sign link in front),
+η left out (:func:`forgot_eta`), momentum written as an EMA
+(:func:`ema_momentum`), β forgotten, the Nesterov look-ahead dropped, RMSprop
+without (1 − α), Adam without bias correction or counting t from 0.
 """
 
 from __future__ import annotations
@@ -29,28 +35,49 @@ import math
 import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 __all__ = [
     "RULES",
+    "AddWeightDecay",
     "Adagrad",
     "AdagradState",
     "Adam",
     "AdamState",
     "Ascent",
+    "Chain",
+    "ChainState",
     "EmptyState",
+    "FlipSign",
+    "Link",
     "Momentum",
     "MomentumState",
     "RMSprop",
     "RMSpropState",
     "Rule",
     "SGD",
+    "ScaleByAdam",
+    "ScaleByLearningRate",
+    "ScaleByRms",
+    "ScaleBySumOfSquares",
+    "StepState",
+    "Trace",
     "ascent",
+    "bias_correction_from_zero",
+    "ema_momentum",
+    "forgot_beta",
     "forgot_eta",
     "make_rule",
+    "rewire",
+    "rms_without_one_minus_alpha",
+    "with_lr",
+    "without_adaptive_scaling",
+    "without_bias_correction",
+    "without_momentum",
+    "without_nesterov",
 ]
 
 
@@ -65,8 +92,25 @@ class Rule(Protocol):
     def update(self, x: ArrayLike, g: ArrayLike, state: Any) -> tuple[np.ndarray, Any]: ...
 
 
+class Link(Protocol):
+    """One transformation of the update u (the gradient, at the start of the chain)."""
+
+    def init(self, x: np.ndarray) -> Any: ...
+
+    def update(self, u: np.ndarray, state: Any, x: np.ndarray) -> tuple[np.ndarray, Any]: ...
+
+
+# States ----------------------------------------------------------------------------------
+
+
 class EmptyState(NamedTuple):
-    """State of a rule that keeps none."""
+    """State of a link that keeps none."""
+
+
+class StepState(NamedTuple):
+    """Steps taken so far (for a learning-rate schedule)."""
+
+    step: int
 
 
 class MomentumState(NamedTuple):
@@ -77,9 +121,8 @@ class MomentumState(NamedTuple):
 
 
 class AdagradState(NamedTuple):
-    """Steps taken so far and the running sum of squared gradients s."""
+    """The running sum of squared gradients s."""
 
-    step: int
     sum: np.ndarray
 
 
@@ -95,6 +138,19 @@ class AdamState(NamedTuple):
     step: int
     m: np.ndarray
     v: np.ndarray
+
+
+class ChainState(tuple):
+    """The states of a chain's links, in order; ``state.buffer``, ``state.m`` … read the first link that has it."""
+
+    def __getattr__(self, name: str) -> Any:
+        for state in self:
+            if name in getattr(state, "_fields", ()):
+                return getattr(state, name)
+        raise AttributeError(name)
+
+
+# Checks of hyper-parameters -----------------------------------------------------------
 
 
 def _array(x: ArrayLike) -> np.ndarray:
@@ -136,8 +192,200 @@ def _set(obj: Any, name: str, value: Any) -> None:
     object.__setattr__(obj, name, value)
 
 
+# Links ----------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
-class SGD:
+class FlipSign:
+    """u ← −u: placed first, the rule climbs f instead of descending it (PyTorch's ``maximize=True``)."""
+
+    def init(self, x: np.ndarray) -> EmptyState:
+        return EmptyState()
+
+    def update(self, u: np.ndarray, state: EmptyState, x: np.ndarray) -> tuple[np.ndarray, EmptyState]:
+        return -u, state
+
+
+@dataclass(frozen=True)
+class AddWeightDecay:
+    """u ← u + λx (L2 penalty λ added to the gradient, as ``weight_decay`` in ``torch.optim``)."""
+
+    weight_decay: float
+
+    def init(self, x: np.ndarray) -> EmptyState:
+        return EmptyState()
+
+    def update(self, u: np.ndarray, state: EmptyState, x: np.ndarray) -> tuple[np.ndarray, EmptyState]:
+        return u + self.weight_decay * x, state
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Momentum buffer b of the lecture and of ``torch.optim.SGD``.
+
+        b ← g                   on step 1 (``start="gradient"``),
+        b ← βb + w g            afterwards (and from b₀ = 0 on step 1 with ``start="zero"``),
+        u ← g + βb if nesterov, else b
+
+    with w = 1 − τ (τ = dampening, 0 by default), or w = 1 − β when ``ema``
+    (momentum written as an exponential moving average, a misconception).
+
+    Args:
+        decay: β (not validated here: a misconception may use β = 1).
+        dampening: τ.
+        nesterov: step along g + βb (look ahead with the new buffer).
+        ema: weigh the new gradient by 1 − β.
+        start: ``"gradient"`` (b₁ = g) or ``"zero"`` (b₀ = 0).
+    """
+
+    decay: float
+    dampening: float = 0.0
+    nesterov: bool = False
+    ema: bool = False
+    start: Literal["gradient", "zero"] = "gradient"
+
+    def init(self, x: np.ndarray) -> MomentumState:
+        return MomentumState(step=0, buffer=np.zeros_like(x))
+
+    def update(self, u: np.ndarray, state: MomentumState, x: np.ndarray) -> tuple[np.ndarray, MomentumState]:
+        beta = self.decay
+        weight = (1 - beta) if self.ema else (1 - self.dampening)
+        if state.step == 0 and self.start == "gradient":
+            b = u
+        else:
+            b = beta * state.buffer + weight * u
+        out = u + beta * b if self.nesterov else b
+        return out, MomentumState(step=state.step + 1, buffer=b)
+
+
+@dataclass(frozen=True)
+class ScaleBySumOfSquares:
+    """Adagrad's preconditioner: s ← s + u², u ← u / (√s + ε), with s₀ = ``initial``."""
+
+    eps: float
+    initial: float = 0.0
+
+    def init(self, x: np.ndarray) -> AdagradState:
+        return AdagradState(sum=np.full_like(x, self.initial))
+
+    def update(self, u: np.ndarray, state: AdagradState, x: np.ndarray) -> tuple[np.ndarray, AdagradState]:
+        s = state.sum + u * u
+        return u / (np.sqrt(s) + self.eps), AdagradState(sum=s)
+
+
+@dataclass(frozen=True)
+class ScaleByRms:
+    """RMSprop's preconditioner: v ← αv + w u² (v₀ = 0), u ← u / (√v + ε).
+
+    w = 1 − α as in PyTorch; ``new_weight=1`` is the misconception v ← αv + u².
+    """
+
+    alpha: float
+    eps: float
+    new_weight: float | None = None
+
+    def init(self, x: np.ndarray) -> RMSpropState:
+        return RMSpropState(square_avg=np.zeros_like(x))
+
+    def update(self, u: np.ndarray, state: RMSpropState, x: np.ndarray) -> tuple[np.ndarray, RMSpropState]:
+        weight = (1 - self.alpha) if self.new_weight is None else self.new_weight
+        v = self.alpha * state.square_avg + weight * (u * u)
+        return u / (np.sqrt(v) + self.eps), RMSpropState(square_avg=v)
+
+
+@dataclass(frozen=True)
+class ScaleByAdam:
+    """Adam's moments and bias correction (``torch.optim.Adam``, amsgrad=False):
+
+        m ← β₁m + (1 − β₁)u,  v ← β₂v + (1 − β₂)u²     (m₀ = v₀ = 0)
+        m̂ = m / (1 − β₁ᵗ),    v̂ = v / (1 − β₂ᵗ)
+        u ← m̂ / (√v̂ + ε)
+
+    ``bias_correction=False`` uses m and v directly; ``count_from=0`` is the
+    misconception of counting t from 0 (the first step then cannot divide by
+    1 − β⁰ = 0 and goes uncorrected, step k uses the exponent k − 1).
+    """
+
+    beta1: float
+    beta2: float
+    eps: float
+    bias_correction: bool = True
+    count_from: int = 1
+
+    def init(self, x: np.ndarray) -> AdamState:
+        zeros = np.zeros_like(x)
+        return AdamState(step=0, m=zeros, v=zeros)
+
+    def update(self, u: np.ndarray, state: AdamState, x: np.ndarray) -> tuple[np.ndarray, AdamState]:
+        t = state.step + 1
+        m = self.beta1 * state.m + (1 - self.beta1) * u
+        v = self.beta2 * state.v + (1 - self.beta2) * (u * u)
+        exponent = t - 1 + self.count_from
+        if self.bias_correction and exponent > 0:
+            m_hat, v_hat = m / (1 - self.beta1**exponent), v / (1 - self.beta2**exponent)
+        else:
+            m_hat, v_hat = m, v
+        return m_hat / (np.sqrt(v_hat) + self.eps), AdamState(step=t, m=m, v=v)
+
+
+@dataclass(frozen=True)
+class ScaleByLearningRate:
+    """u ← −η_t u, with η_t = η / (1 + (t − 1)·decay) (Adagrad's ``lr_decay``; η_t = η when decay = 0)."""
+
+    lr: float
+    decay: float = 0.0
+
+    def init(self, x: np.ndarray) -> StepState:
+        return StepState(step=0)
+
+    def update(self, u: np.ndarray, state: StepState, x: np.ndarray) -> tuple[np.ndarray, StepState]:
+        lr = self.lr / (1 + state.step * self.decay) if self.decay else self.lr
+        return -lr * u, StepState(step=state.step + 1)
+
+
+# Rules made of links ----------------------------------------------------------------------
+
+
+class _Chained:
+    """A rule whose :meth:`links` give its chain: init and update run the links in order."""
+
+    def links(self) -> tuple[Link, ...]:
+        raise NotImplementedError
+
+    def init(self, x: ArrayLike) -> ChainState:
+        x = _array(x)
+        return ChainState(link.init(x) for link in self.links())
+
+    def update(self, x: ArrayLike, g: ArrayLike, state: ChainState) -> tuple[np.ndarray, ChainState]:
+        """x ← x + u, u the gradient g passed through every link."""
+        x, u = _array(x), _array(g)
+        states = []
+        for link, link_state in zip(self.links(), state, strict=True):
+            u, link_state = link.update(u, link_state, x)
+            states.append(link_state)
+        return x + u, ChainState(states)
+
+
+@dataclass(frozen=True)
+class Chain(_Chained):
+    """Any chain of links as a rule (what :func:`rewire` returns)."""
+
+    chain: tuple[Any, ...]
+
+    def links(self) -> tuple[Link, ...]:
+        return self.chain
+
+    @property
+    def lr(self) -> float:
+        return next(link.lr for link in self.chain if isinstance(link, ScaleByLearningRate))
+
+
+def _decay(weight_decay: float) -> tuple[Link, ...]:
+    return (AddWeightDecay(weight_decay),) if weight_decay else ()
+
+
+@dataclass(frozen=True)
+class SGD(_Chained):
     """Gradient descent, full-batch (GD) or on mini-batches (SGD).
 
     x ← x − η g, with g ← g + λx first when ``weight_decay`` λ > 0.
@@ -155,22 +403,17 @@ class SGD:
         _set(self, "lr", _positive("lr", self.lr))
         _set(self, "weight_decay", _non_negative("weight_decay", self.weight_decay))
 
-    def init(self, x: ArrayLike) -> EmptyState:
-        return EmptyState()
-
-    def update(self, x: ArrayLike, g: ArrayLike, state: EmptyState) -> tuple[np.ndarray, EmptyState]:
-        x, g = _array(x), _array(g)
-        if self.weight_decay:
-            g = g + self.weight_decay * x
-        return x - self.lr * g, state
+    def links(self) -> tuple[Link, ...]:
+        return (*_decay(self.weight_decay), ScaleByLearningRate(self.lr))
 
 
 @dataclass(frozen=True)
-class Momentum:
+class Momentum(_Chained):
     """SGD with heavy-ball momentum, or Nesterov momentum.
 
     As in the lecture (g_t = β g_{t−1} + ∇f(x_t), x_{t+1} = x_t − η g_t) and
     ``torch.optim.SGD(lr, momentum=β, dampening=τ, nesterov, weight_decay)``:
+    weight decay, then :class:`Trace`, then scale by −η:
 
         g ← g + λx                          (if weight_decay λ > 0)
         b ← g                   on step 1,
@@ -209,29 +452,17 @@ class Momentum:
         if self.dampening and (self.nesterov or self.ema):
             raise ValueError("dampening must be 0 with nesterov or ema momentum.")
 
-    def init(self, x: ArrayLike) -> MomentumState:
-        return MomentumState(step=0, buffer=np.zeros_like(_array(x)))
-
-    def update(self, x: ArrayLike, g: ArrayLike, state: MomentumState) -> tuple[np.ndarray, MomentumState]:
-        x, g = _array(x), _array(g)
-        if self.weight_decay:
-            g = g + self.weight_decay * x
-        beta = self.momentum
-        if self.ema:
-            b = beta * state.buffer + (1 - beta) * g
-        elif state.step == 0:
-            b = g
-        else:
-            b = beta * state.buffer + (1 - self.dampening) * g
-        d = g + beta * b if self.nesterov else b
-        return x - self.lr * d, MomentumState(step=state.step + 1, buffer=b)
+    def links(self) -> tuple[Link, ...]:
+        trace = Trace(self.momentum, self.dampening, self.nesterov, self.ema, start="zero" if self.ema else "gradient")
+        return (*_decay(self.weight_decay), trace, ScaleByLearningRate(self.lr))
 
 
 @dataclass(frozen=True)
-class Adagrad:
+class Adagrad(_Chained):
     """Adagrad: steps scaled by the root of the sum of all squared gradients.
 
-    As in ``torch.optim.Adagrad``:
+    As in ``torch.optim.Adagrad``: weight decay, :class:`ScaleBySumOfSquares`,
+    scale by −η_t:
 
         g ← g + λx                          (if weight_decay λ > 0)
         η_t = η / (1 + (t − 1)·lr_decay)
@@ -263,23 +494,20 @@ class Adagrad:
         )
         _set(self, "weight_decay", _non_negative("weight_decay", self.weight_decay))
 
-    def init(self, x: ArrayLike) -> AdagradState:
-        return AdagradState(step=0, sum=np.full_like(_array(x), self.initial_accumulator_value))
-
-    def update(self, x: ArrayLike, g: ArrayLike, state: AdagradState) -> tuple[np.ndarray, AdagradState]:
-        x, g = _array(x), _array(g)
-        if self.weight_decay:
-            g = g + self.weight_decay * x
-        lr = self.lr / (1 + state.step * self.lr_decay)
-        s = state.sum + g * g
-        return x - lr * g / (np.sqrt(s) + self.eps), AdagradState(step=state.step + 1, sum=s)
+    def links(self) -> tuple[Link, ...]:
+        return (
+            *_decay(self.weight_decay),
+            ScaleBySumOfSquares(self.eps, self.initial_accumulator_value),
+            ScaleByLearningRate(self.lr, self.lr_decay),
+        )
 
 
 @dataclass(frozen=True)
-class RMSprop:
+class RMSprop(_Chained):
     """RMSprop: steps scaled by the root of a moving average of squared gradients.
 
-    As in ``torch.optim.RMSprop`` (momentum=0, centered=False):
+    As in ``torch.optim.RMSprop`` (momentum=0, centered=False): weight decay,
+    :class:`ScaleByRms`, scale by −η:
 
         g ← g + λx                          (if weight_decay λ > 0)
         v ← αv + (1 − α)g²                  (v₀ = 0)
@@ -303,22 +531,16 @@ class RMSprop:
         _set(self, "eps", _non_negative("eps", self.eps))
         _set(self, "weight_decay", _non_negative("weight_decay", self.weight_decay))
 
-    def init(self, x: ArrayLike) -> RMSpropState:
-        return RMSpropState(square_avg=np.zeros_like(_array(x)))
-
-    def update(self, x: ArrayLike, g: ArrayLike, state: RMSpropState) -> tuple[np.ndarray, RMSpropState]:
-        x, g = _array(x), _array(g)
-        if self.weight_decay:
-            g = g + self.weight_decay * x
-        v = self.alpha * state.square_avg + (1 - self.alpha) * (g * g)
-        return x - self.lr * g / (np.sqrt(v) + self.eps), RMSpropState(square_avg=v)
+    def links(self) -> tuple[Link, ...]:
+        return (*_decay(self.weight_decay), ScaleByRms(self.alpha, self.eps), ScaleByLearningRate(self.lr))
 
 
 @dataclass(frozen=True)
-class Adam:
+class Adam(_Chained):
     """Adam: momentum on g, scaled by a moving average of g², both bias-corrected.
 
-    As in ``torch.optim.Adam`` (amsgrad=False):
+    As in ``torch.optim.Adam`` (amsgrad=False): weight decay,
+    :class:`ScaleByAdam`, scale by −η:
 
         g ← g + λx                          (if weight_decay λ > 0)
         m ← β₁m + (1 − β₁)g                 (m₀ = 0)
@@ -355,28 +577,15 @@ class Adam:
         _set(self, "eps", _non_negative("eps", self.eps))
         _set(self, "weight_decay", _non_negative("weight_decay", self.weight_decay))
 
-    def init(self, x: ArrayLike) -> AdamState:
-        zeros = np.zeros_like(_array(x))
-        return AdamState(step=0, m=zeros, v=zeros)
-
-    def update(self, x: ArrayLike, g: ArrayLike, state: AdamState) -> tuple[np.ndarray, AdamState]:
-        x, g = _array(x), _array(g)
-        if self.weight_decay:
-            g = g + self.weight_decay * x
+    def links(self) -> tuple[Link, ...]:
         beta1, beta2 = self.betas
-        t = state.step + 1
-        m = beta1 * state.m + (1 - beta1) * g
-        v = beta2 * state.v + (1 - beta2) * (g * g)
-        if self.bias_correction:
-            m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
-        else:
-            m_hat, v_hat = m, v
-        return x - self.lr * m_hat / (np.sqrt(v_hat) + self.eps), AdamState(step=t, m=m, v=v)
+        adam = ScaleByAdam(beta1, beta2, self.eps, self.bias_correction)
+        return (*_decay(self.weight_decay), adam, ScaleByLearningRate(self.lr))
 
 
 @dataclass(frozen=True)
-class Ascent:
-    """A rule run on −g: it climbs f instead of descending it.
+class Ascent(_Chained):
+    """A rule run on −g: it climbs f instead of descending it (a :class:`FlipSign` link in front).
 
     Models the ``sign-error`` misconception (x ← x + η g for gradient
     descent: from x₀ = 4 on x² + 2 with η = 0.25 it goes 4, 6, 9, …). Equal
@@ -386,22 +595,46 @@ class Ascent:
         rule: the rule whose sign is flipped.
     """
 
-    rule: Rule
+    rule: Any
 
     @property
     def lr(self) -> float:
         return self.rule.lr
 
-    def init(self, x: ArrayLike) -> Any:
-        return self.rule.init(x)
+    def links(self) -> tuple[Link, ...]:
+        return (FlipSign(), *self.rule.links())
 
-    def update(self, x: ArrayLike, g: ArrayLike, state: Any) -> tuple[np.ndarray, Any]:
-        return self.rule.update(x, -_array(g), state)
+
+# The misconceptions: one link swapped or dropped ----------------------------------------------
+
+
+def rewire(rule: Any, swap: Callable[[Any], Any]) -> Chain | None:
+    """``rule`` with each link replaced by ``swap(link)`` (``None`` drops it).
+
+    Returns ``None`` when no link changed: the misconception does not apply to
+    this rule (Adam has no momentum buffer to turn into an EMA, say).
+    """
+    before = rule.links()
+    after = tuple(new for new in (swap(link) for link in before) if new is not None)
+    return None if after == before else Chain(after)
+
+
+def _on(kind: type, change: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda link: change(link) if isinstance(link, kind) else link
 
 
 def ascent(rule: Rule) -> Ascent:
     """The ``sign-error`` misconception: ``rule`` moving uphill, on −g (see :class:`Ascent`)."""
     return Ascent(rule)
+
+
+def with_lr(rule: Any, lr: float) -> Any:
+    """``rule`` with its learning rate η replaced by ``lr`` (everything else, the sign error included, kept)."""
+    if isinstance(rule, Ascent):
+        return Ascent(with_lr(rule.rule, lr))
+    if isinstance(rule, Chain):
+        return rewire(rule, _on(ScaleByLearningRate, lambda link: dataclasses.replace(link, lr=lr))) or rule
+    return dataclasses.replace(rule, lr=lr)
 
 
 def forgot_eta(rule: Rule) -> Rule:
@@ -411,9 +644,51 @@ def forgot_eta(rule: Rule) -> Rule:
     descent (from [4, 3] with ∇f = [1, 2]: [3, 1]), x ← x − b for momentum,
     x ← x − m̂/(√v̂ + ε) for Adam. The sign error of an :class:`Ascent` is kept.
     """
-    if isinstance(rule, Ascent):
-        return Ascent(forgot_eta(rule.rule))
-    return dataclasses.replace(rule, lr=1.0)
+    return with_lr(rule, 1.0)
+
+
+def ema_momentum(rule: Any, start: Literal["gradient", "zero"] = "zero") -> Chain | None:
+    """Misconception ``ema-momentum``: b ← βb + (1 − β)g, from b₀ = 0 (``start="zero"``) or b₁ = g."""
+    return rewire(rule, _on(Trace, lambda t: dataclasses.replace(t, ema=True, dampening=0.0, start=start)))
+
+
+def forgot_beta(rule: Any) -> Chain | None:
+    """Misconception ``forgot-beta``: b ← b + g, the previous direction not scaled by β."""
+    return rewire(rule, _on(Trace, lambda t: dataclasses.replace(t, decay=1.0)))
+
+
+def without_momentum(rule: Any) -> Chain | None:
+    """Misconception ``no-momentum``: the momentum buffer dropped, a plain gradient step."""
+    return rewire(rule, _on(Trace, lambda t: None))
+
+
+def without_nesterov(rule: Any) -> Chain | None:
+    """Misconception ``not-nesterov``: heavy-ball momentum where Nesterov's look-ahead g + βb belongs."""
+    return rewire(rule, _on(Trace, lambda t: dataclasses.replace(t, nesterov=False)))
+
+
+def rms_without_one_minus_alpha(rule: Any) -> Chain | None:
+    """Misconception ``rmsprop-no-one-minus-alpha``: v ← αv + g² instead of αv + (1 − α)g²."""
+    return rewire(rule, _on(ScaleByRms, lambda link: dataclasses.replace(link, new_weight=1.0)))
+
+
+def without_bias_correction(rule: Any) -> Chain | None:
+    """Misconception ``no-bias-correction``: Adam's m and v used without dividing by 1 − βᵗ."""
+    return rewire(rule, _on(ScaleByAdam, lambda link: dataclasses.replace(link, bias_correction=False)))
+
+
+def without_adaptive_scaling(rule: Any) -> Chain | None:
+    """Misconception ``no-adaptive-scaling``: Adam, RMSprop or Adagrad without its preconditioner, a plain step."""
+    adaptive = (ScaleByAdam, ScaleByRms, ScaleBySumOfSquares)
+    return rewire(rule, lambda link: None if isinstance(link, adaptive) else link)
+
+
+def bias_correction_from_zero(rule: Any) -> Chain | None:
+    """Misconception ``adam-t-from-zero``: Adam's step counter t started at 0 instead of 1."""
+    return rewire(rule, _on(ScaleByAdam, lambda link: dataclasses.replace(link, count_from=0)))
+
+
+# Construction by name ---------------------------------------------------------------------------
 
 
 RULES: dict[str, Callable[..., Rule]] = {

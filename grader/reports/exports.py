@@ -24,7 +24,11 @@ def safe_cell(value: Any) -> Any:
 
 
 def gradebook_csv(results: Sequence[dict[str, Any]]) -> str:
-    """One row per notebook: student, file, each exercise's score, total, max, error."""
+    """One row per notebook: student, file, each exercise's score, total, max, error, warning.
+
+    ``warning`` says where the notebook's metadata disagrees with whose it was
+    graded as (see :func:`grader.notebooks.batch.owner`).
+    """
     exercise_ids: list[str] = []
     for result in results:
         for exercise in result.get("exercises", []):
@@ -32,7 +36,7 @@ def gradebook_csv(results: Sequence[dict[str, Any]]) -> str:
                 exercise_ids.append(exercise["id"])
     stream = io.StringIO()
     writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(["student", "file", *exercise_ids, "total", "max", "error"])
+    writer.writerow(["student", "file", *exercise_ids, "total", "max", "error", "warning"])
     for result in results:
         scores = {e["id"]: e["score"] for e in result.get("exercises", [])}
         graded = result.get("graded", True)
@@ -43,6 +47,7 @@ def gradebook_csv(results: Sequence[dict[str, Any]]) -> str:
                 result.get("score", "") if graded else "",
                 result.get("max_score", ""),
                 safe_cell(result.get("error") or ""),
+                safe_cell(result.get("warning") or ""),
             ]
         )
     return stream.getvalue()

@@ -34,7 +34,7 @@ Answers bound before that were graded.</p>{% endif %}
 <td class="{{ part.status }}">{{ part.status }}{% if part.misconception %} <br><small>{{ part.misconception }}</small>{% endif %}</td>
 <td>{{ part.feedback }}</td></tr>
 {% endfor %}</table>
-{% if plots.get(exercise.id) %}<figure>{{ plots[exercise.id] | safe }}<figcaption>Your iterates on f, with the expected ones.</figcaption></figure>{% endif %}
+{% if plots.get(exercise.id) %}<figure>{{ plots[exercise.id] | safe }}<figcaption>Your iterates on f{% if exercise.id not in code %}, with the expected ones{% endif %}.</figcaption></figure>{% endif %}
 {% endfor %}
 {% if result.cell_errors %}<h2>Cells that raised an error</h2><ul>
 {% for e in result.cell_errors %}<li>cell {{ e.cell }}: {{ e.ename }}: {{ e.evalue }}</li>{% endfor %}</ul>{% endif %}
@@ -55,8 +55,9 @@ def feedback_html(result: dict[str, Any], catalog: Catalog, answers: Callable[[s
     }
     plots = {e["id"]: _plot(catalog, e["id"], result.get("student"), answers) for e in result.get("exercises", [])}
     environment = Environment(autoescape=True)
+    code = {e for e in titles if catalog.exercises[e].kind == "code"}
     return environment.from_string(TEMPLATE).render(
-        result=result, titles=titles, plots={k: v for k, v in plots.items() if v}
+        result=result, titles=titles, plots={k: v for k, v in plots.items() if v}, code=code
     )
 
 
@@ -66,7 +67,9 @@ def _plot(
     exercise = catalog.exercises.get(exercise_id)
     if exercise is None or not exercise.plot or answers is None:
         return None
-    return path_figure(catalog, exercise, student, answers(exercise_id, exercise.plot["part"]), show_reference=True)
+    iterates = answers(exercise_id, exercise.plot["part"])
+    # A code exercise's reference is its function's result on a hidden input: never drawn.
+    return path_figure(catalog, exercise, student, iterates, show_reference=exercise.kind != "code")
 
 
 def path_figure(

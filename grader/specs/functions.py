@@ -169,6 +169,11 @@ def next_from(rule: Rule, f: str) -> Callable[[Sequence[Any]], Any]:
     return following
 
 
+def next_after(rule: Rule, f: str, points: Sequence[Any]) -> Any:
+    """The iterate after ``points`` (x₀ … x_k, the student's own), for a ``carried:`` rule: ``next_from(rule, f)(points)``."""
+    return next_from(rule, f)(points)
+
+
 def derivative(f: str) -> str:
     """The derivative of a one-variable f as formula text (for prompts)."""
     return gradient_formulas(f)[0]
@@ -279,7 +284,8 @@ def sgd_epoch(
 
     ``loss`` is a formula such as ``(w*a - y)**2``; each data row gives (a, y).
     Returns θ₀ … θ_k for the k batches (1-based indices), one SGD step per batch.
-    With ``reduction="sum"`` each step uses the batch's sum (misconception ``sum-not-mean``).
+    With ``reduction="sum"`` each step uses the batch's sum (misconception ``sum-not-mean``),
+    ``"mean-over-n"`` the sum over n (``mean-over-n``), ``"n-1"`` the sum over |B| − 1.
     """
     parameters = tuple(sorted(n for n in _names(loss) if n.startswith("w")))
     columns = ("a", "y")
@@ -289,13 +295,35 @@ def sgd_epoch(
     def per_example(theta: np.ndarray, i: int) -> np.ndarray:
         return target.gradient(np.concatenate([theta, rows[i]]))[: len(parameters)]
 
-    scale = (lambda b: len(b)) if reduction == "sum" else (lambda b: 1)
+    scale = {
+        "mean": lambda b: 1,
+        "sum": lambda b: len(b),
+        "mean-over-n": lambda b: len(b) / len(rows),
+        "n-1": lambda b: len(b) / (len(b) - 1),
+    }[reduction]
     thetas = [np.asarray(w0, dtype=np.float64).reshape(-1)]
     for batch in batches:
         theta = thetas[-1]
         step = np.mean([per_example(theta, int(i) - 1) for i in batch], axis=0) * scale(batch)
         thetas.append(theta - float(lr) * step)
     return [plain(t)[0] if len(parameters) == 1 else plain(t) for t in thetas]
+
+
+def epoch_step(
+    loss: str, data: Sequence[Sequence[float]], batches: Sequence[Sequence[int]], lr: float
+) -> Callable[[Sequence[Any]], Any]:
+    """For error carried forward in an SGD epoch: θ_k after the student's own θ₀ … θ_{k−1}.
+
+    One SGD step on batch k (the k-th of ``batches``) from the student's θ_{k−1}.
+    """
+
+    def following(prefix: Sequence[Any]) -> Any:
+        k = len(prefix)
+        if not 1 <= k <= len(batches):
+            raise ValueError(f"an epoch of {len(batches)} batches has no step {k}")
+        return sgd_epoch(loss, data, [batches[k - 1]], lr, prefix[-1])[1]
+
+    return following
 
 
 def _names(formula: str) -> frozenset[str]:
@@ -352,9 +380,9 @@ def negate_labels(labels: Sequence[str]) -> list[str]:
 
 _CORE = (
     gd, momentum, ema_momentum, nesterov, adam, rmsprop, adagrad, ascent, forgot_eta,
-    iterates, path_shape, values, value, gradient, hessian, next_from, derivative, quadratic_gradient,
+    iterates, path_shape, values, value, gradient, hessian, next_from, next_after, derivative, quadratic_gradient,
     step_factor, regime, regimes, converging_rates, curvature, interval, neg, scale,
-    mean, total, batch_gradient, zero_based_batch, updates_per_epoch, sgd_epoch,
+    mean, total, batch_gradient, zero_based_batch, updates_per_epoch, sgd_epoch, epoch_step,
     stationary_points, classify_point, classify_points, negate_labels, plain,
 )  # fmt: skip
 

@@ -5,13 +5,14 @@ student), a prompt, and parts whose reference answers and misconception
 answers are expressions over :mod:`grader.specs.functions`. Loading checks
 every field and raises :class:`SpecError` naming the file and the field.
 :meth:`Catalog.keys` turns one exercise and one variant into the
-:class:`~grader.checking.parts.AnswerKey` list the checker needs, computed
-once per variant and cached.
+:class:`~grader.checking.key.AnswerKey` list the checker needs, computed
+once per variant and cached. What each ``type:`` accepts, reads and checks
+is its class in :mod:`grader.answers`.
 """
 
 from __future__ import annotations
 
-import functools
+import fcntl
 import hashlib
 import math
 import os
@@ -19,17 +20,19 @@ import random
 import re
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from grader.answers import TYPES, AnswerType, OptionError
+from grader.answers.base import COMMON_OPTIONS
 from grader.checking.compare import Tolerance
-from grader.checking.parts import KINDS, AnswerKey, Misconception
-from grader.checking.reading import Interval, Number, normalise_label
-from grader.paths import data_dir, exercises_dir
+from grader.checking.key import AnswerKey, Misconception
+from grader.checking.reading import Interval, Number
+from grader.paths import data_dir, exercises_dir, private_dir, private_file
 from grader.specs import language
 from grader.specs.functions import FUNCTIONS, plain
 
@@ -63,14 +66,26 @@ class MisconceptionRule:
 
 @dataclass(frozen=True)
 class Part:
+    """One part of a spec: its answer type (with the type's options) and the spec expressions that are
+    evaluated per variant: the reference ``answer``, the misconceptions' answers, and the options
+    ``step``, ``carried``, ``cases`` (of the types that take them) and ``call`` (code exercises)."""
+
     id: str
-    kind: str
+    type: AnswerType
     points: float
     prompt: str
     answer: str | None
     misconceptions: tuple[MisconceptionRule, ...]
     tolerance: Tolerance
-    options: Mapping[str, Any] = field(default_factory=dict)
+    step: str | None = None
+    carried: str | None = None
+    cases: str | list[Any] | None = None
+    call: str | list[Any] | None = None
+
+    @property
+    def kind(self) -> str:
+        """The YAML ``type:`` of the part."""
+        return self.type.name
 
 
 @dataclass(frozen=True)
@@ -117,6 +132,7 @@ class Catalog:
         self.misconceptions = dict(misconceptions)
         self.per_student = per_student
         self.secret = secret
+        self.search = True  # name mistakes by the catalogue's changes when no written rule matches
         self._keys: dict[tuple[str, tuple[tuple[str, str], ...]], list[AnswerKey]] = {}
         self._lock = threading.Lock()
 
@@ -175,36 +191,38 @@ class Catalog:
             )
             for rule in part.misconceptions
         )
-        options = part.options
-        step = options.get("step")
-        carried = options.get("carried")
-        cases = options.get("cases")
-        case_name = options.get("case_name", "{}")
         return AnswerKey(
             part=part.id,
-            kind=part.kind,
+            type=part.type,
             points=part.points,
             reference=reference,
             misconceptions=rules,
+            searched=self._searched(exercise, part, params, reference, rules),
             tolerance=part.tolerance,
-            item_name=options.get("item", "x"),
-            step=None if step is None else _evaluate(exercise, f"{where}.step", step, params),
-            carried=None if carried is None else _carried(exercise, where, carried, params),
-            variables=tuple(options.get("variables", ("x",))),
-            cases=tuple(case_name.replace("{}", _format(c)) for c in _cases(exercise, where, cases, params))
-            if cases
-            else (),
-            labels=tuple(options.get("labels", options.get("choices", ()))),
-            aliases=dict(options.get("aliases", {})),
-            keywords=tuple(options.get("keywords", ())),
-            symbolic=_symbolic(options.get("variables", ("x",))) if part.kind == "expression" else None,
+            step=None if part.step is None else _evaluate(exercise, f"{where}.step", part.step, params),
+            carried=None if part.carried is None else _carried(part.carried, params),
+            cases=tuple(_format(c) for c in _cases(exercise, where, part.cases, params)) if part.cases else (),
+            secret=exercise.kind == "code",
+        )
+
+    def _searched(
+        self, exercise: Exercise, part: Part, params: Mapping[str, Any], reference: Any, rules: tuple[Any, ...]
+    ) -> Any:
+        """The catalogue's answers for the part, computed when first needed (None: search off or not applicable)."""
+        if not self.search or part.answer is None or part.kind in ("text", "expression", "choice"):
+            return None
+        from grader.specs.catalogue import searcher
+
+        secret = exercise.kind == "code"  # hidden inputs never appear in a sentence
+        known = tuple(rule.answer for rule in rules)
+        return searcher(
+            part.answer, part.kind, dict(params), reference, known, self.misconceptions, None if secret else render
         )
 
     def calls(self, exercise: Exercise, params: Mapping[str, Any]) -> dict[str, list[Any]]:
         """For a code exercise: the arguments the student's function is called with, per part."""
         return {
-            part.id: plain(_evaluate(exercise, f"part {part.id}.call", part.options["call"], params))
-            for part in exercise.parts
+            part.id: plain(_evaluate(exercise, f"part {part.id}.call", part.call, params)) for part in exercise.parts
         }
 
     def prompt(self, exercise: Exercise, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -212,23 +230,38 @@ class Catalog:
 
         A code exercise's parameters are the hidden inputs its function is
         called with, so they are left out (its texts may still show some).
+        Each part of an answers exercise carries its ``hint``: how to write
+        the answer (its example never gives the answer away).
         """
-        shown = () if exercise.kind == "code" else exercise.parameters
+        if exercise.kind == "code":
+            return {
+                "id": exercise.id,
+                "title": exercise.title,
+                "prompt": render(exercise.prompt, params),
+                "parameters": {},
+                "parts": [_shown_part(p, params) for p in exercise.parts],
+            }
         return {
             "id": exercise.id,
             "title": exercise.title,
             "prompt": render(exercise.prompt, params),
-            "parameters": {p.name: params[p.name] for p in shown},
-            "parts": [self._shown_part(p, params) for p in exercise.parts],
+            "parameters": {p.name: params[p.name] for p in exercise.parameters},
+            "parts": [
+                {**_shown_part(part, params), "hint": key.hint()}
+                for part, key in zip(exercise.parts, self.keys(exercise, params), strict=True)
+            ],
         }
 
-    @staticmethod
-    def _shown_part(part: Part, params: Mapping[str, Any]) -> dict[str, Any]:
-        """A part as the student sees it; a choice part also lists its options (they are the question)."""
-        shown = {"id": part.id, "type": part.kind, "points": part.points, "prompt": render(part.prompt, params)}
-        if part.kind == "choice":
-            shown["choices"] = list(part.options["choices"])
-        return shown
+
+def _shown_part(part: Part, params: Mapping[str, Any]) -> dict[str, Any]:
+    """A part as the student sees it; a choice part also lists its options (they are the question)."""
+    return {
+        "id": part.id,
+        "type": part.kind,
+        "points": part.points,
+        "prompt": render(part.prompt, params),
+        **part.type.shown(),
+    }
 
 
 def _cases(exercise: Exercise, where: str, cases: Any, params: Mapping[str, Any]) -> list[Any]:
@@ -239,14 +272,7 @@ def _cases(exercise: Exercise, where: str, cases: Any, params: Mapping[str, Any]
     return values
 
 
-def _symbolic(variables: Any) -> Any:
-    """The comparator of an expression part: references and misconception answers in the part's variables."""
-    from grader.checking.symbolic import compare
-
-    return functools.partial(compare, variables=tuple(variables))
-
-
-def _carried(exercise: Exercise, where: str, expression: str, params: Mapping[str, Any]) -> Any:
+def _carried(expression: str, params: Mapping[str, Any]) -> Any:
     def carried(earlier: Mapping[str, Any]) -> Any:
         def student(part_id: str) -> Any:
             return _plain_answer(earlier[part_id])
@@ -345,24 +371,28 @@ def load_catalog(path: Path | str | None = None) -> Catalog:
 
 
 def course_secret() -> str:
-    """The course secret that seeds variants: ``GRADER_SECRET``, else a random one kept in the data folder."""
+    """The course secret that seeds variants: ``GRADER_SECRET``, else a random one kept in the data folder.
+
+    The file (``data/secret``) and its folder are readable by their owner only
+    (0600 and 0700), also when they were made before with wider modes.
+    """
     if os.environ.get("GRADER_SECRET"):
         return os.environ["GRADER_SECRET"]
     file = data_dir() / "secret"
-    try:
-        return file.read_text().strip()
-    except OSError:
-        pass
     value = secrets.token_hex(16)
     try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as stream:
-            stream.write(value)
-    except FileExistsError:
-        return file.read_text().strip()
-    except OSError:
-        pass
+        private_dir(file.parent)
+        with os.fdopen(private_file(file, os.O_RDWR), "r+") as stream:
+            fcntl.flock(stream, fcntl.LOCK_EX)  # processes starting at once agree on one secret
+            kept = stream.read().strip()
+            if kept:
+                return kept
+            stream.write(value)  # a new file, or an empty one: this value becomes the course's secret
+    except OSError:  # a data folder we may not write to: a secret kept there is still the course's
+        try:
+            return file.read_text().strip() or value
+        except OSError:
+            pass
     return value
 
 
@@ -380,11 +410,26 @@ _Loader.add_implicit_resolver(
 def _read_yaml(file: Path) -> dict[str, Any]:
     try:
         data = yaml.load(file.read_text(encoding="utf-8"), Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        raise SpecError(f"{file.name}: not valid YAML {_yaml_place(exc)}") from exc
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise SpecError(f"{file.name}: not valid YAML ({str(exc).splitlines()[0]})") from exc
     if not isinstance(data, dict):
         raise SpecError(f"{file.name}: a spec must be a mapping of fields")
     return data
+
+
+def _yaml_place(exc: yaml.MarkedYAMLError) -> str:
+    """Where and what: ``at line 3, column 1: did not find expected ',' or ']' (… started at line 2, column 8)``."""
+
+    def at(mark: Any) -> str:
+        return f"line {mark.line + 1}, column {mark.column + 1}"
+
+    mark = exc.problem_mark or exc.context_mark
+    text = f"at {at(mark)}: {exc.problem or exc.context}" if mark else f"({exc})"
+    if exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
+        text += f" ({exc.context}, started at {at(exc.context_mark)})"
+    return text
 
 
 def _require(data: Mapping[str, Any], name: str, where: str, kind: type | tuple[type, ...]) -> Any:
@@ -397,12 +442,7 @@ def _require(data: Mapping[str, Any], name: str, where: str, kind: type | tuple[
     return value
 
 
-_PART_FIELDS = {
-    "id", "type", "points", "prompt", "answer", "misconceptions", "tolerance",
-    "step", "carried", "item", "variables", "cases", "case_name", "labels", "choices", "aliases", "keywords",
-    "call",
-}  # fmt: skip
-_OPTIONS = _PART_FIELDS - {"id", "type", "points", "prompt", "answer", "misconceptions", "tolerance"}
+_PART_FIELDS = {"id", "type", "points", "prompt", "answer", "misconceptions", "tolerance"}  # the rest: the type's
 _EXERCISE_FIELDS = {
     "id",
     "title",
@@ -436,7 +476,10 @@ def load_exercise(file: Path, misconceptions: Mapping[str, Mapping[str, Any]] | 
     if not isinstance(derived, dict) or not all(isinstance(v, str) for v in derived.values()):
         raise SpecError(f"{where}: 'derived' must map names to expressions")
     parts_data = _require(data, "parts", where, list)
-    parts = tuple(_part(p, f"{where} part {i + 1}", misconceptions or {}) for i, p in enumerate(parts_data))
+    parts = tuple(
+        _part(p, f"{where} part {i + 1}", misconceptions or {}, lambda name, i=i: _line(file, ("parts", i, name)))
+        for i, p in enumerate(parts_data)
+    )
     ids = [p.id for p in parts]
     if len(set(ids)) != len(ids):
         raise SpecError(f"{where}: two parts share an id")
@@ -457,7 +500,7 @@ def load_exercise(file: Path, misconceptions: Mapping[str, Mapping[str, Any]] | 
         ):
             raise SpecError(f"{where}: a code exercise needs code.function, the name of the student's function")
         for part in parts:
-            if not isinstance(part.options.get("call"), str | list):
+            if part.call is None:
                 raise SpecError(f"{where} part {part.id}: a code exercise's part needs 'call', the arguments")
     exercise = Exercise(
         id=exercise_id,
@@ -481,9 +524,9 @@ def _expressions(derived: Mapping[str, str], parts: tuple[Part, ...]) -> list[tu
         if part.answer:
             found.append((f"part {part.id} answer", part.answer))
         found += [
-            (f"part {part.id} {name}", part.options[name])
-            for name in ("step", "carried", "cases")
-            if isinstance(part.options.get(name), str)
+            (f"part {part.id} {name}", text)
+            for name, text in (("step", part.step), ("carried", part.carried), ("cases", part.cases))
+            if isinstance(text, str)
         ]
         found += [(f"part {part.id} misconception {rule.id} answer", rule.answer) for rule in part.misconceptions]
     return found
@@ -539,18 +582,44 @@ def _tidy(number: float) -> float | int:
     return int(rounded) if float(rounded).is_integer() and isinstance(number, int) else rounded
 
 
-def _part(data: Any, where: str, catalogue: Mapping[str, Mapping[str, Any]]) -> Part:
+def _line(file: Path, path: tuple[str | int, ...]) -> int | None:
+    """The line of the YAML key at ``path`` (``("parts", 0, "item")``) in ``file``, for error messages."""
+    try:
+        node = yaml.compose(file.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return None
+    mark = None
+    for step in path:
+        if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
+            node = node.value[step]
+            mark = node.start_mark
+        elif isinstance(node, yaml.MappingNode):
+            found = next(((k, v) for k, v in node.value if k.value == step), None)
+            if found is None:
+                return None
+            mark, node = found[0].start_mark, found[1]
+        else:
+            return None
+    return None if mark is None else mark.line + 1
+
+
+def _part(data: Any, where: str, catalogue: Mapping[str, Mapping[str, Any]], line: Callable[[str], int | None]) -> Part:
+    """One part; ``line(field)`` finds a field's line in the file (only computed for an error)."""
     if not isinstance(data, dict):
         raise SpecError(f"{where}: a part must be a mapping of fields")
     part_id = _require(data, "id", where, str)
     where = where.rsplit(" part ", 1)[0] + f" part {part_id}"
-    unknown = set(data) - _PART_FIELDS
-    if unknown:
-        raise SpecError(f"{where}: unknown field {min(unknown, key=str)!r}")
     kind = _require(data, "type", where, str)
-    if kind not in KINDS:
-        raise SpecError(f"{where}: type {kind!r} is not one of {', '.join(KINDS)}")
-    if kind != "text" and "answer" not in data:
+    if kind not in TYPES:
+        raise SpecError(f"{where}: type {kind!r} is not one of {', '.join(TYPES)}")
+    type_class = TYPES[kind]
+    options = {k: v for k, v in data.items() if k not in _PART_FIELDS}
+    try:
+        answer_type = type_class.configure(options)
+    except OptionError as exc:
+        number = line(exc.option)
+        raise SpecError(f"{where}{'' if number is None else f' (line {number})'}: {exc}") from None
+    if type_class.needs_answer and "answer" not in data:
         raise SpecError(f"{where}: the field 'answer' is missing")
     points = data.get("points", 1)
     if not _finite(points) or points <= 0:
@@ -571,52 +640,25 @@ def _part(data: Any, where: str, catalogue: Mapping[str, Mapping[str, Any]]) -> 
         atol=float(tolerance_data.get("atol", 1e-9)),
         min_digits=int(tolerance_data.get("digits", 3)),
     )
-    options = {k: data[k] for k in _OPTIONS if k in data}
-    for name, value in options.items():
-        expected, check = _OPTION_TYPES[name]
-        if not check(value):
-            raise SpecError(f"{where}: {name!r} must be {expected}")
-    if (kind == "choice") != ("choices" in options):
-        raise SpecError(f"{where}: 'choices' (the options) goes with, and only with, type 'choice'")
-    for name in ("labels", "choices"):  # compared with what students type, which is read the same way
-        if name in options:
-            options[name] = [normalise_label(o) for o in options[name]]
+    expressions = {
+        name: value
+        for name, value in options.items()
+        if (type_class.options.get(name) or COMMON_OPTIONS[name]).expression
+    }
     return Part(
         id=part_id,
-        kind=kind,
+        type=answer_type,
         points=float(points),
         prompt=str(data.get("prompt", "")),
-        answer=None if kind == "text" else str(data["answer"]),
+        answer=str(data["answer"]) if type_class.needs_answer else None,
         misconceptions=rules,
         tolerance=tolerance,
-        options=options,
+        **expressions,
     )
 
 
 def _finite(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _texts(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(v, str) for v in value)
-
-
-_OPTION_TYPES: dict[str, tuple[str, Any]] = {
-    "step": ("an expression", lambda v: isinstance(v, str)),
-    "carried": ("an expression", lambda v: isinstance(v, str)),
-    "cases": ("an expression or a list", lambda v: isinstance(v, str | list)),
-    "call": ("an expression or a list of arguments", lambda v: isinstance(v, str | list)),
-    "item": ("a text", lambda v: isinstance(v, str)),
-    "case_name": ("a text with one {}", lambda v: isinstance(v, str)),
-    "variables": ("a list of names", _texts),
-    "labels": ("a list of labels", _texts),
-    "choices": ("a list of options", lambda v: _texts(v) and len(v) >= 2),
-    "keywords": ("a list of words", _texts),
-    "aliases": (
-        "a mapping of words to labels",
-        lambda v: isinstance(v, dict) and all(isinstance(k, str) and isinstance(t, str) for k, t in v.items()),
-    ),
-}
 
 
 def _rule(data: Any, where: str, catalogue: Mapping[str, Mapping[str, Any]]) -> MisconceptionRule:

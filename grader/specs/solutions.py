@@ -14,14 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from grader.checking.reading import Interval
 from grader.paths import solutions_dir
 from grader.specs.model import Catalog
-
-MODEL_SENTENCE = (
-    "A very large learning rate overshoots the minimum, so the iterates oscillate or diverge; "
-    "a very small one makes every step tiny, so convergence is slow."
-)
 
 
 def reference_submission(catalog: Catalog, assignment: str) -> dict[str, Any]:
@@ -32,14 +26,8 @@ def reference_submission(catalog: Catalog, assignment: str) -> dict[str, Any]:
         if exercise.kind != "answers":
             continue
         keys = catalog.keys(exercise, catalog.variant(exercise, None))
-        answers[exercise_id] = {key.part: _as_answer(key.reference) for key in keys}
+        answers[exercise_id] = {key.part: key.type.submitted(key.reference) for key in keys}
     return {"student": "solutions", "assignment": assignment, "answers": answers}
-
-
-def _as_answer(value: Any) -> Any:
-    if value is None:
-        return MODEL_SENTENCE
-    return str(value) if isinstance(value, Interval) else value
 
 
 def _rendered(catalog: Catalog) -> dict[Path, str]:

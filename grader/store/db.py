@@ -36,7 +36,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from grader.paths import data_dir
+from grader.paths import data_dir, private_dir, private_file
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,24 @@ def is_unavailable(exc: BaseException) -> bool:
     return False
 
 
+def _keep_private(database: Path) -> None:
+    """Make a SQLite file readable by its owner only (0600), and the folder holding it when it is ours (0700).
+
+    The file is created here, before SQLite opens it, because SQLite gives its
+    ``-wal``, ``-shm`` and ``-journal`` files the mode of the database file;
+    those of an older database that was readable by others are narrowed too.
+    The folder is made private when it is created here or is the data folder;
+    another existing folder (a path the operator chose) keeps its mode.
+    """
+    folder = database.parent
+    if not folder.exists() or folder.resolve() == data_dir().resolve():
+        private_dir(folder)
+    os.close(private_file(database))
+    for suffix in ("-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            os.chmod(f"{database}{suffix}", 0o600)
+
+
 def _json_dumps(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()
 
@@ -104,8 +122,8 @@ class Database:
         }
         if self.is_sqlite:
             database = self.url.database
-            if database and database != ":memory:":
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            if database and database != ":memory:" and not database.startswith("file:"):  # not a URI filename
+                _keep_private(Path(database))
             options["connect_args"] = {"timeout": 30, "check_same_thread": False}
         else:
             options["pool_pre_ping"] = True

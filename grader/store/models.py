@@ -1,6 +1,8 @@
 """The tables, as SQLAlchemy 2.0 declarative models.
 
-- ``students``: every person known to the service (students and staff), by id.
+- ``students``: every person known to the service (students and staff), by id,
+  with the bytes their submissions' payloads take (``stored_bytes``, kept by
+  :mod:`grader.store.submissions` for the storage quota).
 - ``tokens``: bearer tokens, stored only as SHA-256 hashes, each with a role
   (``student``, ``ta`` or ``instructor``), an optional expiry and a revocation time.
 - ``submissions``: one graded (or to-be-graded) submission: answers (JSON) or a
@@ -21,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     DateTime,
     Float,
@@ -78,6 +81,7 @@ class Student(Base):
     id: Mapped[str] = mapped_column(String(128), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
+    stored_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
 
 
 class Token(Base):

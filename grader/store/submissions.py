@@ -6,6 +6,11 @@ part rows (:func:`store_graded`). A background one is stored ``queued``
 (:func:`create_queued`), claimed by a job (:func:`claim`, which counts the
 attempt), and finished exactly once (:func:`finish`: a conditional update, so a
 job delivered twice writes its result and part rows only the first time).
+
+Storage quota: each student's ``stored_bytes`` grows by the payload's size in
+the transaction that stores it (and shrinks when :func:`discard` removes it).
+With a ``quota``, a submission that would take a student past it is not
+stored: :class:`QuotaExceeded` is raised and nothing is written.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session, defer
 
 from grader.store.db import Database
@@ -36,6 +41,40 @@ class Claimed:
     attempts: int
 
 
+class QuotaExceeded(Exception):
+    """Storing a submission would take its student past the storage quota; the message says by how much."""
+
+    def __init__(self, student: str, used: int, size: int, quota: int) -> None:
+        self.student, self.used, self.size, self.quota = student, used, size, quota
+        super().__init__(
+            f"{student}'s stored submissions take {_megabytes(used)} of the quota of {_megabytes(quota)}; "
+            f"this one ({_megabytes(size)}) does not fit"
+        )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 2**20:.1f} MB" if size >= 2**20 / 10 else f"{size / 1024:.0f} KB"
+
+
+def _charge(connection: Connection | Session, student: str, size: int, quota: int | None) -> None:
+    """Count ``size`` more bytes against ``student`` (whose row exists); QuotaExceeded if that passes ``quota``."""
+    if quota is None:
+        connection.execute(_GROW, {"student": student, "size": size})
+        return
+    if connection.execute(_GROW_WITHIN, {"student": student, "size": size, "quota": quota}).rowcount == 0:
+        used = connection.execute(_STORED, {"student": student}).scalar() or 0
+        raise QuotaExceeded(student, int(used), size, quota)
+
+
+# Built once: constructing a statement costs more than running it.
+_STUDENTS = Student.__table__
+_GROW = (
+    update(_STUDENTS)
+    .where(_STUDENTS.c.id == bindparam("student"))
+    .values(stored_bytes=_STUDENTS.c.stored_bytes + bindparam("size"))
+)
+_GROW_WITHIN = _GROW.where(_STUDENTS.c.stored_bytes + bindparam("size") <= bindparam("quota"))
+_STORED = select(_STUDENTS.c.stored_bytes).where(_STUDENTS.c.id == bindparam("student"))
 _INSERT_SUBMISSION = insert(Submission.__table__)
 _INSERT_PARTS = insert(PartResult.__table__)
 
@@ -100,14 +139,19 @@ def store_graded(
     *,
     submitted_by: str | None = None,
     assignment: str | None = None,
+    quota: int | None = None,
 ) -> str:
-    """Store an answers submission already graded, with its part rows, in one transaction."""
+    """Store an answers submission already graded, with its part rows, in one transaction.
+
+    ``quota``: the most bytes of payloads the student may have stored (see :class:`QuotaExceeded`).
+    """
     submission_id = new_id()
     now = utcnow()
     rows = part_rows(submission_id, student, result)
     with db.transaction() as connection:
         if student not in db.known_students:
             connection.execute(_insert_student(connection.dialect.name, student))
+        _charge(connection, student, len(payload), quota)
         connection.execute(
             _INSERT_SUBMISSION,
             {
@@ -144,11 +188,16 @@ def create_queued(
     filename: str | None = None,
     assignment: str | None = None,
     submitted_by: str | None = None,
+    quota: int | None = None,
 ) -> str:
-    """Store a submission to be graded in the background; returns its id."""
+    """Store a submission to be graded in the background; returns its id.
+
+    ``quota``: the most bytes of payloads the student may have stored (see :class:`QuotaExceeded`).
+    """
     submission_id = new_id()
     with db.write() as session:
         ensure_student(session, student)
+        _charge(session, student, len(payload), quota)
         session.add(
             Submission(
                 id=submission_id,
@@ -242,9 +291,12 @@ def discard(db: Database, submission_id: str) -> bool:
         deleted = session.execute(
             delete(Submission)
             .where(Submission.id == submission_id, Submission.status == "queued", Submission.attempts == 0)
+            .returning(Submission.student_id, func.length(Submission.payload))
             .execution_options(synchronize_session=False)
-        )
-        return deleted.rowcount == 1
+        ).first()
+        if deleted is not None:
+            _charge(session, deleted[0], -int(deleted[1] or 0), None)
+        return deleted is not None
 
 
 def requeue(db: Database, submission_id: str, reason: str) -> None:

@@ -5,7 +5,8 @@ One blueprint per concern: ``api`` (JSON API, :mod:`grader.web.api`),
 (login and logout, :mod:`grader.web.auth`). Settings come from the
 environment (:mod:`grader.web.config`), overridden by ``config``. At start the
 database schema is brought up to date (Alembic ``upgrade head``), the exercise
-catalog is loaded once, and the job queue is made (a local thread pool, or
+catalog is loaded (and reloaded when a spec file changes and validates, see
+:mod:`grader.web.reload`), and the job queue is made (a local thread pool, or
 Celery when ``GRADER_BROKER`` is set).
 """
 
@@ -61,6 +62,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         login_limiter=make_limiter(20, 10, **shared_limits),
         auth_cache_seconds=float(app.config["AUTH_CACHE_SECONDS"]),
     )
+    if not app.config.get("CATALOG") and float(app.config.get("SPEC_RELOAD_SECONDS") or 0) > 0:
+        from grader.web.reload import SpecReloader
+
+        reloader = SpecReloader(app.extensions["grader"], app.config.get("EXERCISES"), jobs=jobs)
+        reloader.start(float(app.config["SPEC_RELOAD_SECONDS"]))
+        app.extensions["grader.reloader"] = reloader
     if app.config.get("RECOVER_JOBS") and hasattr(jobs, "recover"):
         jobs.recover()
     if not app.config.get("JOBS"):

@@ -12,6 +12,7 @@ The ``auth`` blueprint serves ``/login`` and ``/logout``.
 
 from __future__ import annotations
 
+import ipaddress
 from urllib.parse import urlsplit
 
 from flask import (
@@ -50,14 +51,15 @@ def api_principal() -> Principal | None:
         return g.principal
     token = bearer_token()
     principal = None
-    if token is not None:
+    if token is not None and not g.get("invalid_token"):
         principal = state().principal(token)
-        if principal is None:
-            raise ApiError(
-                401,
-                "the token is not valid (unknown, revoked or expired)",
-                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-            )
+    if token is not None and principal is None:
+        g.invalid_token = True  # looked up once per request
+        raise ApiError(
+            401,
+            "the token is not valid (unknown, revoked or expired)",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
     g.principal = principal
     return principal
 
@@ -69,6 +71,33 @@ def page_principal() -> Principal | None:
     token = request.cookies.get(COOKIE)
     g.principal = state().principal(token) if token else None
     return g.principal
+
+
+def caller_key(principal: Principal | None) -> tuple[str, bool]:
+    """Whom a request counts against for rate limits: ``(key, verified)``.
+
+    A principal (its token or login cookie authenticated) is its user, whichever
+    token it used. Anyone else, including a request with a token that does not
+    authenticate, is the client's address: an IPv4 address, or the /64 network
+    of an IPv6 one (one host usually holds a whole /64). So made-up tokens or
+    addresses inside one network never buy a fresh bucket.
+    """
+    if principal is not None:
+        return f"user:{principal.student}", True
+    return f"addr:{client_network(request.remote_addr)}", False
+
+
+def client_network(address: str | None) -> str:
+    """The address that rate limits count: IPv4 as it is, IPv6 as its /64 network."""
+    try:
+        parsed = ipaddress.ip_address(address or "")
+    except ValueError:
+        return address or "unknown"
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:  # ::ffff:a.b.c.d is the IPv4 client a.b.c.d
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
 
 
 def is_open() -> bool:
@@ -129,7 +158,7 @@ def login_form() -> str:
 
 @bp.post("/login")
 def login() -> Response | tuple[str, int]:
-    wait = state().login_limiter.check(f"login:{request.remote_addr}")
+    wait = state().login_limiter.check(f"login:{client_network(request.remote_addr)}")
     if wait:
         raise ApiError(429, headers={"Retry-After": str(int(wait) + 1)})
     token = (request.form.get("token") or "").strip()

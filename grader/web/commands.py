@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from pathlib import Path
 
 import click
 
+from grader.paths import private_file
 from grader.store.db import Database
 from grader.store.models import ROLES
 from grader.store.users import UserError, add_user, import_roster, list_users, revoke
@@ -83,7 +85,7 @@ def add_command(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Write student,token rows here (created with mode 600) instead of stdout.",
+    help="Write student,token rows here (mode 600, also when the file exists) instead of stdout.",
 )
 @click.option("--expires-days", type=float, default=None, help="Token lifetime in days.")
 @database_option
@@ -97,8 +99,7 @@ def import_command(roster: Path, output: Path | None, expires_days: float | None
     if output is None:
         _write_tokens(sys.stdout, issued)
         return
-    output.touch(mode=0o600, exist_ok=True)
-    with output.open("w", newline="") as stream:
+    with os.fdopen(private_file(output, os.O_WRONLY | os.O_TRUNC), "w", newline="") as stream:
         _write_tokens(stream, issued)
     click.echo(f"{len(issued)} tokens written to {output}", err=True)
 

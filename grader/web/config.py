@@ -7,6 +7,7 @@
 | ``GRADER_QUEUE`` | ``GRADER_QUEUE`` | ``grader``: the broker queue (workers need the same) |
 | ``SECRET_KEY`` | ``GRADER_SECRET`` | the course secret kept in the data folder |
 | ``MAX_CONTENT_LENGTH`` | ``GRADER_MAX_UPLOAD_MB`` | 5 MB per request |
+| ``STORAGE_QUOTA`` | ``GRADER_QUOTA_MB`` | 50 MB of stored submissions per student, counted in bytes (0: no quota); staff are not limited |
 | ``GRADER_OPEN`` | ``GRADER_OPEN=1`` | off: every submission needs a token |
 | ``RATE_LIMIT_PER_MINUTE`` | ``GRADER_RATE_LIMIT`` | 120 requests a minute per token (0: no limit); in Redis with a Redis broker |
 | ``RATE_LIMIT_BURST`` | ``GRADER_RATE_BURST`` | 30 requests at once |
@@ -17,6 +18,7 @@
 | ``EXERCISES`` | ``GRADER_EXERCISES`` | the project's ``exercises/`` folder |
 | ``COOKIE_SECURE`` | ``GRADER_COOKIE_SECURE=1`` | off: set it behind HTTPS |
 | ``AUTH_CACHE_SECONDS`` | ``GRADER_AUTH_CACHE`` | 5 s: how long a checked token is trusted without a lookup |
+| ``SPEC_RELOAD_SECONDS`` | ``GRADER_SPEC_RELOAD`` | 2 s: how often the exercises folder is checked for changed specs (0: never; SIGHUP checks at once) |
 
 Objects may be injected through the dict too: ``CATALOG`` (a loaded
 catalog), ``DATABASE`` (a :class:`grader.store.Database`), ``JOBS`` (a job
@@ -55,6 +57,7 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "GRADER_QUEUE": env.get("GRADER_QUEUE") or DEFAULT_QUEUE,
         "SECRET_KEY": env.get("GRADER_SECRET") or None,
         "MAX_CONTENT_LENGTH": int(_float(env.get("GRADER_MAX_UPLOAD_MB"), 5) * MEGABYTE),
+        "STORAGE_QUOTA": int(_float(env.get("GRADER_QUOTA_MB"), 50) * MEGABYTE),
         "GRADER_OPEN": _flag(env.get("GRADER_OPEN")),
         "RATE_LIMIT_PER_MINUTE": _float(env.get("GRADER_RATE_LIMIT"), 120),
         "RATE_LIMIT_BURST": _float(env.get("GRADER_RATE_BURST"), 30),
@@ -65,4 +68,5 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "EXERCISES": env.get("GRADER_EXERCISES") or None,
         "COOKIE_SECURE": _flag(env.get("GRADER_COOKIE_SECURE")),
         "AUTH_CACHE_SECONDS": _float(env.get("GRADER_AUTH_CACHE"), 5),
+        "SPEC_RELOAD_SECONDS": _float(env.get("GRADER_SPEC_RELOAD"), 2),
     }

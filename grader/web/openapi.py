@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from grader import __version__
+from grader.answers import TYPES
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -33,6 +34,11 @@ def _errors(*codes: int) -> dict[str, Any]:
     return {str(code): {"$ref": f"#/components/responses/{names[code]}"} for code in codes}
 
 
+def _answer_schema_name(type_name: str) -> str:
+    """``number`` → ``NumberAnswer``: the schema of an answer to a part of that type."""
+    return type_name.capitalize() + "Answer"
+
+
 _STUDENT_ID = {
     "type": "string",
     "pattern": "^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$",
@@ -49,9 +55,11 @@ _SCHEMAS: dict[str, Any] = {
         },
     },
     "Answer": {
-        "description": "A JSON number, a list, or a string as a student types it (`3.5, 2`, `10/3`, `[3.5, 2]`).",
-        "oneOf": [{"type": "number"}, {"type": "string"}, {"type": "array"}],
+        "description": "A JSON number, a list, or a string as a student types it (`3.5, 2`, `10/3`, `[3.5, 2]`); "
+        "what a part accepts depends on its type (its `hint` says how to write it).",
+        "anyOf": [_ref(_answer_schema_name(name)) for name in TYPES],
     },
+    **{_answer_schema_name(name): cls().schema() for name, cls in TYPES.items()},
     "Submission": {
         "type": "object",
         "required": ["answers"],
@@ -107,6 +115,11 @@ _SCHEMAS: dict[str, Any] = {
             "error": {
                 "type": ["string", "null"],
                 "description": "Notebooks: why it could not be run to the end.",
+            },
+            "warning": {
+                "type": "string",
+                "description": "Notebooks: where the notebook's metadata names another student or assignment than "
+                "the one it was graded as (it is graded as the one it was handed in for).",
             },
         },
     },
@@ -172,7 +185,7 @@ _SCHEMAS: dict[str, Any] = {
                     "type": "object",
                     "properties": {
                         "id": {"type": "string"},
-                        "type": {"type": "string"},
+                        "type": {"enum": list(TYPES)},
                         "points": {"type": "number"},
                     },
                 },
@@ -194,13 +207,18 @@ _SCHEMAS: dict[str, Any] = {
                     "type": "object",
                     "properties": {
                         "id": {"type": "string"},
-                        "type": {"type": "string"},
+                        "type": {"enum": list(TYPES)},
                         "points": {"type": "number"},
                         "prompt": {"type": "string"},
                         "choices": {
                             "type": "array",
                             "items": {"type": "string"},
                             "description": "the options of a choice part",
+                        },
+                        "hint": {
+                            "type": "string",
+                            "description": "How to write the answer, e.g. `write 2 numbers separated by commas, "
+                            "like 1.5, -2` (answers exercises only).",
                         },
                     },
                 },
@@ -293,9 +311,10 @@ _RESPONSES = {
         "Unauthorized": "No token, or a token that is unknown, revoked or expired.",
         "Forbidden": "The token may not do this (e.g. a student acting for another).",
         "NotFound": "No such exercise or submission (or not one this token may read).",
-        "TooLarge": "The request is larger than the upload limit.",
+        "TooLarge": "The request is larger than the upload limit (`payload_too_large`), or storing it would pass "
+        "the student's storage quota (`quota_exceeded`); nothing was stored.",
         "UnsupportedMediaType": "Not JSON, not multipart, or not a .ipynb file.",
-        "RateLimited": "Too many requests for this token; see Retry-After.",
+        "RateLimited": "Too many requests from this user (or, without a valid token, this address); see Retry-After.",
         "Unavailable": "The database or the job queue does not answer; nothing was stored. See Retry-After.",
     }.items()
 }

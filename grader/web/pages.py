@@ -106,17 +106,23 @@ def notebook_download(assignment: str) -> Response:
 
 
 @bp.post("/assignments/<assignment>/upload")
-def notebook_upload(assignment: str) -> tuple[str, int] | Response:
-    """Hand in a notebook from the browser: the same path as ``POST /api/submissions``, then the history page."""
+def notebook_upload(assignment: str) -> tuple[str, int, dict[str, str]] | Response:
+    """Hand in a notebook from the browser: the same path as ``POST /api/submissions``, then the history page.
+
+    The same rate limit and storage quota as the API apply; past them the
+    index page says why (429 with ``Retry-After``, or 413).
+    """
     who, redirect_to = _visitor()
     if redirect_to or who is None:
         return redirect_to or _login_redirect()
     if assignment not in state().catalog.assignments:
         raise ApiError(404, f"there is no assignment {assignment!r}")
     try:
+        service.take_turn(who)
         service.queue_notebook(request.files, {"assignment": assignment}, who)
     except ApiError as exc:
-        return index(upload_error=exc.detail, status=exc.status)
+        page, status = index(upload_error=exc.detail, status=exc.status)
+        return page, status, exc.headers
     return redirect(url_for("pages.history"), code=303)
 
 
@@ -138,9 +144,7 @@ def exercise(exercise_id: str) -> Response | tuple[str, int] | str:
     if request.method == "POST" and spec.kind != "answers":
         raise ApiError(400, "this exercise is answered in a notebook: upload it to /api/submissions")
     if request.method == "POST":
-        wait = state().limiter.check(f"page:{who.token_hash if who else request.remote_addr}")
-        if wait:
-            raise ApiError(429, headers={"Retry-After": str(int(wait) + 1)})
+        service.take_turn(who)
         answers = {
             p.id: request.form.get(f"part-{p.id}", "").strip()
             for p in spec.parts

@@ -1,9 +1,18 @@
-"""Token-bucket rate limits, one bucket per key: in this process, or shared through Redis.
+"""Token-bucket rate limits, one bucket per caller: in this process, or shared through Redis.
 
-Each key (a token's hash, or a client address) may make ``burst`` requests at
-once and then ``per_minute`` a minute. ``check`` answers 0 when the request
-may go ahead, else the seconds to wait (for ``Retry-After``); a limit of 0
-turns limiting off.
+Each caller may make ``burst`` requests at once and then ``per_minute`` a
+minute. ``check(key, verified=...)`` answers 0 when the request may go ahead,
+else the seconds to wait (for ``Retry-After``); a limit of 0 turns limiting off.
+
+Callers come in two kinds, kept apart. A *verified* key is a user whose token
+authenticated: there are only as many as there are users. Any other key is an
+anonymous client address, and anyone can make up new ones (a botnet, an IPv6
+prefix). Each kind has its own table of at most ``max_keys`` buckets, and a
+full table forgets its least recently used bucket. So a flood of new
+addresses can only push out other anonymous buckets, never a user's, and no
+flood can give the flooder's own bucket back (it is the most recently used).
+Forgetting a bucket only gives that caller a full one again, which it
+mostly is already: the least recently used have had the longest to refill.
 
 :class:`RateLimiter` keeps its buckets in memory: exact for one server
 process (``grader serve``). :class:`RedisRateLimiter` keeps them in Redis, so
@@ -18,16 +27,19 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Protocol
 
 log = logging.getLogger(__name__)
 
+MAX_KEYS = 100_000  # buckets per kind (users, anonymous addresses), in each process or in Redis
+
 
 class Limiter(Protocol):
-    """What the routes need: ``check(key)`` → 0, or the seconds to wait."""
+    """What the routes need: ``check(key, verified=...)`` → 0, or the seconds to wait."""
 
-    def check(self, key: str) -> float: ...
+    def check(self, key: str, *, verified: bool = False) -> float: ...
 
 
 class TokenBuckets:
@@ -43,7 +55,7 @@ class TokenBuckets:
 
 
 class RateLimiter(TokenBuckets):
-    """Thread-safe token buckets in this process's memory."""
+    """Thread-safe token buckets in this process's memory: two tables (users, addresses) of ``max_keys`` each."""
 
     def __init__(
         self,
@@ -51,45 +63,44 @@ class RateLimiter(TokenBuckets):
         burst: float,
         *,
         clock: Callable[[], float] = time.monotonic,
-        max_keys: int = 100_000,
+        max_keys: int = MAX_KEYS,
     ) -> None:
         super().__init__(per_minute, burst)
         self.clock = clock
-        self.max_keys = max_keys
-        self._buckets: dict[str, tuple[float, float]] = {}
+        self.max_keys = max(1, max_keys)
+        # key -> (tokens, last time), least recently used first
+        self._tables: dict[bool, OrderedDict[str, tuple[float, float]]] = {True: OrderedDict(), False: OrderedDict()}
         self._lock = threading.Lock()
 
-    def check(self, key: str) -> float:
+    def check(self, key: str, *, verified: bool = False) -> float:
         """Take one token from ``key``'s bucket: 0.0 if there was one, else seconds until there is."""
         if not self.enabled:
             return 0.0
         now = self.clock()
         with self._lock:
-            tokens, last = self._buckets.get(key, (self.capacity, now))
-            tokens = min(self.capacity, tokens + (now - last) * self.rate)
-            if tokens >= 1.0:
-                if len(self._buckets) >= self.max_keys and key not in self._buckets:
-                    self._evict(now)
-                self._buckets[key] = (tokens - 1.0, now)
-                return 0.0
-            self._buckets[key] = (tokens, now)
-            return (1.0 - tokens) / self.rate
+            table = self._tables[verified]
+            tokens, last = table.pop(key, (self.capacity, now))  # re-inserted below: the most recently used
+            tokens = min(self.capacity, tokens + max(0.0, now - last) * self.rate)
+            wait = 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+            while len(table) >= self.max_keys:
+                table.popitem(last=False)
+            table[key] = (tokens - 1.0 if not wait else tokens, now)
+            return wait
 
-    def _evict(self, now: float) -> None:
-        """Forget buckets that have refilled completely (they behave like new ones)."""
-        full = self.capacity / self.rate
-        for key, (_, last) in list(self._buckets.items()):
-            if now - last >= full:
-                del self._buckets[key]
-        if len(self._buckets) >= self.max_keys:
-            self._buckets.clear()
+    def size(self, *, verified: bool) -> int:
+        """How many buckets of that kind are kept."""
+        with self._lock:
+            return len(self._tables[verified])
 
 
-# One bucket as a Redis hash {t: tokens, ts: seconds}; Redis's own clock, so that machines need not agree.
+# One bucket as a Redis hash {t: tokens, ts: seconds}, on Redis's own clock so that machines need not agree. It
+# expires once it would be full again. An anonymous bucket is also listed in KEYS[2], a sorted set by last use
+# that holds at most ARGV[3] of them: past that, the least recently used are forgotten.
 _TAKE = """
 local now = redis.call('TIME')
 now = tonumber(now[1]) + tonumber(now[2]) / 1000000
 local rate, capacity = tonumber(ARGV[1]), tonumber(ARGV[2])
+local ttl = math.ceil(capacity / rate) + 1
 local bucket = redis.call('HMGET', KEYS[1], 't', 'ts')
 local tokens = tonumber(bucket[1]) or capacity
 local last = tonumber(bucket[2]) or now
@@ -97,29 +108,49 @@ tokens = math.min(capacity, tokens + math.max(0, now - last) * rate)
 local wait = 0
 if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
 redis.call('HSET', KEYS[1], 't', tostring(tokens), 'ts', tostring(now))
-redis.call('EXPIRE', KEYS[1], math.ceil(capacity / rate) + 1)
+redis.call('EXPIRE', KEYS[1], ttl)
+if KEYS[2] then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - ttl)
+  redis.call('ZADD', KEYS[2], now, KEYS[1])
+  local over = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[3])
+  if over > 0 then
+    local oldest = redis.call('ZPOPMIN', KEYS[2], over)
+    for i = 1, #oldest, 2 do redis.call('DEL', oldest[i]) end
+  end
+  redis.call('EXPIRE', KEYS[2], ttl)
+end
 return tostring(wait)
 """
 
 
 class RedisRateLimiter(TokenBuckets):
-    """The same token buckets, kept in Redis under ``<namespace>:ratelimit:<key>`` and shared by all processes."""
+    """The same token buckets, kept in Redis and shared by all processes.
 
-    def __init__(self, url: str, per_minute: float, burst: float, *, namespace: str = "grader") -> None:
+    Users' buckets are ``<namespace>:ratelimit:user:<key>``; anonymous ones are
+    ``<namespace>:ratelimit:anonymous:<key>``, at most ``max_keys`` of them,
+    listed by last use in ``<namespace>:ratelimit:anonymous``.
+    """
+
+    def __init__(
+        self, url: str, per_minute: float, burst: float, *, namespace: str = "grader", max_keys: int = MAX_KEYS
+    ) -> None:
         import redis
 
         super().__init__(per_minute, burst)
         self.prefix = f"{namespace}:ratelimit:"
+        self.anonymous = f"{self.prefix}anonymous"
+        self.max_keys = max(1, max_keys)
         self._client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._take = self._client.register_script(_TAKE)
         self._warned = 0.0
 
-    def check(self, key: str) -> float:
+    def check(self, key: str, *, verified: bool = False) -> float:
         """Take one token from ``key``'s shared bucket: 0.0 if there was one, else seconds until there is."""
         if not self.enabled:
             return 0.0
+        keys = [f"{self.prefix}user:{key}"] if verified else [f"{self.anonymous}:{key}", self.anonymous]
         try:
-            return float(self._take(keys=[self.prefix + key], args=[self.rate, self.capacity]))
+            return float(self._take(keys=keys, args=[self.rate, self.capacity, self.max_keys]))
         except Exception as exc:  # Redis down or slow: let the request through
             now = time.monotonic()
             if now - self._warned > 60:
@@ -127,11 +158,22 @@ class RedisRateLimiter(TokenBuckets):
                 log.warning("rate limits are off while Redis does not answer (%s)", type(exc).__name__)
             return 0.0
 
+    def size(self, *, verified: bool) -> int:
+        """How many buckets of that kind Redis keeps (users: counted by a scan)."""
+        if not verified:
+            return int(self._client.zcard(self.anonymous))
+        return sum(1 for _ in self._client.scan_iter(match=f"{self.prefix}user:*", count=1000))
+
 
 def make_limiter(
-    per_minute: float, burst: float, *, redis_url: str | None = None, namespace: str = "grader"
+    per_minute: float,
+    burst: float,
+    *,
+    redis_url: str | None = None,
+    namespace: str = "grader",
+    max_keys: int = MAX_KEYS,
 ) -> Limiter:
     """Shared through Redis when a ``redis://`` (or ``rediss://``) URL is given, else in this process."""
     if redis_url and redis_url.startswith(("redis://", "rediss://")) and per_minute > 0:
-        return RedisRateLimiter(redis_url, per_minute, burst, namespace=namespace)
-    return RateLimiter(per_minute, burst)
+        return RedisRateLimiter(redis_url, per_minute, burst, namespace=namespace, max_keys=max_keys)
+    return RateLimiter(per_minute, burst, max_keys=max_keys)

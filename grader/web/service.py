@@ -7,22 +7,23 @@ type), so that both faces answer the same way.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
 import orjson
-from flask import request
+from flask import current_app, request
 
 from grader.grading import STUDENT_ID, Checked, SubmissionError, grade_checked, validate_submission
 from grader.store import gradebook as book
 from grader.store import submissions
 from grader.store.users import Principal
-from grader.web.auth import is_open, submitter
+from grader.web.auth import caller_key, is_open, submitter
 from grader.web.errors import ApiError, unavailable
 from grader.web.state import state
 
@@ -74,6 +75,19 @@ def _deeper_than(value: Any, limit: int) -> bool:
     return False
 
 
+def take_turn(principal: Principal | None) -> None:
+    """Take one request from the caller's rate-limit bucket (see :func:`grader.web.auth.caller_key`); 429 if empty.
+
+    The API, the answer form and the notebook upload page all take from the
+    same bucket, so a user has one budget whichever way they come in.
+    """
+    key, verified = caller_key(principal)
+    wait = state().limiter.check(key, verified=verified)
+    if wait:
+        seconds = int(wait) + 1
+        raise ApiError(429, f"too many requests: try again in {seconds} s", headers={"Retry-After": str(seconds)})
+
+
 def exercise_summary(exercise: Any) -> dict[str, Any]:
     return {
         "id": exercise.id,
@@ -118,28 +132,32 @@ def grade_and_store(submission: Any, principal: Principal | None) -> Outcome:
     """Grade a submission at once and store it with its part results."""
     body, checked = _checked(submission, principal)
     result = grade_checked(checked, state().catalog)
-    submission_id = submissions.store_graded(
-        state().db,
-        checked.student,
-        result,
-        orjson.dumps(body),
-        submitted_by=principal.student if principal else None,
-        assignment=body.get("assignment"),
-    )
+    with within_quota():
+        submission_id = submissions.store_graded(
+            state().db,
+            checked.student,
+            result,
+            orjson.dumps(body),
+            submitted_by=principal.student if principal else None,
+            assignment=body.get("assignment"),
+            quota=quota_of(principal),
+        )
     return Outcome(submission_id, result)
 
 
 def queue_answers(submission: Any, principal: Principal | None) -> str:
     """Store an answers submission as ``queued`` and hand it to the job queue."""
     body, checked = _checked(submission, principal)
-    submission_id = submissions.create_queued(
-        state().db,
-        checked.student,
-        "answers",
-        orjson.dumps(body),
-        assignment=body.get("assignment"),
-        submitted_by=principal.student if principal else None,
-    )
+    with within_quota():
+        submission_id = submissions.create_queued(
+            state().db,
+            checked.student,
+            "answers",
+            orjson.dumps(body),
+            assignment=body.get("assignment"),
+            submitted_by=principal.student if principal else None,
+            quota=quota_of(principal),
+        )
     _enqueue(submission_id)
     return submission_id
 
@@ -171,17 +189,38 @@ def queue_notebook(files: Mapping[str, Any], form: Mapping[str, str], principal:
             400,
             "cannot tell whose notebook this is: give the form field 'student' (letters, digits and . _ @ + -)",
         )
-    submission_id = submissions.create_queued(
-        state().db,
-        student,
-        "notebook",
-        data,
-        filename=filename,
-        assignment=assignment,
-        submitted_by=principal.student if principal else None,
-    )
+    with within_quota():
+        submission_id = submissions.create_queued(
+            state().db,
+            student,
+            "notebook",
+            data,
+            filename=filename,
+            assignment=assignment,
+            submitted_by=principal.student if principal else None,
+            quota=quota_of(principal),
+        )
     _enqueue(submission_id)
     return submission_id
+
+
+def quota_of(principal: Principal | None) -> int | None:
+    """The storage quota that applies to what ``principal`` sends: ``STORAGE_QUOTA`` bytes, none for staff (or 0)."""
+    quota = int(current_app.config.get("STORAGE_QUOTA") or 0)
+    return None if quota <= 0 or (principal is not None and principal.is_staff) else quota
+
+
+@contextlib.contextmanager
+def within_quota() -> Iterator[None]:
+    """A submission past its student's storage quota is a 413 that says how much is stored (nothing is written)."""
+    try:
+        yield
+    except submissions.QuotaExceeded as exc:
+        raise ApiError(
+            413,
+            f"{exc}, so it was not stored; ask your TA if you need more room",
+            error="quota_exceeded",
+        ) from None
 
 
 def upload_name(raw: str | None) -> str:

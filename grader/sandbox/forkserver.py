@@ -1,10 +1,13 @@
 """The warm process that forks one limited child per notebook.
 
-Started by :class:`grader.notebooks.sandbox.Sandbox` as
-``python -P -s -m grader.notebooks.forkserver --fd-socket N --uid U --gid G``
+Started by :class:`grader.sandbox.pool.Sandbox` as
+``python -P -s -m grader.sandbox.forkserver --fd-socket N --uid U --gid G``
 from a clean interpreter with a scrubbed environment.  It imports numpy and
 IPython's input transformer once, then isolates *itself*:
 
+* a cgroup base for its children (:mod:`grader.sandbox.cgroup`), opened
+  before the jail hides ``/sys/fs/cgroup``, and the compiled seccomp
+  program (:mod:`grader.sandbox.seccomp`) every child loads;
 * a new network namespace (nothing but a downed loopback), new IPC and UTS
   namespaces;
 * a new mount namespace whose root is an empty tmpfs holding read-only binds
@@ -18,8 +21,8 @@ directly over a socket the forkserver hands back with ``SCM_RIGHTS``, so the
 forkserver's memory (which every child inherits) never holds another
 student's data.
 
-Control protocol on stdin/stdout: frames of a 4-byte big-endian length and a
-UTF-8 JSON object.
+Control protocol on stdin/stdout (:mod:`grader.sandbox.frames`): frames of a
+4-byte big-endian length and a UTF-8 JSON object.
 
 * forkserver -> grader at start: ``{"op": "hello", "pid": ..., "report": {...}}``
 * grader -> forkserver: ``{"op": "run", "id": n, "limits": {...}}``; the
@@ -27,7 +30,8 @@ UTF-8 JSON object.
   sends the grader's end of the child socket over ``--fd-socket``, or
   ``{"op": "failed", "id": n, "message": ...}``;
 * when the child is gone: ``{"op": "exited", "id": n, "exitcode" | "signal",
-  "timed_out", "cpu_seconds", "maxrss_kb", "elapsed"}``;
+  "timed_out", "cpu_seconds", "maxrss_kb", "elapsed", "peak_bytes",
+  "oom_kills"}`` (the last two from the notebook's cgroup, when there is one);
 * grader -> forkserver: ``{"op": "kill", "id": n}`` ends the current child;
   end of file on stdin ends the forkserver (and its child).
 """
@@ -36,31 +40,21 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import select
 import shutil
 import signal
 import socket
-import struct
 import sys
 import tempfile
 import time
 
-MAX_CONTROL_FRAME = 1 << 20
-_HEADER = struct.Struct(">I")
+from grader.sandbox import child, linux, seccomp
+from grader.sandbox.cgroup import Cgroups, NotebookCgroup
+from grader.sandbox.frames import FrameReader, write_frame
+from grader.sandbox.jail import build_jail, inside, python_paths
+from grader.sandbox.limits import cgroup_memory_bytes
 
-SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
-ETC_FILES = (
-    "/etc/ld.so.cache",
-    "/etc/ld.so.conf",
-    "/etc/ld.so.conf.d",
-    "/etc/localtime",
-    "/etc/nsswitch.conf",
-    "/etc/hosts",
-    "/etc/mime.types",
-)
-DEVICES = ("null", "zero", "full", "random", "urandom")
 CHILD_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "HOME": "/tmp",
@@ -77,222 +71,6 @@ CHILD_ENV = {
     "VECLIB_MAXIMUM_THREADS": "1",
     "PYTHONDONTWRITEBYTECODE": "1",
 }
-
-
-# ---------------------------------------------------------------------------
-# Length-prefixed JSON framing (shared with the grader side).
-# ---------------------------------------------------------------------------
-def encode_frame(message: dict) -> bytes:
-    """One control frame: 4-byte big-endian length, then compact UTF-8 JSON."""
-    body = json.dumps(message, separators=(",", ":")).encode()
-    return _HEADER.pack(len(body)) + body
-
-
-def write_frame(fd: int, message: dict) -> None:
-    """Write one whole frame to ``fd`` (blocking)."""
-    data = memoryview(encode_frame(message))
-    while data:
-        data = data[os.write(fd, data) :]
-
-
-class FrameReader:
-    """Reads length-prefixed JSON frames from a file descriptor."""
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self.buffer = bytearray()
-        self.eof = False
-
-    def _pop(self) -> dict | None:
-        if len(self.buffer) < _HEADER.size:
-            return None
-        (size,) = _HEADER.unpack_from(self.buffer)
-        if size > MAX_CONTROL_FRAME:
-            raise ValueError(f"control frame of {size} bytes")
-        if len(self.buffer) < _HEADER.size + size:
-            return None
-        body = bytes(self.buffer[_HEADER.size : _HEADER.size + size])
-        del self.buffer[: _HEADER.size + size]
-        message = json.loads(body)
-        if not isinstance(message, dict):
-            raise ValueError("control frame is not an object")
-        return message
-
-    def has_frame(self) -> bool:
-        """True when a whole frame is already buffered."""
-        if len(self.buffer) < _HEADER.size:
-            return False
-        (size,) = _HEADER.unpack_from(self.buffer)
-        return len(self.buffer) >= _HEADER.size + size
-
-    def fill(self) -> None:
-        """Read what is available (call when ``fd`` is readable)."""
-        chunk = os.read(self.fd, 1 << 16)
-        if not chunk:
-            self.eof = True
-        self.buffer += chunk
-
-    def read(self, timeout: float | None = None) -> dict | None:
-        """The next frame; ``None`` on end of file; ``TimeoutError`` after ``timeout``."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            message = self._pop()
-            if message is not None:
-                return message
-            if self.eof:
-                return None
-            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            ready, _, _ = select.select([self.fd], [], [], remaining)
-            if not ready:
-                raise TimeoutError("no control frame in time")
-            self.fill()
-
-
-# ---------------------------------------------------------------------------
-# Building the filesystem view (root only).
-# ---------------------------------------------------------------------------
-def _inside(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip("/") + "/")
-
-
-def python_paths(
-    prefixes: list[str], search_path: list[str], executable: str, package_dir: str
-) -> tuple[list[str], list[str]]:
-    """(real paths to keep readable, paths to hide inside them) for an interpreter.
-
-    ``prefixes`` (``sys.prefix`` & co) and the existing directories on
-    ``search_path`` (``sys.path``) are kept, and the directory of
-    ``executable``.  ``package_dir`` is the ``grader`` package: unless it is
-    installed (its parent is a ``site-packages``) its parent is the
-    repository, with the exercises and solutions; ``sys.path`` entries
-    inside or above the repository are then dropped (an interpreter
-    installed inside the repository is kept, the rest of it is not).  The
-    package directory itself, and the repository if a kept path contains it,
-    are hidden under empty read-only mounts.
-    """
-    real_prefixes = {os.path.realpath(p) for p in prefixes}
-    package_dir = os.path.realpath(package_dir)
-    parent = os.path.dirname(package_dir)
-    installed = os.path.basename(parent) in ("site-packages", "dist-packages")
-    repo = None if installed else parent
-    keep = set(real_prefixes) | {os.path.dirname(os.path.realpath(executable))}
-    for entry in search_path:
-        if entry and os.path.isdir(entry):
-            real = os.path.realpath(entry)
-            in_prefix = any(_inside(real, p) for p in real_prefixes)
-            if repo is None or in_prefix or not (_inside(real, repo) or _inside(repo, real)):
-                keep.add(real)
-    hide = {d for d in (repo, package_dir) if d and any(_inside(d, k) for k in keep)}
-    return sorted(keep), sorted(hide)
-
-
-def _submounts(target: str) -> list[str]:
-    with open("/proc/self/mountinfo") as handle:
-        points = [line.split()[4] for line in handle]
-    return [p for p in points if _inside(p, target) and p != target]
-
-
-def _bind(source: str, target: str, writable: bool = False) -> None:
-    from grader.notebooks import child
-
-    child.mount(source, target, None, child.MS_BIND | child.MS_REC)
-    flags = child.MS_BIND | child.MS_REMOUNT | child.MS_NOSUID
-    flags |= child.MS_NOEXEC if writable else child.MS_RDONLY | child.MS_NODEV
-    for point in [target, *_submounts(target)]:
-        try:
-            child.mount(None, point, None, flags)
-        except OSError:
-            if point == target:
-                raise
-
-
-def _replicate(path: str, base: str, bound: list[str]) -> None:
-    """Make ``path`` visible read-only under ``base`` (symlinks stay symlinks)."""
-    if any(_inside(path, done) for done in bound) or not os.path.lexists(path):
-        return
-    target = base + path
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    if os.path.islink(path):
-        os.symlink(os.readlink(path), target)
-        real = os.path.realpath(path)
-        if os.path.exists(real):
-            _replicate(real, base, bound)
-        return
-    if os.path.isdir(path):
-        os.makedirs(target, exist_ok=True)
-    else:
-        open(target, "w").close()
-    _bind(path, target)
-    bound.append(path)
-
-
-def _write(path: str, text: str, mode: int = 0o644) -> None:
-    with open(path, "w") as handle:
-        handle.write(text)
-    os.chmod(path, mode)
-
-
-def _populate(base: str, keep: list[str], uid: int, gid: int) -> list[str]:
-    bound: list[str] = []
-    for path in [*SYSTEM_DIRS, *sorted(keep, key=len), *ETC_FILES]:
-        _replicate(path, base, bound)
-    os.makedirs(base + "/etc", exist_ok=True)
-    _write(
-        base + "/etc/passwd",
-        f"root:x:0:0:root:/root:/usr/sbin/nologin\nstudent:x:{uid}:{gid}:student:/tmp:/usr/sbin/nologin\n",
-    )
-    _write(base + "/etc/group", f"root:x:0:\nstudent:x:{gid}:\n")
-    os.makedirs(base + "/dev", exist_ok=True)
-    for name in DEVICES:
-        open(base + "/dev/" + name, "w").close()
-        _bind("/dev/" + name, base + "/dev/" + name, writable=True)
-    for name, link in (
-        ("fd", "/proc/self/fd"),
-        ("stdin", "/proc/self/fd/0"),
-        ("stdout", "/proc/self/fd/1"),
-        ("stderr", "/proc/self/fd/2"),
-        ("shm", "/tmp"),
-    ):
-        os.symlink(link, f"{base}/dev/{name}")
-    for name, mode in (("proc", 0o555), ("tmp", 0o1777)):
-        os.makedirs(f"{base}/{name}", exist_ok=True)
-        os.chmod(f"{base}/{name}", mode)
-    return bound
-
-
-def _pick_base(keep: list[str]) -> str:
-    for base in ("/tmp", "/mnt", "/media", "/srv", "/opt"):
-        if os.path.isdir(base) and not os.path.islink(base) and not any(_inside(k, base) for k in keep):
-            return base
-    raise OSError("no directory to build the sandbox root in")
-
-
-def build_jail(keep: list[str], hide: list[str], uid: int, gid: int) -> list[str]:
-    """Enter a new mount namespace whose root shows only ``keep`` (read-only) and the basics.
-
-    Returns the paths bound read-only from the host.
-    """
-    from grader.notebooks import child
-
-    child.unshare(child.CLONE_NEWNS)
-    child.mount(None, "/", None, child.MS_REC | child.MS_PRIVATE)
-    base = _pick_base(keep)
-    child.mount("tmpfs", base, "tmpfs", child.MS_NOSUID | child.MS_NODEV, "size=8m,mode=755")
-    try:
-        bound = _populate(base, keep, uid, gid)
-        os.mkdir(base + "/.old")
-        child.pivot_root(base, base + "/.old")
-    except BaseException:
-        child.umount2(base, child.MNT_DETACH)
-        raise
-    os.chdir("/")
-    child.umount2("/.old", child.MNT_DETACH)
-    os.rmdir("/.old")
-    for path in hide:
-        if os.path.isdir(path):
-            child.mount("tmpfs", path, "tmpfs", child.MS_RDONLY | child.MS_NOSUID | child.MS_NODEV, "size=4k,mode=555")
-    child.mount(None, "/", None, child.MS_REMOUNT | child.MS_BIND | child.MS_RDONLY | child.MS_NOSUID | child.MS_NODEV)
-    return bound
 
 
 # ---------------------------------------------------------------------------
@@ -318,17 +96,27 @@ class ForkServer:
         self.statm = os.open("/proc/self/statm", os.O_RDONLY)
         self.own_pid_ns: int | None = None
         self.workdirs: str | None = None
-        self.report: dict = {"namespaces": {}, "privileges_dropped": self.root, "uid": self.uid, "missing": []}
+        self.cgroups: Cgroups | None = None
+        self.cgroup: NotebookCgroup | None = None  # the running notebook's
+        self.seccomp_program: bytes | None = None
+        self.report: dict = {
+            "namespaces": {},
+            "privileges_dropped": self.root,
+            "uid": self.uid,
+            "cgroup": None,
+            "seccomp": False,
+            "missing": [],
+        }
 
     # -- isolation of the forkserver itself --------------------------------
     def isolate(self, use_namespaces: bool, package_dir: str) -> dict:
         """Try every protection; record what is active and what is missing."""
-        from grader.notebooks import child
-
+        self._setup_seccomp()
+        self._setup_cgroups()  # before the jail hides /sys/fs/cgroup
         ns = self.report["namespaces"]
-        ns["network"] = use_namespaces and self._try("network namespace", child.unshare, child.CLONE_NEWNET)
+        ns["network"] = use_namespaces and self._try("network namespace", linux.unshare, linux.CLONE_NEWNET)
         ns["ipc"] = use_namespaces and self._try(
-            "IPC/UTS namespaces", child.unshare, child.CLONE_NEWIPC | child.CLONE_NEWUTS
+            "IPC/UTS namespaces", linux.unshare, linux.CLONE_NEWIPC | linux.CLONE_NEWUTS
         )
         ns["pid"] = use_namespaces and self._try("PID namespace", self._check_pid_namespace)
         prefixes = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
@@ -348,6 +136,27 @@ class ForkServer:
         if not ns["mount"]:
             self.workdirs = tempfile.mkdtemp(prefix="optgrader-nb-")
         return self.report
+
+    def _setup_seccomp(self) -> None:
+        try:
+            self.seccomp_program = seccomp.compile_filter()
+            self.report["seccomp"] = True
+        except (ImportError, OSError) as exc:
+            self.report["missing"].append(f"seccomp: {exc}")
+            _log(f"seccomp unavailable: {exc}")
+
+    def _setup_cgroups(self) -> None:
+        if not self.root:
+            self.report["missing"].append(
+                "memory cgroup: needs root (memory is limited per process only: RLIMIT_AS, not shared memory)"
+            )
+            return
+        try:
+            self.cgroups = Cgroups.create()
+            self.cgroups.remove_stale()
+            self.report["cgroup"] = self.cgroups.where
+        except OSError as exc:
+            self.report["missing"].append(f"memory cgroup: {exc}")
 
     def _try(self, what: str, function, *args) -> bool:
         if not self.root:
@@ -372,10 +181,8 @@ class ForkServer:
             raise OSError(0, "first child is not pid 1")
 
     def _enter_fresh_pid_namespace(self) -> None:
-        from grader.notebooks import child
-
-        child.setns(self.own_pid_ns, child.CLONE_NEWPID)
-        child.unshare(child.CLONE_NEWPID)
+        linux.setns(self.own_pid_ns, linux.CLONE_NEWPID)
+        linux.unshare(linux.CLONE_NEWPID)
 
     # -- one notebook ------------------------------------------------------
     def _vm_mb(self) -> int:
@@ -385,9 +192,11 @@ class ForkServer:
         except (OSError, ValueError, IndexError):
             return 0
 
-    def _child_config(self, limits: dict, workdir: str | None) -> dict:
+    def _child_config(self, limits: dict, workdir: str | None, cgroup_procs: list[int]) -> dict:
         ns = self.report["namespaces"]
         return {
+            "cgroup_procs": cgroup_procs,
+            "seccomp": self.seccomp_program,
             "limits": limits,
             "uid": self.uid,
             "gid": self.gid,
@@ -408,12 +217,17 @@ class ForkServer:
 
     def run(self, request: dict) -> None:
         """Fork one child for ``request`` and report its end."""
-        from grader.notebooks import child
-
         run_id = request.get("id")
         limits = request["limits"]
+        try:
+            cgroup = (
+                self.cgroups.child(cgroup_memory_bytes(limits), int(limits["max_processes"])) if self.cgroups else None
+            )
+        except OSError as exc:
+            write_frame(self.ctl_out, {"op": "failed", "id": run_id, "message": f"cgroup: {exc}"})
+            return
         workdir = self._new_workdir()
-        config = self._child_config(limits, workdir)
+        config = self._child_config(limits, workdir, cgroup.procs_fds if cgroup else [])
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         try:
@@ -423,6 +237,8 @@ class ForkServer:
         except OSError as exc:
             ours.close()
             theirs.close()
+            if cgroup:
+                cgroup.finish()
             write_frame(self.ctl_out, {"op": "failed", "id": run_id, "message": f"fork: {exc}"})
             return
         if pid == 0:  # the child: never returns
@@ -432,6 +248,9 @@ class ForkServer:
                 os._exit(child.SETUP_FAILED)
         started = time.monotonic()
         theirs.close()
+        if cgroup:
+            cgroup.close_fds()
+            self.cgroup = cgroup
         socket.send_fds(self.fd_socket, [b"F"], [ours.fileno()])
         ours.close()
         write_frame(self.ctl_out, {"op": "started", "id": run_id, "pid": pid})
@@ -448,6 +267,13 @@ class ForkServer:
         report.update(
             cpu_seconds=usage.ru_utime + usage.ru_stime, maxrss_kb=usage.ru_maxrss, elapsed=time.monotonic() - started
         )
+        self.cgroup = None
+        if cgroup:
+            try:
+                used = cgroup.finish()
+                report.update(peak_bytes=used.peak_bytes, oom_kills=used.oom_kills)
+            except OSError as exc:
+                _log(f"cgroup {cgroup.name}: {exc}")
         write_frame(self.ctl_out, report)
 
     def _kill(self, pid: int) -> None:
@@ -499,7 +325,17 @@ class ForkServer:
         """The grader went away: reap the child and leave."""
         os.waitpid(pid, 0)
         self._kill_group(pid)
+        self._remove_cgroups()
         os._exit(0)
+
+    def _remove_cgroups(self) -> None:
+        try:
+            if self.cgroup:
+                self.cgroup.finish()
+            if self.cgroups:
+                self.cgroups.close()
+        except OSError as exc:
+            _log(f"cgroups left behind: {exc}")
 
     def serve(self) -> None:
         """Handle requests until stdin closes."""
@@ -511,6 +347,7 @@ class ForkServer:
                 self.run(message)
         if self.workdirs:
             shutil.rmtree(self.workdirs, ignore_errors=True)
+        self._remove_cgroups()
 
 
 # ---------------------------------------------------------------------------
@@ -529,8 +366,6 @@ def _take_stdio() -> tuple[int, int]:
 def _preload(modules: list[str]) -> None:
     """Import ``modules`` once so that every child starts with them loaded."""
     import importlib
-
-    from grader.notebooks import child
 
     child.warm_up()
     for name in modules:
@@ -564,7 +399,7 @@ def main(argv: list[str] | None = None) -> None:
     server = ForkServer(ctl_in, ctl_out, fd_socket, args.uid, args.gid)
     report = server.isolate(not args.no_namespaces, package_dir)
     repo = os.path.dirname(package_dir)
-    sys.path[:] = [p for p in sys.path if p and not _inside(os.path.realpath(p), repo)]
+    sys.path[:] = [p for p in sys.path if p and not inside(os.path.realpath(p), repo)]
     gc.collect()
     gc.freeze()  # children then do not touch (and copy) the preloaded objects
     write_frame(ctl_out, {"op": "hello", "pid": os.getpid(), "report": report})

@@ -3,9 +3,10 @@
 The forkserver imports this module once (before it hides the file system) and
 calls :func:`main` in every freshly forked child.  :func:`main` then
 
-1. isolates the process (:func:`enter_sandbox`: fresh mount and IPC namespaces,
-   an empty tmpfs as ``/tmp`` and working directory, resource limits, an
-   unprivileged uid, no new privileges, no inherited file descriptors);
+1. isolates the process (:func:`enter_sandbox`: its memory and pids cgroup,
+   fresh mount and IPC namespaces, an empty tmpfs as ``/tmp`` and working
+   directory, resource limits, an unprivileged uid, a fresh session keyring,
+   no new privileges, no inherited file descriptors, the seccomp filter);
 2. reads the request (cells, names, probes) from its socket;
 3. runs the cells in one namespace, sending a snapshot of the requested names
    after each cell; then calls the probes; then sends ``done`` and exits.
@@ -14,26 +15,36 @@ Everything the child sends is plain JSON produced by :func:`to_json`, a small
 serializer built from references captured at import time, i.e. before any
 student code ran (see docs/sandbox.md, "The result channel").
 
-The wire format on the child's ``SOCK_SEQPACKET`` socket (both directions): a
-logical frame is UTF-8 JSON sent as one message tagged ``b"S"`` when it fits
-in :data:`CHUNK` bytes, else as ``b"B"`` (begin), ``b"M"`` (middle)...,
-``b"E"`` (end) messages.  A receiver drops continuation messages that arrive
-while no frame is open, so stray writes cannot glue onto the next frame.
+The wire format and the value limits are :mod:`grader.sandbox.frames`; the
+child refuses a value over them (a ``value_errors`` entry), so only a
+forging notebook ever sends a frame the grader drops it for.
 """
 
 from __future__ import annotations
 
 import builtins
-import ctypes
-import ctypes.util
 import errno
 import json.encoder
 import os
-import platform
 import resource
 import signal
 import sys
 import time
+
+from grader.sandbox import linux
+from grader.sandbox.frames import (
+    CHUNK,
+    MAX_DEPTH,
+    MAX_ELEMENTS,
+    MAX_RUN_ELEMENTS,
+    MAX_TEXT,
+    MAX_VALUE_CHARS,
+    Reassembler,
+    json_shape,
+    split_message,
+    value_problem,
+)
+from grader.sandbox.limits import apply_rlimits
 
 # Functions defined below resolve builtins through this private copy, so a
 # notebook that rebinds ``builtins.len`` / ``float`` / ``isinstance`` does not
@@ -45,12 +56,15 @@ try:  # numpy is preloaded by the forkserver; the serializer also works without 
 except ImportError:  # pragma: no cover - numpy is a hard dependency of the grader
     _np = None
 
-CHUNK = 65000
-MAX_ELEMENTS = 100_000
-MAX_VALUE_CHARS = 1_000_000
-MAX_DEPTH = 32
-MAX_TEXT = 2000
 SETUP_FAILED = 70
+SYSV_SHM_BYTES = 16 << 20  # SysV shared memory a notebook may hold, in its own IPC namespace
+SYSV_LIMITS = {  # /proc/sys/kernel/<name> inside the notebook's IPC namespace
+    "shmmax": SYSV_SHM_BYTES,
+    "shmall": SYSV_SHM_BYTES // 4096,
+    "shmmni": 16,
+    "msgmni": 16,
+    "msgmnb": 1 << 16,
+}
 
 # ---------------------------------------------------------------------------
 # References captured before any student code runs.
@@ -90,74 +104,6 @@ if _np is not None:
     _dtype_kind = _np.dtype.kind.__get__
     _generic_item = _np.generic.item
     _np_array = _np.array
-
-# ---------------------------------------------------------------------------
-# Thin libc wrappers (also used by the forkserver).
-# ---------------------------------------------------------------------------
-CLONE_NEWNS = 0x00020000
-CLONE_NEWUTS = 0x04000000
-CLONE_NEWIPC = 0x08000000
-CLONE_NEWPID = 0x20000000
-CLONE_NEWNET = 0x40000000
-MS_RDONLY = 0x1
-MS_NOSUID = 0x2
-MS_NODEV = 0x4
-MS_NOEXEC = 0x8
-MS_REMOUNT = 0x20
-MS_BIND = 0x1000
-MS_REC = 0x4000
-MS_PRIVATE = 0x40000
-MNT_DETACH = 0x2
-PR_SET_PDEATHSIG = 1
-PR_SET_NO_NEW_PRIVS = 38
-_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}
-
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-
-
-def _check(result: int, what: str) -> None:
-    if result != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"{what}: {os.strerror(err)}")
-
-
-def unshare(flags: int) -> None:
-    """``unshare(2)``: move the calling process into new namespaces."""
-    _check(_libc.unshare(ctypes.c_int(flags)), "unshare")
-
-
-def setns(fd: int, nstype: int) -> None:
-    """``setns(2)``: join the namespace referred to by ``fd``."""
-    _check(_libc.setns(ctypes.c_int(fd), ctypes.c_int(nstype)), "setns")
-
-
-def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    """``mount(2)``; ``None`` arguments become NULL pointers."""
-
-    def enc(text: str | None) -> bytes | None:
-        return None if text is None else text.encode()
-
-    result = _libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data))
-    _check(result, f"mount {fstype or source or ''} on {target}")
-
-
-def umount2(target: str, flags: int) -> None:
-    """``umount2(2)``."""
-    _check(_libc.umount2(target.encode(), ctypes.c_int(flags)), f"umount {target}")
-
-
-def pivot_root(new_root: str, put_old: str) -> None:
-    """``pivot_root(2)`` through ``syscall(2)`` (glibc has no wrapper)."""
-    number = _PIVOT_ROOT.get(platform.machine())
-    if number is None:
-        raise OSError(errno.ENOSYS, "pivot_root: unknown syscall number on this architecture")
-    _check(_libc.syscall(ctypes.c_long(number), new_root.encode(), put_old.encode()), "pivot_root")
-
-
-def prctl(option: int, value: int) -> None:
-    """``prctl(2)`` with one argument."""
-    zero = ctypes.c_ulong(0)
-    _check(_libc.prctl(ctypes.c_int(option), ctypes.c_ulong(value), zero, zero, zero), "prctl")
 
 
 # ---------------------------------------------------------------------------
@@ -316,51 +262,39 @@ def to_json(obj: object) -> str:
     out = _Writer()
     try:
         _emit(obj, out, 0)
+        text = _str_join("", out.parts)
     except RecursionError:
         raise Refused("nested too deeply") from None
     except MemoryError:
         raise Refused("out of memory while converting") from None
-    return _str_join("", out.parts)
+    problem = value_problem(text)  # the measure the grader applies before parsing
+    if problem:
+        raise Refused(problem)
+    return text
 
 
 # ---------------------------------------------------------------------------
 # The channel.
 # ---------------------------------------------------------------------------
 class Channel:
-    """Frames over the child's SOCK_SEQPACKET socket (see the module docstring)."""
+    """Frames over the child's SOCK_SEQPACKET socket (format: :mod:`grader.sandbox.frames`)."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
 
     def send_text(self, text: str) -> None:
-        data = text.encode("utf-8", "surrogatepass")
-        if len(data) <= CHUNK:
-            _write(self.fd, b"S" + data)
-            return
-        for start in range(0, len(data), CHUNK):
-            tag = b"B" if start == 0 else b"E" if start + CHUNK >= len(data) else b"M"
-            _write(self.fd, tag + data[start : start + CHUNK])
+        for message in split_message(text.encode("utf-8", "surrogatepass")):
+            _write(self.fd, message)
 
     def receive_text(self, limit: int) -> str:
-        parts: list[bytes] | None = None
-        total = 0
+        joiner = Reassembler(limit)
         while True:
             message = _read(self.fd, CHUNK + 16)
             if not message:
                 raise EOFError("request channel closed")
-            tag, body = message[:1], message[1:]
-            if tag == b"S":
-                return body.decode("utf-8")
-            if tag == b"B":
-                parts, total = [], 0
-            elif parts is None or tag not in (b"M", b"E"):
-                continue
-            total += len(body)
-            if total > limit:
-                raise ValueError("request too large")
-            parts.append(body)
-            if tag == b"E":
-                return b"".join(parts).decode("utf-8")
+            frame = joiner.add(message)
+            if frame is not None:
+                return frame.decode("utf-8")
 
 
 def _field(key: str, text_json: str) -> str:
@@ -377,29 +311,29 @@ def frame(kind: str, **fields: str) -> str:
 # ---------------------------------------------------------------------------
 # Isolation of this process (runs as root, before any student code).
 # ---------------------------------------------------------------------------
-def _set_limits(limits: dict, vm_mb: int) -> None:
-    """RLIMIT_AS is ``memory_mb`` on top of the address space inherited at fork (``vm_mb``)."""
-
-    def both(which: int, value: int) -> None:
-        resource.setrlimit(which, (value, value))
-
-    cpu = max(1, int(-(-limits["cpu_seconds"] // 1)))
-    both(resource.RLIMIT_CPU, cpu)
-    both(resource.RLIMIT_AS, (vm_mb + int(limits["memory_mb"])) * 2**20)
-    both(resource.RLIMIT_FSIZE, int(limits["file_size_mb"]) * 2**20)
-    both(resource.RLIMIT_NPROC, int(limits["max_processes"]))
-    both(resource.RLIMIT_CORE, 0)
-    both(resource.RLIMIT_NOFILE, 256)
+def _join_cgroups(procs_fds: list[int]) -> None:
+    """Move this process into its notebook cgroup(s): ``0`` in ``cgroup.procs`` means the writer."""
+    for fd in procs_fds:
+        os.write(fd, b"0")
+        os.close(fd)
 
 
 def _fresh_filesystem(config: dict) -> None:
-    """Private mount + IPC namespaces, a new empty tmpfs on /tmp, a proc for this pid ns."""
-    unshare(CLONE_NEWNS | CLONE_NEWIPC)
+    """Private mount + IPC namespaces, a new empty tmpfs on /tmp, a proc for this pid ns.
+
+    With a proc mounted, the new IPC namespace gets small SysV limits
+    (:data:`SYSV_LIMITS`): shared memory beyond :data:`SYSV_SHM_BYTES` and
+    more than a few message queues are refused.
+    """
+    linux.unshare(linux.CLONE_NEWNS | linux.CLONE_NEWIPC)
     size_mb = 2 * int(config["limits"]["file_size_mb"]) + 16
-    flags = MS_NOSUID | MS_NODEV
-    mount("tmpfs", "/tmp", "tmpfs", flags, f"size={size_mb}m,nr_inodes=4096,mode=1777")
+    flags = linux.MS_NOSUID | linux.MS_NODEV
+    linux.mount("tmpfs", "/tmp", "tmpfs", flags, f"size={size_mb}m,nr_inodes=4096,mode=1777")
     if config.get("pid_namespace"):
-        mount("proc", "/proc", "proc", flags | MS_NOEXEC)
+        linux.mount("proc", "/proc", "proc", flags | linux.MS_NOEXEC)
+        for name, value in SYSV_LIMITS.items():
+            with open(f"/proc/sys/kernel/{name}", "w") as handle:
+                handle.write(str(value))
 
 
 def _close_fds(keep: int) -> None:
@@ -433,20 +367,29 @@ def enter_sandbox(fd: int, config: dict) -> None:
 
     ``config`` comes from the forkserver: ``limits``, ``uid``, ``gid``,
     ``mount_namespace``, ``pid_namespace``, ``workdir`` (used only when there
-    is no mount namespace), ``env``.
+    is no mount namespace), ``env``, ``cgroup_procs`` (fds to join the
+    notebook's cgroups; empty without cgroups), ``seccomp`` (the compiled
+    filter, or ``None``).  The order matters: the cgroup first, so that all
+    the child allocates is charged; the keyring after dropping privileges
+    (the new keyring belongs to the notebook's uid); seccomp last, since it
+    denies calls made before it.
     """
+    _join_cgroups(config.get("cgroup_procs") or [])
     os.setsid()
     if config.get("mount_namespace"):
         _fresh_filesystem(config)
         os.chdir("/tmp")
     else:
         os.chdir(config["workdir"])
-    _set_limits(config["limits"], int(config.get("vm_mb", 0)))
+    apply_rlimits(config["limits"], int(config.get("vm_mb", 0)))
     _close_fds(fd)
     _drop_privileges(int(config["uid"]), int(config["gid"]))
-    prctl(PR_SET_NO_NEW_PRIVS, 1)
-    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    linux.join_fresh_session_keyring()
+    linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
+    linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     _reset_signals()
+    if config.get("seccomp"):
+        linux.load_seccomp_program(config["seccomp"])
     os.environ.clear()
     os.environ.update(config["env"])
     sys.path.insert(0, "")  # as in Jupyter: modules in the working directory import
@@ -659,6 +602,7 @@ class Session:
         self.namespace["display"] = _noop
         self.shell = Shell(self.namespace, self._run_nested)
         self.sent: dict[str, str] = {}
+        self.held: dict[str, int] = {}  # name -> JSON values of what was last sent for it
         self.start = _clock()
         self.soft_wall, self.soft_cpu = self._soft_budgets()
 
@@ -719,18 +663,27 @@ class Session:
             value = _dict_get(self.namespace, name, missing)
             if value is missing:
                 if name in self.sent:
-                    del self.sent[name]
+                    del self.sent[name], self.held[name]
                     self.send("del", n=_encode_str(name))
                 continue
             try:
                 text = to_json(value)
+                held = self._held_with(name, text) if self.sent.get(name) != text else self.held[name]
                 fields = {"n": _encode_str(name), "v": text}
             except Refused as why:
-                text = "!" + _str_copy(str(why))
+                text, held = "!" + _str_copy(str(why)), 1
                 fields = {"n": _encode_str(name), "e": _encode_str(text[1:])}
             if self.sent.get(name) != text:
-                self.sent[name] = text
+                self.sent[name], self.held[name] = text, held
                 self.send("val", **fields)
+
+    def _held_with(self, name: str, text: str) -> int:
+        """The size of ``text`` in JSON values, if all requested values together stay within the run's budget."""
+        size = json_shape(text.encode("utf-8", "surrogatepass"))[0]
+        others = sum(count for key, count in _dict_items(self.held) if key != name)
+        if others + size > MAX_RUN_ELEMENTS:
+            raise Refused(f"too large (the requested values together exceed {MAX_RUN_ELEMENTS} elements)")
+        return size
 
     def commit(self, index: int, error: dict | None) -> None:
         self.send("cell", i=_int_repr(index), err="null" if error is None else to_json(error))

@@ -6,44 +6,47 @@
 {'x': [0, 1, 2]}
 
 A :class:`Sandbox` owns ``workers`` forkservers (``python -m
-grader.notebooks.forkserver``), each forking one child per notebook.  This
-module parses everything the child sends as hostile input: frames are size
-bounded, strictly parsed and checked against the request (requested names,
-probe indices), accepted only from the notebook's own process (kernel
-checked ``SCM_CREDENTIALS``), and the run's ``error`` is decided here from
-what the forkserver observed (exit status, signal, CPU time, deadline), never
-from what the notebook says.  See docs/sandbox.md.
+grader.sandbox.forkserver``), each forking one child per notebook; the
+grader talks to each child directly and reads its frames as hostile input
+(:mod:`grader.sandbox.channel`).  See docs/sandbox.md.
 """
 
 from __future__ import annotations
 
-import array
-import fcntl
 import itertools
 import json
+import logging
 import os
 import queue
 import select
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
-import termios
 import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
-from grader.notebooks.forkserver import FrameReader, write_frame
+from grader.sandbox.channel import Collector, bounded_text, describe_exit, verdict
+from grader.sandbox.frames import FrameReader, split_message, write_frame
+from grader.sandbox.limits import Limits
 
-CHUNK = 65000
-MAX_FRAME_BYTES = 2 << 20
-MAX_RUN_BYTES = 64 << 20
-MAX_TEXT = 2000
+log = logging.getLogger("grader.sandbox")
 UID_BASE = 1_000_000_000
 _UID_SLOTS = itertools.count()
+
+
+_WARNED: set[str] = set()
+
+
+def _warn_once(missing: list[str]) -> None:
+    """Log each missing protection once per grader process (on stderr unless logging is configured)."""
+    for item in missing:
+        if item not in _WARNED:
+            _WARNED.add(item)
+            log.warning("sandbox protection missing: %s", item)
 
 
 def _next_uid() -> int:
@@ -56,25 +59,7 @@ def _next_uid() -> int:
     return UID_BASE + ((os.getpid() & 0x3FFFFF) << 6) + (next(_UID_SLOTS) & 63)
 
 
-_UCRED = struct.Struct("iII")
 _COUNTER = itertools.count(1)
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits for one notebook."""
-
-    cpu_seconds: float = 10  # RLIMIT_CPU for the notebook (cells and probes)
-    wall_seconds: float = 30  # whole notebook, enforced from outside (SIGKILL)
-    memory_mb: int = 1024  # RLIMIT_AS on top of the preloaded interpreter's address space
-    file_size_mb: int = 16  # RLIMIT_FSIZE; the child's tmpfs holds 2x this + 16 MB
-    max_processes: int = 16  # RLIMIT_NPROC for the child's own uid (threads count)
-    probe_seconds: float = 2.0  # budget for each probe call
-
-    def __post_init__(self) -> None:
-        for name, value in asdict(self).items():
-            if not isinstance(value, int | float) or isinstance(value, bool) or not value > 0:
-                raise ValueError(f"Limits.{name} must be a positive number, not {value!r}")
 
 
 @dataclass
@@ -105,7 +90,10 @@ class RunOutcome:
     cells given); ``error``: a whole-run failure a TA must see, ``None`` if
     the notebook ran to the end; ``cells_run``: cells that completed;
     ``degraded``: protections missing on this machine (empty when fully
-    isolated); ``peak_rss_mb``: the child's peak resident memory.
+    isolated); ``peak_rss_mb``: the child's peak resident memory;
+    ``peak_memory_mb``: the peak of all memory the notebook held (its
+    cgroup's high-water mark: processes, page cache, shared memory, tmpfs,
+    memfd files), ``None`` without a memory cgroup.
     """
 
     values: dict[str, object]
@@ -117,265 +105,11 @@ class RunOutcome:
     cells_run: int = 0
     degraded: list[str] = field(default_factory=list)
     peak_rss_mb: float = 0.0
+    peak_memory_mb: float | None = None
 
 
 class InfrastructureError(Exception):
     """The sandbox itself failed (not the notebook)."""
-
-
-# ---------------------------------------------------------------------------
-# Frames from the child.
-# ---------------------------------------------------------------------------
-def _text(value: object) -> str:
-    return value[:MAX_TEXT] if isinstance(value, str) else "<not text>"
-
-
-class Collector:
-    """Accumulates a child's frames into a consistent outcome.
-
-    Values arrive per name and become visible only when the following
-    ``cell`` frame commits them, so a notebook killed mid-snapshot keeps the
-    previous cell's complete snapshot.  Once all cells are committed (or a
-    ``stop`` arrived) values are frozen: nothing sent during probes can
-    change them.  A probe result is accepted once, and only for the probe
-    whose inputs were sent last.
-    """
-
-    def __init__(self, n_cells: int, names: Sequence[str], n_probes: int, pid: int) -> None:
-        self.n_cells = n_cells
-        self.names = set(names)
-        self.pid = pid
-        self.ready = False
-        self.done = False
-        self.setup_error: str | None = None
-        self.values: dict[str, object] = {}
-        self.value_errors: dict[str, str] = {}
-        self.pending: dict[str, tuple[str, object] | None] = {}
-        self.cell_errors: list[dict] = []
-        self.cells_run = 0
-        self.stop: tuple[int, str] | None = None
-        self.probes: list[dict | None] = [None] * n_probes
-        self.received = 0
-        self.rejected = 0
-        self.flooded = False
-        self.partial: bytearray | None = None
-        self.in_flight: int | None = None  # the probe whose inputs were sent last
-
-    @property
-    def next_probe(self) -> int | None:
-        """Index of the probe to send now, if any (one at a time, after the cells)."""
-        if not self.cells_finished or self.done:
-            return None
-        if self.in_flight is None:
-            return 0 if self.probes else None
-        if self.probes[self.in_flight] is not None and self.in_flight + 1 < len(self.probes):
-            return self.in_flight + 1
-        return None
-
-    @property
-    def cells_finished(self) -> bool:
-        """All cells committed, or the child stopped running cells."""
-        return self.cells_run >= self.n_cells or self.stop is not None
-
-    # -- reading the socket -------------------------------------------------
-    def receive(self, sock: socket.socket) -> bool:
-        """Read what is queued; return False once the socket is closed or flooded."""
-        for _ in range(512):
-            try:
-                data, ancillary, flags, _ = sock.recvmsg(
-                    CHUNK + 16, socket.CMSG_SPACE(_UCRED.size), socket.MSG_DONTWAIT
-                )
-            except (BlockingIOError, InterruptedError):
-                return True
-            except OSError:
-                return False
-            if not data:
-                if _peer_closed(sock):
-                    return False
-                continue
-            self.received += len(data) + 64
-            if self.received > MAX_RUN_BYTES:
-                self.flooded = True
-                return False
-            self._message(data, ancillary, flags)
-        return True
-
-    def _message(self, data: bytes, ancillary: list, flags: int) -> None:
-        if flags & (socket.MSG_TRUNC | socket.MSG_CTRUNC) or _sender(ancillary) != self.pid:
-            self.rejected += 1
-            return
-        tag, body = data[:1], data[1:]
-        if tag == b"S":
-            self.partial = None
-            self._frame(body)
-            return
-        if tag == b"B":
-            self.partial = bytearray()
-        elif tag not in (b"M", b"E") or self.partial is None:
-            self.rejected += 1
-            return
-        self.partial += body
-        if len(self.partial) > MAX_FRAME_BYTES:
-            self.partial = None
-            self.rejected += 1
-        elif tag == b"E":
-            frame, self.partial = bytes(self.partial), None
-            self._frame(frame)
-
-    def _frame(self, body: bytes) -> None:
-        """Parse and apply one frame; anything malformed is counted and dropped."""
-        try:
-            message = json.loads(body)
-        except (ValueError, RecursionError, MemoryError):
-            self.rejected += 1
-            return
-        kind = message.get("t") if isinstance(message, dict) else None
-        allowed = self._AFTER_READY if self.ready else self._BEFORE_READY
-        handler = allowed.get(kind) if isinstance(kind, str) and not self.done else None
-        try:
-            accepted = handler is not None and handler(self, message) is not False
-        except Exception:  # a frame that slipped past the checks: drop it, never crash
-            accepted = False
-        if not accepted:
-            self.rejected += 1
-
-    # -- frame handlers (return False to reject) ----------------------------
-    def _on_ready(self, message: dict) -> bool:
-        self.ready = True
-        return True
-
-    def _on_setup_error(self, message: dict) -> bool:
-        self.setup_error = _text(message.get("m"))
-        return True
-
-    def _on_val(self, message: dict) -> bool:
-        name = message.get("n")
-        if not isinstance(name, str) or name not in self.names or self.cells_finished:
-            return False
-        if "v" in message:
-            self.pending[name] = ("v", message["v"])
-        else:
-            self.pending[name] = ("e", _text(message.get("e")))
-        return True
-
-    def _on_del(self, message: dict) -> bool:
-        name = message.get("n")
-        if not isinstance(name, str) or name not in self.names or self.cells_finished:
-            return False
-        self.pending[name] = None
-        return True
-
-    def _on_cell(self, message: dict) -> bool:
-        index = message.get("i")
-        if type(index) is not int or not self.cells_run <= index < self.n_cells or self.stop:
-            return False
-        for name, entry in self.pending.items():
-            self.values.pop(name, None)
-            self.value_errors.pop(name, None)
-            if entry is not None:
-                (self.values if entry[0] == "v" else self.value_errors)[name] = entry[1]
-        self.pending.clear()
-        self.cells_run = index + 1
-        error = message.get("err")
-        if isinstance(error, dict):
-            entry = {"cell": index, "ename": _text(error.get("ename")), "evalue": _text(error.get("evalue"))}
-            self.cell_errors.append(entry)
-        return True
-
-    def _on_stop(self, message: dict) -> bool:
-        index, why = message.get("i"), message.get("why")
-        if type(index) is not int or why not in ("wall", "cpu") or self.stop:
-            return False
-        self.stop = (index, why)
-        self.pending.clear()
-        return True
-
-    def _on_probe(self, message: dict) -> bool:
-        index = message.get("i")
-        if type(index) is not int or index != self.in_flight or self.probes[index]:
-            return False
-        if "r" in message:
-            self.probes[index] = {"result": message["r"]}
-        else:
-            self.probes[index] = {"error": _text(message.get("e"))}
-        return True
-
-    def _on_done(self, message: dict) -> bool:
-        self.done = True
-        return True
-
-    _BEFORE_READY = {"ready": _on_ready, "setup_error": _on_setup_error}
-    _AFTER_READY = {
-        "val": _on_val,
-        "del": _on_del,
-        "cell": _on_cell,
-        "stop": _on_stop,
-        "probe": _on_probe,
-        "done": _on_done,
-    }
-
-
-def _sender(ancillary: list) -> int | None:
-    for level, kind, data in ancillary:
-        if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS and len(data) >= _UCRED.size:
-            return _UCRED.unpack_from(data)[0]
-    return None
-
-
-def _peer_closed(sock: socket.socket) -> bool:
-    """True when the peer hung up and no (non-empty) message is queued."""
-    poller = select.poll()
-    poller.register(sock, select.POLLIN | select.POLLRDHUP)
-    events = poller.poll(0)
-    hung_up = bool(events and events[0][1] & (select.POLLHUP | select.POLLRDHUP))
-    queued = array.array("i", [0])
-    fcntl.ioctl(sock, termios.FIONREAD, queued)
-    return hung_up and queued[0] == 0
-
-
-# ---------------------------------------------------------------------------
-# The verdict: decided from what the forkserver saw, never from the child.
-# ---------------------------------------------------------------------------
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"signal {number}"
-
-
-def verdict(collector: Collector, exited: dict, limits: Limits) -> str | None:
-    """The run-level ``error`` for a child that got past setup."""
-    cpu_limit = max(1, -(-limits.cpu_seconds // 1))
-    sig = exited.get("signal")
-    if exited.get("timed_out"):
-        return f"timeout after {limits.wall_seconds:g} s"
-    if collector.flooded:
-        return f"result channel flooded by the notebook (more than {MAX_RUN_BYTES >> 20} MB)"
-    if sig is not None:
-        # RLIMIT_CPU ends in a SIGKILL the forkserver did not send.  The CPU
-        # time wait4() reports is tick-sampled and can read 10-20 % low under
-        # load (measured on a busy 2-core VM), hence the tolerance; an
-        # OOM-killer SIGKILL of a notebook that barely computed stays a signal.
-        near_limit = exited.get("cpu_seconds", 0) >= 0.5 * cpu_limit
-        if sig == signal.SIGXCPU or (sig == signal.SIGKILL and near_limit and not exited.get("killed")):
-            return f"CPU time limit ({limits.cpu_seconds:g} s) exceeded"
-        return f"killed by signal {_signal_name(sig)}"
-    code = exited.get("exitcode")
-    if code != 0 or not collector.done:
-        return f"process exited early with code {code}"
-    if collector.stop is not None:
-        if collector.stop[1] == "wall":
-            return f"timeout after {limits.wall_seconds:g} s"
-        return f"CPU time limit ({limits.cpu_seconds:g} s) exceeded"
-    if any(e["ename"] == "MemoryError" for e in collector.cell_errors):
-        return f"memory limit ({limits.memory_mb} MB) exceeded"
-    return None
-
-
-def _describe_exit(exited: dict) -> str:
-    if "signal" in exited:
-        return f"child killed by signal {_signal_name(exited['signal'])}"
-    return f"child exited with code {exited.get('exitcode')}"
 
 
 # ---------------------------------------------------------------------------
@@ -429,7 +163,7 @@ class Worker:
         """Start the forkserver (without waiting for it to be ready)."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         uid = self.uid
-        command = [self.python, "-P", "-s", "-m", "grader.notebooks.forkserver", "--fd-socket", str(theirs.fileno())]
+        command = [self.python, "-P", "-s", "-m", "grader.sandbox.forkserver", "--fd-socket", str(theirs.fileno())]
         command += ["--uid", str(uid), "--gid", str(uid), "--preload", ",".join(self.preload)]
         if not self.namespaces:
             command.append("--no-namespaces")
@@ -501,7 +235,7 @@ class Worker:
             write_frame(self.proc.stdin.fileno(), {"op": "run", "id": run_id, "limits": asdict(limits)})
             reply = self._control(run_id, 15)
             if reply.get("op") != "started":
-                raise InfrastructureError(_text(reply.get("message", "forkserver refused to fork")))
+                raise InfrastructureError(bounded_text(reply.get("message", "forkserver refused to fork")))
             sock = self._receive_socket(15)
         except (OSError, ValueError, TimeoutError) as exc:
             raise InfrastructureError(f"forkserver: {exc}") from exc
@@ -516,7 +250,7 @@ class Worker:
             _send_frame(sock, request)
             exited = self._pump(sock, collector, run_id, probes, started + limits.wall_seconds + 15)
         if not collector.ready:
-            raise InfrastructureError(f"sandbox setup failed: {collector.setup_error or _describe_exit(exited)}")
+            raise InfrastructureError(f"sandbox setup failed: {collector.setup_error or describe_exit(exited)}")
         return RunOutcome(
             values=collector.values,
             probes=[p or {"error": "not run: the notebook stopped before this probe"} for p in collector.probes],
@@ -527,6 +261,7 @@ class Worker:
             cells_run=collector.cells_run,
             degraded=list(self.report.get("missing", [])),
             peak_rss_mb=round(float(exited.get("maxrss_kb", 0)) / 1024, 1),
+            peak_memory_mb=None if exited.get("peak_bytes") is None else round(exited["peak_bytes"] / 2**20, 1),
         )
 
     def _control(self, run_id: int, timeout: float) -> dict:
@@ -556,13 +291,13 @@ class Worker:
             if index is not None and open_:
                 collector.in_flight = index
                 _send_frame(sock, probes[index])
-            if collector.flooded and not kill_sent:
+            if (collector.flooded or collector.broken) and not kill_sent:
                 write_frame(self.proc.stdin.fileno(), {"op": "kill", "id": run_id})
                 kill_sent = True
             if self.reader.has_frame() or self.reader.eof:
                 message = self._control_frame()
                 if message.get("op") == "exited" and message.get("id") == run_id:
-                    if open_ and not collector.flooded:
+                    if open_ and not (collector.flooded or collector.broken):
                         collector.receive(sock)
                     return message
                 continue
@@ -590,12 +325,7 @@ class Worker:
 
 def _send_frame(sock: socket.socket, message: dict) -> None:
     """Send a request frame to the child; a child that is gone is noticed later."""
-    data = json.dumps(message, separators=(",", ":")).encode()
-    if len(data) <= CHUNK:
-        pieces = [b"S" + data]
-    else:
-        starts = range(0, len(data), CHUNK)
-        pieces = [(b"B" if i == 0 else b"E" if i + CHUNK >= len(data) else b"M") + data[i : i + CHUNK] for i in starts]
+    pieces = split_message(json.dumps(message, separators=(",", ":")).encode())
     sock.settimeout(10)
     try:
         for piece in pieces:
@@ -654,6 +384,7 @@ class Sandbox:
             raise
         for worker in self._workers:
             self._idle.put(worker)
+        _warn_once(self.report.get("missing", []))
 
     @property
     def report(self) -> dict:
@@ -721,7 +452,3 @@ def sandbox_report(namespaces: bool = True) -> dict:
     """Which protections are active on this machine (starts one forkserver)."""
     with Sandbox(workers=1, namespaces=namespaces) as sandbox:
         return sandbox.report
-
-
-if __name__ == "__main__":
-    print(json.dumps(sandbox_report(), indent=2))

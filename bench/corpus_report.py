@@ -1,0 +1,190 @@
+"""How well answers written the way students write them are read: the corpus of tests/data/answers.yaml.
+
+    python bench/corpus_report.py [--failures] [--json]
+
+Every answer is graded alone through the one grading path (``grader.grading.grade`` on a submission
+for the default variant) and judged against its truth:
+
+- ``right``: read as right means status ``correct`` and full credit;
+- ``wrong``: must not get full credit; "diagnosed" when the misconception a TA would name is the one
+  reported;
+- ``ambiguous``: must be ``invalid``, with feedback naming each reading;
+- every ``invalid`` must give a reason and an example of an accepted form (``like …`` / ``e.g.``).
+
+Prints the figures overall and by notation; ``--failures`` lists each answer that missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from grader.grading import grade
+from grader.specs.model import load_catalog
+
+CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "answers.yaml"
+_EXAMPLE = re.compile(r"\blike\b|\be\.g\.|for example|such as|one of:", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Graded:
+    """One corpus answer and what the grader made of it."""
+
+    exercise: str
+    part: str
+    notation: str
+    answer: Any
+    truth: str
+    expected_misconception: str | None
+    readings: tuple[str, ...]
+    status: str
+    score: float
+    max_score: float
+    misconception: str | None
+    feedback: str
+
+    @property
+    def full_credit(self) -> bool:
+        return self.status == "correct" and self.score == self.max_score
+
+    @property
+    def ok(self) -> bool:
+        """Whether the grader met this answer's truth."""
+        if self.truth == "right":
+            return self.full_credit
+        if self.truth == "wrong":
+            return not self.full_credit
+        return self.status == "invalid" and all(r in self.feedback for r in self.readings)
+
+    @property
+    def diagnosed(self) -> bool:
+        return self.expected_misconception is not None and self.misconception == self.expected_misconception
+
+    @property
+    def invalid_explained(self) -> bool:
+        """An ``invalid`` says why (a sentence beyond "not graded") and shows an accepted form."""
+        reason = self.feedback.replace("This part was not graded.", "").strip()
+        return bool(reason) and bool(_EXAMPLE.search(self.feedback))
+
+
+def load_corpus(path: Path = CORPUS) -> list[dict[str, Any]]:
+    """The corpus entries, each with its ``exercise`` and ``part``."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    entries = []
+    for where, answers in data.items():
+        exercise, part = where.split("#")[0].split("/")
+        entries.extend({"exercise": exercise, "part": part, **entry} for entry in answers)
+    return entries
+
+
+def grade_corpus(entries: list[dict[str, Any]]) -> list[Graded]:
+    """Grade each entry alone, through :func:`grader.grading.grade`."""
+    catalog = load_catalog()
+    graded = []
+    for entry in entries:
+        submission = {"answers": {entry["exercise"]: {entry["part"]: entry["answer"]}}}
+        result = grade(submission, catalog)
+        exercise = result["exercises"][0]
+        part = next(p for p in exercise["parts"] if p["id"] == entry["part"])
+        graded.append(
+            Graded(
+                exercise=entry["exercise"],
+                part=entry["part"],
+                notation=entry["notation"],
+                answer=entry["answer"],
+                truth=entry["truth"],
+                expected_misconception=entry.get("misconception"),
+                readings=tuple(entry.get("readings", ())),
+                status=part["status"],
+                score=part["score"],
+                max_score=part["max_score"],
+                misconception=part["misconception"],
+                feedback=part["feedback"],
+            )
+        )
+    return graded
+
+
+def figures(graded: list[Graded]) -> dict[str, Any]:
+    """The headline figures, and the share of right answers read as right by notation."""
+    right = [g for g in graded if g.truth == "right"]
+    wrong = [g for g in graded if g.truth == "wrong"]
+    named = [g for g in wrong if g.expected_misconception]
+    ambiguous = [g for g in graded if g.truth == "ambiguous"]
+    invalid = [g for g in graded if g.status == "invalid"]
+    by_notation: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for g in right:
+        by_notation[g.notation][0] += g.ok
+        by_notation[g.notation][1] += 1
+    return {
+        "answers": len(graded),
+        "right": len(right),
+        "right_read_as_right": sum(g.ok for g in right),
+        "right_read_as_right_pct": round(100 * sum(g.ok for g in right) / max(len(right), 1), 1),
+        "wrong": len(wrong),
+        "wrong_with_full_credit": sum(not g.ok for g in wrong),
+        "wrong_with_misconception": len(named),
+        "misconception_named": sum(g.diagnosed for g in named),
+        "wrong_invalid": sum(g.status == "invalid" for g in wrong),
+        "ambiguous": len(ambiguous),
+        "ambiguous_invalid_naming_readings": sum(g.ok for g in ambiguous),
+        "invalid": len(invalid),
+        "invalid_without_reason_or_example": sum(not g.invalid_explained for g in invalid),
+        "by_notation": {k: f"{ok}/{n}" for k, (ok, n) in sorted(by_notation.items())},
+    }
+
+
+def _print(numbers: dict[str, Any]) -> None:
+    print(f"answers graded                         {numbers['answers']}")
+    print(
+        f"right answers read as right            {numbers['right_read_as_right']}/{numbers['right']}"
+        f"  ({numbers['right_read_as_right_pct']} %)"
+    )
+    print(f"wrong answers given full credit        {numbers['wrong_with_full_credit']}/{numbers['wrong']}")
+    print(
+        f"wrong answers with the misconception   {numbers['misconception_named']}/{numbers['wrong_with_misconception']}"
+        " named as a TA would"
+    )
+    print(f"wrong answers refused as invalid       {numbers['wrong_invalid']}/{numbers['wrong']}")
+    print(
+        f"ambiguous: invalid, naming readings    {numbers['ambiguous_invalid_naming_readings']}/{numbers['ambiguous']}"
+    )
+    print(f"invalid without reason or example      {numbers['invalid_without_reason_or_example']}/{numbers['invalid']}")
+    print("right read as right, by notation:")
+    for notation, share in numbers["by_notation"].items():
+        print(f"  {notation:<14} {share}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--failures", action="store_true", help="list every answer that missed its truth")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args(argv)
+    graded = grade_corpus(load_corpus())
+    numbers = figures(graded)
+    if args.json:
+        print(json.dumps(numbers, indent=2))
+    else:
+        _print(numbers)
+    if args.failures:
+        print("\nmissed:", file=sys.stderr)
+        for g in graded:
+            missed = not g.ok or (g.expected_misconception and not g.diagnosed)
+            if missed or (g.status == "invalid" and not g.invalid_explained and g.truth != "right"):
+                shown = {k: v for k, v in asdict(g).items() if k not in ("exercise", "part", "notation")}
+                print(
+                    f"  {g.exercise}/{g.part} [{g.notation}] {json.dumps(shown, ensure_ascii=False)}", file=sys.stderr
+                )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

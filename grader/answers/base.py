@@ -1,0 +1,198 @@
+"""What every answer type provides, and the registry of types by their YAML ``type:`` name.
+
+An answer type is a frozen dataclass whose fields are its static spec
+options (``item: f(x)``, ``variables: [x, y]``, ``choices: [...]``). Its
+``options`` also list the spec expressions the specs evaluate per variant
+(``step``, ``carried``, ``cases``), which land on the
+:class:`~grader.checking.key.AnswerKey`. A type:
+
+- reads a raw answer (:meth:`read`, through :mod:`grader.checking.reading`),
+- checks the value read against the key (:meth:`check`),
+- says how to write an answer to the part (:meth:`hint`, from the reference's shape),
+- writes a reference as a student would submit it (:meth:`submitted`) and as
+  Python source for notebooks (:meth:`literal`),
+- describes its answers in OpenAPI (:meth:`schema`).
+
+Adding a type: one module defining a subclass decorated with
+:func:`register`, and its name in the import line of ``grader/answers/__init__.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from grader.checking.key import AnswerKey
+from grader.checking.reading import normalise_label
+from grader.contract import PartResult
+
+
+class OptionError(ValueError):
+    """A part's options do not fit its type; the message names the option (the specs add where it is)."""
+
+    def __init__(self, message: str, option: str) -> None:
+        super().__init__(message)
+        self.option = option
+
+
+def _kept(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+@dataclass(frozen=True)
+class Option:
+    """A spec option: what it must be (for the error message), the check, how the type keeps it, and
+    whether it is a spec expression evaluated per variant (it then lands on the answer key, not the type)."""
+
+    expected: str
+    check: Callable[[Any], bool]
+    expression: bool = False
+    prepare: Callable[[Any], Any] = _kept  # lists become tuples
+
+
+def _texts(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _labels(value: list[str]) -> tuple[str, ...]:
+    """Labels as students' answers are read (``Slow monotone`` → ``slow-monotone``), to compare them."""
+    return tuple(normalise_label(label) for label in value)
+
+
+EXPRESSION = Option("an expression", lambda v: isinstance(v, str), expression=True)
+TEXT = Option("a text", lambda v: isinstance(v, str))
+TEXTS = Option("a list of texts", _texts)
+LABELS = Option("a list of labels", _texts, prepare=_labels)
+CHOICES = Option("a list of at least two options", lambda v: _texts(v) and len(v) >= 2, prepare=_labels)
+WORD_MAP = Option(
+    "a mapping of words to labels",
+    lambda v: isinstance(v, dict) and all(isinstance(k, str) and isinstance(t, str) for k, t in v.items()),
+)
+CALL = Option("an expression or a list of arguments", lambda v: isinstance(v, str | list), expression=True)
+COMMON_OPTIONS: Mapping[str, Option] = {"call": CALL}  # a code exercise's part: the arguments of the call
+
+
+@dataclass(frozen=True)
+class AnswerType:
+    """Base of the answer types; subclasses set ``name`` and ``options`` and implement the methods."""
+
+    name: ClassVar[str]
+    options: ClassVar[Mapping[str, Option]] = {}
+    required: ClassVar[tuple[str, ...]] = ()  # options a part of this type must give
+    needs_answer: ClassVar[bool] = True  # a reference answer is required (not for free text)
+    description: ClassVar[str] = ""  # the answers it accepts, in OpenAPI
+
+    @classmethod
+    def configure(cls, given: Mapping[str, Any]) -> AnswerType:
+        """The type with a part's options; raises :class:`OptionError` for an option it does not take."""
+        for name, value in given.items():
+            option = cls.options.get(name) or COMMON_OPTIONS.get(name)
+            if option is None:
+                owners = sorted(t.name for t in TYPES.values() if name in t.options)
+                if not owners:
+                    raise OptionError(f"unknown field {name!r}", name)
+                raise OptionError(
+                    f"{name!r} is not an option of type {cls.name} (it is one of type {', '.join(owners)})", name
+                )
+            if not option.check(value):
+                raise OptionError(f"{name!r} must be {option.expected}", name)
+        for name in cls.required:
+            if name not in given:
+                raise OptionError(f"type {cls.name} needs {name!r} ({cls.options[name].expected})", "type")
+        static = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{name: cls.options[name].prepare(value) for name, value in given.items() if name in static})
+
+    def read(self, key: AnswerKey, raw: Any, notes: list[str]) -> Any:
+        """The value of a raw answer; raises ReadError. ``notes`` collects "read as" sentences."""
+        raise NotImplementedError
+
+    def check(self, key: AnswerKey, value: Any, earlier: Mapping[str, Any]) -> PartResult:
+        """Judge a value read against the key; ``earlier`` holds the values read for earlier parts."""
+        raise NotImplementedError
+
+    def hint(self, key: AnswerKey) -> str:
+        """How to write an answer to this part: ``write 6 numbers separated by commas, like 1.5, -2, 0.25, …``.
+
+        Built from the reference's shape; its example never shares a number with the reference.
+        """
+        raise NotImplementedError
+
+    def submitted(self, value: Any) -> Any:
+        """A reference value as a student would submit it (JSON data)."""
+        return value
+
+    def literal(self, value: Any) -> str:
+        """A reference value as Python source, for notebooks."""
+        return repr(self.submitted(value))
+
+    def schema(self) -> dict[str, Any]:
+        """The JSON schema (OpenAPI 3.1) of an answer of this type."""
+        raise NotImplementedError
+
+    def shown(self) -> dict[str, Any]:
+        """What a student sees of the part besides its prompt (a choice part: its options)."""
+        return {}
+
+
+TYPES: dict[str, type[AnswerType]] = {}
+
+
+def register(cls: type[AnswerType]) -> type[AnswerType]:
+    """Make ``cls`` the answer type of YAML ``type: <cls.name>``."""
+    if cls.name in TYPES:
+        raise ValueError(f"answer type {cls.name!r} is registered twice")
+    TYPES[cls.name] = cls
+    return cls
+
+
+# Hints: examples that never give an answer away --------------------------------------------
+
+EXAMPLES = (1.5, -2, 0.25, 3, -0.5, 7, 2.5, -4, 0.75, 6, -1.25, 9)
+WHOLE_EXAMPLES = (12, 7, 40, 3, 25, 9)
+SHOWN = 3  # examples shown before "…"
+
+
+def example_numbers(count: int, reference: Any, pool: tuple[float, ...] = EXAMPLES) -> list[str]:
+    """``count`` example numbers as text, none equal to a number in ``reference`` (any nesting)."""
+    avoid = list(_numbers(reference))
+    usable = [x for x in pool if not any(math.isclose(x, r, rel_tol=1e-9, abs_tol=1e-12) for r in avoid)]
+    usable = usable or [x + 0.125 for x in pool]
+    return [_text(usable[i % len(usable)]) for i in range(count)]
+
+
+def _numbers(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        for item in value:
+            yield from _numbers(item)
+    elif isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        yield float(value)
+
+
+def _text(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def listed(items: list[str], count: int) -> str:
+    """Items joined by commas, cut to :data:`SHOWN` with ``…`` when there are more of ``count``."""
+    shown = items[: min(count, SHOWN)]
+    return ", ".join(shown + (["…"] if count > SHOWN else []))
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def number_or_text(description: str) -> dict[str, Any]:
+    """Schema of one number, as JSON or typed."""
+    return {"description": description, "anyOf": [{"type": "number"}, {"type": "string"}]}
+
+
+def list_or_text(items: dict[str, Any], description: str) -> dict[str, Any]:
+    """Schema of a JSON list of ``items``, or the list typed as text."""
+    return {"description": description, "anyOf": [{"type": "array", "items": items}, {"type": "string"}]}
+
+
+NUMBER_ITEM = {"anyOf": [{"type": "number"}, {"type": "string"}]}

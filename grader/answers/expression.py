@@ -1,0 +1,57 @@
+"""``type: expression``: a formula, equivalent to the reference (sympy in a worker, then numeric sampling)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from grader.answers.base import TEXTS, AnswerType, register
+from grader.checking import reading
+from grader.checking.key import AnswerKey
+from grader.checking.misconceptions import first_match
+from grader.checking.outcome import result
+from grader.contract import PartResult
+
+
+def _compare(student: Any, reference: Any, variables: tuple[str, ...]) -> Any:
+    from grader.checking.symbolic import compare  # starts a sympy worker: only when a formula is checked
+
+    return compare(student, reference, variables)
+
+
+@register
+@dataclass(frozen=True)
+class ExpressionAnswer(AnswerType):
+    name = "expression"
+    options = {"variables": TEXTS}
+    description = "A formula as text, such as `x^2 + 2`, `2x` or `2*(x + 1)`."
+    variables: tuple[str, ...] = ("x",)
+
+    def read(self, key: AnswerKey, raw: Any, notes: list[str]) -> Any:
+        return reading.read_expression(raw, self.variables, notes=notes)
+
+    def check(self, key: AnswerKey, value: Any, earlier: Mapping[str, Any]) -> PartResult:
+        """The reference, then each misconception's formula, in the part's variables (see
+        :mod:`grader.checking.symbolic`: a decimal that rounds an exact number is right with a note,
+        one with too few figures earns partial credit)."""
+        verdict = _compare(value, key.reference, self.variables)
+        note = f" {verdict.note}" if verdict.note else ""
+        if verdict.equal:
+            return result(key, 1.0, "correct", f"Correct.{note}", method=verdict.how)
+        found = first_match(key, value, lambda v, answer: _compare(v, answer, self.variables).equal)
+        if found:
+            return found
+        if verdict.how == "coarse":
+            return result(key, verdict.credit, "partial", verdict.note, method=verdict.how)
+        if verdict.how == "too-complex":
+            return result(key, 0.0, "invalid", f"The formula could not be checked in time.{note}", method=verdict.how)
+        return result(key, 0.0, "incorrect", f"{value.text} is not equivalent to the expected formula.{note}", method=verdict.how)
+
+    def hint(self, key: AnswerKey) -> str:
+        names = self.variables or ("x",)
+        example = " - ".join([f"3*{names[0]}^3", *(f"4*{v}" for v in names[1:])] or ["3"])
+        return f"write a formula in {' and '.join(names)}, like {example}"
+
+    def schema(self) -> dict[str, Any]:
+        return {"description": self.description, "anyOf": [{"type": "string"}, {"type": "number"}]}

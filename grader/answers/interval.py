@@ -1,0 +1,40 @@
+"""``type: interval``: a range of the real line, with open or closed ends (``0 < eta < 1``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from grader.answers.base import AnswerType, register
+from grader.checking import reading
+from grader.checking.compare import same_interval
+from grader.checking.key import AnswerKey
+from grader.checking.misconceptions import first_match
+from grader.checking.outcome import result
+from grader.contract import PartResult
+
+
+@register
+@dataclass(frozen=True)
+class IntervalAnswer(AnswerType):
+    name = "interval"
+    description = "An interval as text: `(0, 1)`, `[0, 1)`, `]0, 1[`, `0 < eta < 1`, `eta > 0 and eta < 1`."
+
+    def read(self, key: AnswerKey, raw: Any, notes: list[str]) -> Any:
+        return reading.read_interval(raw, notes=notes)
+
+    def check(self, key: AnswerKey, value: Any, earlier: Mapping[str, Any]) -> PartResult:
+        if same_interval(value, key.reference, key.tolerance):
+            return result(key, 1.0, "correct", "Correct.")
+        found = first_match(key, value, lambda v, answer: same_interval(v, answer, key.tolerance))
+        return found or result(key, 0.0, "incorrect", f"{value} is not the right interval.")
+
+    def hint(self, key: AnswerKey) -> str:
+        return "write an interval such as (a, b), [a, b) or a < eta < b, with numbers for a and b"
+
+    def submitted(self, value: Any) -> Any:
+        return str(value)
+
+    def schema(self) -> dict[str, Any]:
+        return {"description": self.description, "type": "string"}

@@ -1,0 +1,175 @@
+"""``type: sequence``: iterates x₀, x₁, … (numbers or vectors), each judged with error carried forward.
+
+Item k is right when it is the reference's, or what the update rule (the
+part's ``step``) gives from the student's own items before it; so one slip
+costs one item's share, and the feedback names the first wrong step (see
+:mod:`grader.checking.carried` for what earns no carried credit). The
+catalogue's changes are tried after carried forward: a value that follows
+from the student's own earlier value is not a new mistake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from grader.answers.base import (
+    EXPRESSION,
+    NUMBER_ITEM,
+    TEXT,
+    AnswerType,
+    example_numbers,
+    list_or_text,
+    listed,
+    register,
+)
+from grader.checking import reading
+from grader.checking.carried import carried_reference, expected_items, stands_still
+from grader.checking.compare import credit, same_value
+from grader.checking.key import AnswerKey
+from grader.checking.misconceptions import first_match, searched_match
+from grader.checking.outcome import fmt, plain, result, subscript
+from grader.checking.values import CONSISTENT, coarse_feedback
+from grader.contract import PartResult
+
+COUNTED_WRONG = 0.5  # the credit of a right run that stops too early or goes on too long (as off-by-one's)
+
+
+@register
+@dataclass(frozen=True)
+class SequenceAnswer(AnswerType):
+    name = "sequence"
+    options = {"item": TEXT, "step": EXPRESSION, "carried": EXPRESSION}
+    description = (
+        "A sequence: a JSON list of numbers or of vectors, or text such as `4, 2, 1, 0.5` or `[[4, 3], [3.5, 2]]`."
+    )
+    item: str = "x"  # how items are named in feedback: x₀, x₁, …
+
+    def read(self, key: AnswerKey, raw: Any, notes: list[str]) -> Any:
+        return reading.read_sequence(raw, _item_length(key.reference), notes=notes)
+
+    def check(self, key: AnswerKey, value: Any, earlier: Mapping[str, Any]) -> PartResult:
+        reference, tolerance = key.reference, key.tolerance
+        if same_value(value, reference, tolerance):
+            return result(key, 1.0, "correct", "Correct.")
+        exact = lambda v, answer: same_value(v, answer, tolerance)  # noqa: E731
+        coarse = lambda v, answer: same_value(v, answer, tolerance, coarse_ok=True)  # noqa: E731
+        found = first_match(key, value, exact, search=False)  # the catalogue only after carried forward
+        if found:
+            return found
+        if len(value) != len(reference):
+            found = searched_match(key, value, exact)
+            if found:
+                return found
+            first, last = self.item + subscript(0), self.item + subscript(len(reference) - 1)
+            expected_count = f"the list has {len(reference)} values, {first} to {last}; you gave {len(value)}"
+            shared = min(len(value), len(reference))
+            if shared >= 2 and all(coarse(value[k], reference[k]) for k in range(shared)):
+                return result(
+                    key,
+                    COUNTED_WRONG,
+                    "partial",
+                    f"Your first {shared} values are right, but {expected_count}: count the steps again.",
+                    "off-by-one",
+                    expected_length=len(reference),
+                )
+            return result(
+                key,
+                0.0,
+                "incorrect",
+                f"Expected {len(reference)} values, {first} to {last}; you gave {len(value)}.",
+                expected_length=len(reference),
+            )
+        expected = expected_items(key, value, earlier)
+        shares = [
+            max(
+                credit(item, reference[k], tolerance),
+                0.0 if expected[k] is None else credit(item, expected[k], tolerance),
+            )
+            for k, item in enumerate(value)
+        ]
+        wrong = [k for k, share in enumerate(shares) if share == 0.0]
+        fraction = sum(shares) / len(shares)
+        if not wrong:
+            coarse = fraction < 1.0
+            return result(
+                key, fraction, "partial" if coarse else "correct", coarse_feedback(key) if coarse else CONSISTENT
+            )
+        found = first_match(key, value, coarse, search=False) or searched_match(key, value, coarse, at_least=fraction)
+        if found:
+            return found
+        k = wrong[0]
+        where = {"first_wrong_step": k} if key.secret else {"first_wrong_step": k, "expected": plain(expected[k])}
+        return result(
+            key,
+            fraction,
+            "partial" if fraction > 0 else "incorrect",
+            self._feedback(key, value, expected, wrong, earlier),
+            **where,
+            got=plain(value[k]),
+            wrong_steps=wrong,
+        )
+
+    def _feedback(
+        self, key: AnswerKey, value: list[Any], expected: list[Any], wrong: list[int], earlier: Mapping[str, Any]
+    ) -> str:
+        """The first wrong step, from what it follows; then whether the later steps follow from it."""
+        name, k = self.item, wrong[0]
+        if key.secret:
+            sentence = _secret_step(name, k, value, expected[k] is not None and carried_reference(key, earlier) is None)
+        elif expected[k] is None:
+            return f"{name}{subscript(k)} is off: you wrote {fmt(value[k])}, expected {fmt(key.reference[k])}."
+        elif carried_reference(key, earlier) is not None:
+            sentence = f"{name}{subscript(k)} is off: from your answers it should be {fmt(expected[k])}; you wrote {fmt(value[k])}."
+        elif k == 0:
+            sentence = f"{name}{subscript(0)} is off: it is given as {fmt(expected[0])}; you wrote {fmt(value[0])}."
+        else:
+            sentence = (
+                f"Step {k} is off: from {name}{subscript(k - 1)} = {fmt(value[k - 1])} the update gives "
+                f"{name}{subscript(k)} = {fmt(expected[k])}; you wrote {fmt(value[k])}."
+            )
+        later = range(k + 1, len(value))
+        if later and not any(i in wrong for i in later):
+            sentence += " Your later steps follow correctly from your value, so they keep their credit."
+        elif len(wrong) > 1:
+            others = ", ".join(f"{name}{subscript(i)}" for i in wrong[1:])
+            judged = all(expected[i] is None for i in wrong[1:]) and key.step is not None
+            if judged and stands_still(value):
+                sentence += f" Your values never move, so they cannot follow from the update; also off: {others}."
+            elif judged:
+                sentence += f" Nothing follows from a wrong start, so the later values are compared with the right ones; also off: {others}."
+            else:
+                sentence += f" Also off, even from your own values: {others}."
+        return sentence
+
+    def hint(self, key: AnswerKey) -> str:
+        count, length = len(key.reference), _item_length(key.reference)
+        if length is None:
+            numbers = example_numbers(count, key.reference)
+            return f"write {count} numbers separated by commas, like {listed(numbers, count)}"
+        numbers = example_numbers(count * length, key.reference)
+        points = ["[" + ", ".join(numbers[i * length : (i + 1) * length]) + "]" for i in range(count)]
+        return f"write {count} points of {length} numbers each, like {listed(points, count)}"
+
+    def schema(self) -> dict[str, Any]:
+        item = {"anyOf": [*NUMBER_ITEM["anyOf"], {"type": "array", "items": NUMBER_ITEM}]}
+        return list_or_text(item, self.description)
+
+
+def _secret_step(name: str, k: int, value: list[Any], by_rule: bool) -> str:
+    """The first wrong step of a secret key (a function's result on a hidden input): where, never the value."""
+    if k == 0:
+        return f"{name}{subscript(0)} is off: the list starts with the starting point; you gave {fmt(value[0])}."
+    if by_rule:
+        return (
+            f"Step {k} is off: {name}{subscript(k)} = {fmt(value[k])} does not follow from "
+            f"{name}{subscript(k - 1)} = {fmt(value[k - 1])} by the update rule."
+        )
+    return f"{name}{subscript(k)} is off: you gave {fmt(value[k])}."
+
+
+def _item_length(reference: Any) -> int | None:
+    """The length of each item when the items are vectors, None for numbers."""
+    first = reference[0] if reference else None
+    return len(first) if isinstance(first, list) else None

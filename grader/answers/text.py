@@ -1,0 +1,57 @@
+"""``type: text``: free text for a person to read (``needs_review``), with the keywords it mentions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from grader.answers.base import TEXTS, AnswerType, register
+from grader.checking import reading
+from grader.checking.key import AnswerKey
+from grader.checking.outcome import result
+from grader.contract import PartResult
+
+MODEL_SENTENCE = (
+    "A very large learning rate overshoots the minimum, so the iterates oscillate or diverge; "
+    "a very small one makes every step tiny, so convergence is slow."
+)  # what the worked solutions write for a text part (it has no reference)
+
+
+@register
+@dataclass(frozen=True)
+class TextAnswer(AnswerType):
+    name = "text"
+    options = {"keywords": TEXTS}
+    needs_answer = False
+    description = "A sentence or two, as a string; a TA reads it."
+    keywords: tuple[str, ...] = ()  # what a TA looks for
+
+    def read(self, key: AnswerKey, raw: Any, notes: list[str]) -> Any:
+        return reading.read_text(raw, notes=notes)
+
+    def check(self, key: AnswerKey, value: Any, earlier: Mapping[str, Any]) -> PartResult:
+        lowered = value.lower()
+        found = [k for k in self.keywords if k.lower() in lowered]
+        missing = [k for k in self.keywords if k not in found]
+        hint = f"mentions {', '.join(found) or 'none of the keywords'}" + (
+            f"; not: {', '.join(missing)}" if missing else ""
+        )
+        return result(
+            key,
+            0.0,
+            "needs_review",
+            "Your answer was recorded; a TA will read it.",
+            keywords_found=found,
+            keywords_missing=missing,
+            hint=hint,
+        )
+
+    def hint(self, key: AnswerKey) -> str:
+        return "write a sentence or two in your own words"
+
+    def submitted(self, value: Any) -> Any:
+        return MODEL_SENTENCE if value is None else value
+
+    def schema(self) -> dict[str, Any]:
+        return {"description": self.description, "type": "string"}

@@ -1,0 +1,61 @@
+"""The answer key of one part of one variant: what the checker compares a student's answer with.
+
+A key holds no student data. The specs compute it once per variant from the
+optimizer core (:meth:`grader.specs.model.Catalog.keys`); the part's answer
+type (:mod:`grader.answers`) reads and checks answers against it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from grader.checking.compare import Tolerance
+
+if TYPE_CHECKING:
+    from grader.answers.base import AnswerType
+
+
+@dataclass(frozen=True)
+class Misconception:
+    """A wrong belief, recomputed: the answer it leads to, the credit it keeps and why it is wrong."""
+
+    id: str
+    answer: Any
+    credit: float
+    feedback: str
+
+
+@dataclass(frozen=True)
+class AnswerKey:
+    """Everything needed to check one part of one variant.
+
+    ``step`` gives the next item after the student's own items (error carried
+    forward in a sequence); ``carried`` recomputes the reference from the
+    student's own earlier answers; ``cases`` are the values a labels part
+    names one by one, as text (``0.05``). A ``secret`` key's results say
+    where an answer is wrong but never what the right value is. Everything
+    else a type needs is an option of its :class:`~grader.answers.base.AnswerType`.
+    """
+
+    part: str
+    type: AnswerType
+    points: float
+    reference: Any
+    misconceptions: tuple[Misconception, ...] = ()
+    tolerance: Tolerance = Tolerance()
+    step: Callable[[list[Any]], Any] | None = None
+    carried: Callable[[Mapping[str, Any]], Any] | None = None
+    cases: tuple[str, ...] = ()
+    searched: Callable[[], tuple[Misconception, ...]] | None = None
+    secret: bool = False  # the reference is a hidden input's result (code exercises): feedback never shows it
+
+    @property
+    def kind(self) -> str:
+        """The YAML ``type:`` of the part."""
+        return self.type.name
+
+    def hint(self) -> str:
+        """The accepted form of an answer to this part, as shown to students (see AnswerType.hint)."""
+        return self.type.hint(self)

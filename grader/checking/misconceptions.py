@@ -1,0 +1,73 @@
+"""Recognising a misconception: the first written rule whose recomputed answer the student gave,
+else the catalogue's small changes of the part's own computation that give it.
+
+:func:`first_match` is the one place every answer type asks "which wrong
+belief explains this value?". Each type passes its own notion of "the same
+value" (numbers at the precision typed, labels exactly, formulas
+symbolically), so the rules and their order are shared by all types.
+Written rules come first; when none matches, :func:`searched_match` tries the
+catalogue's answers for this part (see :mod:`grader.specs.catalogue`) and
+reports a match like a written rule. Where several changes give the same
+answer, the first is reported and the others are said too (``details.also``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from grader.checking.compare import plain_equal
+from grader.checking.key import AnswerKey
+from grader.checking.outcome import fmt, result
+from grader.contract import PartResult
+
+Same = Callable[[Any, Any], bool]  # (student's value, a rule's answer) → is it that answer?
+
+
+def first_match(key: AnswerKey, value: Any, same: Same, search: bool = True) -> PartResult | None:
+    """The result of the first misconception rule whose answer ``same`` finds in ``value``, or None.
+
+    A rule whose answer equals the reference in this variant is skipped (it
+    cannot be told apart). The rule's sentence may use ``{student}`` (the
+    value given) and ``{answer}`` (the right value, unless the key is secret).
+    With ``search``, the catalogue is tried when no written rule matches.
+    """
+    for rule in key.misconceptions:
+        if plain_equal(rule.answer, key.reference):
+            continue
+        if same(value, rule.answer):
+            status = "partial" if rule.credit > 0 else "incorrect"
+            return result(key, rule.credit, status, _filled(key, rule.feedback, value), rule.id)
+    return searched_match(key, value, same) if search else None
+
+
+def searched_match(key: AnswerKey, value: Any, same: Same, at_least: float = 0.0) -> PartResult | None:
+    """The catalogue's changes whose answer ``same`` finds in ``value``: the first reported, the others said too.
+
+    The credit is the change's, or ``at_least`` (what error carried forward
+    already gives) when that is more: naming a mistake never lowers a score.
+    """
+    if key.searched is None:
+        return None
+    found = [change for change in key.searched() if same(value, change.answer)]
+    if not found:
+        return None
+    first, ids, sentences = found[0], [], []
+    for change in found:
+        if change.id not in ids:
+            ids.append(change.id)
+            sentences.append(change.feedback)
+    feedback = _filled(key, sentences[0], value)
+    if len(sentences) > 1:
+        feedback += " The same answer also comes from another slip: " + " ".join(
+            _filled(key, sentence, value) for sentence in sentences[1:]
+        )
+    fraction = max(first.credit, at_least)
+    details = {"also": ids[1:]} if len(ids) > 1 else {}
+    return result(key, fraction, "partial" if fraction > 0 else "incorrect", feedback, first.id, **details)
+
+
+def _filled(key: AnswerKey, feedback: str, value: Any) -> str:
+    """A rule's sentence with ``{student}`` (the value given) and ``{answer}`` (the right value) filled in."""
+    right = "the right value" if key.secret else fmt(key.reference)
+    return feedback.replace("{student}", fmt(value)).replace("{answer}", right)

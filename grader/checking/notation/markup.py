@@ -1,0 +1,190 @@
+"""Step 2: LaTeX and Markdown, as students paste them from their notes, into plain maths.
+
+LaTeX: ``$…$``, ``\\(…\\)``, ``\\frac{a}{b}``, ``\\sqrt{…}``, ``^{…}``, ``\\cdot``, ``\\times``,
+``\\left( … \\right)``, ``\\lceil … \\rceil``, ``\\begin{pmatrix} a \\\\ b \\end{pmatrix}`` (and
+bmatrix, matrix: rows by ``\\\\``, columns by ``&``), ``3.\\overline{3}``, Greek letters and relations.
+Markdown: code fences and backticks, ``**bold**``, bullet and numbered lists, headings, quotes, and
+a table whose last row holds the answer.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+from grader.checking.notation import Reading
+
+
+class MarkupError(ValueError):
+    """Markup that could not be turned into maths; the message names what."""
+
+
+_DELIMITERS = re.compile(r"\$\$|\$|\\\(|\\\)|\\\[|\\\]")
+_MATRIX = re.compile(r"\\begin\{([pbBvV]?matrix\*?|array)\}(?:\{[^}]*\})?(.*?)\\end\{\1\}", re.DOTALL)
+_COMMANDS = {
+    r"\cdot": "*",
+    r"\times": "*",
+    r"\ast": "*",
+    r"\div": "/",
+    r"\approx": "≈",
+    r"\simeq": "≈",
+    r"\sim": "~",
+    r"\leqslant": "≤",
+    r"\geqslant": "≥",
+    r"\leq": "≤",
+    r"\geq": "≥",
+    r"\le": "≤",
+    r"\ge": "≥",
+    r"\lt": "<",
+    r"\gt": ">",
+    r"\neq": "≠",
+    r"\in": "∈",
+    r"\infty": "∞",
+    r"\rightarrow": "→",
+    r"\to": "→",
+    r"\mapsto": "→",
+    r"\implies": "→",
+    r"\Rightarrow": "→",
+    r"\lceil": "⌈",
+    r"\rceil": "⌉",
+    r"\lfloor": "⌊",
+    r"\rfloor": "⌋",
+    r"\langle": "⟨",
+    r"\rangle": "⟩",
+    r"\top": "T",
+    r"\intercal": "T",
+    r"\nabla": "∇",
+    r"\partial": "∂",
+    r"\eta": "η",
+    r"\beta": "β",
+    r"\alpha": "α",
+    r"\theta": "θ",
+    r"\sigma": "σ",
+    r"\pi": "pi",
+    r"\ldots": "...",
+    r"\cdots": "...",
+    r"\dots": "...",
+    r"\quad": " ",
+    r"\qquad": " ",
+    r"\{": "{",
+    r"\}": "}",
+    r"\%": "%",
+}
+_COMMAND = re.compile("|".join(re.escape(c) + (r"(?![A-Za-z])" if c[-1].isalpha() else "") for c in _COMMANDS))
+_SIZING = re.compile(r"\\(?:left|right|big|Big|bigg|Bigg)[lr]?(?![A-Za-z])\s*(\\[{}]|[()\[\]|.⌈⌉⌊⌋⟨⟩])?")
+_SPACING = re.compile(r"\\[,;:! ]|~")
+_TEXT = re.compile(r"\\(?:text|textrm|textbf|mathrm|mathbf|mathit|boldsymbol|bm|operatorname|vec|hat|mathsf)\s*\{")
+_FRAC = re.compile(r"\\[dt]?frac\s*")
+_SQRT = re.compile(r"\\sqrt\s*")
+_OVERLINE = re.compile(r"(-?)(\d*)\.(\d*)\\overline\{(\d+)\}")
+_UNKNOWN = re.compile(r"\\[A-Za-z]+")
+
+_FENCE = re.compile(r"^\s*```[\w-]*\s*$", re.MULTILINE)
+_BOLD = re.compile(r"(?<![\w)*])(\*\*|__)(?=\S)(.+?)(?<=\S)\1(?![\w(*])")
+_BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+", re.MULTILINE)
+_NUMBERED = re.compile(r"^\s*(\d+)[.)]\s+")
+_HEADING = re.compile(r"^\s*(?:#{1,6}|>)\s*", re.MULTILINE)
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+
+
+def strip_markup(text: str, reading: Reading) -> str:
+    """LaTeX and Markdown into plain maths (``\\frac{10}{3}`` → ``((10)/(3))``, ``**24**`` → ``24``)."""
+    text = _strip_markdown(text)
+    if "\\" in text or "$" in text or "^{" in text or "_{" in text:
+        text = _strip_latex(text)
+    return text
+
+
+def _strip_latex(text: str) -> str:
+    text = _DELIMITERS.sub(" ", text)
+    text = _MATRIX.sub(lambda m: _matrix(m.group(2)), text)
+    text = _OVERLINE.sub(_repeating_decimal, text)
+    text = _SIZING.sub(lambda m: (m.group(1) or "").replace("\\", "").replace(".", ""), text)
+    text = _SPACING.sub(" ", text)
+    text = _COMMAND.sub(lambda m: _COMMANDS[m.group()], text)
+    text = _braced(text, _TEXT, lambda body: f" {body} ")
+    text = _braced(text, _FRAC, lambda numerator, denominator: f"(({numerator})/({denominator}))", arguments=2)
+    text = _braced(text, _SQRT, lambda body: f"sqrt({body})")
+    text = re.sub(r"\^\s*\{", "^(", text).replace("_{", "_(")
+    unknown = _UNKNOWN.search(text)
+    if unknown:
+        raise MarkupError(f"the LaTeX command {unknown.group()} is not something a number or formula can hold")
+    return text.replace("{", "(").replace("}", ")")
+
+
+def _braced(text: str, command: re.Pattern[str], build, arguments: int = 1) -> str:  # type: ignore[no-untyped-def]
+    """Replace ``\\command{a}{b}`` (braces nested any depth; ``\\frac12`` too) by ``build(a, b)``."""
+    while match := command.search(text):
+        position, parts = match.end(), []
+        for _ in range(arguments):
+            while position < len(text) and text[position] == " ":
+                position += 1
+            if position < len(text) and text[position] == "{":
+                end = _closing_brace(text, position)
+                parts.append(text[position + 1 : end])
+                position = end + 1
+            elif position < len(text):
+                parts.append(text[position])  # \frac12: one-character arguments
+                position += 1
+            else:
+                raise MarkupError(f"{match.group().strip()} is missing its argument")
+        text = text[: match.start()] + build(*parts) + text[position:]
+    return text
+
+
+def _closing_brace(text: str, start: int) -> int:
+    depth = 0
+    for index in range(start, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[index], 0)
+        if depth == 0:
+            return index
+    raise MarkupError("a { in the LaTeX is never closed")
+
+
+def _matrix(body: str) -> str:
+    """``a & b \\\\ c & d`` → ``[[a, b], [c, d]]``."""
+    rows = [row for row in re.split(r"\\\\", body) if row.strip()]
+    return "[" + ", ".join("[" + ", ".join(cell.strip() for cell in row.split("&")) + "]" for row in rows) + "]"
+
+
+def _repeating_decimal(match: re.Match[str]) -> str:
+    """``3.\\overline{3}`` → ``(10/3)``, ``0.1\\overline{6}`` → ``(1/6)``: the exact value of the repetend."""
+    sign, whole, fixed, repeated = match.groups()
+    value = Fraction(int(whole or "0")) + Fraction(int(fixed or "0"), 10 ** len(fixed))
+    value += Fraction(int(repeated), (10 ** len(repeated) - 1) * 10 ** len(fixed))
+    return f"({sign}{value.numerator}/{value.denominator})"
+
+
+def _strip_markdown(text: str) -> str:
+    if "`" in text:
+        text = _FENCE.sub("", text).replace("`", "")
+    if "**" in text or "__" in text:
+        text = _BOLD.sub(r"\2", text)
+    if "|" in text:
+        text = _table_row(text)
+    text = _HEADING.sub("", text)
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) >= 2 and all(_BULLET.match(line) for line in lines) and _is_list(lines):
+        text = "\n".join(_BULLET.sub("", line) for line in lines)
+    return text.strip()
+
+
+def _is_list(lines: list[str]) -> bool:
+    """Bullets, or numbers counting up one by one (``1. 4`` / ``2. 2``; not ``4. 0.5`` on its own)."""
+    numbers = [_NUMBERED.match(line) for line in lines]
+    if not any(numbers):
+        return True
+    if not all(numbers):
+        return False
+    counted = [int(n.group(1)) for n in numbers if n]
+    return counted == list(range(counted[0], counted[0] + len(counted))) and counted[0] in (0, 1)
+
+
+def _table_row(text: str) -> str:
+    """A Markdown table → its last row, cells separated by tabs (the header names the columns)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) < 2 or not all(line.startswith("|") or line.endswith("|") for line in lines):
+        return text
+    rows = [line for line in lines if not _TABLE_RULE.match(line)]
+    cells = [cell.strip() for cell in rows[-1].strip("|").split("|")]
+    return "\t".join(cells)

@@ -1,0 +1,220 @@
+"""Step 5: the value among labels, units, notes and words.
+
+``24 updates``, ``about 24 updates per epoch``, ``38 (37 full + 1 partial)``, ``37 (drop_last=True)``,
+``38 because the last batch is partial``, ``b32: 38``, ``With B = 200 there are 6 updates.``,
+``the new point is (3.5, 2)``, ``The iterates are 4, 2, 1 and 0.5.``, ``≈ 24``, ``~24``, a trailing
+full stop, ``3.333...``, and number words for counts (``thirty-eight``).
+
+Words are runs of two or more letters that are not a function or constant of the formula language;
+a single letter, alone or with a subscript (``x``, ``x1``, ``x_t``, ``b32``, ``g_B``), is a label and
+stays, so that ``x1 = 2`` reaches the equation step. What is left is cut into spans of maths; when
+several spans hold a number, the answer is the one a reader would take (a count followed by its
+unit, the first number followed by its justification), and otherwise the answer is refused with
+the numbers found, never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from grader.checking.notation import Ambiguous, Reading, quoted
+from grader.checking.notation.brackets import closing_at, depths, top_level
+from grader.expressions import CONSTANTS, FUNCTIONS
+
+
+class WordsError(ValueError):
+    """No value, or more than one, among the words; the message says which."""
+
+
+NUMBER, LIST = "number", "list"
+
+_MATH_NAMES = {name.lower() for name in (*FUNCTIONS, *CONSTANTS)} | {"ceil", "floor", "inf", "infinity", "oo", "pi"}
+_TOKEN = re.compile(r"[A-Za-z\u00c0-\u024f\u0370-\u03ff][\w\u0370-\u03ff']*(?:-[A-Za-z][\w']*)*")
+_LABEL = re.compile(r"^[A-Za-z\u0370-\u03ff](?:\d+|_\w+|'*)$")
+_UNITS = re.compile(
+    r"^(?:updates?|steps?|iterations?|batch(?:es)?|mini-?batch(?:es)?|minibatch(?:es)?|gradient|times|epochs?)$", re.I
+)
+_REASONS = re.compile(r"^(?:because|since|as|so|which|from|due|with|for|i\.?e|rounded|that|when|where)$", re.I)
+_PARAMETER = re.compile(r"^\s*(?:n|N|B|b|η|eta|lr|β|beta|α|alpha|t|k|batch_size)\s*[=:]\s*[\d.]+\s*$")
+_NOTE = re.compile(r"\(([^()]*)\)")
+_ELLIPSIS = re.compile(r"(\d+\.\d+)\s*(?:\.\.\.|…)")
+_DIGIT = re.compile(r"(?<![A-Za-z_\d\u0370-\u03ff])[\d∞]")
+_OPERATOR_END = re.compile(r"[-=+*/^≈~→<>≤≥∈(]\s*$")
+_LIST_END = re.compile(r"[,;]\s*$")  # 4, 2, and 1: a list goes on after a separator
+_OPERATOR_START = re.compile(r"^\s*[=+*/^≈→<>≤≥)]")
+_EDGE = " \t\n,;:!?"
+_COLON = re.compile(r":")
+
+_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_NUMBER_WORD = "|".join([*_ONES, *_TENS, "hundred"])
+_NUMBER_WORDS = re.compile(rf"\b(?:{_NUMBER_WORD})(?:(?:[\s-]+|\s+and\s+)(?:{_NUMBER_WORD}))*\b", re.I)
+
+
+def find_value(text: str, reading: Reading, context: str = NUMBER, number_words: bool = False) -> str:
+    """The maths of the answer without the words around it; raises :class:`WordsError` when no value,
+    or several that no reader could choose between, are left. ``number_words``: the answer is a count
+    (``thirty-eight``), not an item of a list (where ``one`` is more likely a slip than a value)."""
+    original = text.strip()
+    text = _ELLIPSIS.sub(lambda m: _repeating(m, reading), original)
+    if number_words and not _DIGIT.search(text):
+        text = original = _NUMBER_WORDS.sub(lambda m: _number_from_words(m.group(), reading), text)
+    colons = top_level(text, _COLON)
+    if len(colons) == 1 and _TOKEN.search(text[: colons[0].start()]) and _DIGIT.search(text[colons[0].end() :]):
+        text = text[colons[0].end() :]  # a label, b32: 38 / f(x_t): 18, 6, …
+    text = _drop_notes(text, context)
+    spans = _spans(text, context)
+    found = [(span, following) for span, following in spans if _DIGIT.search(span)]
+    if not found:
+        raise WordsError(f"{quoted(original)} is not a number" if context == NUMBER else "there is no value in it")
+    chosen = re.sub(r" {2,}", " ", _choose(found, original))
+    if chosen != original and _TOKEN.search(original.replace(chosen, "")):
+        reading.note(f"Read {chosen} as your answer; the words around it are not graded.")
+    return chosen
+
+
+def _spans(text: str, context: str) -> list[tuple[str, str]]:
+    """Maximal runs of maths between words, each with the word that follows it ('' at the end).
+
+    Words inside a formula (``37 full + 1 partial = 38``) do not cut it: a span that ends with an
+    operator, or a next one that starts with one, continues across them.
+    """
+    pieces: list[tuple[str, str]] = []  # (maths, the word after it)
+    start = 0
+    for token in _TOKEN.finditer(text):
+        word = token.group()
+        if word.lower() in _MATH_NAMES or _LABEL.match(word):
+            continue
+        if context == LIST and re.search(r"[,;]\s*$", text[: token.start()]):
+            continue  # an item of the list (4, 2, one): left for the number reader to refuse
+        if context == LIST and word.lower() == "and":
+            text_before = text[start : token.start()]
+            pieces.append((text_before + ",", ""))
+            start = token.end()
+            continue
+        pieces.append((text[start : token.start()], word))
+        start = token.end()
+    pieces.append((text[start:], ""))
+    spans: list[tuple[str, str]] = []
+    for maths, word in pieces:
+        ends_open = spans and (
+            _OPERATOR_END.search(spans[-1][0]) or (context == LIST and _LIST_END.search(spans[-1][0]))
+        )
+        joins = ends_open or (spans and _OPERATOR_START.match(maths))
+        if joins and re.search(r"[\d(\[]", maths):
+            spans[-1] = (spans[-1][0] + " " + maths, word)
+        elif spans and not spans[-1][0].strip():
+            spans[-1] = (maths, word)
+        elif maths.strip() or not spans:
+            spans.append((maths, word))
+        elif word and not spans[-1][1]:
+            spans[-1] = (spans[-1][0], word)
+    return [(_trimmed(span), following) for span, following in spans]
+
+
+def _trimmed(span: str) -> str:
+    span = re.sub(r"^\.\s+", "", span.strip(_EDGE))  # approx. (3.33, 2)
+    span = re.sub(r"^(?:=|≈|~|→)\s*", "", span)
+    if span.endswith(".") and not re.search(r"\d\.$", span[-3:] if len(span) > 2 else span):
+        span = span[:-1]
+    if re.search(r"\d\.\d*\.$|[)\]]\.$", span):
+        span = span[:-1]  # 2.48. / (3.5, 2).: the full stop ends the sentence
+    return span.strip(_EDGE)
+
+
+def _choose(found: list[tuple[str, str]], original: str) -> str:
+    if len(found) == 1:
+        return found[0][0]
+    kept = [(span, word) for span, word in found if not _PARAMETER.match(span)] or found
+    if len(kept) == 1:
+        return kept[0][0]
+    with_unit = [span for span, word in kept if _UNITS.match(word)]
+    if len(with_unit) == 1:
+        return with_unit[0]
+    if _REASONS.match(kept[0][1]):
+        return kept[0][0]
+    numbers = ", ".join(span for span, _ in kept)
+    raise WordsError(f"it holds several values ({numbers}); give only your answer")
+
+
+def _drop_notes(text: str, context: str) -> str:
+    """Remove notes in parentheses that hold words (``(37 full + 1 partial)``, ``(drop_last=True)``);
+    after a number, a note in parentheses without words too (``24 (1200/50)``)."""
+    result, position = [], 0
+    for match in _NOTE.finditer(text):
+        inside = match.group(1)
+        words = [w for w in _TOKEN.findall(inside) if w.lower() not in _MATH_NAMES and not _LABEL.match(w)]
+        before = text[: match.start()]
+        after_number = context == NUMBER and re.search(r"\d\s+$", before) and not text[match.end() :].strip()
+        if words or after_number:
+            if closing_at(text, match.start()) == match.end() - 1 and (words or after_number):
+                result.append(text[position : match.start()])
+                position = match.end()
+    result.append(text[position:])
+    return "".join(result)
+
+
+def _repeating(match: re.Match[str], reading: Reading) -> str:
+    reading.note(f"Read {match.group()} as {match.group(1)}.")
+    return match.group(1)
+
+
+def _number_from_words(phrase: str, reading: Reading) -> str:
+    """``thirty-eight`` → ``38`` (0 to 999)."""
+    total, current = 0, 0
+    for word in re.split(r"[\s-]+", phrase.lower()):
+        if word == "and":
+            continue
+        if word in _ONES:
+            current += _ONES.index(word)
+        elif word in _TENS:
+            current += 10 * (_TENS.index(word) + 2)
+        elif word == "hundred":
+            current = max(current, 1) * 100
+    total += current
+    reading.note(f"Read '{phrase}' as {total}.")
+    return str(total)
+
+
+_BETWEEN = re.compile(r"\bbetween\s+(\S+)\s+and\s+(\S+?)[.,;]?(?:\s|$)", re.I)
+_OPEN_WORDS = re.compile(r"exclusive|excluded|excluding|strict|not included|open|not equal", re.I)
+_CLOSED_WORDS = re.compile(r"inclusive|included|including|closed", re.I)
+_SET_BUILDER = re.compile(r"^\{\s*[^:|{}]+?\s*[:|]\s*(.+)\}$")
+_KEPT = {"and", "in", "inf", "infinity", "oo"}
+
+
+def interval_words(text: str, reading: Reading, variables: tuple[str, ...]) -> str:
+    """An interval in words or set notation, as maths: ``between 0 and 1 (exclusive)`` → ``(0, 1)``,
+    ``{η : 0 < η < 1}`` → ``0 < η < 1``, ``for 0 < η < 1 it converges`` → ``0 < η < 1``.
+
+    ``between 0 and 1`` alone does not say whether the ends belong: refused, showing both readings.
+    """
+    text = text.strip().rstrip(".")
+    builder = _SET_BUILDER.match(text)
+    if builder:
+        return builder.group(1)
+    between = _BETWEEN.search(text + " ")
+    if between:
+        low, high = between.groups()
+        if _OPEN_WORDS.search(text):
+            return f"({low}, {high})"
+        if _CLOSED_WORDS.search(text):
+            return f"[{low}, {high}]"
+        raise Ambiguous(
+            f"{quoted(text)} does not say whether the ends belong: ({low}, {high}) leaves them out, "
+            f"[{low}, {high}] keeps them; write one of these"
+        )
+
+    def is_word(token: str) -> bool:
+        return token not in variables and token.lower() not in _KEPT | _MATH_NAMES
+
+    def drop_note(match: re.Match[str]) -> str:  # (0,1) (open interval): a note after the interval
+        is_note = match.start() > 0 and any(map(is_word, _TOKEN.findall(match.group())))
+        return " " if is_note else match.group()
+
+    text = _NOTE.sub(drop_note, text)
+    level = depths(text)
+    words = [w for w in _TOKEN.finditer(text) if level[w.start()] == 0 and is_word(w.group())]
+    for word in reversed(words):  # for 0 < η < 1 it converges; eta must be in (0, 1)
+        text = text[: word.start()] + " " + text[word.end() :]
+    return re.sub(r"\s+-\s*$", "", text).strip(_EDGE + ".")

@@ -1,0 +1,289 @@
+"""Every change of the catalogue names its mistake on exercises it was not written for.
+
+The exercises below are new (not among the lecture's specs) and write no
+misconception rules; each wrong answer is worked out here by hand from the
+student's wrong procedure, independently of the catalogue's code.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader.grading import grade
+from grader.specs.catalogue import CATALOGUE
+from grader.specs.model import Catalog, load_catalog, load_exercise
+
+EXERCISES = {
+    "quartic": """\
+id: quartic
+title: Gradient descent on a quartic
+prompt: "GD on f(x) = x**4 + 3 from x0 = 1 with eta = 0.1, three steps."
+parameters: {f: "x**4 + 3", x0: 1, eta: 0.1, steps: 3}
+parts:
+  - {id: iterates, type: sequence, points: 4, answer: "iterates(gd(eta), f, x0, steps)", step: "next_from(gd(eta), f)"}
+  - {id: values, type: sequence, points: 4, answer: "values(f, iterates(gd(eta), f, x0, steps))"}
+  - {id: x2, type: number, answer: "iterates(gd(eta), f, x0, steps)[2]"}
+""",
+    "batches3d": """\
+id: batches3d
+title: Means of three-dimensional gradients
+prompt: "Four per-example gradients, points numbered from 1."
+parameters: {grads: [[2, 0, 4], [6, 2, 0], [1, 5, 3], [3, 1, 1]], batch: [1, 4]}
+parts:
+  - {id: full, type: vector, answer: "mean(grads)"}
+  - {id: batch, type: vector, answer: "batch_gradient(grads, batch)"}
+""",
+    "epoch3": """\
+id: epoch3
+title: An epoch of SGD on three points
+prompt: "SGD on (w*a - y)**2 from w0 = 1 with eta = 0.05 over the batches [[3], [1, 2]]."
+parameters: {loss: "(w*a - y)**2", data: [[1, 3], [2, 1], [3, 2]], batches: [[3], [1, 2]], lr: 0.05, w0: 1}
+parts:
+  - {id: weights, type: sequence, item: w, answer: "sgd_epoch(loss, data, batches, lr, w0)"}
+""",
+    "counts": """\
+id: counts
+title: Batches of a data set
+prompt: "500 points in batches of 64."
+parameters: {n: 500, b: 64}
+parts:
+  - {id: ceiling, type: integer, answer: "ceil(n / b)"}
+  - {id: updates, type: integer, answer: "updates_per_epoch(n, b)"}
+""",
+    "heavy-ball": """\
+id: heavy-ball
+title: Momentum and Nesterov on 2x^2
+prompt: "f(x) = 2*x**2 from x0 = 2 with eta = 0.1 and beta = 0.8."
+parameters: {f: "2*x**2", x0: 2, eta: 0.1, beta: 0.8}
+parts:
+  - {id: run, type: sequence, answer: "iterates(momentum(eta, beta), f, x0, 3)"}
+  - {id: nag, type: number, answer: "iterates(nesterov(eta, beta), f, x0, 2)[2]"}
+""",
+    "adaptive": """\
+id: adaptive
+title: Adam and RMSprop on x^2
+prompt: "f(x) = x**2 from x0 = 1."
+parameters: {f: "x**2", x0: 1, lr: 0.1}
+parts:
+  - {id: adam-run, type: sequence, answer: "iterates(adam(lr, 0.5, 0.75, 0), f, x0, 2)"}
+  - {id: rms, type: number, answer: "iterates(rmsprop(lr, 0.75, 0), f, x0, 2)[2]"}
+""",
+    "saddle": """\
+id: saddle
+title: A saddle and a minimum
+prompt: "f(x, y) = x**2 - y**3 + 3*y."
+parameters: {f: "x**2 - y**3 + 3*y"}
+derived: {points: stationary_points(f)}
+parts:
+  - {id: hessian, type: matrix, answer: "hessian(f, points[1])"}
+  - {id: kinds, type: labels, answer: "classify_points(f, points)", labels: [minimum, maximum, saddle]}
+""",
+    "rates": """\
+id: rates
+title: Stable learning rates for 3x^2
+prompt: "For which eta does GD on 3*x**2 converge?"
+parameters: {f: "3*x**2", x: [1, 2], g: [4, -2], eta: 0.25}
+parts:
+  - {id: converges, type: interval, answer: "converging_rates(f)"}
+  - {id: point, type: vector, answer: "x - eta * g"}
+  - {id: direction, type: vector, answer: "neg(g)"}
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
+    folder = tmp_path_factory.mktemp("new-exercises")
+    base = load_catalog(None)
+    exercises = {}
+    for name, text in EXERCISES.items():
+        path = folder / f"{name}.yaml"
+        path.write_text(text)
+        exercises[name] = load_exercise(Path(path), base.misconceptions)
+    return Catalog(exercises, {}, base.misconceptions, False, "test")
+
+
+def run(step: Any, x0: float, n: int) -> list[float]:
+    xs = [x0]
+    for _ in range(n):
+        xs.append(step(xs[-1]))
+    return xs
+
+
+def heavy_ball(beta_used: float, ema: bool = False, start_zero: bool = False, n: int = 3) -> list[float]:
+    """x₀ … x_n of momentum on 2x² (f' = 4x) from 2 with η = 0.1, as a student computes it."""
+    xs, b = [2.0], 0.0
+    for t in range(n):
+        g = 4 * xs[-1]
+        if ema:
+            b = g if t == 0 and not start_zero else 0.8 * b + 0.2 * g
+        else:
+            b = g if t == 0 else beta_used * b + g
+        xs.append(xs[-1] - 0.1 * b)
+    return xs
+
+
+def adam_run(correct: bool = True, t_from: int = 1, scaled: bool = True, n: int = 2) -> list[float]:
+    """Adam on x² from 1, η = 0.1, β = (0.5, 0.75), ε = 0."""
+    xs, m, v = [1.0], 0.0, 0.0
+    for t in range(1, n + 1):
+        g = 2 * xs[-1]
+        m, v = 0.5 * m + 0.5 * g, 0.75 * v + 0.25 * g * g
+        e = t - 1 + t_from
+        mh, vh = (m / (1 - 0.5**e), v / (1 - 0.75**e)) if correct and e > 0 else (m, v)
+        xs.append(xs[-1] - 0.1 * (mh / math.sqrt(vh) if scaled else g))
+    return xs
+
+
+def rms(weight: float) -> float:
+    """RMSprop on x² from 1, η = 0.1, α = 0.75, ε = 0, two steps; v ← 0.75v + weight·g²."""
+    x, v = 1.0, 0.0
+    for _ in range(2):
+        g = 2 * x
+        v = 0.75 * v + weight * g * g
+        x -= 0.1 * g / math.sqrt(v)
+    return x
+
+
+def epoch(batches: list[list[int]], scale: Any = lambda b: 1 / len(b), sign: float = 1) -> list[float]:
+    """Weights of SGD on (wa − y)² over ``batches`` of the epoch3 data, each step η·scale(batch)·Σ gradients."""
+    data = [(1, 3), (2, 1), (3, 2)]
+    ws = [1.0]
+    for batch in batches:
+        total = sum(2 * a * (ws[-1] * a - y) for a, y in (data[i - 1] for i in batch))
+        ws.append(ws[-1] - sign * 0.05 * scale(batch) * total)
+    return ws
+
+
+quartic = run(lambda x: x - 0.1 * 4 * x**3, 1.0, 4)
+GD = quartic[:4]
+
+CASES: list[tuple[str, str, str, Any, str]] = [
+    # change, exercise, part, the student's answer, the misconception id expected
+    ("sign-error", "quartic", "iterates", run(lambda x: x + 0.4 * x**3, 1.0, 3), "sign-error"),
+    ("forgot-eta", "quartic", "x2", run(lambda x: x - 4 * x**3, 1.0, 2)[2], "forgot-eta"),
+    ("doubled-eta", "quartic", "iterates", run(lambda x: x - 0.8 * x**3, 1.0, 3), "doubled-eta"),
+    (
+        "function-for-derivative",
+        "quartic",
+        "iterates",
+        run(lambda x: x - 0.1 * (x**4 + 3), 1.0, 3),
+        "function-for-derivative",
+    ),
+    ("derivative-for-function", "quartic", "values", [4 * x**3 for x in GD], "derivative-for-function"),
+    (
+        "derivative-missing-factor",
+        "quartic",
+        "iterates",
+        run(lambda x: x - 0.1 * x**3, 1.0, 3),
+        "derivative-missing-factor",
+    ),
+    ("dropped-constant", "quartic", "values", [x**4 for x in GD], "dropped-constant"),
+    ("missing-start", "quartic", "iterates", GD[1:], "off-by-one"),
+    ("started-at-x1", "quartic", "iterates", quartic[1:], "off-by-one"),
+    ("one-step-too-few", "quartic", "values", [x**4 + 3 for x in GD[:-1]], "off-by-one"),
+    ("one-step-too-many", "quartic", "iterates", quartic, "off-by-one"),
+    ("one-step-too-few-at-index", "quartic", "x2", GD[1], "off-by-one"),
+    ("repeated-start", "quartic", "iterates", [1.0, *GD[:-1]], "repeated-start"),
+    ("repeated-start-and-all-steps", "quartic", "iterates", [1.0, *GD], "repeated-start"),
+    ("values-for-iterates", "quartic", "iterates", [x**4 + 3 for x in GD], "values-for-iterates"),
+    ("iterates-for-values", "quartic", "values", GD, "iterates-for-values"),
+    ("sum-not-mean", "batches3d", "full", [12, 8, 8], "sum-not-mean"),
+    ("mean-over-n", "batches3d", "batch", [5 / 4, 1 / 4, 5 / 4], "mean-over-n"),
+    ("divisor-n-minus-1", "batches3d", "full", [4, 8 / 3, 8 / 3], "divisor-n-minus-1"),
+    ("zero-based-index", "batches3d", "batch", [6, 2, 0], "zero-based-index"),  # points 2 and (5, dropped)
+    ("full-set-for-batch", "batches3d", "batch", [3, 2, 2], "full-set-for-batch"),
+    ("components-swapped", "batches3d", "full", [2, 2, 3], "components-swapped"),
+    ("wrong-batch-order", "epoch3", "weights", epoch([[1, 2], [3]]), "wrong-batch-order"),
+    ("drop-last-batch", "counts", "updates", 7, "drop-last-batch"),
+    ("floor-for-ceil", "counts", "ceiling", 7, "floor-for-ceil"),
+    ("not-an-integer", "counts", "updates", "500/64", "not-an-integer"),
+    ("count-times", "counts", "updates", 32000, "count-times"),
+    ("count-inverted", "counts", "updates", "0.128", "count-inverted"),
+    ("count-plus-one", "counts", "updates", 9, "count-plus-one"),
+    ("count-minus-one", "counts", "ceiling", 7, "count-minus-one"),  # and floor-for-ceil: both are said
+    ("ema-momentum", "heavy-ball", "run", heavy_ball(0.8, ema=True, start_zero=True), "ema-momentum"),
+    ("ema-momentum-from-gradient", "heavy-ball", "run", heavy_ball(0.8, ema=True), "ema-momentum"),
+    ("forgot-beta", "heavy-ball", "run", heavy_ball(1.0), "forgot-beta"),
+    ("no-momentum", "heavy-ball", "run", run(lambda x: x - 0.4 * x, 2.0, 3), "no-momentum"),
+    ("not-nesterov", "heavy-ball", "nag", heavy_ball(0.8, n=2)[2], "not-nesterov"),
+    ("rmsprop-no-one-minus-alpha", "adaptive", "rms", rms(1.0), "rmsprop-no-one-minus-alpha"),
+    ("no-bias-correction", "adaptive", "adam-run", adam_run(correct=False), "no-bias-correction"),
+    ("adam-t-from-zero", "adaptive", "adam-run", adam_run(t_from=0), "adam-t-from-zero"),
+    ("no-adaptive-scaling", "adaptive", "adam-run", adam_run(scaled=False), "no-adaptive-scaling"),
+    ("wrong-point-previous", "saddle", "hessian", [[2, 0], [0, -6]], "wrong-point"),  # at (0, 1), not (0, −1)
+    ("one-step-too-many-at-index", "quartic", "x2", GD[3], "off-by-one"),
+    ("labels-swapped", "saddle", "kinds", "minimum, saddle", "labels-swapped"),  # the points are (0, 1), (0, −1)
+]
+
+
+def test_every_change_of_the_catalogue_is_tested() -> None:
+    tested = {case[0] for case in CASES} | {"wrong-point-next"}  # see test_a_point_taken_at_the_next_index
+    assert {change.name for change in CATALOGUE} == tested
+
+
+@pytest.mark.parametrize(("change", "exercise", "part", "answer", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_a_change_is_named_on_an_exercise_written_without_rules(
+    catalog: Catalog, change: str, exercise: str, part: str, answer: Any, expected: str
+) -> None:
+    result = graded(catalog, exercise, part, answer)
+    assert result["misconception"] == expected or expected in result["details"].get("also", []), result
+    assert result["score"] < result["max_score"]
+    assert result["feedback"] and "{" not in result["feedback"]
+
+
+def graded(catalog: Catalog, exercise: str, part: str, answer: Any) -> dict[str, Any]:
+    results = grade({"student": "default", "answers": {exercise: {part: answer}}}, catalog)
+    return next(p for p in results["exercises"][0]["parts"] if p["id"] == part)
+
+
+def test_a_point_taken_at_the_next_index(catalog: Catalog, tmp_path: Path) -> None:
+    text = EXERCISES["saddle"].replace("points[1]", "points[0]").replace("id: saddle", "id: saddle0")
+    path = tmp_path / "saddle0.yaml"
+    path.write_text(text)
+    catalog.exercises["saddle0"] = load_exercise(path, catalog.misconceptions)
+    # stationary points in order (0, 1), (0, −1): the Hessian at the second, [[2, 0], [0, 6]].
+    result = graded(catalog, "saddle0", "hessian", [[2, 0], [0, 6]])
+    assert result["misconception"] == "wrong-point"
+
+
+def test_the_sign_and_eta_of_a_step_written_as_a_formula(catalog: Catalog) -> None:
+    # x − η g with x = [1, 2], g = [4, −2], η = 0.25: [0, 2.5]; uphill [2, 1.5]; without η [−3, 4].
+    assert graded(catalog, "rates", "point", [2, 1.5])["misconception"] == "sign-error"
+    assert graded(catalog, "rates", "point", [-3, 4])["misconception"] == "forgot-eta"
+    assert graded(catalog, "rates", "direction", [4, -2])["misconception"] == "sign-error"
+
+
+def test_an_interval_from_a_derivative_without_its_factor(catalog: Catalog) -> None:
+    # f = 3x², f'' = 6, GD converges for 0 < η < 1/3; with f' = 3x (factor dropped), 0 < η < 2/3.
+    assert graded(catalog, "rates", "converges", "(0, 2/3)")["misconception"] == "derivative-missing-factor"
+
+
+def test_two_changes_with_the_same_answer_are_both_said(catalog: Catalog) -> None:
+    # ⌈500/64⌉ = 8: rounding down and subtracting one both give 7.
+    result = graded(catalog, "counts", "ceiling", 7)
+    named = {result["misconception"], *result["details"]["also"]}
+    assert named == {"floor-for-ceil", "count-minus-one"}
+    assert "rounded down" in result["feedback"] and "One too few" in result["feedback"]
+
+
+def test_written_rules_come_first(catalog: Catalog) -> None:
+    base = load_catalog(None)
+    # gd-parabola writes its own off-by-one feedback for x₁ … x₅; the catalogue's is not used there.
+    results = grade({"student": "default", "answers": {"gd-parabola": {"iterates": "2, 1, 0.5, 0.25, 0.125"}}}, base)
+    part = results["exercises"][0]["parts"][0]
+    assert part["misconception"] == "off-by-one" and "You left out x₀" in part["feedback"]
+    assert "also" not in part["details"]
+
+
+def test_a_right_answer_is_never_taken_for_a_change(catalog: Catalog) -> None:
+    for exercise, part, answer in [
+        ("quartic", "iterates", GD),
+        ("counts", "ceiling", 8),
+        ("heavy-ball", "run", heavy_ball(0.8)),
+    ]:
+        assert graded(catalog, exercise, part, answer)["status"] == "correct"
