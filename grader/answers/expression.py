@@ -46,7 +46,9 @@ class ExpressionAnswer(AnswerType):
             return result(key, verdict.credit, "partial", verdict.note, method=verdict.how)
         if verdict.how == "too-complex":
             return result(key, 0.0, "invalid", f"The formula could not be checked in time.{note}", method=verdict.how)
-        return result(key, 0.0, "incorrect", f"{value.text} is not equivalent to the expected formula.{note}", method=verdict.how)
+        return result(
+            key, 0.0, "incorrect", f"{value.text} is not equivalent to the expected formula.{note}", method=verdict.how
+        )
 
     def hint(self, key: AnswerKey) -> str:
         names = self.variables or ("x",)
