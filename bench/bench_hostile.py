@@ -4,7 +4,7 @@
 
 1. In this process, the one grading function (``grader.grading.grade``) on the
    worst answers that fit the request limits (1000 items per list, 1000
-   characters and 400 nodes per formula, a 5 MB body), each beside an honest
+   characters and 400 nodes per formula, 256 KB of JSON), each beside an honest
    answer, with the budgets of :mod:`grader.budget` on and off (off: what the
    parser's bounds alone give), and the exact arithmetic the parser now refuses
    (``(N/(N+1))**1000`` with a 1000-bit N) computed as ``Fraction`` did before.
@@ -78,10 +78,13 @@ def hostile_answers() -> dict[str, Any]:
     }
 
 
-def worst_submission(answer: list[Any], limit: int = 5_000_000) -> dict[str, Any]:
-    """Every part of every answers exercise given the list ``answer``, cut so the JSON stays under ``limit`` bytes."""
+def worst_submission(answer: list[Any]) -> dict[str, Any]:
+    """Every part of every answers exercise given the list ``answer``, cut so that the JSON stays within the
+    service's limit for a JSON submission (``MAX_JSON_BYTES``)."""
     from grader.specs.model import load_catalog
+    from grader.web.service import MAX_JSON_BYTES
 
+    limit = MAX_JSON_BYTES
     catalog = load_catalog()
     parts = [(e.id, p.id) for e in catalog.exercises.values() if e.kind == "answers" for p in e.parts]
     items = min(len(answer), (limit - 10_000) // (len(parts) * (len(json.dumps(answer[0])) + 2)))
@@ -156,7 +159,7 @@ def in_process() -> None:
         with budgets_off():
             off = cpu_ms(lambda submission=submission: grade(submission, catalog), repeat=1)
         worst = max(worst, on)
-        print(f"{'every part: ' + name:36} {on:11.2f} {off:12.2f}   ({size:.1f} MB of JSON)")
+        print(f"{'every part: ' + name:36} {on:11.2f} {off:12.2f}   ({size * 1000:.0f} KB of JSON)")
     print(f"worst submission with budgets: {worst:.0f} ms (aim <= 500 ms)\n")
 
 
@@ -247,7 +250,7 @@ def service(seconds: float, rounds: int) -> None:
         stop(process)
     print(
         f"The service (gunicorn -w 2, {os.cpu_count()} cores), {rounds} alternating rounds of {seconds:.0f} s; "
-        f"hostile body {len(hostile_body) / 1e6:.1f} MB (every part: 1000 nested sqrt formulas)"
+        f"hostile body {len(hostile_body) / 1000:.0f} KB (every part: nested sqrt formulas)"
     )
     print(f"{'honest client':32} {'requests':>9} {'p50 ms':>8} {'p99 ms':>8}")
     print(f"{'quiet':32} {len(quiet):9d} {_p(quiet, 0.5):8.1f} {_p(quiet, 0.99):8.1f}")

@@ -32,8 +32,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-SUBMISSION_SECONDS = 0.05  # CPU seconds for checking all parts of a submission (honest: 0.5–7 ms)
-PART_SECONDS = 0.01  # CPU seconds for checking one part's answer (honest: under 1 ms)
+SUBMISSION_SECONDS = 0.1  # CPU seconds for checking all parts of a submission (honest: 0.5–7 ms)
+PART_SECONDS = 0.02  # CPU seconds for checking one part's answer (honest: under 1 ms warm, a few ms cold)
 
 
 class BudgetExceeded(Exception):

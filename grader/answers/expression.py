@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from grader import budget
 from grader.answers.base import TEXTS, AnswerType, register
 from grader.checking import reading
 from grader.checking.key import AnswerKey
@@ -15,7 +16,8 @@ from grader.contract import PartResult
 
 
 def _compare(student: Any, reference: Any, variables: tuple[str, ...]) -> Any:
-    from grader.checking.symbolic import compare  # starts a sympy worker: only when a formula is checked
+    with budget.uncounted():  # importing it once per process is not the answer's cost
+        from grader.checking.symbolic import compare  # its worker starts only when a formula is checked
 
     return compare(student, reference, variables)
 
