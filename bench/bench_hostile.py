@@ -14,7 +14,9 @@
    bench/bench_service.py does, rate limits off): one honest client posts a
    ``lec4-homework`` submission again and again; in alternating rounds, 4
    hostile clients post the worst submission at the same time, non-stop. The
-   honest client's p50 / p99 latency, quiet and beside the hostile clients.
+   honest client's p50 / p99 latency, quiet and beside the hostile clients
+   (each its own student account). ``--rate-limit 600``: with the service's
+   per-token rate limit on, the honest client paced under it.
    Aim: p99 beside them <= 2x the quiet p99.
 
 Not run by the tests.
@@ -176,7 +178,8 @@ def _post(connection: http.client.HTTPConnection, body: bytes, token: str) -> in
     return response.status
 
 
-def _honest_latencies(url: str, token: str, seconds: float) -> tuple[list[float], int]:
+def _honest_latencies(url: str, token: str, seconds: float, pace: float) -> tuple[list[float], int]:
+    """Post the honest submission again and again (at most ``pace`` requests a second) for ``seconds``."""
     connection = _client(url, token)
     body = json.dumps(HONEST_SUBMISSION).encode()
     latencies, errors = [], 0
@@ -186,15 +189,17 @@ def _honest_latencies(url: str, token: str, seconds: float) -> tuple[list[float]
         status = _post(connection, body, token)
         latencies.append((time.perf_counter() - start) * 1000)
         errors += status != 200
+        time.sleep(max(0.0, 1 / pace - (time.perf_counter() - start)))
     connection.close()
     return latencies, errors
 
 
 def _hostile_loop(url: str, token: str, body: bytes, stop: threading.Event, sent: list[int]) -> None:
+    """Post ``body`` as fast as the service answers; ``sent`` counts the ones it graded (not refused with a 429)."""
     connection = _client(url, token)
     while not stop.is_set():
-        _post(connection, body, token)
-        sent.append(1)
+        if _post(connection, body, token) == 200:
+            sent.append(1)
     connection.close()
 
 
@@ -202,7 +207,7 @@ def _p(latencies: list[float], q: float) -> float:
     return sorted(latencies)[min(len(latencies) - 1, int(q * len(latencies)))]
 
 
-def service(seconds: float, rounds: int) -> None:
+def service(seconds: float, rounds: int, rate_limit: int) -> None:
     from bench_service import start_gunicorn, stop, stop_on_sigterm
 
     from grader.store.db import Database
@@ -215,31 +220,36 @@ def service(seconds: float, rounds: int) -> None:
         DATABASE_URL=f"sqlite:///{work / 'grader.db'}",
         GRADER_DATA=str(work / "data"),
         GRADER_CACHE=str(work / "cache"),
-        GRADER_RATE_LIMIT="0",
+        GRADER_RATE_LIMIT=str(rate_limit),
         PYTHONPATH=str(ROOT),
     )
     db = Database(env["DATABASE_URL"])
     db.migrate()
-    token = add_user("ta1", "ta", db=db)
-    hostile_body = json.dumps(worst_submission([NESTED] * 1000)).encode()
+    token = add_user("s0001", db=db)  # the honest student
+    attackers_tokens = [add_user(f"s01{k:02d}", db=db) for k in range(4)]  # four accounts, one per hostile client
+    hostile_bodies = [
+        json.dumps({**worst_submission([NESTED] * 1000), "student": f"s01{k:02d}"}).encode() for k in range(4)
+    ]
+    hostile_body = hostile_bodies[0]
+    pace = rate_limit / 60 * 0.8 if rate_limit else 1000.0
     process, url = start_gunicorn("app:app", env, ROOT, work / "gunicorn.log")
     quiet: list[float] = []
     beside: list[float] = []
     errors = hostile_sent = 0
     try:
-        _honest_latencies(url, token, 2)  # warm-up
+        _honest_latencies(url, token, 2, pace)  # warm-up
         for _ in range(rounds):
-            latencies, failed = _honest_latencies(url, token, seconds)
+            latencies, failed = _honest_latencies(url, token, seconds, pace)
             quiet += latencies
             errors += failed
             stop_event, sent = threading.Event(), []
             attackers = [
-                threading.Thread(target=_hostile_loop, args=(url, token, hostile_body, stop_event, sent))
-                for _ in range(4)
+                threading.Thread(target=_hostile_loop, args=(url, attacker, body, stop_event, sent))
+                for attacker, body in zip(attackers_tokens, hostile_bodies, strict=True)
             ]
             for attacker in attackers:
                 attacker.start()
-            latencies, failed = _honest_latencies(url, token, seconds)
+            latencies, failed = _honest_latencies(url, token, seconds, pace)
             stop_event.set()
             for attacker in attackers:
                 attacker.join()
@@ -248,16 +258,17 @@ def service(seconds: float, rounds: int) -> None:
             hostile_sent += len(sent)
     finally:
         stop(process)
+    limits = f"rate limit {rate_limit}/min per token" if rate_limit else "rate limits off"
     print(
-        f"The service (gunicorn -w 2, {os.cpu_count()} cores), {rounds} alternating rounds of {seconds:.0f} s; "
+        f"The service (gunicorn -w 2, {os.cpu_count()} cores, {limits}), {rounds} alternating rounds of {seconds:.0f} s; "
         f"hostile body {len(hostile_body) / 1000:.0f} KB (every part: nested sqrt formulas)"
     )
     print(f"{'honest client':32} {'requests':>9} {'p50 ms':>8} {'p99 ms':>8}")
     print(f"{'quiet':32} {len(quiet):9d} {_p(quiet, 0.5):8.1f} {_p(quiet, 0.99):8.1f}")
     print(f"{'beside 4 hostile clients':32} {len(beside):9d} {_p(beside, 0.5):8.1f} {_p(beside, 0.99):8.1f}")
     print(
-        f"p99 ratio {_p(beside, 0.99) / _p(quiet, 0.99):.2f}x (aim <= 2x); hostile requests answered: "
-        f"{hostile_sent}; honest errors: {errors}"
+        f"p99 ratio {_p(beside, 0.99) / _p(quiet, 0.99):.2f}x (aim <= 2x); hostile requests graded: "
+        f"{hostile_sent}; honest requests not answered 200: {errors}"
     )
 
 
@@ -266,10 +277,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10, help="seconds per round and phase")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--skip-service", action="store_true", help="only the in-process figures")
+    parser.add_argument("--skip-in-process", action="store_true", help="only the service's figures")
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=0,
+        help="the service's GRADER_RATE_LIMIT (requests a minute per token; 0: off)",
+    )
     args = parser.parse_args()
-    in_process()
+    if not args.skip_in_process:
+        in_process()
     if not args.skip_service:
-        service(args.seconds, args.rounds)
+        service(args.seconds, args.rounds, args.rate_limit)
 
 
 if __name__ == "__main__":
