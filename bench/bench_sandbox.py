@@ -15,6 +15,9 @@ infinite loop) and grades them
   installed.
 
 Prints a table: per-notebook time, notebooks/s, ratio to the sandbox, peak RSS.
+Then the cost of the per-notebook cgroup and seccomp filter: the same small
+notebooks, one at a time on one worker, alternating between a sandbox with
+them and one without (``Sandbox(cgroups=False, seccomp=False)``).
 """
 
 from __future__ import annotations
@@ -98,6 +101,74 @@ def bench_sandbox(notebooks: list[list[str]], workers: int) -> dict:
     }
 
 
+def bench_protections(notebooks: list[list[str]], rounds: int = 3) -> dict:
+    """Median ms per notebook with and without the cgroup + seccomp set-up, interleaved run by run."""
+    times: dict[str, list[float]] = {"on": [], "off": []}
+    with (
+        Sandbox(workers=1, limits=LIMITS) as on,
+        Sandbox(workers=1, limits=LIMITS, cgroups=False, seccomp=False) as off,
+    ):
+        assert on.report["cgroup"] and on.report["seccomp"], on.report["missing"]
+        for _ in range(rounds):
+            for cells in notebooks:
+                for key, box in (("on", on), ("off", off)):
+                    t0 = time.perf_counter()
+                    outcome = box.run(cells, NAMES, PROBES)
+                    times[key].append(time.perf_counter() - t0)
+                    assert outcome.error is None or "limit" in outcome.error, outcome.error
+    return {key: 1000 * statistics.median(values) for key, values in times.items()} | {"n": len(times["on"])}
+
+
+def bench_setup_steps(rounds: int = 60) -> dict[str, float] | None:
+    """Median ms of each per-notebook step the cgroup and seccomp add, timed one by one (needs root).
+
+    The same calls the forkserver and the child make: create the group, join
+    it, a fresh session keyring, load the compiled filter, read the peak and
+    remove the group.
+    """
+    if os.geteuid() != 0:
+        return None
+    from grader.sandbox import linux, seccomp
+    from grader.sandbox.cgroup import Cgroups
+
+    program, groups = seccomp.compile_filter(), Cgroups.create()
+    steps: dict[str, list[float]] = {"create": [], "join": [], "keyring": [], "seccomp": [], "finish": []}
+    read_end, write_end = os.pipe()
+    try:
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            group = groups.child(LIMITS.memory_mb << 20, LIMITS.max_processes)
+            steps["create"].append(time.perf_counter() - t0)
+            pid = os.fork()
+            if pid == 0:
+                marks = [time.perf_counter()]
+                for fd in group.procs_fds:
+                    os.write(fd, b"0")
+                marks.append(time.perf_counter())
+                linux.join_fresh_session_keyring()
+                marks.append(time.perf_counter())
+                linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
+                linux.load_seccomp_program(program)
+                marks.append(time.perf_counter())
+                os.write(
+                    write_end, json.dumps([b - a for a, b in zip(marks, marks[1:], strict=False)]).encode() + b"\n"
+                )
+                os._exit(0)
+            group.close_fds()
+            os.waitpid(pid, 0)
+            t0 = time.perf_counter()
+            group.finish()
+            steps["finish"].append(time.perf_counter() - t0)
+        os.close(write_end)
+        with os.fdopen(read_end) as lines:
+            for line in lines:
+                for key, seconds in zip(("join", "keyring", "seccomp"), json.loads(line), strict=True):
+                    steps[key].append(seconds)
+    finally:
+        groups.close()
+    return {key: 1000 * statistics.median(values) for key, values in steps.items()}
+
+
 def _rss_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -177,7 +248,7 @@ def bench_nbclient(notebooks: list[list[str]]) -> dict | None:
         for cells in notebooks:
             nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
             start = time.perf_counter()
-            NotebookClient(nb, timeout=int(LIMITS.wall_seconds) + 1, kernel_name="python3", allow_errors=True).execute()
+            NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True).execute()
             times.append(time.perf_counter() - start)
         total = time.perf_counter() - t0
     finally:
@@ -232,6 +303,15 @@ def main() -> None:
     print(
         f"Sandbox start-up (2 forkservers, numpy + matplotlib preloaded): {sandbox['startup']:.2f} s; "
         f"notebooks graded with iterates: {sandbox['graded']}/{len(notebooks)}"
+    )
+    steps = bench_setup_steps()
+    if steps:
+        listed = ", ".join(f"{key} {ms:.2f}" for key, ms in steps.items())
+        print(f"\nper-notebook set-up steps (median ms): {listed}; total {sum(steps.values()):.2f} ms")
+    cost = bench_protections(quick[:20])
+    print(
+        f"cgroup + seccomp, whole notebooks, {cost['n']} one at a time, interleaved: "
+        f"median {cost['on']:.1f} ms with, {cost['off']:.1f} ms without: {cost['on'] - cost['off']:+.1f} ms per notebook"
     )
 
 

@@ -91,7 +91,7 @@ def grade_corpus(entries: list[dict[str, Any]]) -> list[Graded]:
     graded = []
     for entry in entries:
         submission = {"answers": {entry["exercise"]: {entry["part"]: entry["answer"]}}}
-        result = grade(submission, catalog)
+        result = grade(submission, catalog).to_json()
         exercise = result["exercises"][0]
         part = next(p for p in exercise["parts"] if p["id"] == entry["part"])
         graded.append(
@@ -129,6 +129,8 @@ def figures(graded: list[Graded]) -> dict[str, Any]:
         "right": len(right),
         "right_read_as_right": sum(g.ok for g in right),
         "right_read_as_right_pct": round(100 * sum(g.ok for g in right) / max(len(right), 1), 1),
+        "right_marked_wrong": sum(g.status in ("incorrect", "partial") for g in right),
+        "right_refused_as_invalid": sum(g.status == "invalid" for g in right),
         "wrong": len(wrong),
         "wrong_with_full_credit": sum(not g.ok for g in wrong),
         "wrong_with_misconception": len(named),
@@ -148,6 +150,8 @@ def _print(numbers: dict[str, Any]) -> None:
         f"right answers read as right            {numbers['right_read_as_right']}/{numbers['right']}"
         f"  ({numbers['right_read_as_right_pct']} %)"
     )
+    print(f"right answers marked wrong             {numbers['right_marked_wrong']}/{numbers['right']}")
+    print(f"right answers refused as invalid       {numbers['right_refused_as_invalid']}/{numbers['right']}")
     print(f"wrong answers given full credit        {numbers['wrong_with_full_credit']}/{numbers['wrong']}")
     print(
         f"wrong answers with the misconception   {numbers['misconception_named']}/{numbers['wrong_with_misconception']}"

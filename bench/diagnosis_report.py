@@ -114,7 +114,7 @@ def evaluate(catalog: Catalog, entries: list[dict[str, Any]]) -> Figures:
     figures = Figures()
     for entry in entries:
         answers = {**entry.get("earlier", {}), entry["part"]: entry["answer"]}
-        graded = grade({"student": "default", "answers": {entry["exercise"]: answers}}, catalog)
+        graded = grade({"student": "default", "answers": {entry["exercise"]: answers}}, catalog).to_json()
         (exercise,) = graded["exercises"]
         part = next(p for p in exercise["parts"] if p["id"] == entry["part"])
         figures.judged.append(Judged(entry, judge(entry, part), part["score"] >= part["max_score"], part))
@@ -150,7 +150,7 @@ def search_cost() -> dict[str, float]:
             middle = time.perf_counter()
             grade(
                 {"student": "default", "answers": {exercise.id: {part.id: key.type.submitted(key.reference)}}}, catalog
-            )
+            ).to_json()
             searched.append((middle - start) * 1000)
             checked.append((time.perf_counter() - middle) * 1000)
     return {

@@ -14,6 +14,8 @@ from typing import Any, NoReturn
 
 import click
 
+from grader.contract import Result
+
 FORMAT = click.option(
     "--format",
     "output_format",
@@ -169,17 +171,17 @@ def check(
         fail(str(exc))
     if submission is None:
         _keep_only_part(result, part)
-    click.echo(json.dumps(result, indent=2, ensure_ascii=False) if output_format == "json" else result_text(result))
+    text = (
+        json.dumps(result.to_json(), indent=2, ensure_ascii=False) if output_format == "json" else result_text(result)
+    )
+    click.echo(text)
     _exit_for_score(result, fail_under)
 
 
-def _keep_only_part(result: dict[str, Any], part: str | None) -> None:
-    """For a single answer, report just that part and its points."""
-    exercise = result["exercises"][0]
-    exercise["parts"] = [p for p in exercise["parts"] if p["id"] == part]
-    for level in (exercise, result):
-        level["score"] = exercise["parts"][0]["score"]
-        level["max_score"] = exercise["parts"][0]["max_score"]
+def _keep_only_part(result: Result, part: str | None) -> None:
+    """For a single answer, report just that part (the scores are its points)."""
+    exercise = result.exercises[0]
+    exercise.parts = [p for p in exercise.parts if p.id == part]
 
 
 def _read_json(path: str) -> Any:
@@ -195,10 +197,10 @@ def _read_json(path: str) -> Any:
         fail(f"{path} is not valid JSON ({exc.msg} at line {exc.lineno})")  # type: ignore[attr-defined]
 
 
-def _exit_for_score(result: dict[str, Any], fail_under: float | None) -> None:
+def _exit_for_score(result: Result, fail_under: float | None) -> None:
     if fail_under is None:
         return
-    percent = 100.0 * result["score"] / result["max_score"] if result["max_score"] else 100.0
+    percent = 100.0 * result.score / result.max_score if result.max_score else 100.0
     if percent < fail_under:
         click.echo(f"score {percent:.1f}% is below --fail-under {fail_under:g}%", err=True)
         sys.exit(1)

@@ -1,4 +1,4 @@
-"""The typed values every layer passes around: answers that could not be obtained, and results.
+"""The typed values every layer passes around: submissions, answers from notebooks, and results.
 
 Their JSON form (``to_json``) is the contract of DESIGN.md: the field names
 never change; only Python code sees the types.
@@ -6,6 +6,7 @@ never change; only Python code sees the types.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -61,6 +62,160 @@ class PartResult:
             "misconception": self.misconception,
             "details": self.details,
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PartResult:
+        return cls(
+            id=str(data["id"]),
+            score=float(data.get("score") or 0),
+            max_score=float(data.get("max_score") or 0),
+            status=data.get("status", "invalid"),
+            feedback=str(data.get("feedback", "")),
+            misconception=data.get("misconception"),
+            details=dict(data.get("details") or {}),
+        )
+
+
+class _Summed:
+    """``score`` and ``max_score`` as the sums of the summands' (rounded as the JSON shows them)."""
+
+    def _summands(self) -> list[Any]:
+        raise NotImplementedError
+
+    @property
+    def score(self) -> float | int:
+        return rounded_score(sum(s.score for s in self._summands()))
+
+    @property
+    def max_score(self) -> float | int:
+        return rounded_score(sum(s.max_score for s in self._summands()))
+
+
+@dataclass
+class ExerciseResult(_Summed):
+    """The parts of one exercise, in order; its score is the sum of theirs."""
+
+    id: str
+    parts: list[PartResult]
+
+    def _summands(self) -> list[Any]:
+        return self.parts
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "score": self.score,
+            "max_score": self.max_score,
+            "parts": [p.to_json() for p in self.parts],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ExerciseResult:
+        return cls(id=str(data["id"]), parts=[PartResult.from_json(p) for p in data.get("parts") or []])
+
+
+@dataclass
+class Result(_Summed):
+    """A graded submission: one student's exercises; the score is the sum of the exercises' scores."""
+
+    student: str
+    exercises: list[ExerciseResult]
+
+    def _summands(self) -> list[Any]:
+        return self.exercises
+
+    def parts(self) -> Iterator[tuple[ExerciseResult, PartResult]]:
+        """Every part, with its exercise, in order."""
+        for exercise in self.exercises:
+            for part in exercise.parts:
+                yield exercise, part
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "student": self.student,
+            "score": self.score,
+            "max_score": self.max_score,
+            "exercises": [e.to_json() for e in self.exercises],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Result:
+        return cls(
+            student=str(data.get("student", "")),
+            exercises=[ExerciseResult.from_json(e) for e in data.get("exercises") or []],
+        )
+
+
+@dataclass
+class NotebookResult(Result):
+    """A graded notebook: the result of its answers, the file, and what went wrong while running it.
+
+    ``error`` says why the notebook could not be run to the end (timeout,
+    memory, crash); ``graded`` is False when the grader itself failed, so the
+    zero is not the student's. ``assignment``, ``cell_errors`` (the cells that
+    raised) and ``answers`` (the values the notebook bound) are None, and left
+    out of the JSON, for a notebook that could not be read or run at all;
+    ``submission`` is the stored submission's id when it went through the queue.
+    """
+
+    file: str = ""
+    warning: str | None = None  # where the notebook's metadata disagrees with whose it was graded as
+    error: str | None = None
+    graded: bool = True
+    assignment: str | None = None
+    cell_errors: list[dict[str, Any]] | None = None
+    answers: dict[str, dict[str, Any]] | None = None
+    submission: str | None = None  # the stored submission's id, when graded through the queue
+
+    def to_json(self) -> dict[str, Any]:
+        data = {**super().to_json(), "file": self.file}
+        if self.warning is not None:
+            data["warning"] = self.warning
+        if self.assignment is not None or self.cell_errors is not None:
+            data["assignment"] = self.assignment
+        data["error"] = self.error
+        if self.cell_errors is not None:
+            data["cell_errors"] = self.cell_errors
+        if self.answers is not None:
+            data["answers"] = self.answers
+        data["graded"] = self.graded
+        if self.submission is not None:
+            data["submission"] = self.submission
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> NotebookResult:
+        return cls(
+            student=str(data.get("student", "")),
+            exercises=[ExerciseResult.from_json(e) for e in data.get("exercises") or []],
+            file=str(data.get("file", "")),
+            warning=data.get("warning"),
+            error=data.get("error"),
+            graded=bool(data.get("graded", True)),
+            assignment=data.get("assignment"),
+            cell_errors=data.get("cell_errors"),
+            answers=data.get("answers"),
+            submission=data.get("submission"),
+        )
+
+    @classmethod
+    def failed(cls, file: str, student: str, reason: str, graded: bool, warning: str | None = None) -> NotebookResult:
+        """A notebook that has no grades: 0 of 0, with the reason (``graded`` False when the grader failed)."""
+        return cls(student=student, exercises=[], file=file, warning=warning, error=reason, graded=graded)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """Answers of one student, checked for shape and names: exercise id → part id → raw answer.
+
+    A raw answer is JSON data (number, list, string), a :class:`Returned` value
+    or an :class:`Unanswered` reason (from notebooks). ``assignment`` orders
+    the exercises and makes the parts it names but the answers leave out ``missing``.
+    """
+
+    student: str
+    answers: Mapping[str, Mapping[str, Any]]
+    assignment: str | None = None
 
 
 def rounded_score(value: float) -> float | int:

@@ -8,22 +8,25 @@ formats are the contracts of DESIGN.md:
      "answers": {"gd-parabola": {"iterates": [4, 2, 1, 0.5, 0.25, 0.125], ...}, ...}}
 
 Every part of each exercise answered (or of every exercise of the
-assignment) gets a result; a part left out is ``missing``. Checking runs
-under CPU budgets (:mod:`grader.budget`): a part whose answer costs more
-than its share, or that comes after the submission's budget is spent, is
-``invalid`` with a sentence saying so.
+assignment) gets a result; a part left out is ``missing``. In Python the
+submission and the result are the typed values of :mod:`grader.contract`
+(:class:`~grader.contract.Submission`, :class:`~grader.contract.Result`),
+whose ``to_json`` is the JSON above. Checking runs under CPU budgets
+(:mod:`grader.budget`): a part whose answer costs more than its share, or
+that comes after the submission's budget is spent, is ``invalid`` with a
+sentence saying so.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 from grader import budget
 from grader.checking.key import AnswerKey
 from grader.checking.parts import check_part
-from grader.contract import PartResult, Returned, Unanswered
+from grader.contract import ExerciseResult, PartResult, Result, Returned, Submission, Unanswered
 from grader.specs.model import DEFAULT_STUDENT, Catalog, Exercise
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}\Z")  # \Z: "s001\n" is not s001
@@ -33,15 +36,7 @@ class SubmissionError(ValueError):
     """The submission itself is malformed; the message is one sentence naming the field."""
 
 
-class Checked(NamedTuple):
-    """A submission whose shape and names were checked: who, which exercises in order, the raw answers."""
-
-    student: str
-    exercises: list[Exercise]
-    answers: Mapping[str, Any]
-
-
-def validate_submission(submission: Any, catalog: Catalog) -> Checked:
+def validate_submission(submission: Any, catalog: Catalog) -> Submission:
     """Check the submission's shape and names; raises :class:`SubmissionError` naming the field."""
     if not isinstance(submission, dict):
         raise SubmissionError("the submission must be a JSON object with 'student' and 'answers'")
@@ -63,36 +58,38 @@ def validate_submission(submission: Any, catalog: Catalog) -> Checked:
         for part_id in parts:
             if exercise.part(part_id) is None:
                 raise SubmissionError(f"'answers.{exercise_id}' names unknown part {part_id!r}")
-    ordered = list(answers)
     assignment = submission.get("assignment")
-    if assignment is not None:
-        if not isinstance(assignment, str) or assignment not in catalog.assignments:
-            raise SubmissionError(f"'assignment' names unknown assignment {assignment!r}")
-        listed = catalog.assignments[assignment].exercises
-        ordered = list(listed) + [e for e in ordered if e not in listed]
-    return Checked(student, [catalog.exercises[e] for e in ordered], answers)
+    if assignment is not None and (not isinstance(assignment, str) or assignment not in catalog.assignments):
+        raise SubmissionError(f"'assignment' names unknown assignment {assignment!r}")
+    return Submission(student, answers, assignment)
 
 
-def grade(submission: Any, catalog: Catalog) -> dict[str, Any]:
-    """Grade a submission; raises :class:`SubmissionError` for a malformed one (never for a wrong answer)."""
+def grade(submission: Any, catalog: Catalog) -> Result:
+    """Grade a submission (JSON data); raises :class:`SubmissionError` for a malformed one (never for a wrong answer)."""
     return grade_checked(validate_submission(submission, catalog), catalog)
 
 
-def grade_checked(checked: Checked, catalog: Catalog) -> dict[str, Any]:
+def grade_checked(submission: Submission, catalog: Catalog) -> Result:
     """Grade a submission already checked by :func:`validate_submission` (a caller that had to look at
-    the student first, to authorise, need not check it twice)."""
-    student, exercises, answers = checked
+    the student first, to authorise, need not check it twice), or built by the notebook grader."""
     with budget.limited(budget.SUBMISSION_SECONDS, "this submission"):
-        results = [grade_exercise(catalog, exercise, answers.get(exercise.id, {}), student) for exercise in exercises]
-    return {
-        "student": student,
-        "score": _total(r["score"] for r in results),
-        "max_score": _total(r["max_score"] for r in results),
-        "exercises": results,
-    }
+        exercises = [
+            grade_exercise(catalog, exercise, submission.answers.get(exercise.id, {}), submission.student)
+            for exercise in _exercises(submission, catalog)
+        ]
+    return Result(student=submission.student, exercises=exercises)
 
 
-def grade_exercise(catalog: Catalog, exercise: Exercise, answers: Mapping[str, Any], student: str) -> dict[str, Any]:
+def _exercises(submission: Submission, catalog: Catalog) -> list[Exercise]:
+    """The exercises answered, in the submission's order; with an assignment, all of its exercises first."""
+    ordered = list(submission.answers)
+    if submission.assignment is not None:
+        listed = catalog.assignments[submission.assignment].exercises
+        ordered = list(listed) + [e for e in ordered if e not in listed]
+    return [catalog.exercises[e] for e in ordered]
+
+
+def grade_exercise(catalog: Catalog, exercise: Exercise, answers: Mapping[str, Any], student: str) -> ExerciseResult:
     """Grade the parts of one exercise in order, carrying the student's own values forward."""
     with budget.uncounted():  # the variant's reference answers: the same whatever the student wrote
         keys = catalog.keys(exercise, catalog.variant(exercise, student))
@@ -103,12 +100,7 @@ def grade_exercise(catalog: Catalog, exercise: Exercise, answers: Mapping[str, A
         result, value = _check_within_budget(key, _returned(raw) if exercise.kind == "code" else raw, earlier)
         earlier[key.part] = value
         parts.append(result)
-    return {
-        "id": exercise.id,
-        "score": _total(p.score for p in parts),
-        "max_score": _total(p.max_score for p in parts),
-        "parts": [p.to_json() for p in parts],
-    }
+    return ExerciseResult(exercise.id, parts)
 
 
 def _check_within_budget(key: AnswerKey, raw: Any, earlier: Mapping[str, Any]) -> tuple[PartResult, Any]:
@@ -140,8 +132,3 @@ def _returned(raw: Any) -> Any:
     if isinstance(raw, Returned):
         return raw.value
     return Unanswered(CODE_ONLY)
-
-
-def _total(values: Any) -> float | int:
-    total = round(sum(values), 4)
-    return int(total) if float(total).is_integer() else total

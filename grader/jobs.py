@@ -43,13 +43,14 @@ from typing import Any, Protocol
 
 import orjson
 
+from grader.contract import NotebookResult, Result
 from grader.grading import SubmissionError, grade
 from grader.store import submissions
 from grader.store.db import Database, is_unavailable
 
 log = logging.getLogger(__name__)
 
-NotebookGrader = Callable[..., dict[str, Any]]
+NotebookGrader = Callable[..., NotebookResult]
 DEFAULT_NOTEBOOK_GRADER = "grader.notebooks.batch:grade_notebook"
 DEFAULT_MAX_ATTEMPTS = 3
 DEFAULT_QUEUE = "grader"
@@ -117,7 +118,7 @@ def run_job(
 
 def _grade(
     claimed: submissions.Claimed, catalog: Any, notebook_grader: NotebookGrader | str | None
-) -> tuple[dict[str, Any], str | None]:
+) -> tuple[Result, str | None]:
     if claimed.kind == "answers":
         try:
             submission = orjson.loads(claimed.payload)
@@ -132,8 +133,8 @@ def _grade(
         assignment=claimed.assignment,
         student=claimed.student,
     )
-    error = result.get("error")
-    if result.get("graded") is False:
+    error = result.error
+    if not result.graded:
         raise InfrastructureError(str(error or "the notebook grader did not grade the notebook"))
     return result, None if error is None else str(error)
 

@@ -104,11 +104,11 @@ def test_a_spec_with_an_option_of_another_type_names_the_file_and_part(tmp_path)
 @pytest.mark.parametrize(
     ("kind", "hint"),
     [
-        ("number", "write one number, like 1.5"),
-        ("integer", "write a whole number, like 12"),
-        ("vector", "write 2 numbers separated by commas, like 1.5, -2"),
-        ("matrix", "write 2 rows of 2 numbers each, like [[1.5, -2], [0.25, 3]]"),
-        ("sequence", "write 6 numbers separated by commas, like 1.5, -2, 3, …"),
+        ("number", "write one number, like 12.3"),
+        ("integer", "write a whole number, like 17"),
+        ("vector", "write 2 numbers separated by commas, like 12.3, -4.56"),
+        ("matrix", "write 2 rows of 2 numbers each, like [[12.3, -4.56], [7.89, 0.123]]"),
+        ("sequence", "write 6 numbers separated by commas, like 12.3, -4.56, 7.89, …"),
         ("interval", "write an interval such as (a, b), [a, b) or a < eta < b, with numbers for a and b"),
         ("expression", "write a formula in x and y, like 3*x^3 - 4*y"),
         ("labels", "write 2 labels separated by commas, one per case in order, each one of: fast, diverging"),
@@ -124,11 +124,11 @@ def test_each_type_says_how_to_write_an_answer(kind, hint):
 def test_a_hints_example_never_gives_the_answer_away(kind):
     """Whatever the reference, no number of the example is one of its numbers."""
     pool_reference = {
-        "number": 1.5,
-        "integer": 12,
-        "vector": [1.5, -2.0, 0.25],
-        "matrix": [[1.5, -2.0], [0.25, 3.0]],
-        "sequence": [1.5, -2.0, 0.25, 3.0, -0.5, 7.0],
+        "number": 12.3,
+        "integer": 17,
+        "vector": [12.3, -4.56, 7.89],
+        "matrix": [[12.3, -4.56], [7.89, 0.123]],
+        "sequence": [12.3, -4.56, 7.89, 0.123, -32.1, 45.6],
     }[kind]
     hint = key(kind, pool_reference).hint()
     shown = {float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", hint.split("like", 1)[1])}
@@ -139,7 +139,10 @@ def test_a_hints_example_never_gives_the_answer_away(kind):
 
 def test_a_sequence_of_vectors_shows_points():
     assert key("sequence", [[4.0, 3.0], [3.5, 2.0], [3.0, 1.0]]).hint() == (
-        "write 3 points of 2 numbers each, like [1.5, -2], [0.25, -0.5], [7, 2.5]"  # 3 is in the reference
+        "write 3 points of 2 numbers each, like [12.3, -4.56], [7.89, 0.123], [-32.1, 45.6]"
+    )
+    assert key("sequence", [[12.3, 0.0], [1.0, 2.0]]).hint() == (  # 12.3 is skipped: it is in the reference
+        "write 2 points of 2 numbers each, like [-4.56, 7.89], [0.123, -32.1]"
     )
 
 
@@ -214,3 +217,18 @@ def test_openapi_describes_an_answer_of_each_type():
     refs = [ref["$ref"].rsplit("/", 1)[1] for ref in schemas["Answer"]["anyOf"]]
     assert refs == [name.capitalize() + "Answer" for name in TYPES]
     assert schemas["VectorAnswer"] == KEYS["vector"].type.schema()
+
+
+def test_the_same_hint_is_in_notebooks_the_prompt_and_exercises_show(catalog):
+    from click.testing import CliRunner
+
+    from grader.cli import cli
+    from grader.notebooks.generate import student_notebook
+
+    exercise = catalog.exercise("gd-step-2d")
+    hints = {p["id"]: p["hint"] for p in catalog.prompt(exercise, catalog.variant(exercise, "s001"))["parts"]}
+    assert hints["direction"] == "write 2 numbers separated by commas, like 12.3, -4.56"
+    cells = [c.source for c in student_notebook(catalog, "lec4-homework", "s001").cells if c.cell_type == "code"]
+    assert f"gd_step_2d_direction = None  # your answer: {hints['direction']}" in cells
+    shown = CliRunner().invoke(cli, ["exercises", "show", "gd-step-2d", "--student", "s001"]).output
+    assert f"answer: {hints['new-point']}" in shown

@@ -17,7 +17,7 @@ def catalog() -> Catalog:
 
 
 def parts(catalog: Catalog, exercise: str, answers: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    result = grade({"student": "default", "answers": {exercise: answers}}, catalog)
+    result = grade({"student": "default", "answers": {exercise: answers}}, catalog).to_json()
     return {p["id"]: p for p in result["exercises"][0]["parts"]}
 
 

@@ -237,7 +237,7 @@ def test_a_change_is_named_on_an_exercise_written_without_rules(
 
 
 def graded(catalog: Catalog, exercise: str, part: str, answer: Any) -> dict[str, Any]:
-    results = grade({"student": "default", "answers": {exercise: {part: answer}}}, catalog)
+    results = grade({"student": "default", "answers": {exercise: {part: answer}}}, catalog).to_json()
     return next(p for p in results["exercises"][0]["parts"] if p["id"] == part)
 
 
@@ -274,7 +274,9 @@ def test_two_changes_with_the_same_answer_are_both_said(catalog: Catalog) -> Non
 def test_written_rules_come_first(catalog: Catalog) -> None:
     base = load_catalog(None)
     # gd-parabola writes its own off-by-one feedback for x₁ … x₅; the catalogue's is not used there.
-    results = grade({"student": "default", "answers": {"gd-parabola": {"iterates": "2, 1, 0.5, 0.25, 0.125"}}}, base)
+    results = grade(
+        {"student": "default", "answers": {"gd-parabola": {"iterates": "2, 1, 0.5, 0.25, 0.125"}}}, base
+    ).to_json()
     part = results["exercises"][0]["parts"][0]
     assert part["misconception"] == "off-by-one" and "You left out x₀" in part["feedback"]
     assert "also" not in part["details"]

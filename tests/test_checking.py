@@ -100,9 +100,18 @@ def test_two_slips_are_two_penalties_and_both_are_named():
 
 
 def test_a_sequence_of_the_wrong_length_says_how_many():
-    result = check(SEQUENCE, "4, 2, 1")
+    result = check(SEQUENCE, "4, 3, 1")
     assert (result.status, result.score) == ("incorrect", 0)
     assert result.feedback == "Expected 6 values, x₀ to x₅; you gave 3."
+
+
+def test_a_right_run_of_the_wrong_length_is_a_counting_slip():
+    # Stopped after 2 of the 5 steps: half of off-by-one's credit, for half of the list.
+    result = check(SEQUENCE, "4, 2, 1")
+    assert (result.status, result.score, result.misconception) == ("partial", 1.5, "off-by-one")
+    assert result.feedback.startswith("Your first 3 values are right, but the list has 6 values, x₀ to x₅; you gave 3")
+    # Two steps too many: the first 6 are right.
+    assert check(SEQUENCE, "4, 2, 1, 0.5, 0.25, 0.125, 0.0625, 0.03125").score == 3
 
 
 def test_a_coarse_item_earns_half_its_share():
@@ -347,7 +356,7 @@ def test_tolerance_is_per_part():
 )
 def test_a_malformed_submission_is_one_sentence_naming_the_field(catalog, submission, field):
     with pytest.raises(SubmissionError) as caught:
-        grade(submission, catalog)
+        grade(submission, catalog).to_json()
     message = str(caught.value)
     assert field in message
     assert "\n" not in message
@@ -357,7 +366,7 @@ def test_an_unreadable_answer_spoils_only_its_own_part(catalog):
     result = grade(
         {"student": "s1", "answers": {"gd-step-2d": {"direction": "[-1, oops]", "new-point": "3.5, 2"}}},
         catalog,
-    )
+    ).to_json()
     direction, new_point = result["exercises"][0]["parts"]
     assert (direction["status"], direction["score"]) == ("invalid", 0)
     assert (new_point["status"], new_point["score"]) == ("correct", 2)
@@ -380,7 +389,7 @@ HOSTILE = {
 @pytest.mark.parametrize("answer", HOSTILE.values(), ids=HOSTILE.keys())
 def test_hostile_answers_are_invalid_quickly(catalog, answer):
     parts = ("iterates", "values")
-    result = grade({"answers": {"gd-parabola": dict.fromkeys(parts, answer)}}, catalog)
+    result = grade({"answers": {"gd-parabola": dict.fromkeys(parts, answer)}}, catalog).to_json()
     statuses = {p["id"]: (p["status"], p["score"]) for p in result["exercises"][0]["parts"]}
     assert statuses == dict.fromkeys(parts, ("invalid", 0))
 
@@ -393,7 +402,7 @@ def test_hostile_answers_to_other_types_are_invalid_quickly(catalog, answer):
         "gd-step-2d": {"direction": answer},
         "stationary-points": {"hessian": answer},
     }
-    result = grade({"answers": answers}, catalog)
+    result = grade({"answers": answers}, catalog).to_json()
     answered = [
         p
         for e in result["exercises"]
@@ -422,7 +431,7 @@ def test_grade_never_fails_on_any_answer(catalog, data):
     exercise = data.draw(st.sampled_from(sorted(e.id for e in catalog.exercises.values() if e.kind == "answers")))
     parts = [p.id for p in catalog.exercises[exercise].parts]
     answers = {part: data.draw(ANY_ANSWER) for part in parts}
-    result = grade({"answers": {exercise: answers}}, catalog)
+    result = grade({"answers": {exercise: answers}}, catalog).to_json()
     for part in result["exercises"][0]["parts"]:
         assert part["status"] in STATUSES
         assert 0 <= part["score"] <= part["max_score"]

@@ -29,7 +29,7 @@ def _typed_guesses(catalog: Any, student: str) -> dict[str, dict[str, Any]]:
 
 
 def test_a_typed_answer_to_a_code_exercise_is_invalid_even_when_right(catalog: Any) -> None:
-    result = grade({"student": "s001", "answers": _typed_guesses(catalog, "s001")}, catalog)
+    result = grade({"student": "s001", "answers": _typed_guesses(catalog, "s001")}, catalog).to_json()
     assert result["score"] == 0
     for exercise in result["exercises"]:
         for part in exercise["parts"]:
@@ -77,8 +77,8 @@ def test_no_result_of_a_code_exercise_shows_a_reference_value(catalog: Any, exer
     """A function that returns one wrong item learns which step is off, never what it should be."""
     references = _references(catalog, exercise_id, "s001")
     returned = {part: Returned(_slipped(ref, min(2, len(ref) - 1))) for part, ref in references.items()}
-    result = grade({"student": "s001", "answers": {exercise_id: returned}}, catalog)
-    parts = result["exercises"][0]["parts"]
+    graded = grade({"student": "s001", "answers": {exercise_id: returned}}, catalog)
+    parts = graded.to_json()["exercises"][0]["parts"]
     assert all(p["status"] in ("partial", "incorrect") for p in parts), parts
     for part in parts:
         assert "expected" not in part["details"]
@@ -89,7 +89,7 @@ def test_no_result_of_a_code_exercise_shows_a_reference_value(catalog: Any, exer
         secret = {round(v, 4) for v in flat} - own
         shown = {round(v, 4) for v in _numbers_shown(part["feedback"] + json.dumps(part["details"]))}
         assert not secret & shown, (part, secret & shown)
-    html = feedback_html(result, catalog, lambda e, p: returned[p].value if p in returned else None)
+    html = feedback_html(graded, catalog, lambda e, p: returned[p].value if p in returned else None)
     assert "with the expected ones" not in html
     assert "stroke-dasharray" not in html  # the reference path is drawn dashed where it may be shown
 
@@ -97,7 +97,9 @@ def test_no_result_of_a_code_exercise_shows_a_reference_value(catalog: Any, exer
 def test_the_function_grader_still_names_the_first_wrong_step(catalog: Any) -> None:
     reference = _references(catalog, "implement-gd", "s001")["scalar"]
     returned = {"scalar": Returned(_slipped(reference, 2))}
-    part = grade({"student": "s001", "answers": {"implement-gd": returned}}, catalog)["exercises"][0]["parts"][0]
+    part = grade({"student": "s001", "answers": {"implement-gd": returned}}, catalog).to_json()["exercises"][0][
+        "parts"
+    ][0]
     assert part["details"]["first_wrong_step"] == 2
     assert part["feedback"].startswith("Step 2 is off: x₂ = ")
     assert "does not follow from x₁" in part["feedback"]

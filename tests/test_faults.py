@@ -632,14 +632,26 @@ def _forkservers(grader_pid: int) -> list[int]:
     return [pid for pid in _children(grader_pid) if is_forkserver(pid)]
 
 
+def _uid(pid: int) -> int | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    return int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
+
+
 def _wait_for_slow_child(grader: subprocess.Popen, timeout: float = 30) -> tuple[int, int]:
-    """(forkserver, child) once a notebook child has been running for a second (the slow notebook)."""
+    """(forkserver, child) once a notebook child has been running for a second (the slow notebook).
+
+    A child runs a notebook once it dropped to the worker's uid; the child the
+    forkserver forks ahead for the next notebook waits as root.
+    """
     first_seen: dict[int, float] = {}
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert grader.poll() is None, grader.communicate()
         for server in _forkservers(grader.pid):
-            for child in _children(server):
+            for child in [c for c in _children(server) if _uid(c) not in (None, _uid(server))]:
                 seen = first_seen.setdefault(child, time.monotonic())
                 if time.monotonic() - seen > 1.0:
                     return server, child

@@ -93,7 +93,7 @@ def _check_result(result: dict[str, Any]) -> None:
 def _grade_or_refuse(submission: Any, catalog: Catalog) -> dict[str, Any] | None:
     TRIED["submissions"] += 1
     try:
-        result = grade(submission, catalog)
+        result = grade(submission, catalog).to_json()
     except SubmissionError as exc:
         assert str(exc)
         result = None
@@ -106,7 +106,7 @@ def _grade_or_refuse(submission: Any, catalog: Catalog) -> dict[str, Any] | None
 def warm(catalog: Catalog) -> Catalog:
     """Answer keys and symbolic checking computed once, so that the 2 s bound measures the input, not imports."""
     for exercise in catalog.exercises.values():
-        grade({"student": "s001", "answers": {exercise.id: {p.id: "x" for p in exercise.parts}}}, catalog)
+        grade({"student": "s001", "answers": {exercise.id: {p.id: "x" for p in exercise.parts}}}, catalog).to_json()
     return catalog
 
 
@@ -456,5 +456,5 @@ def test_hostile_notebook_files() -> None:
 
 def test_finite_results_only(warm: Catalog) -> None:
     """Non-finite numbers a script might send are graded without leaking NaN into the result."""
-    result = grade({"student": "s001", "answers": {"gd-parabola": {"iterates": [math.nan] * 6}}}, warm)
+    result = grade({"student": "s001", "answers": {"gd-parabola": {"iterates": [math.nan] * 6}}}, warm).to_json()
     _check_result(result)

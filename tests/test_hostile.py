@@ -26,6 +26,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from test_web_helpers import SIGN_ERROR, bearer, fake_grade_notebook, make_app, notebook_bytes
 
+from grader.contract import NotebookResult, Result
 from grader.notebooks.batch import MAX_NOTEBOOK_BYTES, grade_notebook
 from grader.notebooks.generate import student_notebook, variable_name
 from grader.reports import exports
@@ -115,7 +116,7 @@ def test_free_text_answer_with_a_script_is_inert_in_pages_and_feedback_files(
         _inert(response.get_data(as_text=True), SCRIPT, "<script>alert")
 
     result = client.get(f"/api/submissions/{graded.json['submission']}", headers=bearer(tokens["ta"])).json["result"]
-    page = feedback_html(result, catalog)
+    page = feedback_html(Result.from_json(result), catalog)
     _inert(page, SCRIPT)
     assert ESCAPED in page
 
@@ -139,7 +140,7 @@ def test_html_in_a_student_name_or_id_is_escaped(app: Any, client: Any, tokens: 
     assert "<title>Feedback for &lt;img" in page
 
 
-def grade_notebook_result(catalog: Any, student: str, sandbox: Any = None) -> dict[str, Any]:
+def grade_notebook_result(catalog: Any, student: str, sandbox: Any = None) -> NotebookResult:
     node = _notebook(catalog, "lec4-inclass", student, gd_parabola_iterates=f"gd_parabola_iterates = {SIGN_ERROR!r}")
     return grade_notebook(nbformat.writes(node).encode(), "nb.ipynb", catalog, sandbox=sandbox)
 
@@ -174,7 +175,7 @@ def test_a_notebook_that_prints_and_returns_html_is_inert(real_app: Any, tokens:
     assert "alert(3)" not in text and "alert(4)" not in text  # output is never read back
     assert any(IMG in e["evalue"] for e in result["cell_errors"])  # the raised message is kept as data
 
-    page = feedback_html(result, catalog, lambda e, p: result["answers"].get(e, {}).get(p))
+    page = feedback_html(NotebookResult.from_json(result), catalog, lambda e, p: result["answers"].get(e, {}).get(p))
     _inert(page, SCRIPT, IMG, "<script>alert", "<img src=x")
     assert "&lt;img src=x" in page and ESCAPED in page
 
@@ -432,12 +433,12 @@ def test_outputs_are_never_run_and_cost_little_from_the_command_line(
     )
     data = _with_outputs(node, MAX_NOTEBOOK_BYTES - 200_000, hostile)
     assert MAX_NOTEBOOK_BYTES - 400_000 < len(data) <= MAX_NOTEBOOK_BYTES
-    result = grade_notebook(data, "s001.ipynb", catalog, sandbox=sandbox)
+    result = grade_notebook(data, "s001.ipynb", catalog, sandbox=sandbox).to_json()
     assert result["graded"] and result["error"] is None
     iterates = next(p for e in result["exercises"] for p in e["parts"] if p["id"] == "iterates")
     assert iterates["status"] == "correct"  # the answer from the code, not the 0s in the outputs
     assert not canary.exists()
-    page = feedback_html(result, catalog)
+    page = feedback_html(NotebookResult.from_json(result), catalog)
     _inert(page, SCRIPT)
 
 
@@ -474,7 +475,7 @@ def test_formulas_in_ids_names_and_answers_never_reach_a_spreadsheet(
         gd_parabola_iterates=f"gd_parabola_iterates = {HYPERLINK!r}\nraise ValueError({HYPERLINK!r})",
     )
     result = grade_notebook(nbformat.writes(node).encode(), f"{HYPERLINK}.ipynb", catalog, sandbox=sandbox)
-    failed = {"student": "+cmd|' /C calc'!A0", "file": "@SUM(1).ipynb", "error": "-2+3", "graded": True}
+    failed = NotebookResult.failed("@SUM(1).ipynb", "+cmd|' /C calc'!A0", "-2+3", graded=True)
     text = exports.gradebook_csv([result, failed])
     assert _unsafe_cells(text) == []
     rows = list(csv.reader(io.StringIO(text)))

@@ -11,6 +11,7 @@ import orjson
 import pytest
 from test_web_helpers import SIGN_ERROR, bearer, fake_grade_notebook, make_app, notebook_bytes
 
+from grader.contract import NotebookResult
 from grader.jobs import LocalJobs, RetryableJobError, make_queue, resolve_grader, run_job
 from grader.store import submissions
 from grader.store.users import add_user
@@ -77,9 +78,8 @@ def test_grader_failure_is_retried_then_reported_never_a_zero(any_db: Any, catal
 
 
 def test_ungraded_notebook_result_counts_as_a_grader_failure(sqlite_db: Any, catalog: Any) -> None:
-    def infrastructure(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        return {"student": "s001", "score": 0, "max_score": 0, "exercises": [], "graded": False,
-                "error": "infrastructure: the sandbox could not start"}  # fmt: skip
+    def infrastructure(*args: Any, **kwargs: Any) -> NotebookResult:
+        return NotebookResult.failed("s001.ipynb", "s001", "infrastructure: the sandbox could not start", graded=False)
 
     submission_id = _queued_notebook(sqlite_db)
     with pytest.raises(RetryableJobError, match="sandbox could not start"):

@@ -14,7 +14,7 @@ from grader.grading import grade
 
 def graded(catalog, exercise: str, answers: dict) -> dict:
     """The parts of one exercise, by id, graded for the default student."""
-    result = grade({"student": "default", "answers": {exercise: answers}}, catalog)
+    result = grade({"student": "default", "answers": {exercise: answers}}, catalog).to_json()
     (only,) = result["exercises"]
     return {part["id"]: part for part in only["parts"]}
 

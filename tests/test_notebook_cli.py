@@ -21,6 +21,7 @@ import nbformat.v4 as nbf
 import pytest
 from click.testing import CliRunner, Result
 
+from grader import contract
 from grader.commands.notebooks import grade, notebook
 from grader.notebooks.generate import student_notebook, variable_name
 from grader.specs.model import load_catalog
@@ -261,8 +262,9 @@ def test_feedback_files_one_per_student(klass: Path, tmp_path: Path) -> None:
     assert {"s001", "s002", "s003", "s005"} <= set(pages)
     sign = pages["s002"]
     assert "You moved uphill" in sign and "sign-error" in sign
-    assert re.search(r"<svg[\s>]", sign)  # the path plot, inline
-    assert re.search(r"<svg[\s>]", pages["s001"])
+    assert '<img src="data:image/svg+xml;base64,' in sign  # the path plot, in the file
+    assert '<th scope="col">expected x</th>' in sign  # and its numbers as text, the expected path included
+    assert '<img src="data:image/svg+xml;base64,' in pages["s001"]
     hostile = next(text for name, text in pages.items() if "HYPERLINK" in name)
     assert "<script" not in hostile.lower()
     assert "&lt;script&gt;" in hostile  # the student's text is shown, escaped
@@ -306,10 +308,8 @@ def test_feedback_names_are_unique_and_safe() -> None:
     from grader.commands.notebooks import feedback_names
 
     results = [
-        {"student": "s001", "assignment": "a"},
-        {"student": "../s002", "assignment": "a"},
-        {"student": "S003", "assignment": None},
-        {"student": "s003", "assignment": None},
+        contract.NotebookResult(student, [], file=f"{student}.ipynb", assignment=assignment)
+        for student, assignment in [("s001", "a"), ("../s002", "a"), ("S003", None), ("s003", None)]
     ]
     assert feedback_names(results) == ["s001.html", "_s002.html", "S003.html", "s003-2.html"]
 
@@ -469,14 +469,16 @@ def test_waiting_on_the_queue_says_once_when_nothing_finishes(store: Any, catalo
 
     store.migrate()
     submission_id = submissions.create_queued(store, "s001", "notebook", b"{}")
-    result = {"student": "s001", "score": 1, "max_score": 2, "exercises": []}
+    parts = [contract.PartResult("iterates", 1, 2, "partial", "Half right.")]
+    result = contract.Result("s001", [contract.ExerciseResult("gd-parabola", parts)])
     timer = threading.Timer(0.6, submissions.finish, args=(store, submission_id, result))
     timer.start()
     idle: list[float] = []
     results = list(wait_for(store, [Queued(tmp_path / "a.ipynb", "s001", id=submission_id)], 0.05, 0.2, idle.append))
     timer.join()
     assert len(idle) == 1 and idle[0] >= 0.2  # said once, not at every poll
-    assert results == [{**result, "file": str(tmp_path / "a.ipynb"), "submission": submission_id}]
+    stored = {**result.to_json(), "file": str(tmp_path / "a.ipynb"), "error": None, "graded": True}
+    assert [r.to_json() for r in results] == [{**stored, "submission": submission_id}]
 
 
 # Whose work it is -----------------------------------------------------------------------------

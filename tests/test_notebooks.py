@@ -107,7 +107,9 @@ GD, MOMENTUM, ADAM = (lab_code(e) for e in ("implement-gd", "implement-momentum"
 
 
 def grade_lab(catalog: Any, sandbox: Sandbox, *cells: str) -> dict[str, Any]:
-    return grade_notebook(code_notebook(*cells, assignment="lec4-lab"), "s001.ipynb", catalog, sandbox=sandbox)
+    return grade_notebook(
+        code_notebook(*cells, assignment="lec4-lab"), "s001.ipynb", catalog, sandbox=sandbox
+    ).to_json()
 
 
 # Generating ------------------------------------------------------------------------------
@@ -157,7 +159,7 @@ def test_generated_notebook_filled_with_the_reference_scores_full(
     catalog: Any, sandbox: Sandbox, assignment: str
 ) -> None:
     data = to_bytes(filled(catalog, assignment, "s001"))
-    result = grade_notebook(data, "whatever.ipynb", catalog, sandbox=sandbox)
+    result = grade_notebook(data, "whatever.ipynb", catalog, sandbox=sandbox).to_json()
     assert result["assignment"] == assignment
     assert result["student"] == "s001"
     assert_full(result, catalog)
@@ -165,7 +167,7 @@ def test_generated_notebook_filled_with_the_reference_scores_full(
 
 def test_the_unfilled_notebook_scores_zero_with_every_part_missing(catalog: Any, sandbox: Sandbox) -> None:
     data = to_bytes(student_notebook(catalog, "lec4-inclass", "s001"))
-    result = grade_notebook(data, "s001.ipynb", catalog, sandbox=sandbox)
+    result = grade_notebook(data, "s001.ipynb", catalog, sandbox=sandbox).to_json()
     assert result["score"] == 0
     assert {p["status"] for p in parts(result).values()} == {"missing"}
     assert result["error"] is None
@@ -174,7 +176,7 @@ def test_the_unfilled_notebook_scores_zero_with_every_part_missing(catalog: Any,
 def test_every_solution_notebook_scores_full(catalog: Any) -> None:
     files = sorted(SOLUTIONS.glob("*.ipynb"))
     assert {f.stem for f in files} >= {"lec4-inclass", "lec4-homework", "lec4-extra", "lec4-lab"}
-    results = list(grade_files(files, catalog, workers=2))
+    results = [r.to_json() for r in grade_files(files, catalog, workers=2)]
     assert [r["file"] for r in results] == [str(f) for f in files]
     for file, result in zip(files, results, strict=True):
         assert result["assignment"] == file.stem
@@ -184,7 +186,7 @@ def test_every_solution_notebook_scores_full(catalog: Any) -> None:
 def test_solution_notebook_of_the_lab_scores_full(catalog: Any, sandbox: Sandbox) -> None:
     implementations = {e: (CODE / f"{e}.py").read_text() for e in catalog.assignments["lec4-lab"].exercises}
     data = to_bytes(solution_notebook(catalog, "lec4-lab", implementations))
-    result = grade_notebook(data, "lab.ipynb", catalog, sandbox=sandbox)
+    result = grade_notebook(data, "lab.ipynb", catalog, sandbox=sandbox).to_json()
     assert_full(result, catalog)
     assert result["score"] == result["max_score"] == 15
 
@@ -208,7 +210,7 @@ def strip_metadata(notebook: Any) -> Any:
 def test_metadata_deleted_everywhere(catalog: Any, sandbox: Sandbox, inclass: Any) -> None:
     data = to_bytes(strip_metadata(inclass))
     assert read_notebook(data).assignment is None
-    result = grade_notebook(data, "work/s042.ipynb", catalog, sandbox=sandbox)
+    result = grade_notebook(data, "work/s042.ipynb", catalog, sandbox=sandbox).to_json()
     assert result["student"] == "s042"  # from the file's stem
     assert result["assignment"] == "lec4-inclass"  # from the variable names
     assert_full(result, catalog)
@@ -218,14 +220,14 @@ def test_cells_moved(catalog: Any, sandbox: Sandbox, inclass: Any) -> None:
     notebook = strip_metadata(inclass)
     random.Random(7).shuffle(notebook.cells)
     notebook.cells.reverse()
-    result = grade_notebook(to_bytes(notebook), "s001.ipynb", catalog, sandbox=sandbox)
+    result = grade_notebook(to_bytes(notebook), "s001.ipynb", catalog, sandbox=sandbox).to_json()
     assert_full(result, catalog)
 
 
 def test_cells_merged_into_one(catalog: Any, sandbox: Sandbox, inclass: Any) -> None:
     code = "\n".join(c.source for c in inclass.cells if c.cell_type == "code")
     notebook = nbf.new_notebook(cells=[nbf.new_markdown_cell("my work"), nbf.new_code_cell(code)])
-    result = grade_notebook(to_bytes(notebook), "s001.ipynb", catalog, sandbox=sandbox)
+    result = grade_notebook(to_bytes(notebook), "s001.ipynb", catalog, sandbox=sandbox).to_json()
     assert_full(result, catalog)
 
 
@@ -262,7 +264,7 @@ learning_rate_why = "Too large overshoots and diverges; too small is slow."
 
 
 def test_answers_computed_with_numpy_in_a_loop(catalog: Any, sandbox: Sandbox) -> None:
-    result = grade_notebook(code_notebook(NUMPY_INCLASS), "s001.ipynb", catalog, sandbox=sandbox)
+    result = grade_notebook(code_notebook(NUMPY_INCLASS), "s001.ipynb", catalog, sandbox=sandbox).to_json()
     assert_full(result, catalog)
     assert result["answers"]["gd-parabola"]["iterates"] == [4, 2, 1, 0.5, 0.25, 0.125]
 
@@ -279,7 +281,7 @@ updates_per_epoch_b50 = np.int64(1200 // 50)
 updates_per_epoch_b200 = np.int32(6)
 updates_per_epoch_b32 = int(np.ceil(np.float64(1200) / 32))
 """
-    result = grade_notebook(code_notebook(source), "s001.ipynb", catalog, sandbox=sandbox)
+    result = grade_notebook(code_notebook(source), "s001.ipynb", catalog, sandbox=sandbox).to_json()
     assert result["assignment"] == "lec4-homework"
     statuses = {k: p["status"] for k, p in parts(result).items()}
     assert statuses == dict.fromkeys(statuses, "correct"), statuses
@@ -295,7 +297,7 @@ def test_assignment_from_the_folder_layout(catalog: Any, tmp_path: Path) -> None
     path = tmp_path / "submitted" / "s077" / "lec4-inclass" / "x.ipynb"
     path.parent.mkdir(parents=True)
     path.write_bytes(data)
-    [result] = grade_files([path], catalog, workers=1)
+    [result] = [r.to_json() for r in grade_files([path], catalog, workers=1)]
     assert (result["student"], result["assignment"]) == ("s077", "lec4-inclass")
     assert parts(result)["gd-parabola/iterates"]["status"] == "correct"
     assert parts(result)["gd-parabola/values"]["status"] == "missing"
@@ -309,7 +311,7 @@ def test_assignment_folder_given_as_the_root_names_students_by_file(catalog: Any
     assert student_from_path(folder / "s005.ipynb", catalog, root=folder) == ("s005", "lec4-inclass")
     assert student_from_path(Path("submitted/s005/lec4-inclass/x.ipynb"), catalog) == ("s005", "lec4-inclass")
     assert student_from_path(Path("s005.ipynb"), catalog) == ("s005", None)
-    [result] = grade_files([folder / "s005.ipynb"], catalog, workers=1, roots=[folder])
+    [result] = [r.to_json() for r in grade_files([folder / "s005.ipynb"], catalog, workers=1, roots=[folder])]
     assert (result["student"], result["assignment"]) == ("s005", "lec4-inclass")
 
 
@@ -320,15 +322,15 @@ def test_assignment_guessed_from_the_code(catalog: Any) -> None:
 
 
 def test_no_answers_of_any_assignment(catalog: Any, sandbox: Sandbox) -> None:
-    result = grade_notebook(code_notebook("x = 1"), "s001.ipynb", catalog, sandbox=sandbox)
+    result = grade_notebook(code_notebook("x = 1"), "s001.ipynb", catalog, sandbox=sandbox).to_json()
     assert result["graded"] is True and result["score"] == 0
     assert "no answers of any assignment" in result["error"]
 
 
 def test_student_from_metadata_else_from_the_file_stem(catalog: Any, sandbox: Sandbox) -> None:
     answer = "gd_parabola_iterates = [4, 2, 1, 0.5, 0.25, 0.125]"
-    named = grade_notebook(code_notebook(answer, student="s123"), "dir/s999.ipynb", catalog, sandbox=sandbox)
-    unnamed = grade_notebook(code_notebook(answer), "dir/s999.ipynb", catalog, sandbox=sandbox)
+    named = grade_notebook(code_notebook(answer, student="s123"), "dir/s999.ipynb", catalog, sandbox=sandbox).to_json()
+    unnamed = grade_notebook(code_notebook(answer), "dir/s999.ipynb", catalog, sandbox=sandbox).to_json()
     assert (named["student"], unnamed["student"]) == ("s123", "s999")
 
 
@@ -336,7 +338,7 @@ def test_default_student_of_a_shared_notebook_is_not_an_id(catalog: Any, sandbox
     # A notebook generated without --student, handed to the whole class, carries student "default".
     shared = filled(catalog, "lec4-inclass", None)
     assert shared.metadata["grader"]["student"] == "default"
-    results = [grade_notebook(to_bytes(shared), f"{s}.ipynb", catalog, sandbox=sandbox) for s in ("s1", "s2")]
+    results = [grade_notebook(to_bytes(shared), f"{s}.ipynb", catalog, sandbox=sandbox).to_json() for s in ("s1", "s2")]
     assert [r["student"] for r in results] == ["s1", "s2"]
 
 
@@ -348,14 +350,14 @@ def test_per_student_variant_is_the_same_for_calls_and_checking(
     per_student = load_catalog()
     # An id grading cannot take as it is (a space): the hidden inputs and the reference must agree anyway.
     data = code_notebook(GD, MOMENTUM, ADAM, assignment="lec4-lab", student="Jane Doe")
-    result = grade_notebook(data, "x.ipynb", per_student, sandbox=sandbox)
+    result = grade_notebook(data, "x.ipynb", per_student, sandbox=sandbox).to_json()
     assert result["student"] == "Jane Doe"
     assert_full(result, per_student)
 
 
 def test_hostile_student_id_is_bounded_and_printable(catalog: Any, sandbox: Sandbox) -> None:
     data = code_notebook("gd_parabola_iterates = [4]", student="\x1b[2J\u202eevil" + "x" * 500)
-    result = grade_notebook(data, "s001.ipynb", catalog, sandbox=sandbox)
+    result = grade_notebook(data, "s001.ipynb", catalog, sandbox=sandbox).to_json()
     assert result["student"].startswith("_[2J_evil")
     assert len(result["student"]) == 128
 
@@ -369,7 +371,7 @@ def test_magics_and_shell_lines_do_not_break_grading(catalog: Any, sandbox: Sand
         "%time gd_parabola_iterates = [4, 2, 1, 0.5, 0.25, 0.125]",
         "!ls -la\ngd_parabola_values = [18, 6, 3, 2.25, 2.0625, 2.015625]",
     )
-    result = grade_notebook(data, "s001.ipynb", catalog, sandbox=sandbox)
+    result = grade_notebook(data, "s001.ipynb", catalog, sandbox=sandbox).to_json()
     assert result["error"] is None and result["cell_errors"] == []
     assert parts(result)["gd-parabola/iterates"]["status"] == "correct"
     assert parts(result)["gd-parabola/values"]["status"] == "correct"
@@ -382,7 +384,7 @@ def test_an_exception_in_one_cell_is_recorded_and_later_cells_still_count(catalo
         "learning_rate_converges = '(0, 1)'",
         "gd_parabola_values = [18, 6, 3, 2.25, 2.0625, 2.015625]",
     )
-    result = grade_notebook(data, "s001.ipynb", catalog, sandbox=sandbox)
+    result = grade_notebook(data, "s001.ipynb", catalog, sandbox=sandbox).to_json()
     assert result["error"] is None
     assert [(e["cell"], e["ename"]) for e in result["cell_errors"]] == [
         (2, "NameError")
@@ -408,7 +410,7 @@ def test_warnings_and_stderr_cost_nothing(catalog: Any, sandbox: Sandbox, inclas
             "print('plain output' * 100)"
         ),
     )
-    result = grade_notebook(to_bytes(notebook), "s001.ipynb", catalog, sandbox=sandbox)
+    result = grade_notebook(to_bytes(notebook), "s001.ipynb", catalog, sandbox=sandbox).to_json()
     assert_full(result, catalog)
 
 
@@ -543,7 +545,7 @@ def test_malformed_files_get_a_reason_and_the_batch_goes_on(catalog: Any, inclas
         files[-1].write_bytes(data)
     good = tmp_path / "zz-good.ipynb"
     good.write_bytes(to_bytes(inclass))
-    results = list(grade_files([*files, good], catalog, workers=2))
+    results = [r.to_json() for r in grade_files([*files, good], catalog, workers=2)]
     assert len(results) == len(bad) + 1
     for result, (name, (_data, reason)) in zip(results, bad.items(), strict=False):
         assert result["student"] == name

@@ -280,6 +280,22 @@ def test_degraded_mode_still_limits_and_cleans_up() -> None:
         assert box.run(["y = 2"], ["y"]).values == {"y": 2}
 
 
+def test_without_cgroups_the_grader_says_so_once_and_keeps_the_process_limits(caplog) -> None:
+    from grader.sandbox import pool
+
+    pool._WARNED.discard("memory cgroup disabled by option")
+    limits = Limits(cpu_seconds=2, wall_seconds=5, memory_mb=128, max_processes=8)
+    with caplog.at_level("WARNING", logger="grader.sandbox"):
+        for _ in range(2):
+            with Sandbox(workers=1, limits=limits, cgroups=False) as box:
+                outcome = box.run(["x = 1", "hog = bytearray(1 << 30)", "y = 2"], ["x", "y"])
+    said = [r.getMessage() for r in caplog.records if "cgroup" in r.getMessage()]
+    assert said == ["sandbox protection missing: memory cgroup disabled by option"]  # once, not per sandbox
+    assert outcome.peak_memory_mb is None and "memory cgroup disabled by option" in outcome.degraded
+    assert outcome.error == "memory limit (128 MB) exceeded"  # RLIMIT_AS still holds
+    assert outcome.values == {"x": 1, "y": 2}
+
+
 def _tree(root, *dirs: str) -> None:
     for d in dirs:
         (root / d).mkdir(parents=True, exist_ok=True)

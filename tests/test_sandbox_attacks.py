@@ -12,6 +12,7 @@ import os
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,14 @@ def sandbox():
             yield box
     finally:
         del os.environ["GRADER_SECRET"], os.environ["DATABASE_URL"]
+
+
+@pytest.fixture(scope="module")
+def cpu_bound():
+    """A sandbox whose wall clock is far away: on a loaded machine a CPU-bound loop
+    needs many seconds of wall time to burn 2 s of CPU, and the CPU limit must be what stops it."""
+    with Sandbox(workers=1, limits=replace(LIMITS, wall_seconds=60)) as box:
+        yield box
 
 
 def isolated(box: Sandbox, *needs: str) -> None:
@@ -77,7 +86,8 @@ def assert_healthy(box: Sandbox, pids: list[int]) -> None:
 # ---------------------------------------------------------------------------
 # Time
 # ---------------------------------------------------------------------------
-def test_infinite_loop_ignoring_sigterm_is_stopped(sandbox: Sandbox) -> None:
+def test_infinite_loop_ignoring_sigterm_is_stopped(cpu_bound: Sandbox) -> None:
+    sandbox = cpu_bound
     pids = forkserver_pids(sandbox)
     cells = [
         "gd_parabola_iterates = [4, 2, 1, 0.5, 0.25, 0.125]\ndef f(x):\n    return 2 * x",
@@ -93,16 +103,14 @@ def test_infinite_loop_ignoring_sigterm_is_stopped(sandbox: Sandbox) -> None:
     assert_healthy(sandbox, pids)
 
 
-def test_loop_that_swallows_interrupts_is_killed_at_the_cpu_limit(sandbox: Sandbox) -> None:
+def test_loop_that_swallows_interrupts_is_killed_at_the_cpu_limit(cpu_bound: Sandbox) -> None:
     cells = [
         "x = 1",
         "spin = [1]\nwhile spin:\n    try:\n        while spin:\n            y = 1\n    except BaseException:\n        pass",
     ]
-    started = time.monotonic()
-    outcome = sandbox.run(cells, ["x"])
-    assert outcome.error == "CPU time limit (2 s) exceeded"
+    outcome = cpu_bound.run(cells, ["x"])
+    assert outcome.error == "CPU time limit (2 s) exceeded"  # not the (distant) wall clock
     assert outcome.values == {"x": 1}
-    assert time.monotonic() - started < LIMITS.wall_seconds
 
 
 def test_sleeping_forever_is_killed_at_the_wall_clock_limit(sandbox: Sandbox) -> None:

@@ -281,11 +281,11 @@ def test_a_students_variant_grades_against_its_own_numbers(per_student):
     exercise = per_student.exercise("gd-parabola")
     student = next(s for s in STUDENTS if per_student.variant(exercise, s)["x0"] != 4)
     (key, _) = per_student.keys(exercise, per_student.variant(exercise, student))
-    result = grade({"student": student, "answers": {"gd-parabola": {"iterates": key.reference}}}, per_student)
+    result = grade({"student": student, "answers": {"gd-parabola": {"iterates": key.reference}}}, per_student).to_json()
     assert result["exercises"][0]["parts"][0]["status"] == "correct"
     slides = grade(
         {"student": student, "answers": {"gd-parabola": {"iterates": [4, 2, 1, 0.5, 0.25, 0.125]}}}, per_student
-    )
+    ).to_json()
     assert slides["exercises"][0]["parts"][0]["status"] != "correct"
 
 

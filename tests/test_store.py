@@ -14,6 +14,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from test_web_helpers import CORRECT, SIGN_ERROR
 
+from grader.contract import Result
 from grader.grading import grade
 from grader.store import gradebook as book
 from grader.store import submissions
@@ -32,7 +33,7 @@ from grader.store.users import (
 pytest_plugins = ["test_web_helpers"]  # the shared fixtures
 
 
-def _result(catalog: Any, student: str, iterates: str) -> dict[str, Any]:
+def _result(catalog: Any, student: str, iterates: str) -> Result:
     return grade({"student": student, "answers": {"gd-parabola": {"iterates": iterates}}}, catalog)
 
 
@@ -67,7 +68,7 @@ def test_graded_submission_is_stored_with_its_parts(any_db: Database, catalog: A
     submission_id = submissions.store_graded(any_db, "s001", result, b"{}", submitted_by="s001")
     stored = submissions.get(any_db, submission_id)
     assert stored["status"] == "done"
-    assert stored["result"] == result
+    assert stored["result"] == result.to_json()
     assert stored["score"] == 1.5
     with any_db.read() as session:
         parts = session.scalars(select(PartResult).where(PartResult.submission_id == submission_id)).all()

@@ -4,7 +4,9 @@
 - ``pg_db``: the PostgreSQL server at 127.0.0.1:5432 (database ``test``), in a schema
   made for this test run and dropped after it, emptied before each test;
 - ``any_db``: each test once on SQLite and once on PostgreSQL;
-- ``app`` / ``client``: the service on ``sqlite_db``, rate limits off, a local job pool;
+- ``app`` / ``client``: the service on ``sqlite_db``, rate limits off, a local job pool, and Flask-WTF's
+  CSRF token check off so that form tests post plain data (the Origin check stays on; tests/test_web_csrf.py
+  and tests/test_browser.py run with the token check on, as in production);
 - ``tokens``: a student (s001), a second student (s002), a TA and an instructor.
 
 The database tests really run on PostgreSQL: if it does not answer they fail.
@@ -23,6 +25,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from grader.contract import NotebookResult
 from grader.grading import grade
 from grader.store.db import Database
 from grader.store.users import add_user
@@ -92,13 +95,12 @@ def fake_grade_notebook(
     assignment: str | None = None,
     student: str | None = None,
     sandbox: Any = None,
-) -> dict[str, Any]:
+) -> NotebookResult:
     """Stands in for ``grade_notebook``: the 'notebook' carries its answers in ``metadata.answers``."""
     notebook = json.loads(data)
     answers = notebook["metadata"].get("answers", {})
     result = grade({"student": student or "default", "answers": answers}, catalog)
-    result.update(file=filename, error=notebook["metadata"].get("error"), graded=True)
-    return result
+    return NotebookResult(result.student, result.exercises, file=filename, error=notebook["metadata"].get("error"))
 
 
 def notebook_bytes(answers: dict[str, Any], **metadata: Any) -> bytes:
@@ -124,6 +126,7 @@ def make_app(db: Database, catalog: Any, **config: Any) -> Any:
         "NOTEBOOK_GRADER": fake_grade_notebook,
         "AUTH_CACHE_SECONDS": 0,
         "SECRET_KEY": "test",
+        "WTF_CSRF_ENABLED": False,
     }
     settings.update(config)
     return create_app(settings)

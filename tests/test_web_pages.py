@@ -6,6 +6,7 @@ import base64
 import re
 from typing import Any
 
+import pytest
 from test_web_helpers import CORRECT, SIGN_ERROR, bearer, make_app
 
 from grader.reports.plots import bar_chart, histogram_chart, path_plot
@@ -196,11 +197,127 @@ def test_a_wrong_file_on_the_page_says_why_and_stores_nothing(client: Any, token
     assert client.post("/assignments/nope/upload").status_code == 404
 
 
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+def test_errors_are_pages_for_browsers_and_json_for_api_clients(client: Any, tokens: dict) -> None:
+    _login(client, tokens["s001"])
+    for url, status, title in (("/nowhere", 404, "Page not found"), ("/instructor", 403, "Not allowed")):
+        page = client.get(url, headers=BROWSER)
+        assert page.status_code == status and page.mimetype == "text/html"
+        body = page.get_data(as_text=True)
+        assert '<html lang="en">' in body and f"<title>{title} · Optimization grader</title>" in body
+        assert "Accept" in page.headers["Vary"]
+        for accept in (None, "*/*", "application/json", "application/json, text/html;q=0.5"):
+            answer = client.get(url, headers={"Accept": accept} if accept else {})
+            assert answer.status_code == status and answer.mimetype == "application/json", accept
+            assert set(answer.json) == {"error", "detail"}
+    # The API's own errors follow the same rule: JSON for its clients.
+    missing = client.get("/api/exercises/nope", headers=bearer(tokens["s001"]))
+    assert missing.status_code == 404 and missing.json["error"] == "not_found"
+    assert "There is no exercise" in client.get("/exercises/nope", headers=BROWSER).get_data(as_text=True)
+
+
+def test_answer_fields_name_their_maths_and_point_to_their_feedback(client: Any, tokens: dict) -> None:
+    _login(client, tokens["s001"])
+    before = client.get("/exercises/gd-parabola").get_data(as_text=True)
+    assert "aria-invalid" not in before and 'aria-describedby="hint-iterates"' in before
+    assert '<span class="visually-hidden">The values f(x₀), …, f(x₅).</span>' in before
+    page = client.post(
+        "/exercises/gd-parabola", data={"part-iterates": SIGN_ERROR, "part-values": "four, two"}
+    ).get_data(as_text=True)
+    for part in ("iterates", "values"):
+        field = re.search(rf'<input id="input-{part}"[^>]*>', page).group(0)
+        assert f'aria-describedby="hint-{part} feedback-{part}"' in field and 'aria-invalid="true"' in field
+        assert f'id="feedback-{part}"' in page
+    right = client.post("/exercises/gd-parabola", data={"part-iterates": CORRECT}).get_data(as_text=True)
+    field = re.search(r'<input id="input-iterates"[^>]*>', right).group(0)
+    assert 'aria-describedby="hint-iterates feedback-iterates"' in field and "aria-invalid" not in field
+    assert 'id="result" tabindex="-1"' in right  # the score summary, focused after a check
+
+
+def test_the_plot_on_the_page_has_its_numbers_as_text(client: Any, tokens: dict) -> None:
+    _login(client, tokens["s001"])
+    page = client.post("/exercises/gd-parabola", data={"part-iterates": SIGN_ERROR}).get_data(as_text=True)
+    alt = re.search(r'<img src="data:image/svg\+xml;base64,[^"]+" alt="([^"]+)" class="plot">', page).group(1)
+    assert alt == (
+        "Plot of f(x) = x**2 + 2 with your path: x₀ = 4, x₁ = 6, x₂ = 9, x₃ = 13.5, x₄ = 20.25, x₅ = 30.375."
+    )
+    assert "expected" not in alt  # the page never shows the reference path
+
+
+def test_history_updates_itself_without_a_page_refresh(app: Any, client: Any, tokens: dict) -> None:
+    from grader.store import submissions
+
+    _login(client, tokens["s001"])
+    assert "No submissions yet" in client.get("/submissions").get_data(as_text=True)
+    submissions.create_queued(app.extensions["grader"].db, "s001", "notebook", b"{}", filename="mine.ipynb")
+    page = client.get("/submissions").get_data(as_text=True)
+    assert 'http-equiv="refresh"' not in page
+    status = re.search(r'<p id="grading-status"[^>]*>([^<]*)</p>', page)
+    assert 'role="status"' in status.group(0) and 'aria-live="polite"' in status.group(0)
+    assert 'data-pending="1"' in status.group(0)
+    assert status.group(1) == "1 notebook is being graded; this list updates itself."
+    assert 'data-label="mine.ipynb"' in page and 'data-status="queued"' in page
+
+
+def test_the_histogram_counts_are_a_table(client: Any, tokens: dict) -> None:
+    for student, answer in (("s001", SIGN_ERROR), ("s002", CORRECT)):
+        client.post(
+            "/api/grade", json={"answers": {"gd-parabola": {"iterates": answer}}}, headers=bearer(tokens[student])
+        )
+    _login(client, tokens["ta"])
+    page = client.get("/instructor/exercises/gd-parabola").get_data(as_text=True)
+    table = re.search(r'<table class="grid" id="histogram">(.*?)</table>', page, re.DOTALL).group(1)
+    counts = [int(n) for n in re.findall(r'<td class="num">(\d+)</td>', table)]
+    assert len(counts) == 10 and sum(counts) == 2
+    assert "<caption" in table and '<th scope="row">0 – 1.2</th>' in table
+    assert 'alt="Histogram of exercise scores; the table below gives its counts."' in page
+
+
+@pytest.mark.parametrize(
+    ("tex", "text"),
+    [
+        ("The values $f(x_0), \\dots, f(x_{5})$.", "The values f(x₀), …, f(x₅)."),
+        ("The new point $x_{t+1}$.", "The new point xₜ₊₁."),
+        ("For which $\\eta$ does it converge? Give `(a, b)`.", "For which η does it converge? Give (a, b)."),
+        ("The Hessian $\\nabla^2 f$ here", "The Hessian ∇² f here"),
+        ("$\\nabla_\\theta L = \\frac{1}{n}\\sum_i g_i$", "∇ sub θ L = 1/n∑ᵢ gᵢ"),
+        ("$w_{batch}$", "w sub batch"),
+        ("no maths, 3 $ and 4", "no maths, 3 $ and 4"),
+    ],
+)
+def test_maths_as_text(tex: str, text: str) -> None:
+    from grader.reports.maths_text import maths_as_text
+
+    assert maths_as_text(tex) == text
+
+
 def test_every_input_has_its_hint_beside_it(client: Any, tokens: dict) -> None:
     _login(client, tokens["s001"])
     page = client.get("/exercises/gd-parabola").get_data(as_text=True)
     assert 'aria-describedby="hint-iterates"' in page
     hint = re.search(r'<p class="hint muted" id="hint-iterates">(.*?)</p>', page).group(1)
-    assert hint == "Answer: write 6 numbers separated by commas, like 1.5, -2, 3, …"
+    assert hint == "Answer: write 6 numbers separated by commas, like 12.3, -4.56, 7.89, …"
     answered = client.post("/exercises/gd-parabola", data={"part-iterates": "4, 2, one"}).get_data(as_text=True)
-    assert "Write 6 numbers separated by commas, like 1.5, -2, 3, …" in answered
+    assert "Write 6 numbers separated by commas, like 12.3, -4.56, 7.89, …" in answered
+
+
+def test_an_unexpected_error_is_a_page_without_a_traceback_for_a_browser(sqlite_db: Any, catalog: Any) -> None:
+    app = make_app(sqlite_db, catalog)
+
+    def broken() -> str:
+        raise RuntimeError("secret internals")
+
+    app.add_url_rule("/broken", view_func=broken)
+    client = app.test_client()
+    page = client.get("/broken", headers=BROWSER)
+    assert page.status_code == 500 and page.mimetype == "text/html"
+    body = page.get_data(as_text=True)
+    assert "<title>Something went wrong on our side · Optimization grader</title>" in body
+    assert "secret internals" not in body and "Traceback" not in body
+    assert client.get("/broken").json == {
+        "error": "internal_error",
+        "detail": "the server hit an unexpected error; it has been logged",
+    }
+    app.extensions["grader"].jobs.shutdown(wait=True)

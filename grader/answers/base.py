@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 
 from grader.checking.key import AnswerKey
 from grader.checking.reading import normalise_label
+from grader.checking.values import judge_value, wrong_components
 from grader.contract import PartResult
 
 
@@ -114,7 +115,7 @@ class AnswerType:
         raise NotImplementedError
 
     def hint(self, key: AnswerKey) -> str:
-        """How to write an answer to this part: ``write 6 numbers separated by commas, like 1.5, -2, 0.25, …``.
+        """How to write an answer to this part: ``write 6 numbers separated by commas, like 12.3, -4.56, 7.89, …``.
 
         Built from the reference's shape; its example never shares a number with the reference.
         """
@@ -137,6 +138,21 @@ class AnswerType:
         return {}
 
 
+@dataclass(frozen=True)
+class ValueAnswer(AnswerType):
+    """Numbers, vectors and matrices: judged alike (:func:`grader.checking.values.judge_value`:
+    the reference, carried forward, misconceptions, precision); :meth:`wrong` says what is simply wrong."""
+
+    options: ClassVar[Mapping[str, Option]] = {"carried": EXPRESSION}
+
+    def check(self, key: AnswerKey, value: Any, earlier: Mapping[str, Any]) -> PartResult:
+        return judge_value(key, value, earlier) or self.wrong(key, value)
+
+    def wrong(self, key: AnswerKey, value: Any) -> PartResult:
+        """A list's wrong components (vector) or entries (matrix); a number type says it in its own words."""
+        return wrong_components(key, value)
+
+
 TYPES: dict[str, type[AnswerType]] = {}
 
 
@@ -150,8 +166,10 @@ def register(cls: type[AnswerType]) -> type[AnswerType]:
 
 # Hints: examples that never give an answer away --------------------------------------------
 
-EXAMPLES = (1.5, -2, 0.25, 3, -0.5, 7, 2.5, -4, 0.75, 6, -1.25, 9)
-WHOLE_EXAMPLES = (12, 7, 40, 3, 25, 9)
+# Numbers no exercise is likely to have as an answer: skipping one that is (see example_numbers) would hint
+# at the answer by its absence, so that should almost never be needed.
+EXAMPLES = (12.3, -4.56, 7.89, 0.123, -32.1, 45.6, -0.987, 6.78, 23.4, -5.67, 0.345, 8.9)
+WHOLE_EXAMPLES = (17, 43, 29, 71, 53, 97)
 SHOWN = 3  # examples shown before "…"
 
 

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from grader.answers.base import EXPRESSION, WHOLE_EXAMPLES, AnswerType, example_numbers, register
+from grader.answers.base import WHOLE_EXAMPLES, ValueAnswer, example_numbers, register
 from grader.checking import reading
 from grader.checking.key import AnswerKey
 from grader.checking.outcome import result
-from grader.checking.values import judge_value
 from grader.contract import PartResult
 
 
 @register
 @dataclass(frozen=True)
-class IntegerAnswer(AnswerType):
+class IntegerAnswer(ValueAnswer):
     name = "integer"
-    options = {"carried": EXPRESSION}
     description = "A whole number: a JSON integer, or text such as `38` or `1200/50`."
 
     def read(self, key: AnswerKey, raw: Any, notes: list[str]) -> Any:
@@ -27,10 +24,7 @@ class IntegerAnswer(AnswerType):
         number = reading.read_number(raw, "a whole number", notes=notes)
         return replace(number, digits=None) if float(number.value).is_integer() else number
 
-    def check(self, key: AnswerKey, value: Any, earlier: Mapping[str, Any]) -> PartResult:
-        found = judge_value(key, value, earlier)
-        if found:
-            return found
+    def wrong(self, key: AnswerKey, value: Any) -> PartResult:
         if not float(value.value).is_integer():
             return result(key, 0.0, "incorrect", f"{value.text} is not a whole number, but this asks for a count.")
         return result(key, 0.0, "incorrect", f"{value.text} is not right.")

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from grader.answers.base import (
-    EXPRESSION,
     NUMBER_ITEM,
     SHOWN,
-    AnswerType,
+    ValueAnswer,
     example_numbers,
     list_or_text,
     plural,
@@ -18,22 +16,16 @@ from grader.answers.base import (
 )
 from grader.checking import reading
 from grader.checking.key import AnswerKey
-from grader.checking.values import judge_value, wrong_components
-from grader.contract import PartResult
 
 
 @register
 @dataclass(frozen=True)
-class MatrixAnswer(AnswerType):
+class MatrixAnswer(ValueAnswer):
     name = "matrix"
-    options = {"carried": EXPRESSION}
     description = "A matrix: a JSON list of rows (`[[1, 0], [0, 1]]`), or the same typed as text."
 
     def read(self, key: AnswerKey, raw: Any, notes: list[str]) -> Any:
         return reading.read_matrix(raw, (len(key.reference), len(key.reference[0])), notes=notes)
-
-    def check(self, key: AnswerKey, value: Any, earlier: Mapping[str, Any]) -> PartResult:
-        return judge_value(key, value, earlier) or wrong_components(key, value)
 
     def hint(self, key: AnswerKey) -> str:
         rows, columns = len(key.reference), len(key.reference[0])

@@ -2,30 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from grader.answers.base import EXPRESSION, AnswerType, example_numbers, number_or_text, register
+from grader.answers.base import ValueAnswer, example_numbers, number_or_text, register
 from grader.checking import reading
 from grader.checking.key import AnswerKey
 from grader.checking.outcome import result
-from grader.checking.values import judge_value
 from grader.contract import PartResult
 
 
 @register
 @dataclass(frozen=True)
-class NumberAnswer(AnswerType):
+class NumberAnswer(ValueAnswer):
     name = "number"
-    options = {"carried": EXPRESSION}
     description = "One number: a JSON number, or text such as `3.5`, `−2`, `1e-3`, `10/3`, `sqrt(2)`."
 
     def read(self, key: AnswerKey, raw: Any, notes: list[str]) -> Any:
         return reading.read_number(raw, "a number", notes=notes)
 
-    def check(self, key: AnswerKey, value: Any, earlier: Mapping[str, Any]) -> PartResult:
-        return judge_value(key, value, earlier) or result(key, 0.0, "incorrect", f"{value.text} is not right.")
+    def wrong(self, key: AnswerKey, value: Any) -> PartResult:
+        return result(key, 0.0, "incorrect", f"{value.text} is not right.")
 
     def hint(self, key: AnswerKey) -> str:
         return f"write one number, like {example_numbers(1, key.reference)[0]}"

@@ -33,7 +33,7 @@ from grader.checking.outcome import fmt, plain, result, subscript
 from grader.checking.values import CONSISTENT, coarse_feedback
 from grader.contract import PartResult
 
-COUNTED_WRONG = 0.5  # the credit of a right run that stops too early or goes on too long (as off-by-one's)
+COUNTED_WRONG = 0.5  # a right run that goes on too long (as off-by-one's); one that stops early, that share of it
 
 
 @register
@@ -68,7 +68,7 @@ class SequenceAnswer(AnswerType):
             if shared >= 2 and all(coarse(value[k], reference[k]) for k in range(shared)):
                 return result(
                     key,
-                    COUNTED_WRONG,
+                    COUNTED_WRONG * shared / len(reference),
                     "partial",
                     f"Your first {shared} values are right, but {expected_count}: count the steps again.",
                     "off-by-one",
@@ -82,13 +82,12 @@ class SequenceAnswer(AnswerType):
                 expected_length=len(reference),
             )
         expected = expected_items(key, value, earlier)
-        shares = [
-            max(
-                credit(item, reference[k], tolerance),
-                0.0 if expected[k] is None else credit(item, expected[k], tolerance),
-            )
-            for k, item in enumerate(value)
-        ]
+
+        def share(item: Any, target: Any) -> float:
+            """An item's credit: full, half per coarse number, none with any wrong component (a point is one item)."""
+            return credit(item, target, tolerance) if target is not None and coarse(item, target) else 0.0
+
+        shares = [max(share(item, reference[k]), share(item, expected[k])) for k, item in enumerate(value)]
         wrong = [k for k, share in enumerate(shares) if share == 0.0]
         fraction = sum(shares) / len(shares)
         if not wrong:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from grader.answers.base import (
-    EXPRESSION,
     NUMBER_ITEM,
-    AnswerType,
+    ValueAnswer,
     example_numbers,
     list_or_text,
     listed,
@@ -17,22 +15,16 @@ from grader.answers.base import (
 )
 from grader.checking import reading
 from grader.checking.key import AnswerKey
-from grader.checking.values import judge_value, wrong_components
-from grader.contract import PartResult
 
 
 @register
 @dataclass(frozen=True)
-class VectorAnswer(AnswerType):
+class VectorAnswer(ValueAnswer):
     name = "vector"
-    options = {"carried": EXPRESSION}
     description = "A vector: a JSON list of numbers, or text such as `[3.5, 2]`, `(3.5, 2)` or `3.5, 2`."
 
     def read(self, key: AnswerKey, raw: Any, notes: list[str]) -> Any:
         return reading.read_vector(raw, len(key.reference), notes=notes)
-
-    def check(self, key: AnswerKey, value: Any, earlier: Mapping[str, Any]) -> PartResult:
-        return judge_value(key, value, earlier) or wrong_components(key, value)
 
     def hint(self, key: AnswerKey) -> str:
         count = len(key.reference)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from grader.checking.compare import plain_equal
-from grader.checking.key import AnswerKey
+from grader.checking.key import AnswerKey, Misconception
 from grader.checking.outcome import fmt, result
 from grader.contract import PartResult
 
@@ -37,7 +37,11 @@ def first_match(key: AnswerKey, value: Any, same: Same, search: bool = True) -> 
             continue
         if same(value, rule.answer):
             status = "partial" if rule.credit > 0 else "incorrect"
-            return result(key, rule.credit, status, _filled(key, rule.feedback, value), rule.id)
+            others = _same_answer(key, value, same, rule.id) if search else {}
+            sentences = [rule.feedback, *(change.feedback for change in others.values())]
+            feedback = _joined([_filled(key, sentence, value) for sentence in sentences])
+            details = {"also": list(others)} if others else {}
+            return result(key, rule.credit, status, feedback, rule.id, **details)
     return searched_match(key, value, same) if search else None
 
 
@@ -49,22 +53,32 @@ def searched_match(key: AnswerKey, value: Any, same: Same, at_least: float = 0.0
     """
     if key.searched is None:
         return None
-    found = [change for change in key.searched() if same(value, change.answer)]
+    found = _same_answer(key, value, same)
     if not found:
         return None
-    first, ids, sentences = found[0], [], []
-    for change in found:
-        if change.id not in ids:
-            ids.append(change.id)
-            sentences.append(change.feedback)
-    feedback = _filled(key, sentences[0], value)
-    if len(sentences) > 1:
-        feedback += " The same answer also comes from another slip: " + " ".join(
-            _filled(key, sentence, value) for sentence in sentences[1:]
-        )
+    first, *others = found.values()
     fraction = max(first.credit, at_least)
-    details = {"also": ids[1:]} if len(ids) > 1 else {}
+    details = {"also": [change.id for change in others]} if others else {}
+    feedback = _joined([_filled(key, change.feedback, value) for change in found.values()])
     return result(key, fraction, "partial" if fraction > 0 else "incorrect", feedback, first.id, **details)
+
+
+def _same_answer(key: AnswerKey, value: Any, same: Same, besides: str | None = None) -> dict[str, Misconception]:
+    """The catalogue's changes whose answer is ``value``, the first of each misconception id, in catalogue order."""
+    if key.searched is None:
+        return {}
+    found: dict[str, Misconception] = {}
+    for change in key.searched():
+        if change.id != besides and change.id not in found and same(value, change.answer):
+            found[change.id] = change
+    return found
+
+
+def _joined(sentences: list[str]) -> str:
+    """The first explanation, then the others that give the same answer."""
+    if len(sentences) == 1:
+        return sentences[0]
+    return sentences[0] + " The same answer also comes from another slip: " + " ".join(sentences[1:])
 
 
 def _filled(key: AnswerKey, feedback: str, value: Any) -> str:

@@ -27,20 +27,22 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from grader.checking.notation import Ambiguous, Reading
-from grader.checking.notation.brackets import group, top_level
+from grader.checking.notation import Ambiguous, Reading, StepError
+from grader.checking.notation.brackets import depths, group, top_level
 from grader.checking.notation.characters import normalise_characters
 from grader.checking.notation.equations import last_side
 from grader.checking.notation.items import split_items
 from grader.checking.notation.labels import label_alone, label_items, option_alone, option_named
-from grader.checking.notation.markup import MarkupError, strip_markup
+from grader.checking.notation.markup import strip_markup
 from grader.checking.notation.rounding import work_out_rounding
 from grader.checking.notation.tools import PARAMETER_NAMES, named_values, unwrap_tool_output
-from grader.checking.notation.words import LIST, NUMBER, WordsError, find_value, interval_words
+from grader.checking.notation.words import LIST, NUMBER, find_value, interval_words
 from grader.expressions import ExpressionError, Formula, parse, significant_figures
 
 MAX_ITEMS = 1000
-MAX_TEXT = 10_000
+MAX_TEXT = 10_000  # free text
+MAX_TYPED = 4_000  # typed maths: 400 numbers with their commas; reading is linear in it
+MAX_NESTING = 30  # brackets in typed text, as the formula parser allows
 MAX_DEPTH = 3  # lists in lists: a matrix is 2, a sequence of column vectors 3
 MAX_CHOICE = 200  # characters of a multiple-choice answer
 
@@ -132,12 +134,16 @@ def _reading(notes: list[str] | None) -> Reading:
 def _plain_maths(text: str, what: str, reading: Reading) -> str:
     """Steps 1 to 4 of the pipeline (see :mod:`grader.checking.notation`): characters, markup, tool
     output, rounding functions."""
-    if len(text) > MAX_TEXT:
+    if len(text) > MAX_TYPED:
         raise ReadError(f"the answer is too long to be {what}")
     for step in (normalise_characters, strip_markup, unwrap_tool_output, work_out_rounding):
         text = reading.run(step, text)
+        if len(text) > MAX_TYPED:  # ½ becomes (1/2): the steps may lengthen it
+            raise ReadError(f"the answer is too long to be {what}")
     if not text.strip():
         raise ReadError(f"found nothing in {_shown(text)} to read as {what}")
+    if max(depths(text), default=0) > MAX_NESTING:
+        raise ReadError(f"could not read {_shown(text)} as {what}: its brackets are nested too deeply")
     return text
 
 
@@ -148,7 +154,7 @@ def _step_errors(raw: Any, what: str) -> Iterator[None]:
         yield
     except Ambiguous as exc:  # it quotes the answer and shows both readings
         raise ReadError(str(exc)) from exc
-    except (MarkupError, WordsError) as exc:
+    except StepError as exc:
         raise ReadError(f"could not read {_shown(raw)} as {what}: {exc}") from exc
     except RecursionError as exc:
         raise ReadError(f"could not read {_shown(raw)} as {what}: it is nested too deeply") from exc
@@ -314,7 +320,7 @@ def _tree(raw: Any, what: str, reading: Reading, depth: int = 0) -> Any:
                 if _is_one_equation(value):
                     return _last_side(value, reading, lambda side: _numbers(split_items(side, reading), reading))
                 return _numbers(split_items(value, reading), reading)
-            except (ReadError, WordsError, MarkupError) as exc:
+            except (ReadError, StepError) as exc:
                 raise ReadError(f"could not read {_shown(raw)} as {what}: {exc}") from exc
     return read_number(raw, what)
 
@@ -449,17 +455,14 @@ def read_labels(raw: Any, count: int, notes: list[str] | None = None) -> list[st
     numbers, a table row, a Python list, quotes and ``case: label`` are read through."""
     reading = _reading(notes)
     if isinstance(raw, str):
-        if len(raw) > MAX_TEXT:
+        if len(raw) > MAX_TYPED:
             raise ReadError("the answer is too long to be a list of labels")
         with _step_errors(raw, f"a list of {count} labels"):
             items: list[Any] = label_items(reading.run(strip_markup, reading.run(normalise_characters, raw)), reading)
-    elif isinstance(raw, list):
-        items = raw
+    elif isinstance(raw, list) and len(raw) <= MAX_ITEMS and all(isinstance(item, str) for item in raw):
+        items = [label_alone(normalise_characters(item, reading)) for item in raw]
     else:
         raise ReadError(f"could not read {_shown(raw)} as a list of {count} labels")
-    if not all(isinstance(item, str) for item in items):
-        raise ReadError(f"could not read {_shown(raw)} as a list of {count} labels")
-    items = [label_alone(normalise_characters(item, reading)) for item in items]
     if len(items) == 1 and len(items[0].split()) == count > 1:
         items = items[0].split()  # slow-monotone fast …: spaces between hyphenated labels
     if len(items) != count:
@@ -493,7 +496,7 @@ def read_expression(raw: Any, variables: tuple[str, ...], notes: list[str] | Non
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
         raise ReadError(f"could not read {_shown(raw)} as a formula")
     text = raw if isinstance(raw, str) else repr(raw)
-    if len(text) > MAX_TEXT:
+    if len(text) > MAX_TYPED:
         raise ReadError("the answer is too long to be a formula")
     reading = _reading(notes)
     with _step_errors(raw, "a formula"):

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from grader.cli import catalog_or_exit, fail
+from grader.contract import NotebookResult
 
 
 @click.command()
@@ -165,7 +166,7 @@ def _grade_queued(
     workers: int,
     roots: list[Path],
     wait: bool,
-) -> list[dict[str, Any]] | None:
+) -> list[NotebookResult] | None:
     """Queue the notebooks as submissions (the service's path) and wait for their results, in the files' order.
 
     Without waiting, print one line per notebook (submission id, student, file) and return None.
@@ -214,7 +215,7 @@ def _grade_queued(
         sys.exit(130)
     jobs.shutdown(wait=True)
     order = {str(q.path): i for i, q in enumerate(queued)}
-    return sorted(results, key=lambda r: order.get(str(r.get("file")), len(order)))
+    return sorted(results, key=lambda r: order.get(r.file, len(order)))
 
 
 def _nudge(broker: str | None, queue: str) -> Any:
@@ -242,32 +243,26 @@ def _with_progress(results: Any, total: int) -> Any:
             yield result
 
 
-def _percent(result: dict[str, Any]) -> float:
-    return 100.0 * result["score"] / result["max_score"] if result.get("max_score") else 0.0
+def _percent(result: NotebookResult) -> float:
+    return 100.0 * result.score / result.max_score if result.max_score else 0.0
 
 
-def _text(results: list[dict[str, Any]]) -> str:
-    width = max(len(str(r.get("student", ""))) for r in results)
+def _text(results: list[NotebookResult]) -> str:
+    width = max(len(r.student) for r in results)
     lines = []
     for r in results:
-        score = f"{r['score']:g}/{r['max_score']:g}" if r.get("graded", True) else "not graded"
-        error = f"  ({r['error']})" if r.get("error") else ""
-        lines.append(f"{str(r.get('student', '')):<{width}}  {score:>10}  {r.get('file', '')}{error}")
+        score = f"{r.score:g}/{r.max_score:g}" if r.graded else "not graded"
+        error = f"  ({r.error})" if r.error else ""
+        lines.append(f"{r.student:<{width}}  {score:>10}  {r.file}{error}")
     return "\n".join(lines)
 
 
-def _summary(results: list[dict[str, Any]]) -> None:
+def _summary(results: list[NotebookResult]) -> None:
     """On stderr: parts that need a human, notebooks that failed and why, and those whose metadata names another
     student or assignment than the one they were graded as."""
-    review = [
-        f"{r['student']}: {e['id']}/{p['id']}"
-        for r in results
-        for e in r.get("exercises", [])
-        for p in e["parts"]
-        if p["status"] == "needs_review"
-    ]
-    failed = [f"{r.get('file')}: {r['error']}" for r in results if r.get("error")]
-    disputed = [f"{r.get('file')}: {r['warning']}" for r in results if r.get("warning")]
+    review = [f"{r.student}: {e.id}/{p.id}" for r in results for e, p in r.parts() if p.status == "needs_review"]
+    failed = [f"{r.file}: {r.error}" for r in results if r.error]
+    disputed = [f"{r.file}: {r.warning}" for r in results if r.warning]
     click.echo(
         f"graded {len(results)} notebook(s); {len(review)} part(s) need a human; {len(failed)} notebook(s) had an error"
         + (f"; {len(disputed)} notebook(s) disagree with their metadata" if disputed else ""),
@@ -313,14 +308,14 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def _write_feedback(results: list[dict[str, Any]], catalog: Any, folder: Path) -> None:
+def _write_feedback(results: list[NotebookResult], catalog: Any, folder: Path) -> None:
     from grader.reports.feedback import feedback_html
 
     written = 0
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for result, name in zip(results, feedback_names(results), strict=True):
-            answers = result.get("answers", {})
+            answers = result.answers or {}
             page = feedback_html(result, catalog, lambda e, p, a=answers: a.get(e, {}).get(p))
             write_atomically(folder / name, page)
             written += 1
@@ -331,7 +326,7 @@ def _write_feedback(results: list[dict[str, Any]], catalog: Any, folder: Path) -
         )
 
 
-def feedback_names(results: list[dict[str, Any]]) -> list[str]:
+def feedback_names(results: list[NotebookResult]) -> list[str]:
     """One file name per result: ``<student>.html``, or ``<student>-<assignment>.html`` for a student with several
     notebooks in the batch, and ``-2``, ``-3``, … after any name already taken (a notebook handed in twice)."""
     import re
@@ -340,13 +335,13 @@ def feedback_names(results: list[dict[str, Any]]) -> list[str]:
     def safe(text: Any) -> str:
         return re.sub(r"[^A-Za-z0-9._@+-]", "_", str(text))[:100].lstrip(".") or "unknown"
 
-    notebooks = Counter(safe(r.get("student", "unknown")) for r in results)
+    notebooks = Counter(safe(r.student or "unknown") for r in results)
     taken: set[str] = set()
     names = []
     for result in results:
-        stem = safe(result.get("student", "unknown"))
-        if notebooks[stem] > 1 and result.get("assignment"):
-            stem = f"{stem}-{safe(result['assignment'])}"
+        stem = safe(result.student or "unknown")
+        if notebooks[stem] > 1 and result.assignment:
+            stem = f"{stem}-{safe(result.assignment)}"
         name, number = f"{stem}.html", 1
         while name.lower() in taken:  # also on a case-insensitive file system
             number += 1

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.contract import Returned, Unanswered
-from grader.grading import grade
+from grader.contract import NotebookResult, Returned, Submission, Unanswered
+from grader.grading import grade_checked
 from grader.notebooks.generate import variable_name
 from grader.specs.model import DEFAULT_STUDENT, Catalog, Exercise
 
@@ -152,43 +152,42 @@ def grade_notebook(
     student: str | None = None,
     sandbox: Any = None,
     root: Path | None = None,
-) -> dict[str, Any]:
+) -> NotebookResult:
     """Grade one notebook file; never raises for a bad notebook (the result's ``error`` says why).
 
     ``root``: the folder ``filename`` was found in (see :func:`placed`).
     """
     path = Path(filename)
-    base = {"file": filename}
     try:
         notebook = read_notebook(data)
     except NotebookError as exc:
-        return failed_result(base, owner(None, path, catalog, root, student).student, f"{exc}", graded=True)
+        return NotebookResult.failed(filename, owner(None, path, catalog, root, student).student, f"{exc}", graded=True)
     whose = owner(notebook, path, catalog, root, student, assignment)
     student, assignment = whose.student, whose.assignment
-    if whose.warning:
-        base["warning"] = whose.warning
     graded_as = safe_student(student)  # the id the variant is drawn from: the same for the calls and the checking
     if assignment not in catalog.assignments:
         reason = f"unknown assignment {assignment!r}" if assignment else "no answers of any assignment were found"
-        return failed_result(base, student, reason, graded=True)
+        return NotebookResult.failed(filename, student, reason, graded=True, warning=whose.warning)
     exercises = [catalog.exercises[e] for e in catalog.assignments[assignment].exercises]
     names, probes, calls = _requests(catalog, exercises, graded_as)
     outcome = _run(sandbox, notebook.cells, names, probes)
     if outcome.error and outcome.error.startswith("infrastructure:"):
-        return failed_result(base, student, outcome.error, graded=False)
+        return NotebookResult.failed(filename, student, outcome.error, graded=False, warning=whose.warning)
     answers = _answers(exercises, outcome, calls)
-    result = grade({"student": graded_as, "assignment": assignment, "answers": answers}, catalog)
-    result.update(base)
-    result["student"] = student  # as the notebook or the file names the student; exports escape it
-    result["assignment"] = assignment
-    result["error"] = outcome.error
-    result["cell_errors"] = [{**e, "cell": _position(notebook, e.get("cell"))} for e in outcome.cell_errors]
-    result["answers"] = {
-        e: {p: v.value if isinstance(v, Returned) else v for p, v in parts.items() if not isinstance(v, Unanswered)}
-        for e, parts in answers.items()
-    }
-    result["graded"] = True
-    return result
+    graded = grade_checked(Submission(graded_as, answers, assignment), catalog)
+    return NotebookResult(
+        student=student,  # as the notebook or the file names the student; exports escape it
+        exercises=graded.exercises,
+        file=filename,
+        warning=whose.warning,
+        assignment=assignment,
+        error=outcome.error,
+        cell_errors=[{**e, "cell": _position(notebook, e.get("cell"))} for e in outcome.cell_errors],
+        answers={
+            e: {p: v.value if isinstance(v, Returned) else v for p, v in parts.items() if not isinstance(v, Unanswered)}
+            for e, parts in answers.items()
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -256,11 +255,6 @@ def safe_student(student: str) -> str:
     """``student`` as a valid student id (see :data:`grader.grading.STUDENT_ID`): other characters become ``_``."""
     cleaned = STUDENT_FROM_STEM.sub("_", student)[:128]
     return cleaned if cleaned and cleaned[0].isalnum() else f"s{cleaned}"[:128]
-
-
-def failed_result(base: dict[str, Any], student: str, reason: str, graded: bool) -> dict[str, Any]:
-    """A notebook that has no grades: 0 of 0, with the reason (``graded: false`` when the grader, not the file, failed)."""
-    return {**base, "student": student, "score": 0, "max_score": 0, "exercises": [], "error": reason, "graded": graded}
 
 
 def _requests(
@@ -346,10 +340,10 @@ def grade_files(
     assignment: str | None = None,
     workers: int = 2,
     limits: Any = None,
-    progress: Callable[[dict[str, Any]], None] | None = None,
+    progress: Callable[[NotebookResult], None] | None = None,
     roots: Iterable[Path] = (),
     student: str | None = None,
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[NotebookResult]:
     """Grade notebooks in parallel, one limited sandbox process per notebook; results in input order.
 
     ``roots``: the folders the files were found in (see :func:`placed`);
@@ -360,13 +354,13 @@ def grade_files(
     root_of = root_finder(roots)
     with Sandbox(workers=workers, limits=limits or Limits()) as sandbox:
 
-        def one(path: Path) -> dict[str, Any]:
+        def one(path: Path) -> NotebookResult:
             root = root_of(path)
             try:
                 data = path.read_bytes()
             except OSError as exc:
-                return failed_result(
-                    {"file": str(path)},
+                return NotebookResult.failed(
+                    str(path),
                     owner(None, path, catalog, root, student).student,
                     f"could not read the file: {exc.strerror}",
                     True,

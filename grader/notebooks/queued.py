@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from grader.contract import NotebookResult
 from grader.jobs import JobQueue
-from grader.notebooks.batch import NotebookError, failed_result, owner, read_notebook, root_finder, safe_student
+from grader.notebooks.batch import NotebookError, owner, read_notebook, root_finder, safe_student
 from grader.specs.model import Catalog
 from grader.store import submissions
 from grader.store.db import Database
@@ -106,7 +107,7 @@ def wait_for(
     poll: float = 0.5,
     idle_after: float = 30.0,
     on_idle: Callable[[float], None] | None = None,
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[NotebookResult]:
     """Each notebook's result as its job finishes (those not read from disk first), in the batch's result shape.
 
     ``on_idle(seconds)`` is called once when no job has finished for ``idle_after`` seconds
@@ -115,7 +116,7 @@ def wait_for(
     waiting = {q.id: q for q in queued if q.id is not None}
     for q in queued:
         if q.id is None:
-            yield failed_result({"file": str(q.path)}, q.student, q.error or "not queued", graded=True)
+            yield NotebookResult.failed(str(q.path), q.student, q.error or "not queued", graded=True)
     last_change, told = time.monotonic(), False
     while waiting:
         finished = submissions.finished(db, list(waiting))
@@ -131,11 +132,11 @@ def wait_for(
             time.sleep(poll)
 
 
-def as_result(queued: Queued, view: dict[str, Any]) -> dict[str, Any]:
+def as_result(queued: Queued, view: dict[str, Any]) -> NotebookResult:
     """A finished submission as the local batch reports a notebook (see :func:`grader.notebooks.batch.grade_notebook`)."""
-    base = {"file": str(queued.path), "submission": queued.id}
-    if queued.warning:  # said in the terms of the batch (its folders), not of the job that graded it
-        base["warning"] = queued.warning
     if view["status"] == "done" and isinstance(view.get("result"), dict):
-        return {**view["result"], **base}
-    return failed_result(base, queued.student, view.get("error") or "grading failed", graded=False)
+        result = NotebookResult.from_json(view["result"])
+    else:
+        result = NotebookResult.failed("", queued.student, view.get("error") or "grading failed", graded=False)
+    # A warning is said in the terms of the batch (its folders), not of the job that graded it.
+    return replace(result, file=str(queued.path), submission=queued.id, warning=queued.warning or result.warning)

@@ -1,48 +1,115 @@
 """One HTML feedback file per student: scores, per-part feedback, and the path plot where it helps.
 
 Everything a student wrote is escaped by Jinja's autoescape; plots are SVG
-made by the grader itself.
+made by the grader itself, embedded as ``data:`` images that scale with the
+page. Every plot has its text equivalent beside it (:class:`PathPlot`): a
+table of the student's iterates and, after grading, the expected ones, so a
+reader who cannot see the picture loses nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from grader.contract import Result, rounded_score
+from grader.reports.plots import subscript, svg_data_uri
 from grader.specs.model import Catalog
 
 TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Feedback for {{ result.student }}</title>
 <style>
-body { font-family: system-ui, sans-serif; max-width: 52rem; margin: 2rem auto; line-height: 1.45; color: #222; }
+body { font-family: system-ui, sans-serif; max-width: 52rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.45;
+       color: #222; overflow-wrap: anywhere; }
 h1 { font-size: 1.4rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
 table { border-collapse: collapse; width: 100%; } td, th { border-bottom: 1px solid #ddd; padding: .4rem; vertical-align: top; text-align: left; }
+caption { text-align: left; font-weight: 600; padding: .3rem 0; }
+td.num { font-variant-numeric: tabular-nums; }
 .correct { color: #1a7f37; } .partial { color: #9a6700; } .incorrect, .invalid { color: #cf222e; } .missing, .needs_review { color: #57606a; }
 .error { background: #fff4e5; padding: .6rem; border-left: 4px solid #d97706; }
 code { background: #f3f3f3; padding: 0 .2rem; }
+figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; }
 </style></head><body>
+<main>
 <h1>Feedback for {{ result.student }}{% if result.assignment %} — {{ result.assignment }}{% endif %}</h1>
-<p>Score: <strong>{{ result.score }}</strong> / {{ result.max_score }}</p>
+<p>Score: <strong>{{ result.score | score }}</strong> / {{ result.max_score | score }}</p>
 {% if result.error %}<p class="error">The notebook could not be run to the end: {{ result.error }}.
 Answers bound before that were graded.</p>{% endif %}
 {% for exercise in result.exercises %}
-<h2>{{ titles.get(exercise.id, exercise.id) }} <small>({{ exercise.score }} / {{ exercise.max_score }})</small></h2>
-<table><tr><th>part</th><th>score</th><th>status</th><th>feedback</th></tr>
+<h2>{{ titles.get(exercise.id, exercise.id) }} <small>({{ exercise.score | score }} / {{ exercise.max_score | score }})</small></h2>
+<table><tr><th scope="col">part</th><th scope="col">score</th><th scope="col">status</th><th scope="col">feedback</th></tr>
 {% for part in exercise.parts %}
-<tr><td><code>{{ part.id }}</code></td><td>{{ part.score }} / {{ part.max_score }}</td>
+<tr><td><code>{{ part.id }}</code></td><td>{{ part.score | score }} / {{ part.max_score | score }}</td>
 <td class="{{ part.status }}">{{ part.status }}{% if part.misconception %} <br><small>{{ part.misconception }}</small>{% endif %}</td>
 <td>{{ part.feedback }}</td></tr>
 {% endfor %}</table>
-{% if plots.get(exercise.id) %}<figure>{{ plots[exercise.id] | safe }}<figcaption>Your iterates on f{% if exercise.id not in code %}, with the expected ones{% endif %}.</figcaption></figure>{% endif %}
+{% set plot = plots.get(exercise.id) %}
+{% if plot %}<figure>
+<img src="{{ plot.data_uri }}" alt="Plot of your path{% if plot.reference %} and the expected path{% endif %} on f(x) = {{ plot.function }}; the table below gives the numbers.">
+<figcaption>Your iterates on f(x) = {{ plot.function }}{% if plot.reference %}, with the expected ones (dashed){% endif %}; the table gives the same numbers.</figcaption>
+</figure>
+<table>
+<caption>Your path{% if plot.reference %} and the expected path{% endif %}, step by step</caption>
+<tr><th scope="col">step</th><th scope="col">your x</th>{% if plot.reference %}<th scope="col">expected x</th>{% endif %}</tr>
+{% for step in plot.rows %}<tr><th scope="row">x{{ step.index }}</th><td class="num">{{ step.mine }}</td>{% if plot.reference %}<td class="num">{{ step.expected }}</td>{% endif %}</tr>
+{% endfor %}</table>{% endif %}
 {% endfor %}
 {% if result.cell_errors %}<h2>Cells that raised an error</h2><ul>
 {% for e in result.cell_errors %}<li>cell {{ e.cell }}: {{ e.ename }}: {{ e.evalue }}</li>{% endfor %}</ul>{% endif %}
+</main>
 </body></html>
 """
 
 
-def feedback_html(result: dict[str, Any], catalog: Catalog, answers: Callable[[str, str], Any] | None = None) -> str:
+@dataclass(frozen=True)
+class PathPlot:
+    """A student's path drawn on the exercise's function, with the numbers it shows as text.
+
+    ``svg`` is the picture; ``function`` the formula drawn; ``iterates`` the
+    student's points x₀, x₁, …; ``reference`` the expected points, or None
+    where they must not be shown (a page a student could probe).
+    """
+
+    svg: str
+    function: str
+    iterates: list[float]
+    reference: list[float] | None
+
+    @property
+    def data_uri(self) -> str:
+        return svg_data_uri(self.svg)
+
+    @property
+    def alt(self) -> str:
+        """The picture in one sentence: the curve, the student's path, and the expected one where shown."""
+        text = f"Plot of f(x) = {self.function} with your path: {describe_path(self.iterates)}"
+        if self.reference:
+            text += f"; the expected path: {describe_path(self.reference)}"
+        return text + "."
+
+    @property
+    def rows(self) -> list[dict[str, str]]:
+        """One row per step: its index, the student's x and the expected x (blank past the end of either)."""
+        length = max(len(self.iterates), len(self.reference or []))
+
+        def at(values: list[float] | None, k: int) -> str:
+            return f"{values[k]:g}" if values is not None and k < len(values) else ""
+
+        return [
+            {"index": subscript(k), "mine": at(self.iterates, k), "expected": at(self.reference, k)}
+            for k in range(length)
+        ]
+
+
+def describe_path(values: list[float]) -> str:
+    """``x₀ = 4, x₁ = 6, …`` for a list of iterates."""
+    return ", ".join(f"x{subscript(k)} = {value:g}" for k, value in enumerate(values))
+
+
+def feedback_html(result: Result, catalog: Catalog, answers: Callable[[str, str], Any] | None = None) -> str:
     """The feedback page of one graded notebook or submission.
 
     ``answers(exercise_id, part_id)`` gives the student's own value of a part,
@@ -50,20 +117,18 @@ def feedback_html(result: dict[str, Any], catalog: Catalog, answers: Callable[[s
     """
     from jinja2 import Environment
 
-    titles = {
-        e["id"]: catalog.exercises[e["id"]].title for e in result.get("exercises", []) if e["id"] in catalog.exercises
-    }
-    plots = {e["id"]: _plot(catalog, e["id"], result.get("student"), answers) for e in result.get("exercises", [])}
+    titles = {e.id: catalog.exercises[e.id].title for e in result.exercises if e.id in catalog.exercises}
+    plots = {e.id: _plot(catalog, e.id, result.student, answers) for e in result.exercises}
     environment = Environment(autoescape=True)
-    code = {e for e in titles if catalog.exercises[e].kind == "code"}
+    environment.filters["score"] = rounded_score
     return environment.from_string(TEMPLATE).render(
-        result=result, titles=titles, plots={k: v for k, v in plots.items() if v}, code=code
+        result=result, titles=titles, plots={k: v for k, v in plots.items() if v}
     )
 
 
 def _plot(
     catalog: Catalog, exercise_id: str, student: str | None, answers: Callable[[str, str], Any] | None
-) -> str | None:
+) -> PathPlot | None:
     exercise = catalog.exercises.get(exercise_id)
     if exercise is None or not exercise.plot or answers is None:
         return None
@@ -74,8 +139,8 @@ def _plot(
 
 def path_figure(
     catalog: Catalog, exercise: Any, student: str | None, iterates: Any, show_reference: bool
-) -> str | None:
-    """SVG of a student's iterates on the exercise's function (spec option ``plot``), or None.
+) -> PathPlot | None:
+    """A student's iterates on the exercise's function (spec option ``plot``), or None.
 
     ``show_reference`` adds the expected iterates: right for feedback after grading, never on a
     page where a student could submit anything to see the answer drawn.
@@ -90,9 +155,17 @@ def path_figure(
     if show_reference:
         part = exercise.plot["part"]
         reference = next((k.reference for k in catalog.keys(exercise, params) if k.part == part), None)
+        if not (isinstance(reference, list) and all(_is_number(x) for x in reference)):
+            reference = None
     from grader.reports.plots import path_plot
 
-    return path_plot(formula, iterates, reference if isinstance(reference, list) else None)
+    svg = path_plot(formula, iterates, reference)
+    return PathPlot(
+        svg=svg,
+        function=formula,
+        iterates=[float(x) for x in iterates],
+        reference=[float(x) for x in reference] if reference else None,
+    )
 
 
 def _is_number(value: Any) -> bool:

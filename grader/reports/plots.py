@@ -8,6 +8,7 @@ paths, so the SVG holds no markup taken from the data.
 
 from __future__ import annotations
 
+import base64
 import io
 import math
 from collections.abc import Sequence
@@ -89,7 +90,7 @@ def path_plot(f: str, iterates: list[Any], reference: list[Any] | None = None) -
             axes.plot(points, ys, "o-", color=STUDENT_COLOUR, markersize=5, label="your path")
             for k, (x, y) in enumerate(zip(points, ys, strict=True)):
                 axes.annotate(
-                    f"x{_subscript(k)}",
+                    f"x{subscript(k)}",
                     (x, y),
                     textcoords="offset points",
                     xytext=(4, 6),
@@ -139,5 +140,11 @@ def histogram_chart(edges: Sequence[float], counts: Sequence[int], title: str = 
         return _svg(figure)
 
 
-def _subscript(number: int) -> str:
+def svg_data_uri(svg: str) -> str:
+    """An SVG as a ``data:`` URI for an ``<img src>``: it scales with the page and carries an ``alt``."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+def subscript(number: int) -> str:
+    """``12`` → ``₁₂``."""
     return str(number).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))

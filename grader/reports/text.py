@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from grader.contract import NotebookResult, Result, rounded_score
 
 SYMBOLS = {
     "correct": "✓",
@@ -15,24 +15,24 @@ SYMBOLS = {
 
 
 def _score(value: float) -> str:
-    return f"{value:g}"
+    return f"{rounded_score(value):g}"
 
 
-def result_text(result: dict[str, Any]) -> str:
+def result_text(result: Result) -> str:
     """Per exercise and part: a symbol, the score and the feedback; the total last."""
     lines = []
-    if result.get("student"):
-        lines.append(f"student {result['student']}")
-    for exercise in result["exercises"]:
-        lines.append(f"\n{exercise['id']}  {_score(exercise['score'])}/{_score(exercise['max_score'])}")
-        for part in exercise["parts"]:
-            symbol = SYMBOLS.get(part["status"], "?")
-            tag = f" [{part['misconception']}]" if part.get("misconception") else ""
+    if result.student:
+        lines.append(f"student {result.student}")
+    for exercise in result.exercises:
+        lines.append(f"\n{exercise.id}  {_score(exercise.score)}/{_score(exercise.max_score)}")
+        for part in exercise.parts:
+            symbol = SYMBOLS.get(part.status, "?")
+            tag = f" [{part.misconception}]" if part.misconception else ""
             lines.append(
-                f"  {symbol} {part['id']:<12} {_score(part['score'])}/{_score(part['max_score'])}  "
-                f"{part['status']}{tag}: {part['feedback']}"
+                f"  {symbol} {part.id:<12} {_score(part.score)}/{_score(part.max_score)}  "
+                f"{part.status}{tag}: {part.feedback}"
             )
-    if result.get("error"):
-        lines.append(f"\nerror: {result['error']}")
-    lines.append(f"\ntotal {_score(result['score'])}/{_score(result['max_score'])}")
+    if isinstance(result, NotebookResult) and result.error:
+        lines.append(f"\nerror: {result.error}")
+    lines.append(f"\ntotal {_score(result.score)}/{_score(result.max_score)}")
     return "\n".join(lines)

@@ -3,12 +3,13 @@
 The forkserver imports this module once (before it hides the file system) and
 calls :func:`main` in every freshly forked child.  :func:`main` then
 
-1. isolates the process (:func:`enter_sandbox`: its memory and pids cgroup,
-   fresh mount and IPC namespaces, an empty tmpfs as ``/tmp`` and working
-   directory, resource limits, an unprivileged uid, a fresh session keyring,
-   no new privileges, no inherited file descriptors, the seccomp filter);
-2. reads the request (cells, names, probes) from its socket;
-3. runs the cells in one namespace, sending a snapshot of the requested names
+1. isolates the process as root (:func:`prepare`: its memory and pids
+   cgroup, fresh mount and IPC namespaces, an empty tmpfs as ``/tmp`` and
+   working directory, resource limits, no inherited file descriptors);
+2. waits for the request (cells, names, probes) on its socket;
+3. confines itself (:func:`confine`: an unprivileged uid, a fresh session
+   keyring, no new privileges, the seccomp filter);
+4. runs the cells in one namespace, sending a snapshot of the requested names
    after each cell; then calls the probes; then sends ``done`` and exits.
 
 Everything the child sends is plain JSON produced by :func:`to_json`, a small
@@ -362,19 +363,19 @@ def _reset_signals() -> None:
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
 
 
-def enter_sandbox(fd: int, config: dict) -> None:
-    """Isolate the current (freshly forked) process; raise if anything fails.
+def prepare(fd: int, config: dict) -> None:
+    """First half of the isolation, as root, before the notebook is known (raise if anything fails).
 
     ``config`` comes from the forkserver: ``limits``, ``uid``, ``gid``,
     ``mount_namespace``, ``pid_namespace``, ``workdir`` (used only when there
     is no mount namespace), ``env``, ``cgroup_procs`` (fds to join the
     notebook's cgroups; empty without cgroups), ``seccomp`` (the compiled
-    filter, or ``None``).  The order matters: the cgroup first, so that all
-    the child allocates is charged; the keyring after dropping privileges
-    (the new keyring belongs to the notebook's uid); seccomp last, since it
-    denies calls made before it.
+    filter, or ``None``).  The cgroup comes first, so that all the child
+    allocates is charged.  The forkserver forks the next child ahead of
+    time, so these steps, the slow ones, overlap with the grader's work.
     """
     _join_cgroups(config.get("cgroup_procs") or [])
+    linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)  # while it waits: dies with the forkserver
     os.setsid()
     if config.get("mount_namespace"):
         _fresh_filesystem(config)
@@ -383,6 +384,15 @@ def enter_sandbox(fd: int, config: dict) -> None:
         os.chdir(config["workdir"])
     apply_rlimits(config["limits"], int(config.get("vm_mb", 0)))
     _close_fds(fd)
+
+
+def confine(config: dict) -> None:
+    """Second half, once the notebook arrived and before any of it runs.
+
+    The keyring after dropping privileges (the new keyring belongs to the
+    notebook's uid); the parent-death signal again (a change of uid clears
+    it); seccomp last, since it denies calls made before it.
+    """
     _drop_privileges(int(config["uid"]), int(config["gid"]))
     linux.join_fresh_session_keyring()
     linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
@@ -739,8 +749,9 @@ def main(fd: int, config: dict) -> None:
     """Entry point in the forked child; never returns (``os._exit``)."""
     channel = Channel(fd)
     try:
-        enter_sandbox(fd, config)
-        request = _json_loads(channel.receive_text(64 * 2**20))
+        prepare(fd, config)
+        request = _json_loads(channel.receive_text(64 * 2**20))  # parked here until the notebook comes
+        confine(config)
         session = Session(channel, request, config)
     except BaseException as exc:  # noqa: BLE001 - report any setup failure as such
         try:

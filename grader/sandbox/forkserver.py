@@ -48,6 +48,7 @@ import socket
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 
 from grader.sandbox import child, linux, seccomp
 from grader.sandbox.cgroup import Cgroups, NotebookCgroup
@@ -83,6 +84,17 @@ def _log(message: str) -> None:
         pass
 
 
+@dataclass
+class Spawned:
+    """A forked child: its pid, the grader's end of its socket, and what it was made with."""
+
+    pid: int
+    sock: socket.socket
+    limits: dict
+    cgroup: NotebookCgroup | None
+    workdir: str | None
+
+
 class ForkServer:
     """Forks isolated children on request; see the module docstring for the protocol."""
 
@@ -97,7 +109,8 @@ class ForkServer:
         self.own_pid_ns: int | None = None
         self.workdirs: str | None = None
         self.cgroups: Cgroups | None = None
-        self.cgroup: NotebookCgroup | None = None  # the running notebook's
+        self.running: Spawned | None = None  # the child running a notebook
+        self.parked: Spawned | None = None  # the child waiting for the next one
         self.seccomp_program: bytes | None = None
         self.report: dict = {
             "namespaces": {},
@@ -109,10 +122,17 @@ class ForkServer:
         }
 
     # -- isolation of the forkserver itself --------------------------------
-    def isolate(self, use_namespaces: bool, package_dir: str) -> dict:
-        """Try every protection; record what is active and what is missing."""
-        self._setup_seccomp()
-        self._setup_cgroups()  # before the jail hides /sys/fs/cgroup
+    def isolate(
+        self, package_dir: str, use_namespaces: bool = True, use_cgroups: bool = True, use_seccomp: bool = True
+    ) -> dict:
+        """Try every protection (those not switched off); record what is active and what is missing."""
+        if use_seccomp:
+            self._setup_seccomp()
+        if use_cgroups:
+            self._setup_cgroups()  # before the jail hides /sys/fs/cgroup
+        for name, used in (("seccomp", use_seccomp), ("memory cgroup", use_cgroups)):
+            if not used:
+                self.report["missing"].append(f"{name} disabled by option")
         ns = self.report["namespaces"]
         ns["network"] = use_namespaces and self._try("network namespace", linux.unshare, linux.CLONE_NEWNET)
         ns["ipc"] = use_namespaces and self._try(
@@ -215,17 +235,9 @@ class ForkServer:
             os.chown(path, self.uid, self.gid)
         return path
 
-    def run(self, request: dict) -> None:
-        """Fork one child for ``request`` and report its end."""
-        run_id = request.get("id")
-        limits = request["limits"]
-        try:
-            cgroup = (
-                self.cgroups.child(cgroup_memory_bytes(limits), int(limits["max_processes"])) if self.cgroups else None
-            )
-        except OSError as exc:
-            write_frame(self.ctl_out, {"op": "failed", "id": run_id, "message": f"cgroup: {exc}"})
-            return
+    def _spawn(self, limits: dict) -> Spawned:
+        """Fork a child for ``limits``: it isolates itself and waits for its notebook (raises OSError)."""
+        cgroup = self.cgroups.child(cgroup_memory_bytes(limits), int(limits["max_processes"])) if self.cgroups else None
         workdir = self._new_workdir()
         config = self._child_config(limits, workdir, cgroup.procs_fds if cgroup else [])
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -234,31 +246,82 @@ class ForkServer:
             if self.report["namespaces"]["pid"]:
                 self._enter_fresh_pid_namespace()
             pid = os.fork()
-        except OSError as exc:
+        except OSError:
             ours.close()
             theirs.close()
             if cgroup:
                 cgroup.finish()
-            write_frame(self.ctl_out, {"op": "failed", "id": run_id, "message": f"fork: {exc}"})
-            return
+            if workdir:
+                shutil.rmtree(workdir, ignore_errors=True)
+            raise
         if pid == 0:  # the child: never returns
             try:
                 child.main(theirs.fileno(), config)
             finally:
                 os._exit(child.SETUP_FAILED)
-        started = time.monotonic()
         theirs.close()
         if cgroup:
             cgroup.close_fds()
-            self.cgroup = cgroup
-        socket.send_fds(self.fd_socket, [b"F"], [ours.fileno()])
-        ours.close()
-        write_frame(self.ctl_out, {"op": "started", "id": run_id, "pid": pid})
-        timed_out, killed = self._wait(pid, started + float(limits["wall_seconds"]))
-        _, status, usage = os.wait4(pid, 0)
-        self._kill_group(pid)
-        if workdir:
-            shutil.rmtree(workdir, ignore_errors=True)
+        return Spawned(pid, ours, limits, cgroup, workdir)
+
+    def _take_parked(self, limits: dict) -> Spawned | None:
+        """The child forked after the last notebook, if it is alive and was made for these limits."""
+        parked, self.parked = self.parked, None
+        if parked is None:
+            return None
+        if parked.limits == limits and os.waitpid(parked.pid, os.WNOHANG) == (0, 0):
+            return parked
+        self._discard(parked)
+        return None
+
+    def _discard(self, spawned: Spawned) -> None:
+        """Kill a child that will not run a notebook, and clean up after it."""
+        self._kill(spawned.pid)
+        try:
+            os.waitpid(spawned.pid, 0)
+        except ChildProcessError:
+            pass
+        self._clean_up(spawned)
+
+    def _clean_up(self, spawned: Spawned) -> dict:
+        """Close, remove and read what a finished child leaves: socket, working directory, cgroup."""
+        spawned.sock.close()
+        if spawned.workdir:
+            shutil.rmtree(spawned.workdir, ignore_errors=True)
+        if not spawned.cgroup:
+            return {}
+        try:
+            used = spawned.cgroup.finish()
+            return {"peak_bytes": used.peak_bytes, "oom_kills": used.oom_kills}
+        except OSError as exc:
+            _log(f"cgroup {spawned.cgroup.name}: {exc}")
+            return {}
+
+    def run(self, request: dict) -> None:
+        """Run one notebook's child for ``request`` and report its end; then park the next child.
+
+        The next child is forked as soon as this one is gone: it joins its
+        cgroup and builds its namespaces (the slow steps: moving a process
+        between cgroups waits for an RCU grace period) while the grader
+        reads this notebook's result, and it waits, still root and before
+        any student code, for the next notebook's request.
+        """
+        run_id = request.get("id")
+        limits = request["limits"]
+        try:
+            spawned = self._take_parked(limits) or self._spawn(limits)
+        except OSError as exc:
+            write_frame(self.ctl_out, {"op": "failed", "id": run_id, "message": f"fork: {exc}"})
+            return
+        self.running = spawned
+        started = time.monotonic()
+        socket.send_fds(self.fd_socket, [b"F"], [spawned.sock.fileno()])
+        spawned.sock.close()  # the grader's end now lives in the grader only
+        write_frame(self.ctl_out, {"op": "started", "id": run_id, "pid": spawned.pid})
+        timed_out, killed = self._wait(spawned.pid, started + float(limits["wall_seconds"]))
+        _, status, usage = os.wait4(spawned.pid, 0)
+        self._kill_group(spawned.pid)
+        self.running = None
         report = {"op": "exited", "id": run_id, "timed_out": timed_out, "killed": killed}
         if os.WIFSIGNALED(status):
             report["signal"] = os.WTERMSIG(status)
@@ -267,14 +330,12 @@ class ForkServer:
         report.update(
             cpu_seconds=usage.ru_utime + usage.ru_stime, maxrss_kb=usage.ru_maxrss, elapsed=time.monotonic() - started
         )
-        self.cgroup = None
-        if cgroup:
-            try:
-                used = cgroup.finish()
-                report.update(peak_bytes=used.peak_bytes, oom_kills=used.oom_kills)
-            except OSError as exc:
-                _log(f"cgroup {cgroup.name}: {exc}")
+        report.update(self._clean_up(spawned))
         write_frame(self.ctl_out, report)
+        try:
+            self.parked = self._spawn(limits)
+        except OSError as exc:  # the next run forks its own child
+            _log(f"could not fork ahead: {exc}")
 
     def _kill(self, pid: int) -> None:
         try:
@@ -325,17 +386,23 @@ class ForkServer:
         """The grader went away: reap the child and leave."""
         os.waitpid(pid, 0)
         self._kill_group(pid)
-        self._remove_cgroups()
+        if self.running:
+            self._clean_up(self.running)
+        self._shut_down()
         os._exit(0)
 
-    def _remove_cgroups(self) -> None:
-        try:
-            if self.cgroup:
-                self.cgroup.finish()
-            if self.cgroups:
+    def _shut_down(self) -> None:
+        """Discard the parked child; remove the working directories and the cgroup base."""
+        if self.parked:
+            self._discard(self.parked)
+            self.parked = None
+        if self.workdirs:
+            shutil.rmtree(self.workdirs, ignore_errors=True)
+        if self.cgroups:
+            try:
                 self.cgroups.close()
-        except OSError as exc:
-            _log(f"cgroups left behind: {exc}")
+            except OSError as exc:
+                _log(f"cgroups left behind: {exc}")
 
     def serve(self) -> None:
         """Handle requests until stdin closes."""
@@ -345,9 +412,7 @@ class ForkServer:
                 break
             if message.get("op") == "run":
                 self.run(message)
-        if self.workdirs:
-            shutil.rmtree(self.workdirs, ignore_errors=True)
-        self._remove_cgroups()
+        self._shut_down()
 
 
 # ---------------------------------------------------------------------------
@@ -387,6 +452,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--uid", type=int, default=65534)
     parser.add_argument("--gid", type=int, default=65534)
     parser.add_argument("--no-namespaces", action="store_true", help="rlimits + setsid/killpg only")
+    parser.add_argument("--no-cgroups", action="store_true", help="no memory and pids cgroup per notebook")
+    parser.add_argument("--no-seccomp", action="store_true", help="no system-call filter")
     parser.add_argument("--preload", default="numpy", help="comma-separated modules to import once")
     args = parser.parse_args(argv)
     ctl_in, ctl_out = _take_stdio()
@@ -397,7 +464,7 @@ def main(argv: list[str] | None = None) -> None:
     _preload([m for m in args.preload.split(",") if m])
     fd_socket = socket.socket(fileno=args.fd_socket)
     server = ForkServer(ctl_in, ctl_out, fd_socket, args.uid, args.gid)
-    report = server.isolate(not args.no_namespaces, package_dir)
+    report = server.isolate(package_dir, not args.no_namespaces, not args.no_cgroups, not args.no_seccomp)
     repo = os.path.dirname(package_dir)
     sys.path[:] = [p for p in sys.path if p and not inside(os.path.realpath(p), repo)]
     gc.collect()

@@ -149,10 +149,10 @@ def _forkserver_env() -> dict[str, str]:
 class Worker:
     """A handle on one forkserver process; used by one thread at a time."""
 
-    def __init__(self, slot: int, preload: Sequence[str], namespaces: bool, python: str) -> None:
+    def __init__(self, slot: int, preload: Sequence[str], disabled: Sequence[str], python: str) -> None:
         self.slot = slot
         self.preload = list(preload)
-        self.namespaces = namespaces
+        self.disabled = list(disabled)  # protections switched off: "namespaces", "cgroups", "seccomp"
         self.python = python
         self.proc: subprocess.Popen | None = None
         self.report: dict = {}
@@ -165,8 +165,7 @@ class Worker:
         uid = self.uid
         command = [self.python, "-P", "-s", "-m", "grader.sandbox.forkserver", "--fd-socket", str(theirs.fileno())]
         command += ["--uid", str(uid), "--gid", str(uid), "--preload", ",".join(self.preload)]
-        if not self.namespaces:
-            command.append("--no-namespaces")
+        command += [f"--no-{name}" for name in self.disabled]
         try:
             self.proc = subprocess.Popen(
                 command,
@@ -366,12 +365,16 @@ class Sandbox:
         *,
         preload: Sequence[str] = ("numpy", "matplotlib.pyplot"),
         namespaces: bool = True,
+        cgroups: bool = True,
+        seccomp: bool = True,
         python: str = sys.executable,
     ) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.limits = limits
-        self._workers = [Worker(slot, preload, namespaces, python) for slot in range(workers)]
+        switches = {"namespaces": namespaces, "cgroups": cgroups, "seccomp": seccomp}
+        disabled = [name for name, on in switches.items() if not on]
+        self._workers = [Worker(slot, preload, disabled, python) for slot in range(workers)]
         self._idle: queue.SimpleQueue[Worker] = queue.SimpleQueue()
         self._closed = threading.Event()
         try:

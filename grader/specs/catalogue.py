@@ -144,7 +144,7 @@ def _rules_any_beta(change: Callable[[Any], Any]) -> dict[str, Wrapper]:
 
     def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
         def made(lr: Any, beta: Any = 0.0, *args: Any, **kwargs: Any) -> Any:
-            return change(original(abs(float(lr)) or 1.0, 0.0, *args, **kwargs))
+            return change(original(lr, 0.0, *args, **kwargs))
 
         return made
 
@@ -853,18 +853,16 @@ def search_answers(
     kind: str,
     params: Mapping[str, Any],
     reference: Any,
-    known: tuple[Any, ...] = (),
     course: Mapping[str, Mapping[str, Any]] | None = None,
     render: Callable[[str, Mapping[str, Any]], str] | None = None,
 ) -> tuple[Found, ...]:
-    """Every change's answer for one part of one variant that differs from the reference and ``known`` answers.
+    """Every change's answer for one part of one variant that differs from the reference.
 
     Args:
         expression: the part's reference expression.
         kind: the part's answer type (changes limited to other types are skipped).
         params: the variant's parameters.
         reference: the reference answer (a change giving it does not apply here).
-        known: answers already named (the written rules'); a change giving one is left to that rule.
         course: the course's misconception entries (credit and feedback override the catalogue's).
         render: fills ``{{name}}`` with the parameters (the spec's own renderer).
     """
@@ -877,7 +875,7 @@ def search_answers(
         for answer, fill in apply(change, expression, params):
             if not _comparable(answer, reference, kind):
                 continue
-            if plain_equal(answer, reference) or any(plain_equal(answer, k) for k in known):
+            if plain_equal(answer, reference):
                 continue
             entry = (course or {}).get(change.misconception, {})
             general = change.name == change.misconception and not fill  # the course's sentence for the id fits
@@ -895,7 +893,6 @@ def searcher(
     kind: str,
     params: Mapping[str, Any],
     reference: Any,
-    known: tuple[Any, ...],
     course: Mapping[str, Mapping[str, Any]],
     render: Callable[[str, Mapping[str, Any]], str] | None,
 ) -> Callable[[], tuple[Misconception, ...]]:
@@ -906,7 +903,7 @@ def searcher(
     def searched() -> tuple[Misconception, ...]:
         with lock:
             if not kept:
-                found = search_answers(expression, kind, params, reference, known, course, render)
+                found = search_answers(expression, kind, params, reference, course, render)
                 kept.append(tuple(Misconception(f.id, f.answer, f.credit, f.feedback) for f in found))
             return kept[0]
 
@@ -920,8 +917,8 @@ def _tidy(text: str) -> str:
 
 def _comparable(answer: Any, reference: Any, kind: str) -> bool:
     """Same shape as the reference (a sequence may differ in length; a labels answer is a list of text)."""
-    if kind == "sequence":
-        return isinstance(answer, list) and bool(answer)
+    if kind == "sequence":  # any length, but items of the reference's shape (numbers, or points of d numbers)
+        return isinstance(answer, list) and bool(answer) and {_shape(a) for a in answer} == {_shape(reference[0])}
     if kind == "interval":
         return type(answer) is type(reference)
     if isinstance(reference, list):

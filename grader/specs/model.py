@@ -209,7 +209,7 @@ class Catalog:
             points=part.points,
             reference=reference,
             misconceptions=rules,
-            searched=self._searched(exercise, part, params, reference, rules),
+            searched=self._searched(exercise, part, params, reference),
             tolerance=part.tolerance,
             step=None if part.step is None else _evaluate(exercise, f"{where}.step", part.step, params),
             carried=None if part.carried is None else _carried(part.carried, params),
@@ -217,18 +217,15 @@ class Catalog:
             secret=exercise.kind == "code",
         )
 
-    def _searched(
-        self, exercise: Exercise, part: Part, params: Mapping[str, Any], reference: Any, rules: tuple[Any, ...]
-    ) -> Any:
+    def _searched(self, exercise: Exercise, part: Part, params: Mapping[str, Any], reference: Any) -> Any:
         """The catalogue's answers for the part, computed when first needed (None: search off or not applicable)."""
         if not self.search or part.answer is None or part.kind in ("text", "expression", "choice"):
             return None
         from grader.specs.catalogue import searcher
 
         secret = exercise.kind == "code"  # hidden inputs never appear in a sentence
-        known = tuple(rule.answer for rule in rules)
         return searcher(
-            part.answer, part.kind, dict(params), reference, known, self.misconceptions, None if secret else render
+            part.answer, part.kind, dict(params), reference, self.misconceptions, None if secret else render
         )
 
     def calls(self, exercise: Exercise, params: Mapping[str, Any]) -> dict[str, list[Any]]:

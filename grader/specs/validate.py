@@ -12,7 +12,9 @@ distinct set of parameters checked once):
   tell students wrong values);
 * the catalogue's changes (:mod:`grader.specs.catalogue`) that can be told
   apart from the reference in every variant are listed per part: the
-  mistakes the grader names there without a written rule.
+  mistakes the grader names there without a written rule; a change whose
+  answer is named otherwise (a written rule or an earlier change giving the
+  same answer, error carried forward) is noted.
 
 A misconception whose answer equals the reference in some variant cannot be
 told apart there; it is counted as ``indistinguishable``, not as a failure,
@@ -63,6 +65,7 @@ class Report:
     problems: dict[tuple[str, str], Problem] = field(default_factory=dict)
     indistinguishable: Counter[str] = field(default_factory=Counter)
     searchable: dict[str, list[str]] = field(default_factory=dict)
+    renamed: Counter[str] = field(default_factory=Counter)
 
     def problem(self, where: str, message: str, labels: list[str], example: str = "") -> None:
         """Record a failure; the same ``where`` and ``message`` in another variant only adds its labels."""
@@ -83,6 +86,8 @@ class Report:
             lines.append(f"note: {name} equals the reference in {count} variant(s), so it cannot be told apart there")
         for part, changes in sorted(self.searchable.items()):
             lines.append(f"searched: {part}: {', '.join(changes) if changes else 'no catalogue change'}")
+        for what, count in sorted(self.renamed.items()):
+            lines.append(f"note: catalogue change {what} in {count} variant(s)")
         lines.extend(f"FAIL {failure}" for failure in self.failures)
         lines.append("all specs valid" if not self.problems else f"{len(self.problems)} failure(s)")
         return "\n".join(lines)
@@ -97,6 +102,7 @@ class Report:
             ],
             "indistinguishable": dict(self.indistinguishable),
             "searchable": self.searchable,
+            "renamed": dict(self.renamed),
             "valid": not self.problems,
         }
 
@@ -179,7 +185,7 @@ def validate_exercise(catalog: Catalog, exercise: Exercise, seeds: int, report: 
                 told_apart[name] += 1
                 _check_misconception(key, rule, references, where, labels, report)
             if search:
-                _search(catalog, exercise, key, params, searched)
+                _search(catalog, exercise, key, params, searched, references, labels, report)
     for part, changes in searched.items():
         report.searchable[f"{exercise.id}/{part}"] = sorted(changes)
     if not variants:
@@ -198,16 +204,32 @@ def validate_exercise(catalog: Catalog, exercise: Exercise, seeds: int, report: 
 
 
 def _search(
-    catalog: Catalog, exercise: Exercise, key: AnswerKey, params: dict[str, Any], searched: dict[str, set[str]]
+    catalog: Catalog,
+    exercise: Exercise,
+    key: AnswerKey,
+    params: dict[str, Any],
+    searched: dict[str, set[str]],
+    references: dict[str, Any],
+    labels: list[str],
+    report: Report,
 ) -> None:
-    """Keep, per part, the catalogue changes told apart from the reference in every variant so far."""
+    """Keep, per part, the catalogue changes told apart from the reference in every variant so far, and note a
+    change whose answer the grader names otherwise (another change or a written rule first, or nothing)."""
     from grader.specs.catalogue import search_answers
 
     part = exercise.part(key.part)
-    if part is None or part.answer is None or key.kind == "text":
+    if part is None or part.answer is None or key.kind in ("text", "expression", "choice"):
         return
-    found = {f.change.name for f in search_answers(part.answer, part.kind, params, key.reference, render=render)}
-    searched[key.part] = found if key.part not in searched else searched[key.part] & found
+    names = set()
+    for change in search_answers(part.answer, part.kind, params, key.reference, render=render):
+        result, _ = check_part(key, key.type.submitted(change.answer), _read_earlier(references))
+        if result.status == "correct":
+            continue  # within the part's tolerance of the reference: not told apart
+        names.add(change.change.name)
+        if change.id not in [result.misconception, *result.details.get("also", [])]:
+            where = f"{exercise.id}/{key.part}/{change.change.name}"
+            report.renamed[f"{where} is named {result.misconception or 'nothing'}"] += len(labels)
+    searched[key.part] = names if key.part not in searched else searched[key.part] & names
 
 
 def _check_reference(key: AnswerKey, references: dict[str, Any], where: str, labels: list[str], report: Report) -> None:

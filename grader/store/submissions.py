@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session, defer
 
+from grader.contract import Result, rounded_score
 from grader.store.db import Database
 from grader.store.models import UNFINISHED, UNFINISHED_WHERE, PartResult, Student, Submission, isoformat, utcnow
 
@@ -109,32 +110,31 @@ def _insert_student(dialect: str, student: str, name: str | None = None) -> Any:
     return dialect_insert(Student.__table__).values(**values).on_conflict_do_nothing()
 
 
-def part_rows(submission_id: str, student: str, result: dict[str, Any]) -> list[dict[str, Any]]:
-    """The result JSON flattened into one ``part_results`` row per part."""
+def part_rows(submission_id: str, student: str, result: Result) -> list[dict[str, Any]]:
+    """The result flattened into one ``part_results`` row per part (scores as the JSON rounds them)."""
     rows = []
-    for exercise in result.get("exercises") or []:
-        for part in exercise.get("parts") or []:
-            step = (part.get("details") or {}).get("first_wrong_step")
-            rows.append(
-                {
-                    "submission_id": submission_id,
-                    "student_id": student,
-                    "exercise": str(exercise["id"]),
-                    "part": str(part["id"]),
-                    "score": float(part.get("score") or 0),
-                    "max_score": float(part.get("max_score") or 0),
-                    "status": str(part.get("status")),
-                    "misconception": part.get("misconception"),
-                    "first_wrong_step": step if isinstance(step, int) else None,
-                }
-            )
+    for exercise, part in result.parts():
+        step = part.details.get("first_wrong_step")
+        rows.append(
+            {
+                "submission_id": submission_id,
+                "student_id": student,
+                "exercise": exercise.id,
+                "part": part.id,
+                "score": float(rounded_score(part.score)),
+                "max_score": float(rounded_score(part.max_score)),
+                "status": part.status,
+                "misconception": part.misconception,
+                "first_wrong_step": step if isinstance(step, int) else None,
+            }
+        )
     return rows
 
 
 def store_graded(
     db: Database,
     student: str,
-    result: dict[str, Any],
+    result: Result,
     payload: bytes,
     *,
     submitted_by: str | None = None,
@@ -163,9 +163,9 @@ def store_graded(
                 "assignment": assignment,
                 "filename": None,
                 "payload": payload,
-                "result": result,
-                "score": result.get("score"),
-                "max_score": result.get("max_score"),
+                "result": result.to_json(),
+                "score": result.score,
+                "max_score": result.max_score,
                 "error": None,
                 "attempts": 1,
                 "created_at": now,
@@ -248,7 +248,7 @@ def claim(db: Database, submission_id: str, max_attempts: int) -> Claimed | None
         )
 
 
-def finish(db: Database, submission_id: str, result: dict[str, Any], error: str | None = None) -> bool:
+def finish(db: Database, submission_id: str, result: Result, error: str | None = None) -> bool:
     """Store the result and mark the submission ``done``, once: False if it already was."""
     with db.write() as session:
         done = session.execute(
@@ -256,9 +256,9 @@ def finish(db: Database, submission_id: str, result: dict[str, Any], error: str 
             .where(Submission.id == submission_id, Submission.status.in_(UNFINISHED))
             .values(
                 status="done",
-                result=result,
-                score=result.get("score"),
-                max_score=result.get("max_score"),
+                result=result.to_json(),
+                score=result.score,
+                max_score=result.max_score,
                 error=error,
                 finished_at=utcnow(),
             )

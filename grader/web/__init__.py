@@ -25,7 +25,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from grader.jobs import make_queue
     from grader.specs.model import course_secret, load_catalog
     from grader.store.db import Database
-    from grader.web import api, auth, errors, pages
+    from grader.web import api, auth, csrf, errors, pages
     from grader.web.jsonio import OrjsonProvider
     from grader.web.ratelimit import make_limiter
     from grader.web.state import GraderState
@@ -78,6 +78,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
+    csrf.protect(app)
     app.before_request(_uncompressed_bodies_only)
     app.after_request(_security_headers)
     return app
@@ -109,7 +110,9 @@ def _security_headers(response: Response) -> Response:
     """No framing, no sniffing, scripts and styles only from this site."""
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "no-referrer")
+    # same-origin, not no-referrer: under no-referrer browsers send "Origin: null" even on our own forms,
+    # and the cross-site check (grader.web.csrf) needs to see our origin there.
+    headers.setdefault("Referrer-Policy", "same-origin")
     if response.mimetype == "text/html":
         headers.setdefault("Content-Security-Policy", CSP)
         headers.setdefault("X-Frame-Options", "DENY")

@@ -95,7 +95,7 @@ def exercise(exercise_id: str) -> Response:
 def grade() -> Response:
     submission = service.json_body()
     outcome = service.grade_and_store(submission, api_principal())
-    return jsonify({"submission": outcome.submission_id, **outcome.result})
+    return jsonify({"submission": outcome.submission_id, **outcome.result.to_json()})
 
 
 @bp.post("/api/submissions")

@@ -7,7 +7,9 @@ instructor tokens read everything (gradebook, analytics, any submission);
 with ``GRADER_OPEN=1`` anonymous visitors may grade (a demo), nothing more.
 Nobody gets reference answers over HTTP: no route returns them.
 
-The ``auth`` blueprint serves ``/login`` and ``/logout``.
+The ``auth`` blueprint serves ``/login`` and ``/logout``; both posts need the
+form's CSRF token and this site's ``Origin`` (:mod:`grader.web.csrf`), so no
+other site can log a visitor in under its own token, or out.
 """
 
 from __future__ import annotations

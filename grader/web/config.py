@@ -9,7 +9,7 @@
 | ``MAX_CONTENT_LENGTH`` | ``GRADER_MAX_UPLOAD_MB`` | 5 MB per request |
 | ``STORAGE_QUOTA`` | ``GRADER_QUOTA_MB`` | 50 MB of stored submissions per student, counted in bytes (0: no quota); staff are not limited |
 | ``GRADER_OPEN`` | ``GRADER_OPEN=1`` | off: every submission needs a token |
-| ``RATE_LIMIT_PER_MINUTE`` | ``GRADER_RATE_LIMIT`` | 120 requests a minute per token (0: no limit); in Redis with a Redis broker |
+| ``RATE_LIMIT_PER_MINUTE`` | ``GRADER_RATE_LIMIT`` | 120 requests a minute per user, else per address (0: no limit); in Redis with a Redis broker |
 | ``RATE_LIMIT_BURST`` | ``GRADER_RATE_BURST`` | 30 requests at once |
 | ``JOB_WORKERS`` | ``GRADER_JOB_WORKERS`` | 2 background threads |
 | ``MAX_ATTEMPTS`` | ``GRADER_MAX_ATTEMPTS`` | 3 grading attempts per submission |
@@ -17,6 +17,7 @@
 | ``RECOVER_JOBS`` | ``GRADER_RECOVER_JOBS=1`` | off: re-queue unfinished submissions at start |
 | ``EXERCISES`` | ``GRADER_EXERCISES`` | the project's ``exercises/`` folder |
 | ``COOKIE_SECURE`` | ``GRADER_COOKIE_SECURE=1`` | off: set it behind HTTPS |
+| ``TRUSTED_ORIGINS`` | ``GRADER_TRUSTED_ORIGINS`` | none: forms are accepted from this host only; list others (``https://grader.example.edu``, comma-separated) where a proxy rewrites ``Host`` |
 | ``AUTH_CACHE_SECONDS`` | ``GRADER_AUTH_CACHE`` | 5 s: how long a checked token is trusted without a lookup |
 | ``SPEC_RELOAD_SECONDS`` | ``GRADER_SPEC_RELOAD`` | 2 s: how often the exercises folder is checked for changed specs (0: never; SIGHUP checks at once) |
 
@@ -68,5 +69,6 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "EXERCISES": env.get("GRADER_EXERCISES") or None,
         "COOKIE_SECURE": _flag(env.get("GRADER_COOKIE_SECURE")),
         "AUTH_CACHE_SECONDS": _float(env.get("GRADER_AUTH_CACHE"), 5),
+        "TRUSTED_ORIGINS": [o.strip() for o in (env.get("GRADER_TRUSTED_ORIGINS") or "").split(",") if o.strip()],
         "SPEC_RELOAD_SECONDS": _float(env.get("GRADER_SPEC_RELOAD"), 2),
     }

@@ -1,4 +1,11 @@
-"""Errors as JSON: ``{"error": "<slug>", "detail": <sentence or data>}`` with a 4xx code.
+"""Errors as JSON ``{"error": "<slug>", "detail": <sentence or data>}`` for API clients, as a page for browsers.
+
+Every error answer keeps its status code and chooses its form by content
+negotiation (:func:`wants_html`): a client that prefers ``text/html`` to
+``application/json`` in its ``Accept`` header (a browser following a link)
+gets an HTML page with a title, a language and the same sentence; anything
+else (no ``Accept``, ``*/*``, ``application/json``: every API client) gets
+the JSON contract.
 
 Handlers are registered for 400, 401, 403, 404, 405, 413, 415 and 429 (and
 any other HTTP error). A database that does not answer (connection refused or
@@ -15,7 +22,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, g, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from grader.store.db import is_unavailable
@@ -35,6 +43,18 @@ SLUGS = {
     429: "rate_limited",
     500: "internal_error",
     503: "unavailable",
+}
+TITLES = {
+    400: "The request could not be read",
+    401: "Please log in",
+    403: "Not allowed",
+    404: "Page not found",
+    405: "Not allowed here",
+    413: "Too large",
+    415: "Not a format this accepts",
+    429: "Too many requests",
+    500: "Something went wrong on our side",
+    503: "The service is busy",
 }
 DETAILS = {
     400: "the request could not be read",
@@ -71,12 +91,44 @@ def unavailable(what: str, seconds: int = RETRY_AFTER_SECONDS) -> ApiError:
     return ApiError(503, f"{what}; try again in {seconds} s", headers={"Retry-After": str(seconds)})
 
 
+def wants_html() -> bool:
+    """Whether the client prefers an HTML page to JSON (by the quality values of its ``Accept`` header)."""
+    accept = request.accept_mimetypes
+    return accept.quality("text/html") > accept.quality("application/json")
+
+
 def error_response(status: int, error: str, detail: Any, headers: dict[str, str] | None = None) -> Response:
-    response = jsonify({"error": error, "detail": detail})
+    """The error as JSON ``{"error", "detail"}``, or as a page for a browser; ``status`` and ``headers`` either way."""
+    response = _error_page(status, detail) if wants_html() else None
+    if response is None:
+        response = jsonify({"error": error, "detail": detail})
     response.status_code = status
+    response.vary.add("Accept")
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def _error_page(status: int, detail: Any) -> Response | None:
+    """The error page, or None if even it cannot be made (then the JSON answer is sent: never a traceback)."""
+    try:
+        return _render_error_page(status, detail)
+    except Exception:
+        log.exception("could not render the error page for a %s", status)
+        return None
+
+
+def _render_error_page(status: int, detail: Any) -> Response:
+    sentence = detail if isinstance(detail, str) else DETAILS.get(status, "the request could not be served")
+    sentence = sentence.strip().rstrip(".")
+    page = render_template(
+        "error.html",
+        who=g.get("principal"),  # known only if this request looked it up; no database call while failing
+        status=status,
+        title=TITLES.get(status, "Error"),
+        sentence=sentence[:1].upper() + sentence[1:],
+    )
+    return Response(page, mimetype="text/html")
 
 
 def _api_error(exc: ApiError) -> Response:
@@ -95,6 +147,15 @@ def _http_error(exc: HTTPException) -> Response:
     return error_response(status, SLUGS.get(status, exc.name.lower().replace(" ", "_")), detail, headers)
 
 
+def _csrf_error(exc: CSRFError) -> Response:
+    log.info("form refused: %s", exc.description)
+    return error_response(
+        400,
+        "csrf_failed",
+        "the form is missing its security token or it is no longer valid: reload the page and send it again",
+    )
+
+
 def _internal_error(exc: Exception) -> Response:
     if is_unavailable(exc):
         log.warning("the database does not answer: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
@@ -104,8 +165,9 @@ def _internal_error(exc: Exception) -> Response:
 
 
 def register(app: Flask) -> None:
-    """Install the JSON error handlers on ``app``."""
+    """Install the error handlers on ``app``."""
     app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(CSRFError, _csrf_error)
     for status in (400, 401, 403, 404, 405, 413, 415, 429):
         app.register_error_handler(status, _http_error)
     app.register_error_handler(HTTPException, _http_error)

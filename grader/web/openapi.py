@@ -218,7 +218,7 @@ _SCHEMAS: dict[str, Any] = {
                         "hint": {
                             "type": "string",
                             "description": "How to write the answer, e.g. `write 2 numbers separated by commas, "
-                            "like 1.5, -2` (answers exercises only).",
+                            "like 12.3, -4.56` (answers exercises only).",
                         },
                     },
                 },

@@ -11,20 +11,25 @@
 | ``/instructor/exercises/<id>`` | TA, instructor | score histogram and misconception charts |
 
 Everything shown is autoescaped by Jinja (student text included); charts are
-SVG embedded as ``data:`` images. Forms post to the same site only (the login
-cookie is SameSite=Strict, and the Content-Security-Policy says so too).
+SVG embedded as ``data:`` images, each with its numbers beside it as text (a
+table or a sentence). Forms post to the same site only: each carries a CSRF
+token and a post from another origin is refused (:mod:`grader.web.csrf`).
+docs/accessibility.md says what the pages promise to assistive technology and
+how ``tests/test_browser.py`` proves it.
 """
 
 from __future__ import annotations
 
-import base64
 import logging
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from grader.checking.reading import ReadError, read_sequence
-from grader.reports.feedback import path_figure
+from grader.contract import ExerciseResult
+from grader.reports.feedback import PathPlot, path_figure
+from grader.reports.maths_text import maths_as_text
+from grader.reports.plots import svg_data_uri
 from grader.store import gradebook as book
 from grader.store import submissions
 from grader.store.users import Principal
@@ -39,6 +44,9 @@ log = logging.getLogger(__name__)
 bp = Blueprint("pages", __name__)
 
 DEMO_STUDENT = "demo"
+
+
+bp.add_app_template_filter(maths_as_text, "maths_as_text")
 
 
 @bp.app_template_filter("num")
@@ -62,10 +70,6 @@ def _visitor(staff: bool = False) -> tuple[Principal | None, Response | None]:
     if staff and who is not None and not who.is_staff:
         raise ApiError(403, "this page is for TAs and instructors")
     return who, None
-
-
-def _data_uri(svg: str) -> str:
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
 @bp.get("/")
@@ -137,9 +141,9 @@ def exercise(exercise_id: str) -> Response | tuple[str, int] | str:
         raise ApiError(404, f"there is no exercise {exercise_id!r}")
     student = who.student if who else (request.form.get("student") or DEMO_STUDENT).strip()
     answers: dict[str, str] = {}
-    result: dict[str, Any] | None = None
+    result: ExerciseResult | None = None
     error: str | None = None
-    plot: str | None = None
+    plot: PathPlot | None = None
     status = 200
     if request.method == "POST" and spec.kind != "answers":
         raise ApiError(400, "this exercise is answered in a notebook: upload it to /api/submissions")
@@ -158,7 +162,7 @@ def exercise(exercise_id: str) -> Response | tuple[str, int] | str:
                 raise
             error, status = str(exc.detail), 400
         else:
-            result = outcome.result["exercises"][0]
+            result = outcome.result.exercises[0]
             plot = _plot(catalog, spec, student, answers)
     prompt = service.prompt(catalog, spec.id, student if who or is_open() else None)
     body = render_template(
@@ -169,14 +173,14 @@ def exercise(exercise_id: str) -> Response | tuple[str, int] | str:
         prompt=prompt,
         answers=answers,
         result=result,
-        parts={p["id"]: p for p in (result or {}).get("parts", [])},
+        parts={p.id: p for p in result.parts} if result else {},
         error=error,
         plot=plot,
     )
     return body, status
 
 
-def _plot(catalog: Any, spec: Any, student: str, answers: dict[str, str]) -> str | None:
+def _plot(catalog: Any, spec: Any, student: str, answers: dict[str, str]) -> PathPlot | None:
     """The student's path on the loss curve, for exercises that ask for one (never the reference)."""
     part = (spec.plot or {}).get("part")
     if not part or part not in answers:
@@ -186,11 +190,10 @@ def _plot(catalog: Any, spec: Any, student: str, answers: dict[str, str]) -> str
     except (ReadError, TypeError, AttributeError):
         return None
     try:
-        svg = path_figure(catalog, spec, student, values, show_reference=False)
+        return path_figure(catalog, spec, student, values, show_reference=False)
     except ValueError:
         log.warning("could not plot %s for %s", spec.id, student)
         return None
-    return _data_uri(svg) if svg else None
 
 
 @bp.get("/submissions")
@@ -235,11 +238,11 @@ def analytics(exercise_id: str) -> Response | str:
 
     histogram = stats["score_histogram"]
     charts = {
-        "histogram": _data_uri(histogram_chart(histogram["edges"], histogram["counts"], "Exercise scores"))
+        "histogram": svg_data_uri(histogram_chart(histogram["edges"], histogram["counts"], "Exercise scores"))
         if stats["students"]
         else None,
         "parts": {
-            part["id"]: _data_uri(
+            part["id"]: svg_data_uri(
                 bar_chart(
                     list(part["misconceptions"]),
                     list(part["misconceptions"].values()),
@@ -250,4 +253,5 @@ def analytics(exercise_id: str) -> Response | str:
             if part["misconceptions"]
         },
     }
-    return render_template("analytics.html", who=who, stats=stats, charts=charts)
+    bins = [(histogram["edges"][k], histogram["edges"][k + 1], count) for k, count in enumerate(histogram["counts"])]
+    return render_template("analytics.html", who=who, stats=stats, charts=charts, histogram=bins)

@@ -19,7 +19,8 @@ from typing import Any
 import orjson
 from flask import current_app, request
 
-from grader.grading import STUDENT_ID, Checked, SubmissionError, grade_checked, validate_submission
+from grader.contract import Result, Submission
+from grader.grading import STUDENT_ID, SubmissionError, grade_checked, validate_submission
 from grader.store import gradebook as book
 from grader.store import submissions
 from grader.store.users import Principal
@@ -42,7 +43,7 @@ class Outcome:
     """A graded and stored submission."""
 
     submission_id: str
-    result: dict[str, Any]
+    result: Result
 
 
 def json_body() -> Any:
@@ -108,7 +109,7 @@ def prompt(catalog: Any, exercise_id: str, student: str | None) -> dict[str, Any
     return shown
 
 
-def _checked(submission: Any, principal: Principal | None) -> tuple[dict[str, Any], Checked]:
+def _checked(submission: Any, principal: Principal | None) -> tuple[dict[str, Any], Submission]:
     """The submission with its student filled in, and its checked form; 400 if malformed, 401/403 if not allowed."""
     if principal is None and not is_open():
         raise ApiError(401, headers={"WWW-Authenticate": "Bearer"})
@@ -139,7 +140,7 @@ def grade_and_store(submission: Any, principal: Principal | None) -> Outcome:
             result,
             orjson.dumps(body),
             submitted_by=principal.student if principal else None,
-            assignment=body.get("assignment"),
+            assignment=checked.assignment,
             quota=quota_of(principal),
         )
     return Outcome(submission_id, result)

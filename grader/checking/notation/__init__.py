@@ -31,6 +31,10 @@ def quoted(text: str) -> str:
     return _SHORT.repr(text.strip())
 
 
+class StepError(ValueError):
+    """A step could not read the answer; the message says what, for "could not read … as …: <message>"."""
+
+
 class Ambiguous(ValueError):
     """An answer two readings fit (a comma, an interval's ends) or whose worked sides disagree; the
     message quotes the answer and shows both readings, so it is never graded as if one were certain."""

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 OPENING = "([{⟨"
 CLOSING = ")]}⟩"
+_ANY_BRACKET = re.compile(r"[\[\](){}⟨⟩]")
 _MATCH = dict(zip(OPENING, CLOSING, strict=True))
 
 
-def depths(text: str) -> list[int]:
-    """The bracket depth before each character (a stray closing bracket never goes below 0)."""
+@functools.lru_cache(maxsize=256)
+def depths(text: str) -> tuple[int, ...]:
+    """The bracket depth before each character (a stray closing bracket never goes below 0).
+
+    Cached: the separators of one answer are looked for at its top level several times.
+    """
+    if not _ANY_BRACKET.search(text):
+        return (0,) * len(text)
     out = []
     depth = 0
     for char in text:
@@ -19,7 +27,7 @@ def depths(text: str) -> list[int]:
         out.append(depth)
         if char in OPENING:
             depth += 1
-    return out
+    return tuple(out)
 
 
 def balanced(text: str) -> bool:

@@ -12,10 +12,11 @@ import re
 from collections.abc import Callable
 from typing import TypeVar
 
-from grader.checking.notation import Ambiguous, Reading, quoted
+from grader.checking.notation import Ambiguous, Reading, StepError, quoted
 from grader.checking.notation.brackets import top_level
 
 T = TypeVar("T")
+MAX_SIDES = 12  # a worked equation a student writes has a few; thousands are an attack on the parser
 
 _EQUALS = re.compile(r"(?<![<>!=≤≥])=(?![=>])|≈|~")
 _LINKS = re.compile(r"(?<![<>!=≤≥])=(?![=>])|≈|~|→|->|=>")
@@ -53,6 +54,8 @@ def last_side(
     cut = sides(text, rounding_links)
     if len(cut) == 1:
         return read(text)
+    if len(cut) > MAX_SIDES:
+        raise StepError(f"it has {len(cut)} sides; give only your answer")
     values: list[tuple[str, str, T | None]] = []
     error: Exception | None = None
     for side, link in cut:

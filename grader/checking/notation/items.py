@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from grader.checking.notation import Ambiguous, Reading, quoted
+from grader.checking.notation import Ambiguous, Reading, StepError, quoted
 from grader.checking.notation.brackets import group, split_top, top_level
 
 Tree = str | list["Tree"]
@@ -24,6 +24,7 @@ class AmbiguousComma(Ambiguous):
     """A comma that could separate two numbers or be a decimal comma; the message shows both readings."""
 
 
+MAX_ITEMS = 1000
 _SEMICOLON = re.compile(r";")
 _NEWLINE = re.compile(r"\n")
 _TAB = re.compile(r"\t")
@@ -56,6 +57,8 @@ def split_items(text: str, reading: Reading, decimal_comma: bool = False) -> Tre
         if bracketed and bracketed[0] == "(" and group(inside.strip()):
             return split_items(inside, reading, decimal_comma)  # ((3.5, 2)): extra parentheses
         return _leaf(text, reading, decimal_comma)
+    if len(pieces) > MAX_ITEMS:
+        raise StepError(f"it has {len(pieces)} items, more than {MAX_ITEMS}")
     return [split_items(piece, reading, decimal) for piece in pieces if piece.strip()]
 
 
@@ -86,7 +89,8 @@ def _comma_pieces(inside: str, reading: Reading, bracketed: bool, decimal_comma:
     tight = [m for m in commas if _TIGHT_COMMA.match(inside, m.start())]
     if not tight:
         return split_top(inside, _COMMA), decimal_comma
-    loose = [m for m in commas if m not in tight]
+    tight_at = {m.start() for m in tight}
+    loose = [m for m in commas if m.start() not in tight_at]
     if decimal_comma and not loose:
         return None, True  # one item with decimal commas: 0,5 after a ;
     if decimal_comma or loose:

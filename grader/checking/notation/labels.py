@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from grader.checking.notation import Reading
+from grader.checking.notation import Reading, StepError
 from grader.checking.notation.brackets import group, split_top
 
+MAX_LABELS = 100
 _SEPARATORS = (re.compile(r"\n"), re.compile(r";"), re.compile(r"\t"), re.compile(r","))
 _CASE = re.compile(r"^.*(?::|→|->|=)\s*")
 _POINT = re.compile(r"^\s*[(\[][^()\[\]]*[)\]]\s*")
@@ -29,6 +30,8 @@ def label_items(text: str, reading: Reading) -> list[str]:
         items = [item for item in split_top(text, separator) if item.strip()]
         if len(items) >= 2:
             break
+    if len(items) > MAX_LABELS:
+        raise StepError(f"it has {len(items)} labels, more than {MAX_LABELS}")
     labels = [label_alone(item) for item in items]
     if any(_CASE.match(item.strip()) for item in items):
         reading.note("Read each label after the case it answers.")

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from grader.checking.notation import Reading
+from grader.checking.notation import Reading, StepError
 
 
-class MarkupError(ValueError):
+class MarkupError(StepError):
     """Markup that could not be turned into maths; the message names what."""
 
 
@@ -80,7 +80,7 @@ _OVERLINE = re.compile(r"(-?)(\d*)\.(\d*)\\overline\{(\d+)\}")
 _UNKNOWN = re.compile(r"\\[A-Za-z]+")
 
 _FENCE = re.compile(r"^\s*```[\w-]*\s*$", re.MULTILINE)
-_BOLD = re.compile(r"(?<![\w)*])(\*\*|__)(?=\S)(.+?)(?<=\S)\1(?![\w(*])")
+_BOLD = re.compile(r"(?<![\w)*])(\*\*|__)([^*_\s](?:[^*_]*[^*_\s])?)\1(?![\w(*])")  # linear: no * or _ inside
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+", re.MULTILINE)
 _NUMBERED = re.compile(r"^\s*(\d+)[.)]\s+")
 _HEADING = re.compile(r"^\s*(?:#{1,6}|>)\s*", re.MULTILINE)

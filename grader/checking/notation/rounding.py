@@ -21,7 +21,7 @@ _BRACKETS = re.compile(r"⌈([^⌈⌉⌊⌋]*)⌉|⌊([^⌈⌉⌊⌋]*)⌋")
 def work_out_rounding(text: str, reading: Reading) -> str:
     """``ceil(x)`` / ``⌈x⌉`` → ``⌈x⌉`` as a whole number, and ``floor`` likewise, when x is a number."""
     if "⌈" in text or "⌊" in text:
-        text = _BRACKETS.sub(lambda m: _rounded(m.group(1) or m.group(2), m.group(1) is not None, reading), text)
+        text = _BRACKETS.sub(lambda m: _rounded(m[1] if m[1] is not None else m[2], m[1] is not None, reading), text)
     start = 0
     while match := _CALL.search(text, start):
         opening = match.end() - 1

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import re
 
-from grader.checking.notation import Ambiguous, Reading, quoted
+from grader.checking.notation import Ambiguous, Reading, StepError, quoted
 from grader.checking.notation.brackets import closing_at, depths, top_level
 from grader.expressions import CONSTANTS, FUNCTIONS
 
 
-class WordsError(ValueError):
+class WordsError(StepError):
     """No value, or more than one, among the words; the message says which."""
 
 
@@ -39,8 +39,8 @@ _PARAMETER = re.compile(r"^\s*(?:n|N|B|b|η|eta|lr|β|beta|α|alpha|t|k|batch_si
 _NOTE = re.compile(r"\(([^()]*)\)")
 _ELLIPSIS = re.compile(r"(\d+\.\d+)\s*(?:\.\.\.|…)")
 _DIGIT = re.compile(r"(?<![A-Za-z_\d\u0370-\u03ff])[\d∞]")
-_OPERATOR_END = re.compile(r"[-=+*/^≈~→<>≤≥∈(]\s*$")
-_LIST_END = re.compile(r"[,;]\s*$")  # 4, 2, and 1: a list goes on after a separator
+_OPERATOR_END = "-=+*/^≈~→<>≤≥∈("
+_LIST_END = ",;"  # 4, 2, and 1: a list goes on after a separator
 _OPERATOR_START = re.compile(r"^\s*[=+*/^≈→<>≤≥)]")
 _EDGE = " \t\n,;:!?"
 _COLON = re.compile(r":")
@@ -85,7 +85,7 @@ def _spans(text: str, context: str) -> list[tuple[str, str]]:
         word = token.group()
         if word.lower() in _MATH_NAMES or _LABEL.match(word):
             continue
-        if context == LIST and re.search(r"[,;]\s*$", text[: token.start()]):
+        if context == LIST and _ends_with(text[: token.start()], _LIST_END):
             continue  # an item of the list (4, 2, one): left for the number reader to refuse
         if context == LIST and word.lower() == "and":
             text_before = text[start : token.start()]
@@ -98,7 +98,7 @@ def _spans(text: str, context: str) -> list[tuple[str, str]]:
     spans: list[tuple[str, str]] = []
     for maths, word in pieces:
         ends_open = spans and (
-            _OPERATOR_END.search(spans[-1][0]) or (context == LIST and _LIST_END.search(spans[-1][0]))
+            _ends_with(spans[-1][0], _OPERATOR_END) or (context == LIST and _ends_with(spans[-1][0], _LIST_END))
         )
         joins = ends_open or (spans and _OPERATOR_START.match(maths))
         if joins and re.search(r"[\d(\[]", maths):
@@ -110,6 +110,12 @@ def _spans(text: str, context: str) -> list[tuple[str, str]]:
         elif word and not spans[-1][1]:
             spans[-1] = (spans[-1][0], word)
     return [(_trimmed(span), following) for span, following in spans]
+
+
+def _ends_with(text: str, characters: str) -> bool:
+    """Whether the last character before trailing spaces is one of ``characters`` (linear, unlike ``\\s*$``)."""
+    last = text.rstrip()[-1:]
+    return bool(last) and last in characters
 
 
 def _trimmed(span: str) -> str:
@@ -145,7 +151,12 @@ def _drop_notes(text: str, context: str) -> str:
         inside = match.group(1)
         words = [w for w in _TOKEN.findall(inside) if w.lower() not in _MATH_NAMES and not _LABEL.match(w)]
         before = text[: match.start()]
-        after_number = context == NUMBER and re.search(r"\d\s+$", before) and not text[match.end() :].strip()
+        after_number = (
+            context == NUMBER
+            and before[-1:].isspace()
+            and before.rstrip()[-1:].isdigit()
+            and not text[match.end() :].strip()
+        )
         if words or after_number:
             if closing_at(text, match.start()) == match.end() - 1 and (words or after_number):
                 result.append(text[position : match.start()])

@@ -1,0 +1,455 @@
+"""Each step of reading an answer, alone (grader.checking.notation), and properties of the whole.
+
+A step takes text and a Reading and returns text; it records what it did (Reading.steps) and tells
+the student only decisions worth telling (Reading.notes).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from grader.checking.notation import Ambiguous, Reading
+from grader.checking.notation.characters import normalise_characters
+from grader.checking.notation.equations import SidesDisagree, last_side
+from grader.checking.notation.items import AmbiguousComma, split_items
+from grader.checking.notation.labels import label_items, option_named
+from grader.checking.notation.markup import MarkupError, strip_markup
+from grader.checking.notation.rounding import work_out_rounding
+from grader.checking.notation.tools import unwrap_tool_output
+from grader.checking.notation.words import LIST, NUMBER, WordsError, find_value, interval_words
+from grader.checking.reading import (
+    ReadError,
+    read_choice,
+    read_expression,
+    read_interval,
+    read_labels,
+    read_matrix,
+    read_number,
+    read_sequence,
+    read_vector,
+)
+
+
+def run(step, text):
+    reading = Reading()
+    return reading.run(step, text), reading
+
+
+# 1. characters ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "plain"),
+    [
+        ("3⅓", "(3+1/3)"),  # NFKC alone would give 31⁄3
+        ("½", "(1/2)"),
+        ("2⁻¹", "2**(-1)"),  # NFKC alone would give 2-1
+        ("x²", "x**(2)"),
+        ("３８", "38"),
+        ("０＜η＜１", "0<η<1"),
+        ("x₁=2", "x1=2"),
+        ("−1, –2", "-1, -2"),
+        ("10⁄3", "10/3"),
+        ("0.9·8 × 2 ⋅ 1", "0.9*8 * 2 * 1"),
+        ("“fast”", '"fast"'),
+        ("3.5\u00a02", "3.5 2"),
+        ("(3.5, 2)ᵀ", "(3.5, 2)^T"),
+        ("1.2×10⁻³", "1.2e-3"),
+        ("x ← (3.5, 2)", "x = (3.5, 2)"),
+    ],
+)
+def test_characters_become_plain_maths(typed, plain):
+    assert run(normalise_characters, typed)[0] == plain
+
+
+def test_plain_ascii_is_left_alone_and_no_step_is_recorded():
+    text, reading = run(normalise_characters, "4, 2, 1")
+    assert (text, reading.steps, reading.notes) == ("4, 2, 1", [], [])
+
+
+# 2. markup -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pasted", "plain"),
+    [
+        (r"$\frac{10}{3}$", "((10)/(3))"),
+        (r"\dfrac{1}{2}", "((1)/(2))"),
+        (r"\frac12", "((1)/(2))"),
+        (r"\sqrt{2}", "sqrt(2)"),
+        (r"2^{-1}", "2^(-1)"),
+        (r"4 \cdot 2 \times 1", "4 * 2 * 1"),
+        (r"\left(3.5, 2\right)", "(3.5, 2)"),
+        (r"\begin{pmatrix} -1 \\ -2 \end{pmatrix}", "[[-1], [-2]]"),
+        (r"\begin{bmatrix}6&0\\0&2\end{bmatrix}", "[[6, 0], [0, 2]]"),
+        (r"(3.\overline{3}, 2)", "((10/3), 2)"),
+        (r"0 \le \eta < 1", "0 ≤ η < 1"),
+        (r"\lceil 37.5 \rceil", "⌈ 37.5 ⌉"),
+        ("**24**", "24"),
+        ("`38`", "38"),
+        ("```\n[4, 2]\n```", "[4, 2]"),
+        ("- 4\n- 2\n- 1", "4\n2\n1"),
+        ("1. 4\n2. 2\n3. 1", "4\n2\n1"),
+        ("| x0 | x1 |\n|---|---|\n| 4 | 2 |", "4\t2"),
+    ],
+)
+def test_markup_becomes_plain_maths(pasted, plain):
+    assert run(strip_markup, pasted)[0].strip() == plain
+
+
+def test_python_powers_are_not_bold_and_a_lone_numbered_line_is_not_a_list():
+    assert run(strip_markup, "2**3")[0] == "2**3"
+    assert run(strip_markup, "4. 0.5")[0] == "4. 0.5"
+
+
+def test_an_unknown_latex_command_is_named():
+    with pytest.raises(MarkupError, match=r"\\foo"):
+        strip_markup(r"\foo{3}", Reading())
+
+
+# 3. tool output --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("printed", "values"),
+    [
+        ("array([3.33333333, 2.        ])", "[3.33333333, 2.        ]"),
+        ("array([3.8, 2.2], dtype=float32)", "[3.8, 2.2]"),
+        ("tensor(2.0156, requires_grad=True)", "2.0156"),
+        ("tensor([3.3333, 2.0000], grad_fn=<MeanBackward1>)", "[3.3333, 2.0000]"),
+        ("Parameter containing:\ntensor([3.5000, 2.0000], requires_grad=True)", "[3.5000, 2.0000]"),
+        ("[np.float64(4.0), np.float64(2.0)]", "[4.0, 2.0]"),
+        ("np.int64(24)", "24"),
+        ("Out[3]: 38", "38"),
+        ("In [4]: 1200 // 200\nOut[4]: 6", "6"),
+        ("=1200/50", "1200/50"),
+        ("math.ceil(1200/32)", "ceil(1200/32)"),
+        ("=ROUNDUP(1200/32;0)", "ceil(1200/32)"),
+        ("1200 // 32", "floor(1200/32)"),
+        ("{'y': 2, 'x': 3.5}", "[3.5, 2]"),
+    ],
+)
+def test_tool_output_is_unwrapped(printed, values):
+    assert run(unwrap_tool_output, printed)[0] == values
+
+
+def test_a_dict_of_other_names_is_left_for_the_parser_to_refuse():
+    assert run(unwrap_tool_output, "{'a': 1}")[0] == "{'a': 1}"
+
+
+# 4. rounding -----------------------------------------------------------------------------
+
+
+def test_ceil_and_floor_of_numbers_are_worked_out_and_told():
+    text, reading = run(work_out_rounding, "ceil(1200/32) = 38")
+    assert text == "38 = 38"
+    assert reading.notes == ["Worked out ⌈1200/32⌉ = 38."]
+    assert run(work_out_rounding, "⌊1200/32⌋")[0] == "37"
+    assert run(work_out_rounding, "ceil(x)")[0] == "ceil(x)"
+
+
+# 5. words --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "value"),
+    [
+        ("24 updates", "24"),
+        ("about 24 updates per epoch", "24"),
+        ("38 (37 full + 1 partial)", "38"),
+        ("37 (drop_last=True)", "37"),
+        ("38 because the last batch is partial", "38"),
+        ("b32: 38", "38"),
+        ("With B = 200 there are 6 updates.", "6"),
+        ("38 updates, the last one on a batch of 16", "38"),
+        ("37 full + 1 partial = 38", "37 + 1 = 38"),
+        ("2.48.", "2.48"),
+        ("x1 = 2.48", "x1 = 2.48"),
+        ("[3.333..., 2]", "[3.333, 2]"),
+    ],
+)
+def test_the_value_is_found_among_words(written, value):
+    context = LIST if written.startswith("[") else NUMBER
+    assert find_value(written, Reading(), context) == value
+
+
+def test_number_words_only_for_counts():
+    assert find_value("thirty-eight", Reading(), NUMBER, number_words=True) == "38"
+    with pytest.raises(WordsError, match="'one' is not a number"):
+        find_value("one", Reading(), NUMBER)
+
+
+def test_a_list_keeps_its_items_and_drops_the_sentence():
+    assert find_value("The iterates are 4, 2, 1 and 0.5.", Reading(), LIST).replace(" ", "") == "4,2,1,0.5"
+    assert "one" in find_value("4, 2, one", Reading(), LIST)  # an item, left for the number reader to refuse
+
+
+def test_several_numbers_no_reader_could_choose_between_are_refused():
+    with pytest.raises(WordsError, match=r"several values \(38, 37\)"):
+        find_value("it is 38 or 37", Reading(), NUMBER)
+
+
+@pytest.mark.parametrize(
+    ("written", "interval"),
+    [
+        ("it converges for eta between 0 and 1 (exclusive)", "(0, 1)"),
+        ("between 0 and 1, both ends included", "[0, 1]"),
+        ("{η : 0 < η < 1}", "0 < η < 1"),
+        ("for 0 < η < 1 it converges", "0 < η < 1"),
+        ("(0,1) (open interval)", "(0,1)"),
+    ],
+)
+def test_intervals_in_words(written, interval):
+    assert interval_words(written, Reading(), ("eta", "η")) == interval
+
+
+def test_between_without_saying_the_ends_is_ambiguous():
+    with pytest.raises(Ambiguous, match=r"\(0, 1\) leaves them out, \[0, 1\] keeps them"):
+        interval_words("between 0 and 1", Reading(), ("eta",))
+
+
+# 6. worked equations ---------------------------------------------------------------------
+
+
+def _number(text):
+    return read_number(text)
+
+
+def _last(text, arrows=False):
+    reading = Reading()
+    value = last_side(
+        text,
+        reading,
+        _number,
+        lambda a, b: abs(a.value - b.value) < 1e-9,
+        lambda n: f"{n.value:g}",
+        rounding_links=arrows,
+    )
+    return value.value, reading.notes
+
+
+def test_the_last_side_is_the_answer_and_a_label_is_not_compared():
+    assert _last("1200/50 = 24") == (24.0, ["Took the last side of 1200/50 = 24."])
+    assert _last("x1 = 2") == (2.0, [])
+    assert _last("1200/32 = 37.5 → 38", arrows=True)[0] == 38.0
+
+
+def test_sides_that_disagree_are_refused_naming_both():
+    with pytest.raises(SidesDisagree, match="1200/32 is 37.5, not 38"):
+        _last("1200/32 = 38")
+
+
+# 7. items --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "items"),
+    [
+        ("4, 2, 1, 0.5", ["4", "2", "1", "0.5"]),
+        ("4;2;1;0,5", ["4", "2", "1", "0.5"]),
+        ("4, 2, 1, 0,5, 0,25", ["4", "2", "1", "0.5", "0.25"]),
+        ("4\n2\n0,5", ["4", "2", "0.5"]),
+        ("4\t2", ["4", "2"]),
+        ("4 → 2 -> 1", ["4", "2", "1"]),
+        ("4 | 2", ["4", "2"]),
+        ("[4.    2.    0.5  ]", ["4.", "2.", "0.5"]),
+        ("[4.  2.\n 0.5 0.25]", ["4.", "2.", "0.5", "0.25"]),
+        ("[[6., 0.],\n [0., 2.]]", [["6.", "0."], ["0.", "2."]]),
+        ("[6 0; 0 2]", [["6", "0"], ["0", "2"]]),
+        ("6 0\n0 2", [["6", "0"], ["0", "2"]]),
+        ("-[1, 2.5]", ["-1", "-2.5"]),
+        ("[-1, -2]^T", ["-1", "-2"]),
+        ("-1 -2", ["-1", "-2"]),
+        ("3,5 2", ["3.5", "2"]),
+        ("(3,5; 2)", ["3.5", "2"]),
+        ("[3,5]", ["3", "5"]),
+        ("[[3.5], [2]]", [["3.5"], ["2"]]),
+        ("⟨-1, -2⟩", ["-1", "-2"]),
+        ("((3.5, 2))", ["3.5", "2"]),
+        ("(1/2)", "(1/2)"),
+        ("[4]", ["4"]),
+    ],
+)
+def test_items_are_split_by_the_separator_of_the_whole_answer(typed, items):
+    assert split_items(typed, Reading()) == items
+
+
+def test_decimal_commas_are_told_once():
+    reading = Reading()
+    split_items("4;2;0,5;0,25", reading)
+    assert reading.notes == ["Read commas between digits as decimal commas (0,5 as 0.5)."]
+
+
+@pytest.mark.parametrize(("typed", "readings"), [("3,5", ("3.5", "3, 5")), ("10,6", ("10.6", "10, 6"))])
+def test_a_lone_comma_between_digits_is_ambiguous(typed, readings):
+    with pytest.raises(AmbiguousComma) as refused:
+        split_items(typed, Reading())
+    assert all(reading in str(refused.value) for reading in readings)
+
+
+# Labels and options ----------------------------------------------------------------------
+
+
+def test_labels_after_their_cases():
+    reading = Reading()
+    assert label_items("η=0.05: slow-monotone, η=0.25: fast", reading) == ["slow-monotone", "fast"]
+    assert label_items("(1, 0): minimum\n(-1, 0): saddle", reading) == ["minimum", "saddle"]
+    assert label_items("['fast', 'diverging']", reading) == ["fast", "diverging"]
+
+
+def test_an_option_named_in_a_sentence_but_not_a_negated_one():
+    options = ("monotone", "overshoots", "does-not-converge", "overshoot")
+    assert option_named("it overshoots the minimum", options) == "overshoots"
+    assert option_named("it does not overshoot", options) is None
+
+
+# The readers, end to end -----------------------------------------------------------------
+
+
+def test_notes_tell_the_student_what_was_read():
+    notes: list[str] = []
+    assert read_number("37,5", "a number", notes=notes).value == 37.5
+    assert notes == ["Read 37,5 as 37.5 (decimal comma)."]
+
+
+def test_a_thousands_separator_or_decimal_comma_is_ambiguous():
+    with pytest.raises(ReadError, match=r"could be 1.200 \(a decimal comma\) or 1200"):
+        read_number("1,200")
+
+
+@pytest.mark.parametrize(
+    ("reader", "answer", "value"),
+    [
+        (lambda a: read_vector(a, 2), "the new point is (3.5, 2)", [3.5, 2.0]),
+        (lambda a: read_vector(a, 2), "(4, 3) - 0.5·(1, 2) = (3.5, 2)", [3.5, 2.0]),
+        (lambda a: read_vector(a, 2), {"y": 2, "x": 3.5}, [3.5, 2.0]),
+        (lambda a: read_vector(a, 2), "tensor([[3.5000, 2.0000]])", [3.5, 2.0]),
+        (lambda a: read_sequence(a), "x₀=4, x₁=2, x₂=1", [4.0, 2.0, 1.0]),
+        (lambda a: read_sequence(a), "4²+2 = 18; 2²+2 = 6", [18.0, 6.0]),
+        (
+            lambda a: [[n.value for n in r] for r in read_matrix(a, (2, 2))],
+            "[[6. 0.]\n [0. 2.]]",
+            [[6.0, 0.0], [0.0, 2.0]],
+        ),
+        (lambda a: read_number(a, "a whole number"), "⌈1200/32⌉ = 38", 38.0),
+        (lambda a: read_number(a), "tensor([2.4800], requires_grad=True)", 2.48),
+    ],
+)
+def test_readers_end_to_end(reader, answer, value):
+    read = reader(answer)
+    assert (read if isinstance(read[0] if isinstance(read, list) else read, list) else _values(read)) == value
+
+
+def _values(read):
+    return [n.value for n in read] if isinstance(read, list) else read.value
+
+
+def test_intervals_labels_options_and_formulas_end_to_end():
+    assert str(read_interval("$0 < \\eta < 1$")) == "(0, 1)"
+    assert str(read_interval("eta must be in (0, 1)")) == "(0, 1)"
+    assert read_labels("- minimum\n- saddle point", 2) == ["minimum", "saddle-point"]
+    assert read_choice("“Overshoots”") == "overshoots"
+    assert read_expression("$2x + 20y$", ("x", "y")).evaluate({"x": 1, "y": 1}) == 22
+
+
+# Properties ------------------------------------------------------------------------------
+
+finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(finite, min_size=1, max_size=12))
+def test_numpy_printing_reads_back_to_what_numpy_printed(values):
+    array = np.array(values)
+    for printed in (repr(array), str(array)):  # array([…]) with commas; […] with spaces, wrapped over lines
+        shown = np.array2string(array, separator=",").replace("\n", "").strip("[]").split(",")
+        read = [n.value for n in read_vector(printed, len(values))]
+        assert read == [float(s) for s in shown]
+
+
+@settings(max_examples=40)
+@given(st.lists(st.lists(finite, min_size=2, max_size=2), min_size=2, max_size=3))
+def test_numpy_matrices_read_back(rows):
+    array = np.array(rows)
+    read = read_matrix(repr(array), array.shape)
+    expected = np.array(
+        [
+            [float(x) for x in line.split(",")]
+            for line in np.array2string(array, separator=",").replace("\n", "").replace(" ", "")[2:-2].split("],[")
+        ]
+    )
+    assert [[n.value for n in row] for row in read] == expected.tolist()
+
+
+@settings(max_examples=60)
+@given(st.lists(finite, min_size=1, max_size=8), st.booleans())
+def test_torch_printing_reads_back_to_four_decimals(values, requires_grad):
+    printed = (
+        "tensor(["
+        + ", ".join(f"{v:.4f}" for v in values)
+        + "]"
+        + (", requires_grad=True" if requires_grad else "")
+        + ")"
+    )
+    read = [n.value for n in read_vector(printed, len(values))]
+    assert read == [float(f"{v:.4f}") for v in values]
+
+
+@settings(max_examples=60)
+@given(
+    st.lists(st.decimals(min_value=-999, max_value=999, places=3, allow_nan=False), min_size=2, max_size=8),
+    st.sampled_from(["; ", ";", "\n", "\t", " ; "]),
+)
+def test_decimal_commas_between_other_separators_read_as_points(values, separator):
+    with_points = [str(v) for v in values]
+    typed = separator.join(s.replace(".", ",") for s in with_points)
+    assert [n.value for n in read_sequence(typed)] == [float(s) for s in with_points]
+
+
+@settings(max_examples=60)
+@given(st.lists(finite, min_size=2, max_size=8), st.sampled_from([", ", "; ", "\n", "\t", " → ", " -> ", " "]))
+def test_any_separator_gives_the_same_numbers(values, separator):
+    typed = separator.join(repr(v) for v in values)
+    assert [n.value for n in read_sequence(typed)] == values
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(st.text(max_size=80), st.text(alphabet="0123456789.,;:()[]{}=-+*/ \n\t$\\^_eE→≈⌈⌉½³ᵀxyabc", max_size=60))
+)
+def test_any_text_is_read_or_refused_with_a_read_error(text):
+    for reader in (
+        read_number,
+        lambda t: read_vector(t, 2),
+        read_sequence,
+        lambda t: read_matrix(t, (2, 2)),
+        read_interval,
+        lambda t: read_labels(t, 2),
+        read_choice,
+        lambda t: read_expression(t, ("x",)),
+    ):
+        try:
+            reader(text)
+        except ReadError as refused:
+            assert str(refused).strip()
+
+
+# Limits ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ("(" * 40 + "1" + ")" * 40, "nested too deeply"),
+        ("1=" * 20 + "1", "sides"),
+        (",".join(["1"] * 1500), "more than 1000"),
+        ("3⅓" * 1500, "too long"),
+        ("1" * 5000, "too long"),
+    ],
+)
+def test_answers_beyond_the_limits_are_refused_with_the_reason(answer, reason):
+    with pytest.raises(ReadError, match=reason):
+        read_sequence(answer)
