@@ -74,7 +74,7 @@ def test_every_formula_read_is_charged(counted_clock):
 
 
 def test_a_costly_answer_is_invalid_and_the_other_parts_are_still_graded(catalog, counted_clock):
-    result = grade({"answers": {"gd-parabola": {"iterates": HOSTILE_LIST, "values": RIGHT_VALUES}}}, catalog)
+    result = grade({"answers": {"gd-parabola": {"iterates": HOSTILE_LIST, "values": RIGHT_VALUES}}}, catalog).to_json()
     parts = {p["id"]: p for p in result["exercises"][0]["parts"]}
     assert (parts["iterates"]["status"], parts["iterates"]["score"]) == ("invalid", 0)
     assert "this answer took more than its 20 ms" in parts["iterates"]["feedback"]
@@ -95,7 +95,7 @@ def test_parts_after_the_submission_budget_is_spent_are_not_checked(catalog, cou
         "gd-parabola": {"iterates": HOSTILE_LIST, "values": RIGHT_VALUES},
         "updates-per-epoch": {"b50": 24},
     }
-    found = statuses(grade({"answers": answers}, catalog))
+    found = statuses(grade({"answers": answers}, catalog).to_json())
     assert all(status == "invalid" for key, (status, _) in found.items() if not key.startswith("updates"))
     assert "this submission took more than its 100 ms" in found["gd-parabola/values"][1]
     assert found["updates-per-epoch/b50"][0] == "invalid"
@@ -108,7 +108,7 @@ def test_an_honest_submission_is_not_affected(catalog, counted_clock):
         "minibatch-gradient": {"full": "[19/5, 11/5]", "batch": "[10/3, 2]"},
         "updates-per-epoch": {"b50": 24, "b200": "6", "b32": "38"},
     }
-    found = statuses(grade({"answers": answers}, catalog))
+    found = statuses(grade({"answers": answers}, catalog).to_json())
     assert {status for status, _ in found.values()} == {"correct"}
 
 
@@ -135,7 +135,7 @@ learning_rate_classify = 10 ** 5000
 def test_hostile_values_returned_by_a_notebook_run_under_the_same_budget(catalog, sandbox, counted_clock):
     notebook = nbf.new_notebook(cells=[nbf.new_code_cell(HOSTILE_NOTEBOOK)])
     notebook.metadata["grader"] = {"assignment": "lec4-inclass"}
-    result = grade_notebook(nbformat.writes(notebook).encode(), "s001.ipynb", catalog, sandbox=sandbox)
+    result = grade_notebook(nbformat.writes(notebook).encode(), "s001.ipynb", catalog, sandbox=sandbox).to_json()
     assert result["graded"] is True
     found = statuses(result)
     assert found["gd-parabola/iterates"][0] == "invalid"

@@ -14,7 +14,7 @@ from grader.paths import PROJECT_ROOT
 
 
 def part(catalog, part_id: str, answer: str) -> dict:
-    result = grade({"answers": {"logistic-derivative": {part_id: answer}}}, catalog)
+    result = grade({"answers": {"logistic-derivative": {part_id: answer}}}, catalog).to_json()
     return next(p for p in result["exercises"][0]["parts"] if p["id"] == part_id)
 
 
