@@ -35,9 +35,14 @@ def contract(recorded: Any) -> Any:
     return recorded
 
 
+# Exercises added to an assignment after the shapes were recorded: a whole-assignment result lists them too.
+ADDED_SINCE_RECORDING = {"logistic-derivative"}
+
+
 @pytest.mark.parametrize("case", SHAPES, ids=[str(i) for i in range(len(SHAPES))])
 def test_a_result_has_the_json_shape_it_always_had(catalog: Any, case: dict[str, Any]) -> None:
     result = grade(case["submission"], catalog).to_json()
+    result["exercises"] = [e for e in result["exercises"] if e["id"] not in ADDED_SINCE_RECORDING]
     assert contract(shape(json.loads(json.dumps(result)))) == contract(case["shape"])
 
 
