@@ -27,33 +27,100 @@ import math
 import operator
 import re
 import tokenize
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
+from grader import budget
+
 MAX_LENGTH = 1000
 MAX_NODES = 400
 MAX_DEPTH = 30
 MAX_EXPONENT = 1000
 MAX_EXACT_DIGITS = 400
+MAX_EXACT_BITS = 4 * MAX_EXACT_DIGITS  # numerator or denominator of any exact value a formula computes
 
-FUNCTIONS: dict[str, tuple[Callable[[float], float], Callable[[Any], Any], str]] = {
-    # name: (math function, numpy function, sympy function name)
-    "sqrt": (math.sqrt, np.sqrt, "sqrt"),
-    "exp": (math.exp, np.exp, "exp"),
-    "log": (math.log, np.log, "log"),
-    "ln": (math.log, np.log, "log"),
-    "sin": (math.sin, np.sin, "sin"),
-    "cos": (math.cos, np.cos, "cos"),
-    "tan": (math.tan, np.tan, "tan"),
-    "tanh": (math.tanh, np.tanh, "tanh"),
-    "abs": (abs, np.abs, "Abs"),
-    "Abs": (abs, np.abs, "Abs"),
-    "sign": (lambda v: float(np.sign(v)), np.sign, "sign"),
+
+@dataclass(frozen=True)
+class Function:
+    """A function a formula may call: its arity, and how to compute it on floats, on numpy arrays
+    (float64 or complex128, principal branches) and in sympy (``symbolic(sympy, *arguments)``)."""
+
+    arity: int
+    real: Callable[..., float]
+    array: Callable[..., Any]
+    symbolic: Callable[..., Any]
+
+
+def _sympy(name: str) -> Callable[..., Any]:
+    return lambda sympy, *args: getattr(sympy, name)(*args)
+
+
+def _sigmoid(v: float) -> float:
+    """σ(v) = 1 / (1 + e^(−v)), computed without overflow on either side."""
+    if v >= 0:
+        return 1.0 / (1.0 + math.exp(-v))
+    return math.exp(v) / (1.0 + math.exp(v))
+
+
+def _binomial(n: float, k: float) -> float:
+    """C(n, k) = Γ(n+1) / (Γ(k+1) Γ(n−k+1)); exact for whole numbers that fit."""
+    if float(n).is_integer() and float(k).is_integer() and 0 <= k <= n <= 1000:
+        return float(math.comb(int(n), int(k)))
+    return math.gamma(n + 1) / (math.gamma(k + 1) * math.gamma(n - k + 1))
+
+
+def _real_only(function: Callable[..., float]) -> Callable[..., Any]:
+    """A math function applied to arrays element by element; nan where an argument is not real
+    or the function is undefined (the gamma function has no complex version in numpy)."""
+
+    def element(*values: Any) -> float:
+        if any(complex(v).imag != 0 for v in values):
+            return math.nan
+        try:
+            return function(*(complex(v).real for v in values))
+        except (ValueError, OverflowError, ZeroDivisionError):
+            return math.nan
+
+    vectorised = np.vectorize(element, otypes=[np.float64])
+    return lambda *args: vectorised(*args)
+
+
+def _reciprocal(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda v: 1 / function(v)
+
+
+FUNCTIONS: dict[str, Function] = {
+    "sqrt": Function(1, math.sqrt, np.sqrt, _sympy("sqrt")),
+    "exp": Function(1, math.exp, np.exp, _sympy("exp")),
+    "log": Function(1, math.log, np.log, _sympy("log")),
+    "ln": Function(1, math.log, np.log, _sympy("log")),
+    "sin": Function(1, math.sin, np.sin, _sympy("sin")),
+    "cos": Function(1, math.cos, np.cos, _sympy("cos")),
+    "tan": Function(1, math.tan, np.tan, _sympy("tan")),
+    "sec": Function(1, _reciprocal(math.cos), _reciprocal(np.cos), _sympy("sec")),
+    "csc": Function(1, _reciprocal(math.sin), _reciprocal(np.sin), _sympy("csc")),
+    "cot": Function(1, _reciprocal(math.tan), _reciprocal(np.tan), _sympy("cot")),
+    "asin": Function(1, math.asin, np.arcsin, _sympy("asin")),
+    "acos": Function(1, math.acos, np.arccos, _sympy("acos")),
+    "atan": Function(1, math.atan, np.arctan, _sympy("atan")),
+    "sinh": Function(1, math.sinh, np.sinh, _sympy("sinh")),
+    "cosh": Function(1, math.cosh, np.cosh, _sympy("cosh")),
+    "tanh": Function(1, math.tanh, np.tanh, _sympy("tanh")),
+    "sech": Function(1, _reciprocal(math.cosh), _reciprocal(np.cosh), _sympy("sech")),
+    "csch": Function(1, _reciprocal(math.sinh), _reciprocal(np.sinh), _sympy("csch")),
+    "coth": Function(1, _reciprocal(math.tanh), _reciprocal(np.tanh), _sympy("coth")),
+    "abs": Function(1, abs, np.abs, _sympy("Abs")),
+    "Abs": Function(1, abs, np.abs, _sympy("Abs")),
+    "sign": Function(1, lambda v: float(np.sign(v)), np.sign, _sympy("sign")),
+    "sigmoid": Function(1, _sigmoid, lambda v: 1 / (1 + np.exp(-v)), lambda sympy, v: 1 / (1 + sympy.exp(-v))),
+    "factorial": Function(1, lambda v: math.gamma(v + 1), _real_only(lambda v: math.gamma(v + 1)), _sympy("factorial")),
+    "binomial": Function(2, _binomial, _real_only(_binomial), _sympy("binomial")),
 }
+
 CONSTANTS = {"pi": math.pi, "e": math.e, "E": math.e}
 DEFAULT_VARIABLES = frozenset(
     {"x", "y", "z", "t", "w", "b", "eta", "beta", "alpha", "theta"}
@@ -76,6 +143,8 @@ _REPLACEMENTS = {
     "\u03b2": "beta",
     "\u03b1": "alpha",
     "\u03b8": "theta",
+    "\u03c3": "sigmoid",  # σ(z): the logistic function of the course
+    "\u2223": "|",  # divides sign, pasted for absolute-value bars
 }
 _BINARY: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
@@ -90,8 +159,9 @@ class ExpressionError(ValueError):
     """A formula was refused; the message is one sentence naming what is wrong."""
 
 
-def normalise(text: str) -> str:
-    """Rewrite what people type into Python syntax: unicode operators, ``^``, ``2x``."""
+def normalise(text: str, variables: Collection[str] = ()) -> str:
+    """Rewrite what people type into Python syntax: unicode operators, ``^``, ``2x``, ``|x|``, ``n!``;
+    a name that is not one of ``variables`` but spells several of them is their product (``xy``)."""
     if not isinstance(text, str):
         raise ExpressionError(f"expected text, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
@@ -100,22 +170,25 @@ def normalise(text: str) -> str:
         for old, new in _REPLACEMENTS.items():
             text = text.replace(old, new)
     text = text.strip()
-    return _insert_implicit_products(text) if _MAY_IMPLY_PRODUCT.search(text) else text
+    return _rewrite_tokens(text, variables) if _MAY_NEED_REWRITING.search(text) else text
 
 
 # Where an implicit product could hide: an operand directly followed by a name or "(" (2x, 2(…), x y,
-# sqrt(…) — told apart by the tokenizer), or ")" followed by an operand. Other text is left as it is.
-_MAY_IMPLY_PRODUCT = re.compile(r"[\w.)]\s*[A-Za-z_(]|\)\s*[\w.(]")
+# sqrt(…) — told apart by the tokenizer), or ")" followed by an operand; and the notations |x| and n!.
+# Other text is left as it is.
+_MAY_NEED_REWRITING = re.compile(r"[\w.)]\s*[A-Za-z_(]|\)\s*[\w.(]|[|!]|[A-Za-z]{2}")
 
 
-def _insert_implicit_products(text: str) -> str:
-    """``2x`` → ``2*x``, ``2(x+1)`` → ``2*(x+1)``, ``(x+1)(x-1)`` → ``(x+1)*(x-1)``, ``x y`` → ``x*y``."""
+def _rewrite_tokens(text: str, variables: Collection[str]) -> str:
+    """``2x`` → ``2*x``, ``2(x+1)`` → ``2*(x+1)``, ``(x+1)(x-1)`` → ``(x+1)*(x-1)``, ``x y`` → ``x*y``;
+    ``|x - 1|`` → ``abs(x - 1)``; ``n!`` → ``factorial(n)``, ``(n+1)!`` → ``factorial((n+1))``."""
     try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+        tokens = _split_products(tokenize.generate_tokens(io.StringIO(text).readline), variables)
     except (tokenize.TokenError, SyntaxError, IndentationError) as exc:
         raise ExpressionError(f"could not read {text!r} as a formula") from exc
     out: list[str] = []
     previous: tokenize.TokenInfo | None = None
+    bars: list[str] = []  # what closes each absolute-value bar still open
     for token in tokens:
         if token.type in (
             tokenize.NEWLINE,
@@ -125,13 +198,79 @@ def _insert_implicit_products(text: str) -> str:
             tokenize.DEDENT,
         ):
             continue
+        if token.string == "!":
+            _wrap_factorial(out, text)
+            previous = token._replace(type=tokenize.OP, string=")")  # n! ends an operand, like ")"
+            continue
+        if token.string == "|":
+            opening = not bars or not _ends_operand(previous)
+            if not opening:
+                out.append(bars.pop())
+            elif previous is not None and previous.type == tokenize.NAME and previous.string in FUNCTIONS:
+                out.extend(("(", "abs", "("))  # ln|x|: the function of the absolute value
+                bars.append(") )")
+            else:
+                if _ends_operand(previous):
+                    out.append("*")  # |x||y|: a product of two absolute values
+                out.extend(("abs", "("))
+                bars.append(")")
+            previous = token._replace(type=tokenize.OP, string="(" if opening else ")")
+            continue
         if token.type == tokenize.ERRORTOKEN and not token.string.isspace():
             raise ExpressionError(f"unexpected character {token.string!r} in {text!r}")
         if previous is not None and _is_implicit_product(previous, token):
             out.append("*")
         out.append(token.string)
         previous = token
+    if bars:
+        raise ExpressionError(f"an absolute-value bar | is not closed in {text!r}")
     return " ".join(out)
+
+
+def _split_products(tokens: Iterator[tokenize.TokenInfo], variables: Collection[str]) -> list[tokenize.TokenInfo]:
+    """``wa`` → ``w``, ``a`` when w and a are variables and wa is not a name of its own."""
+    out = []
+    for token in tokens:
+        pieces = None
+        if token.type == tokenize.NAME and token.string not in variables and token.string not in FUNCTIONS:
+            pieces = _spelled_by(token.string, variables)
+        out.extend([token._replace(string=piece) for piece in pieces] if pieces else [token])
+    return out
+
+
+def _spelled_by(name: str, variables: Collection[str]) -> list[str] | None:
+    """``name`` as a sequence of two or more of ``variables`` (the longest first), or None."""
+    if name in CONSTANTS or len(name) > 12:
+        return None
+    for end in range(len(name) - 1, 0, -1):
+        head, tail = name[:end], name[end:]
+        if head in variables:
+            rest = [tail] if tail in variables else _spelled_by(tail, variables)
+            if rest:
+                return [head, *rest]
+    return None
+
+
+def _ends_operand(token: tokenize.TokenInfo | None) -> bool:
+    return token is not None and (token.type in (tokenize.NUMBER, tokenize.NAME) or token.string == ")")
+
+
+def _wrap_factorial(out: list[str], text: str) -> None:
+    """Turn the operand just written (``n``, ``3``, ``(n+1)``, ``f(x)``) into ``factorial(operand)``."""
+    if not out:
+        raise ExpressionError(f"'!' must follow a number, a name or a bracket in {text!r}")
+    start = len(out) - 1
+    if out[start] == ")":
+        depth = 0
+        for start in range(len(out) - 1, -1, -1):
+            depth += {")": 1, "(": -1}.get(out[start], 0)
+            if depth == 0:
+                break
+        if start > 0 and out[start - 1] in FUNCTIONS:
+            start -= 1  # sqrt(x)!: the call is the operand
+    elif not (out[start][0].isalnum() or out[start][0] in "._"):
+        raise ExpressionError(f"'!' must follow a number, a name or a bracket in {text!r}")
+    out[start:] = ["factorial", "(", *out[start:], ")"]
 
 
 def _is_implicit_product(left: tokenize.TokenInfo, right: tokenize.TokenInfo) -> bool:
@@ -151,6 +290,7 @@ class Formula:
     text: str
     tree: ast.expr = field(repr=False, compare=False)
     names: frozenset[str] = frozenset()
+    source: str = field(default="", repr=False, compare=False)  # the normalised text the tree was parsed from
 
     @property
     def is_constant(self) -> bool:
@@ -182,8 +322,9 @@ class Formula:
             raise ExpressionError(f"{self.text} is not a finite real number")
         return float(result)
 
-    def compile(self, variables: Sequence[str]) -> Callable[..., Any]:
-        """A numpy function of ``variables`` (positional), vectorised, float64."""
+    def compile(self, variables: Sequence[str], dtype: Any = np.float64) -> Callable[..., Any]:
+        """A numpy function of ``variables`` (positional), vectorised, in ``dtype`` (float64, or
+        complex128 for principal values where a real result does not exist: ``(−8)**(1/3)``)."""
         unknown = self.names - set(variables)
         if unknown:
             raise ExpressionError(f"the formula uses {', '.join(sorted(unknown))}, not one of {', '.join(variables)}")
@@ -192,18 +333,36 @@ class Formula:
 
         def function(*args: Any) -> Any:
             with np.errstate(all="ignore"):
-                return node_function([np.asarray(a, dtype=np.float64) for a in args])
+                return node_function([np.asarray(a, dtype=dtype) for a in args])
 
         return function
 
-    def to_sympy(self, symbols: dict[str, Any] | None = None) -> Any:
-        """The sympy expression of this checked tree (decimals become exact rationals)."""
+    def to_sympy(self, symbols: dict[str, Any] | None = None, decimals: Mapping[int, Any] | None = None) -> Any:
+        """The sympy expression of this checked tree.
+
+        A decimal becomes the exact rational it spells as typed (``0.1`` → 1/10,
+        ``0.333`` → 333/1000), unless ``decimals`` maps its position in
+        :meth:`decimals` to another value (to try what a rounded decimal stands for).
+        """
         import sympy
 
         table = dict(symbols or {})
         for name in self.names:
             table.setdefault(name, sympy.Symbol(name, real=True))
-        return _to_sympy(self.tree, table, sympy)
+        literals = {
+            id(node): decimals[i] if decimals and i in decimals else sympy.Rational(typed)
+            for i, (node, typed) in enumerate(self.decimals())
+        }
+        return _to_sympy(self.tree, table, sympy, literals)
+
+    def decimals(self) -> list[tuple[ast.Constant, str]]:
+        """The decimal literals of the formula, in order, each with its text as typed (``0.3330``)."""
+        found = []
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, float):
+                typed = ast.get_source_segment(self.source, node) if self.source else None
+                found.append((node, typed if typed and _DECIMAL.match(typed) else repr(node.value)))
+        return found
 
 
 def parse(text: str, variables: Collection[str] | None = None) -> Formula:
@@ -212,7 +371,8 @@ def parse(text: str, variables: Collection[str] | None = None) -> Formula:
     ``variables`` is the set of names allowed (default: :data:`DEFAULT_VARIABLES`);
     pass an empty set for a plain number. Raises :class:`ExpressionError`.
     """
-    return _formula(_parse_tree(text)[1], text.strip(), variables)
+    source, tree = _parse_tree(text, _allowed(variables))
+    return _formula(tree, text.strip(), variables, source)
 
 
 def parse_structure(text: str, variables: Collection[str] | None = None) -> Formula | list[Any]:
@@ -222,18 +382,22 @@ def parse_structure(text: str, variables: Collection[str] | None = None) -> Form
     Each item keeps its text as typed (``2.50`` stays ``2.50``), so that its
     significant figures can still be counted.
     """
-    source, tree = _parse_tree(text)
+    source, tree = _parse_tree(text, _allowed(variables))
     return _structure(tree, text, source, variables, depth=0)
 
 
+def _allowed(variables: Collection[str] | None) -> frozenset[str]:
+    return DEFAULT_VARIABLES if variables is None else frozenset(variables)
+
+
 @functools.lru_cache(maxsize=4096)
-def _parse_tree(text: str) -> tuple[str, ast.expr]:
+def _parse_tree(text: str, variables: frozenset[str]) -> tuple[str, ast.expr]:
     """The normalised source and its syntax tree (not yet checked).
 
     Cached: a class types the same answers again and again. Trees are never
     modified after parsing, so sharing them is safe.
     """
-    source = normalise(text)
+    source = normalise(text, variables)
     if not source:
         raise ExpressionError("the answer is empty")
     try:
@@ -252,16 +416,18 @@ def _structure(
             raise ExpressionError("the list is too long")
         return [_structure(item, text, source, variables, depth + 1) for item in node.elts]
     if depth == 0:
-        return _formula(node, text.strip(), variables)
+        return _formula(node, text.strip(), variables, source)
     typed = ast.get_source_segment(source, node) or ast.unparse(node)
-    return _formula(node, "".join(typed.split()), variables)  # tokens were joined by spaces
+    return _formula(node, "".join(typed.split()), variables, source)  # tokens were joined by spaces
 
 
-def _formula(node: ast.expr, text: str, variables: Collection[str] | None) -> Formula:
-    allowed = DEFAULT_VARIABLES if variables is None else frozenset(variables)
+def _formula(node: ast.expr, text: str, variables: Collection[str] | None, source: str) -> Formula:
+    budget.checkpoint()  # every formula read, alone or as an item of a list, is charged to the running budget
+    allowed = _allowed(variables)
     names: set[str] = set()
     _check(node, allowed, names, depth=0, budget=[MAX_NODES])
-    return Formula(text=text, tree=node, names=frozenset(names))
+    _exact_size(node)
+    return Formula(text=text, tree=node, names=frozenset(names), source=source)
 
 
 def _check(node: ast.AST, allowed: frozenset[str], names: set[str], depth: int, budget: list[int]) -> None:
@@ -274,7 +440,7 @@ def _check(node: ast.AST, allowed: frozenset[str], names: set[str], depth: int, 
     if isinstance(node, ast.Constant):
         if type(node.value) not in (int, float):
             raise ExpressionError(f"{node.value!r} is not a number")
-        if isinstance(node.value, int) and node.value.bit_length() > 4 * MAX_EXACT_DIGITS:
+        if isinstance(node.value, int) and node.value.bit_length() > MAX_EXACT_BITS:
             raise ExpressionError("a number in the formula is too large")
         return
     if isinstance(node, ast.Name):
@@ -298,9 +464,12 @@ def _check(node: ast.AST, allowed: frozenset[str], names: set[str], depth: int, 
             raise ExpressionError(
                 f"calling {called!r} is not allowed; known functions: {', '.join(sorted(set(FUNCTIONS) - {'Abs'}))}"
             )
-        if node.keywords or len(node.args) != 1:
-            raise ExpressionError(f"{node.func.id}() takes exactly one argument")
-        _check(node.args[0], allowed, names, depth + 1, budget)
+        arity = FUNCTIONS[node.func.id].arity
+        if node.keywords or len(node.args) != arity:
+            count = "one argument" if arity == 1 else f"{arity} arguments"
+            raise ExpressionError(f"{node.func.id}() takes exactly {count}")
+        for argument in node.args:
+            _check(argument, allowed, names, depth + 1, budget)
         return
     raise ExpressionError(f"{_describe(node)} is not allowed in a formula")
 
@@ -357,6 +526,52 @@ class _NotExact(Exception):
     pass
 
 
+def _exact_size(node: ast.expr) -> tuple[int, int] | None:
+    """Bits of the numerator and denominator an exact evaluation of ``node`` could reach, computed from
+    the sizes alone (no big number is built); None for a part that is not a constant.
+
+    Refuses (ExpressionError) a formula whose constant parts would exceed :data:`MAX_EXACT_BITS`, such
+    as ``(N/(N+1))**1000`` with a 1000-bit N: exact arithmetic on it (Fraction, sympy) would cost
+    tenths of a second for a 611-character answer. Bounds: a·b and a/b add sizes, a ± b adds the
+    cross sizes plus a carry, a**k multiplies by ⌈|k|⌉; a function's value is bounded by its argument's.
+    """
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, float) and not math.isfinite(node.value):
+            return None  # 1e400: refused where it is evaluated
+        exact = Fraction(repr(node.value)) if isinstance(node.value, float) else Fraction(node.value)
+        size = (exact.numerator.bit_length(), exact.denominator.bit_length())
+    elif isinstance(node, ast.Name):
+        return None
+    elif isinstance(node, ast.UnaryOp):
+        return _exact_size(node.operand)
+    elif isinstance(node, ast.Call):
+        sizes = [_exact_size(argument) for argument in node.args]
+        known = [size for size in sizes if size is not None]
+        if len(known) < len(sizes):
+            return None
+        size = (max(n for n, _ in known), max(d for _, d in known))
+    elif isinstance(node, ast.BinOp):
+        left, right = _exact_size(node.left), _exact_size(node.right)
+        if left is None or right is None:
+            return None
+        if isinstance(node.op, ast.Pow):
+            factor = math.ceil(abs(_evaluate(node.right, {})))  # bounded by MAX_EXPONENT in _check
+            size = (max(left) * factor, max(left) * factor)
+        elif isinstance(node.op, ast.Mult):
+            size = (left[0] + right[0], left[1] + right[1])
+        elif isinstance(node.op, ast.Div):
+            size = (left[0] + right[1], left[1] + right[0])
+        else:
+            size = (max(left[0] + right[1], right[0] + left[1]) + 1, left[1] + right[1])
+    else:
+        return None
+    if max(size) > MAX_EXACT_BITS:
+        raise ExpressionError(
+            f"a number in the formula is too large to compute exactly (more than {MAX_EXACT_BITS} bits)"
+        )
+    return size
+
+
 def _exact(node: ast.expr) -> Fraction:
     if isinstance(node, ast.Constant):
         return Fraction(repr(node.value)) if isinstance(node.value, float) else Fraction(node.value)
@@ -365,15 +580,9 @@ def _exact(node: ast.expr) -> Fraction:
         return -value if isinstance(node.op, ast.USub) else value
     if isinstance(node, ast.BinOp):
         left, right = _exact(node.left), _exact(node.right)
-        if isinstance(node.op, ast.Pow):
-            if right.denominator != 1 or abs(right) > MAX_EXPONENT:
-                raise _NotExact
-            result = left ** int(right)
-        else:
-            result = _BINARY[type(node.op)](left, right)
-        if max(abs(result.numerator), result.denominator).bit_length() > 4 * MAX_EXACT_DIGITS:
+        if isinstance(node.op, ast.Pow) and (right.denominator != 1 or abs(right) > MAX_EXPONENT):
             raise _NotExact
-        return result
+        return _BINARY[type(node.op)](left, int(right) if isinstance(node.op, ast.Pow) else right)
     raise _NotExact
 
 
@@ -392,7 +601,8 @@ def _evaluate(node: ast.expr, env: dict[str, float]) -> Any:
             raise OverflowError("exponent too large")
         return _BINARY[type(node.op)](left, right)
     if isinstance(node, ast.Call):
-        return FUNCTIONS[node.func.id][0](_evaluate(node.args[0], env))  # type: ignore[union-attr]
+        function = FUNCTIONS[node.func.id]  # type: ignore[union-attr]
+        return function.real(*(_evaluate(argument, env) for argument in node.args))
     raise ExpressionError(f"{_describe(node)} is not allowed in a formula")
 
 
@@ -418,16 +628,17 @@ def _compile(node: ast.expr, position: dict[str, int]) -> Callable[[list[Any]], 
         combine = np.power if isinstance(node.op, ast.Pow) else _BINARY[type(node.op)]
         return lambda args: combine(left(args), right(args))
     if isinstance(node, ast.Call):
-        function = FUNCTIONS[node.func.id][1]  # type: ignore[union-attr]
-        argument = _compile(node.args[0], position)
-        return lambda args: function(argument(args))
+        function = FUNCTIONS[node.func.id].array  # type: ignore[union-attr]
+        arguments = [_compile(argument, position) for argument in node.args]
+        return lambda args: function(*(argument(args) for argument in arguments))
     raise ExpressionError(f"{_describe(node)} is not allowed in a formula")
 
 
-def _to_sympy(node: ast.expr, symbols: dict[str, Any], sympy: Any) -> Any:
+def _to_sympy(node: ast.expr, symbols: dict[str, Any], sympy: Any, literals: Mapping[int, Any]) -> Any:
     if isinstance(node, ast.Constant):
         if isinstance(node.value, float):
-            return sympy.Rational(repr(node.value)) if "e" not in repr(node.value) else sympy.Float(node.value)
+            chosen = literals.get(id(node))
+            return chosen if chosen is not None else sympy.Rational(repr(node.value))
         return sympy.Integer(node.value)
     if isinstance(node, ast.Name):
         if node.id == "pi":
@@ -436,15 +647,15 @@ def _to_sympy(node: ast.expr, symbols: dict[str, Any], sympy: Any) -> Any:
             return sympy.E
         return symbols[node.id]
     if isinstance(node, ast.UnaryOp):
-        operand = _to_sympy(node.operand, symbols, sympy)
+        operand = _to_sympy(node.operand, symbols, sympy, literals)
         return -operand if isinstance(node.op, ast.USub) else operand
     if isinstance(node, ast.BinOp):
-        left = _to_sympy(node.left, symbols, sympy)
-        right = _to_sympy(node.right, symbols, sympy)
+        left = _to_sympy(node.left, symbols, sympy, literals)
+        right = _to_sympy(node.right, symbols, sympy, literals)
         return _BINARY[type(node.op)](left, right)
     if isinstance(node, ast.Call):
-        function = getattr(sympy, FUNCTIONS[node.func.id][2])  # type: ignore[union-attr]
-        return function(_to_sympy(node.args[0], symbols, sympy))
+        function = FUNCTIONS[node.func.id].symbolic  # type: ignore[union-attr]
+        return function(sympy, *(_to_sympy(argument, symbols, sympy, literals) for argument in node.args))
     raise ExpressionError(f"{_describe(node)} is not allowed in a formula")
 
 

@@ -11,7 +11,10 @@ Every part of each exercise answered (or of every exercise of the
 assignment) gets a result; a part left out is ``missing``. In Python the
 submission and the result are the typed values of :mod:`grader.contract`
 (:class:`~grader.contract.Submission`, :class:`~grader.contract.Result`),
-whose ``to_json`` is the JSON above.
+whose ``to_json`` is the JSON above. Checking runs under CPU budgets
+(:mod:`grader.budget`): a part whose answer costs more than its share, or
+that comes after the submission's budget is spent, is ``invalid`` with a
+sentence saying so.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from grader import budget
+from grader.checking.key import AnswerKey
 from grader.checking.parts import check_part
 from grader.contract import ExerciseResult, PartResult, Result, Returned, Submission, Unanswered
 from grader.specs.model import DEFAULT_STUDENT, Catalog, Exercise
@@ -67,13 +72,12 @@ def grade(submission: Any, catalog: Catalog) -> Result:
 def grade_checked(submission: Submission, catalog: Catalog) -> Result:
     """Grade a submission already checked by :func:`validate_submission` (a caller that had to look at
     the student first, to authorise, need not check it twice), or built by the notebook grader."""
-    return Result(
-        student=submission.student,
-        exercises=[
+    with budget.limited(budget.SUBMISSION_SECONDS, "this submission"):
+        exercises = [
             grade_exercise(catalog, exercise, submission.answers.get(exercise.id, {}), submission.student)
             for exercise in _exercises(submission, catalog)
-        ],
-    )
+        ]
+    return Result(student=submission.student, exercises=exercises)
 
 
 def _exercises(submission: Submission, catalog: Catalog) -> list[Exercise]:
@@ -87,15 +91,34 @@ def _exercises(submission: Submission, catalog: Catalog) -> list[Exercise]:
 
 def grade_exercise(catalog: Catalog, exercise: Exercise, answers: Mapping[str, Any], student: str) -> ExerciseResult:
     """Grade the parts of one exercise in order, carrying the student's own values forward."""
-    params = catalog.variant(exercise, student)
+    with budget.uncounted():  # the variant's reference answers: the same whatever the student wrote
+        keys = catalog.keys(exercise, catalog.variant(exercise, student))
     earlier: dict[str, Any] = {}
     parts: list[PartResult] = []
-    for key in catalog.keys(exercise, params):
+    for key in keys:
         raw = answers.get(key.part)
-        result, value = check_part(key, _returned(raw) if exercise.kind == "code" else raw, earlier)
+        result, value = _check_within_budget(key, _returned(raw) if exercise.kind == "code" else raw, earlier)
         earlier[key.part] = value
         parts.append(result)
     return ExerciseResult(exercise.id, parts)
+
+
+def _check_within_budget(key: AnswerKey, raw: Any, earlier: Mapping[str, Any]) -> tuple[PartResult, Any]:
+    """:func:`check_part` under the part's CPU budget; ``invalid`` (with the reason) when a budget runs out."""
+    try:
+        with budget.limited(budget.PART_SECONDS, "this answer"):
+            budget.checkpoint()  # the submission's budget may be spent already
+            return check_part(key, raw, earlier)
+    except budget.BudgetExceeded as exc:
+        result = PartResult(
+            id=key.part,
+            score=0.0,
+            max_score=key.points,
+            status="invalid",
+            feedback=str(exc),
+            details={"reason": "time"},
+        )
+        return result, None
 
 
 CODE_ONLY = "this exercise is graded from your function in a notebook"

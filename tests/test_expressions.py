@@ -160,7 +160,7 @@ HOSTILE = {
     "keyword argument": "sqrt(x=2)",
     "two arguments": "sqrt(2, 3)",
     "unknown function": "open(1)",
-    "unknown name": "xyz",
+    "unknown name": "foo",  # (xyz is x·y·z)
     "walrus": "(x := 2)",
     "f-string": "f'{x}'",
     "comparison": "x < 1",

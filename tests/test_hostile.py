@@ -309,7 +309,7 @@ def test_json_over_the_upload_limit_is_a_413_in_json(sqlite_db: Any, catalog: An
     for url in ("/api/grade", "/api/submissions"):
         response = client.post(url, data=body, content_type="application/json", headers=bearer(token))
         assert response.status_code == 413
-        assert response.json["error"] == "payload_too_large" and "5 MB" in response.json["detail"]
+        assert response.json["error"] == "payload_too_large" and "0.25 MB" in response.json["detail"]  # JSON's own
     # Without a Content-Length (a chunked upload), the limit holds while reading.
     chunked = client.post(
         "/api/grade",
@@ -321,6 +321,15 @@ def test_json_over_the_upload_limit_is_a_413_in_json(sqlite_db: Any, catalog: An
     assert chunked.status_code == 413 and chunked.json["error"] == "payload_too_large"
     assert _stored_count(app) == 0
     app.extensions["grader"].jobs.shutdown(wait=True)
+
+
+def test_a_json_submission_has_its_own_smaller_limit(client: Any, tokens: dict) -> None:
+    """Typed answers need a few KB; 300 KB of formulas is only a cost to parse, store and check."""
+    body = json.dumps({"answers": {"gd-parabola": {"iterates": ["sqrt(2)"] * 30_000}}}).encode()
+    assert 256 * 1024 < len(body) < 5 * 1024 * 1024
+    for url in ("/api/grade", "/api/submissions"):
+        response = client.post(url, data=body, content_type="application/json", headers=bearer(tokens["s001"]))
+        assert response.status_code == 413 and "0.25 MB" in response.json["detail"]
 
 
 def test_forms_with_too_many_or_too_large_fields_are_a_413_in_json(client: Any, tokens: dict) -> None:

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from grader.checking.symbolic import equivalent
-from grader.expressions import parse
+from grader.expressions import ExpressionError, parse
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -55,23 +55,31 @@ def test_the_reference_may_be_given_as_text():
     assert equivalent(parse("2x"), "x + x")[0]
 
 
-EXPENSIVE = "((x+1)**1000)*((x+3)**999)"  # sympy.simplify takes far longer than the limit
+# Equal at every point, but sympy.simplify of their difference takes seconds.
+EXPENSIVE, EXPENSIVE_EQUAL = "(x+1)**100*(x-1)**100", "(x**2-1)**100"
 
 
-def test_an_expensive_expression_returns_within_the_time_limit():
-    equal, how = equivalent(parse(EXPENSIVE), parse("x"))
-    assert (equal, how) == (False, "numeric")  # numeric sampling settles it
+def test_an_expensive_expression_is_cut_off_and_settled_by_sampling():
+    """sympy would prove these equal after seconds; the limit stops it and random points decide.
+    (How long the cut takes is measured by bench/bench_hostile.py, not here.)"""
+    assert equivalent(parse(EXPENSIVE), parse(EXPENSIVE_EQUAL)) == (True, "numeric")
 
 
-def test_an_expression_too_large_for_floats_is_too_complex():
-    equal, how = equivalent(parse("((2**1000)**1000)**1000*x"), parse("x"))
-    assert (equal, how) == (False, "too-complex")
+def test_a_difference_at_an_exact_point_is_found_without_simplifying():
+    """((x+1)**1000)*((x+3)**999) would take sympy.simplify far longer than the limit: "symbolic"
+    (not "numeric") shows that the exact points proved the difference before the limit."""
+    assert equivalent(parse("((x+1)**1000)*((x+3)**999)"), parse("x")) == (False, "symbolic")
 
 
-def test_overruns_in_a_row_each_stay_within_the_limit_and_the_worker_recovers():
-    """A killed worker is replaced at once: the next request does not pay for starting sympy."""
-    for _ in range(2):
-        equivalent(parse(EXPENSIVE), parse("x"))
+def test_a_number_too_large_to_compute_exactly_is_refused_when_parsed():
+    with pytest.raises(ExpressionError, match="too large to compute exactly"):
+        parse("((2**1000)**1000)**1000*x")
+
+
+def test_overruns_in_a_row_are_each_cut_off_and_the_worker_recovers():
+    """A killed worker is replaced by its warm spare, and proofs work again afterwards."""
+    for _ in range(3):
+        assert equivalent(parse(EXPENSIVE), parse(EXPENSIVE_EQUAL)) == (True, "numeric")
     assert equivalent(parse("x^2+2"), parse("x**2 + 2")) == (True, "symbolic")
 
 
@@ -82,17 +90,17 @@ def test_the_time_limit_works_off_the_main_thread():
     def check() -> None:
         try:
             outcome["simple"] = equivalent(parse("sin(x)**2 + cos(x)**2"), parse("1"))
-            outcome["expensive"] = equivalent(parse(EXPENSIVE), parse("x"))
+            outcome["expensive"] = equivalent(parse(EXPENSIVE), parse(EXPENSIVE_EQUAL))
         except BaseException as exc:  # report anything to the main thread
             outcome["error"] = exc
 
     thread = threading.Thread(target=check)
     thread.start()
-    thread.join(timeout=10)
+    thread.join(timeout=120)  # a hang guard, not a speed claim
     assert not thread.is_alive()
     assert "error" not in outcome
     assert outcome["simple"][0] is True
-    assert outcome["expensive"][0] is False
+    assert outcome["expensive"] == (True, "numeric")
 
 
 def test_checks_from_several_threads_at_once():
@@ -105,5 +113,5 @@ def test_checks_from_several_threads_at_once():
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=20)
+        thread.join(timeout=120)
     assert results == [True] * 6

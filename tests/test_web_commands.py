@@ -59,3 +59,19 @@ def test_import_of_a_bad_roster_exits_2(sqlite_db: Any, tmp_path: Path) -> None:
     roster.write_text("name\nAda\n")
     result = _run(sqlite_db, "import", str(roster))
     assert result.exit_code == 2 and "'student'" in result.output
+
+
+def test_import_to_a_file_that_cannot_be_written_exits_2_and_issues_nothing(sqlite_db: Any, tmp_path: Path) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student\ns001\n")
+    result = _run(sqlite_db, "import", str(roster), "--output", str(tmp_path / "missing" / "tokens.csv"))
+    assert result.exit_code == 2 and "no token was issued" in result.output
+    assert _run(sqlite_db, "list").output == ""
+
+
+def test_a_bad_roster_leaves_an_existing_token_file_as_it_was(sqlite_db: Any, tmp_path: Path) -> None:
+    roster, out = tmp_path / "roster.csv", tmp_path / "tokens.csv"
+    roster.write_text("name\nAda\n")
+    out.write_text("student,token\ns009,gr_kept\n")
+    assert _run(sqlite_db, "import", str(roster), "--output", str(out)).exit_code == 2
+    assert out.read_text() == "student,token\ns009,gr_kept\n"

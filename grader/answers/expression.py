@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from grader import budget
 from grader.answers.base import TEXTS, AnswerType, register
 from grader.checking import reading
 from grader.checking.key import AnswerKey
@@ -14,10 +15,11 @@ from grader.checking.outcome import result
 from grader.contract import PartResult
 
 
-def _equivalent(student: Any, reference: Any) -> tuple[bool, str]:
-    from grader.checking.symbolic import equivalent  # starts a sympy worker: only when a formula is checked
+def _compare(student: Any, reference: Any, variables: tuple[str, ...]) -> Any:
+    with budget.uncounted():  # importing it once per process is not the answer's cost
+        from grader.checking.symbolic import compare  # its worker starts only when a formula is checked
 
-    return equivalent(student, reference)
+    return compare(student, reference, variables)
 
 
 @register
@@ -32,15 +34,23 @@ class ExpressionAnswer(AnswerType):
         return reading.read_expression(raw, self.variables, notes=notes)
 
     def check(self, key: AnswerKey, value: Any, earlier: Mapping[str, Any]) -> PartResult:
-        equal, how = _equivalent(value, key.reference)
-        if equal:
-            return result(key, 1.0, "correct", "Correct.", method=how)
-        found = first_match(key, value, lambda v, answer: _equivalent(v, answer)[0])
+        """The reference, then each misconception's formula, in the part's variables (see
+        :mod:`grader.checking.symbolic`: a decimal that rounds an exact number is right with a note,
+        one with too few figures earns partial credit)."""
+        verdict = _compare(value, key.reference, self.variables)
+        note = f" {verdict.note}" if verdict.note else ""
+        if verdict.equal:
+            return result(key, 1.0, "correct", f"Correct.{note}", method=verdict.how)
+        found = first_match(key, value, lambda v, answer: _compare(v, answer, self.variables).equal)
         if found:
             return found
-        if how == "too-complex":
-            return result(key, 0.0, "invalid", "The formula is too complex to check in time; simplify it.", method=how)
-        return result(key, 0.0, "incorrect", f"{value.text} is not equivalent to the expected formula.", method=how)
+        if verdict.how == "coarse":
+            return result(key, verdict.credit, "partial", verdict.note, method=verdict.how)
+        if verdict.how == "too-complex":
+            return result(key, 0.0, "invalid", f"The formula could not be checked in time.{note}", method=verdict.how)
+        return result(
+            key, 0.0, "incorrect", f"{value.text} is not equivalent to the expected formula.{note}", method=verdict.how
+        )
 
     def hint(self, key: AnswerKey) -> str:
         names = self.variables or ("x",)

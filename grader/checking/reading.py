@@ -31,7 +31,7 @@ from grader.checking.notation import Ambiguous, Reading, StepError
 from grader.checking.notation.brackets import depths, group, top_level
 from grader.checking.notation.characters import normalise_characters
 from grader.checking.notation.equations import last_side
-from grader.checking.notation.items import split_items
+from grader.checking.notation.items import MAX_ITEMS, split_items
 from grader.checking.notation.labels import label_alone, label_items, option_alone, option_named
 from grader.checking.notation.markup import strip_markup
 from grader.checking.notation.rounding import work_out_rounding
@@ -39,7 +39,6 @@ from grader.checking.notation.tools import PARAMETER_NAMES, named_values, unwrap
 from grader.checking.notation.words import LIST, NUMBER, find_value, interval_words
 from grader.expressions import ExpressionError, Formula, parse, significant_figures
 
-MAX_ITEMS = 1000
 MAX_TEXT = 10_000  # free text
 MAX_TYPED = 4_000  # typed maths: 400 numbers with their commas; reading is linear in it
 MAX_NESTING = 30  # brackets in typed text, as the formula parser allows

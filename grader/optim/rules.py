@@ -1,8 +1,8 @@
 """Update rules of first-order optimizers, right and wrong, built from small links.
 
 As in optax, an optimizer is a chain of small transformations of the
-gradient, each with its own state (``grader/optim/rules.py`` writes each one
-once)::
+gradient, each with its own state and each written once (weight decay is one
+link, shared by every optimizer)::
 
     gradient g ─▶ [sign] ─▶ [weight decay] ─▶ momentum / EMA / Adam moments ─▶ scale by −η ─▶ x + u
 

@@ -12,6 +12,7 @@ is its class in :mod:`grader.answers`.
 
 from __future__ import annotations
 
+import copy
 import fcntl
 import hashlib
 import math
@@ -134,6 +135,7 @@ class Catalog:
         self.secret = secret
         self.search = True  # name mistakes by the catalogue's changes when no written rule matches
         self._keys: dict[tuple[str, tuple[tuple[str, str], ...]], list[AnswerKey]] = {}
+        self._derived: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, Any]] = {}
         self._lock = threading.Lock()
 
     def exercise(self, exercise_id: str) -> Exercise:
@@ -163,9 +165,19 @@ class Catalog:
         return self._with_derived(exercise, {p.name: p.draw(rng) for p in exercise.parameters})
 
     def _with_derived(self, exercise: Exercise, names: dict[str, Any]) -> dict[str, Any]:
-        for name, expression in exercise.derived.items():
-            names[name] = plain(_evaluate(exercise, f"derived.{name}", expression, names))
-        return names
+        """The parameters with the derived values added, computed once per variant (stationary points
+        are a sympy solve: tens of milliseconds that every submission would otherwise pay again)."""
+        cache_key = (exercise.id, tuple(sorted((k, repr(v)) for k, v in names.items())))
+        derived = self._derived.get(cache_key)
+        if derived is None:
+            derived = {}
+            for name, expression in exercise.derived.items():
+                derived[name] = plain(_evaluate(exercise, f"derived.{name}", expression, {**names, **derived}))
+            with self._lock:
+                if len(self._derived) > 20_000:
+                    self._derived.clear()
+                self._derived[cache_key] = derived
+        return {**names, **copy.deepcopy(derived)}
 
     def keys(self, exercise: Exercise, params: Mapping[str, Any]) -> list[AnswerKey]:
         """The answer keys of every part for one variant (computed once per variant)."""

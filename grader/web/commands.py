@@ -91,16 +91,26 @@ def add_command(
 @database_option
 def import_command(roster: Path, output: Path | None, expires_days: float | None, database_url: str | None) -> None:
     """Register everyone in ROSTER (CSV with a 'student' column, optional 'role' and 'name')."""
+    handle = None
+    if output is not None:  # opened before any token is issued: tokens that could not be written would be lost
+        try:
+            handle = os.fdopen(private_file(output, os.O_WRONLY), "w", newline="")
+        except OSError as exc:
+            _fail(f"could not write {output}: {exc.strerror or exc}; no token was issued")
+            return
     try:
         issued = import_roster(roster, expires_in_days=expires_days, db=_db(database_url))
     except UserError as exc:
+        if handle is not None:
+            handle.close()  # what the file held stays as it was
         _fail(str(exc))
         return
-    if output is None:
+    if handle is None:
         _write_tokens(sys.stdout, issued)
         return
-    with os.fdopen(private_file(output, os.O_WRONLY | os.O_TRUNC), "w", newline="") as stream:
-        _write_tokens(stream, issued)
+    with handle:
+        handle.truncate(0)
+        _write_tokens(handle, issued)
     click.echo(f"{len(issued)} tokens written to {output}", err=True)
 
 

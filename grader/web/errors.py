@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, current_app, g, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -139,7 +139,7 @@ def _http_error(exc: HTTPException) -> Response:
     status = exc.code or 500
     headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
     detail: Any = DETAILS.get(status) or exc.description
-    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    limit = request.max_content_length  # the app's limit, or a route's own (JSON submissions: MAX_JSON_BYTES)
     if status == 413 and limit:
         detail = f"the request is larger than the limit of {limit / 1024 / 1024:g} MB"
     if status == 401:

@@ -34,6 +34,8 @@ NOTEBOOK_FIELDS = ("notebook", "file")
 # A submission needs six levels (object, answers, exercise, part, a matrix, its rows); the store's JSON
 # encoder refuses more than 255, so anything deeper than this is refused before grading.
 MAX_JSON_DEPTH = 32
+# Typed answers to every exercise take a few KB; a larger JSON body only costs parsing, storing and checking.
+MAX_JSON_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -45,9 +47,11 @@ class Outcome:
 
 
 def json_body() -> Any:
-    """The request's JSON body: 415 unless it is JSON, 400 unless it parses and is at most MAX_JSON_DEPTH deep."""
+    """The request's JSON body: 415 unless it is JSON, 413 beyond MAX_JSON_BYTES, 400 unless it parses and is at
+    most MAX_JSON_DEPTH deep."""
     if request.mimetype != "application/json":
         raise ApiError(415, "send the submission as JSON (Content-Type: application/json)")
+    request.max_content_length = min(request.max_content_length or MAX_JSON_BYTES, MAX_JSON_BYTES)  # 413 beyond
     data = request.get_data(cache=True)
     try:
         value = orjson.loads(data)

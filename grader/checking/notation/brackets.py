@@ -8,7 +8,6 @@ import re
 OPENING = "([{⟨"
 CLOSING = ")]}⟩"
 _ANY_BRACKET = re.compile(r"[\[\](){}⟨⟩]")
-_MATCH = dict(zip(OPENING, CLOSING, strict=True))
 
 
 @functools.lru_cache(maxsize=256)
@@ -28,17 +27,6 @@ def depths(text: str) -> tuple[int, ...]:
         if char in OPENING:
             depth += 1
     return tuple(out)
-
-
-def balanced(text: str) -> bool:
-    """Every bracket closes the bracket that opened last."""
-    stack: list[str] = []
-    for char in text:
-        if char in OPENING:
-            stack.append(_MATCH[char])
-        elif char in CLOSING and (not stack or stack.pop() != char):
-            return False
-    return not stack
 
 
 def top_level(text: str, pattern: re.Pattern[str]) -> list[re.Match[str]]:

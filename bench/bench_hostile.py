@@ -1,0 +1,295 @@
+"""What hostile answers cost: one answer, one submission, and an honest student's latency beside them.
+
+    python bench/bench_hostile.py [--seconds 10] [--rounds 2] [--skip-service]
+
+1. In this process, the one grading function (``grader.grading.grade``) on the
+   worst answers that fit the request limits (1000 items per list, 1000
+   characters and 400 nodes per formula, 256 KB of JSON), each beside an honest
+   answer, with the budgets of :mod:`grader.budget` on and off (off: what the
+   parser's bounds alone give), and the exact arithmetic the parser now refuses
+   (``(N/(N+1))**1000`` with a 1000-bit N) computed as ``Fraction`` did before.
+   Costs are the CPU time of the grading thread, median of several runs.
+   Aims: the worst answer <= 50 ms, a whole submission <= 0.5 s.
+2. Against the real service (``gunicorn -w 2 app:app``, started as
+   bench/bench_service.py does, rate limits off): one honest client posts a
+   ``lec4-homework`` submission again and again; in alternating rounds, 4
+   hostile clients post the worst submission at the same time, non-stop. The
+   honest client's p50 / p99 latency, quiet and beside the hostile clients
+   (each its own student account). ``--rate-limit 600``: with the service's
+   per-token rate limit on, the honest client paced under it.
+   Aim: p99 beside them <= 2x the quiet p99.
+
+Not run by the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+N = 2**1000 + 12345
+BIG_FRACTION = f"({N}/({N}+1))**1000"  # 617 characters; refused by the parser now
+NESTED = "sqrt(" * 29 + "2" + ")" * 29  # 29 nested calls, 88 characters: the dearest formula per character
+
+
+def _balanced_sum(terms: int) -> str:
+    """sqrt(2)/7 + … as a balanced tree of sums (a chain would pass the nesting limit of 30)."""
+    if terms == 1:
+        return "sqrt(2)/7"
+    halves = (_balanced_sum(terms // 2), _balanced_sum(terms - terms // 2))
+    return "+".join(half if "+" not in half else f"({half})" for half in halves)
+
+
+LONG_SUM = _balanced_sum(79)  # 394 nodes (the limit is 400), under 1000 characters
+HONEST = {
+    "gd-parabola": {"iterates": "4, 2, 1, 0.5, 0.25, 0.125", "values": "18, 6, 3, 2.25, 2.0625, 2.015625"},
+    "gd-step-2d": {"direction": "[-1, -2]", "new-point": [3.5, 2]},
+    "minibatch-gradient": {"full": "[19/5, 11/5]", "batch": "[10/3, 2]"},
+    "updates-per-epoch": {"b50": 24, "b200": "6", "b32": "38"},
+}
+HONEST_SUBMISSION = {
+    "student": "s0001",
+    "assignment": "lec4-homework",
+    "answers": {e: HONEST[e] for e in HONEST if e != "gd-parabola"},
+}
+
+
+def hostile_answers() -> dict[str, Any]:
+    """The dearest answers to one part found (a list of 1000 formulas each; a formula the parser now refuses)."""
+    return {
+        "1000 × nested sqrt": [NESTED] * 1000,
+        "1000 × 394-node sum": [LONG_SUM] * 1000,
+        "1000 × distinct fractions": [f"{k}/{k + 7}*(3/7)**300" for k in range(1000)],
+        "(N/(N+1))**1000, N of 1000 bits": BIG_FRACTION,
+        "500-deep nested list": json.loads("[" * 500 + "1" + "]" * 500),
+    }
+
+
+def worst_submission(answer: list[Any]) -> dict[str, Any]:
+    """Every part of every answers exercise given the list ``answer``, cut so that the JSON stays within the
+    service's limit for a JSON submission (``MAX_JSON_BYTES``)."""
+    from grader.specs.model import load_catalog
+    from grader.web.service import MAX_JSON_BYTES
+
+    limit = MAX_JSON_BYTES
+    catalog = load_catalog()
+    parts = [(e.id, p.id) for e in catalog.exercises.values() if e.kind == "answers" for p in e.parts]
+    items = min(len(answer), (limit - 10_000) // (len(parts) * (len(json.dumps(answer[0])) + 2)))
+    answers: dict[str, dict[str, Any]] = {}
+    for exercise, part in parts:
+        answers.setdefault(exercise, {})[part] = answer[:items]
+    return {"student": "s0002", "answers": answers}
+
+
+def cpu_ms(function: Callable[[], Any], repeat: int = 5) -> float:
+    """Median CPU milliseconds of this thread over ``repeat`` calls (after one warm-up call)."""
+    function()
+    times = []
+    for _ in range(repeat):
+        start = time.thread_time()
+        function()
+        times.append((time.thread_time() - start) * 1000)
+    return statistics.median(times)
+
+
+def budgets_off() -> Any:
+    """A context in which the budgets are infinite (the bounds of the parser still apply)."""
+    from contextlib import contextmanager
+
+    from grader import budget
+
+    @contextmanager
+    def off() -> Any:
+        saved = budget.PART_SECONDS, budget.SUBMISSION_SECONDS
+        budget.PART_SECONDS = budget.SUBMISSION_SECONDS = float("inf")
+        try:
+            yield
+        finally:
+            budget.PART_SECONDS, budget.SUBMISSION_SECONDS = saved
+
+    return off()
+
+
+def in_process() -> None:
+    from grader.grading import grade
+    from grader.specs.model import load_catalog
+
+    catalog = load_catalog()
+
+    def one_part(answer: Any) -> Callable[[], Any]:
+        submission = {"answers": {"gd-parabola": {"iterates": answer}}}
+        return lambda: grade(submission, catalog)
+
+    print("One answer (gd-parabola iterates), CPU ms of grade(), median of 5:")
+    print(f"{'answer':36} {'budgets on':>11} {'budgets off':>12}")
+    honest = one_part(HONEST["gd-parabola"]["iterates"])
+    print(f"{'honest: 4, 2, 1, 0.5, 0.25, 0.125':36} {cpu_ms(honest):11.2f} {'':>12}")
+    worst = 0.0
+    for name, answer in hostile_answers().items():
+        on = cpu_ms(one_part(answer))
+        with budgets_off():
+            off = cpu_ms(one_part(answer))
+        worst = max(worst, on)
+        print(f"{name:36} {on:11.2f} {off:12.2f}")
+    exact = cpu_ms(lambda: (Fraction(N, N + 1)) ** 1000, repeat=3)
+    print(f"{'  (N/(N+1))**1000 as Fraction did it':36} {'':>11} {exact:12.2f}   (now refused before computing)")
+    print(f"worst answer with budgets: {worst:.1f} ms (aim <= 50 ms)\n")
+
+    print("A whole submission (every part of every answers exercise), CPU ms of grade():")
+    honest_submission = {"answers": HONEST}
+    print(f"{'honest (4 exercises)':36} {cpu_ms(lambda: grade(honest_submission, catalog)):11.2f}")
+    worst = 0.0
+    for name in ("1000 × nested sqrt", "1000 × 394-node sum", "1000 × distinct fractions"):
+        submission = worst_submission(hostile_answers()[name])
+        size = len(json.dumps(submission)) / 1e6
+        on = cpu_ms(lambda submission=submission: grade(submission, catalog), repeat=3)
+        with budgets_off():
+            off = cpu_ms(lambda submission=submission: grade(submission, catalog), repeat=1)
+        worst = max(worst, on)
+        print(f"{'every part: ' + name:36} {on:11.2f} {off:12.2f}   ({size * 1000:.0f} KB of JSON)")
+    print(f"worst submission with budgets: {worst:.0f} ms (aim <= 500 ms)\n")
+
+
+def _client(url: str, token: str) -> http.client.HTTPConnection:
+    host, port = url.removeprefix("http://").split(":")
+    return http.client.HTTPConnection(host, int(port), timeout=60)
+
+
+def _post(connection: http.client.HTTPConnection, body: bytes, token: str) -> int:
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    connection.request("POST", "/api/grade", body=body, headers=headers)
+    response = connection.getresponse()
+    response.read()
+    return response.status
+
+
+def _honest_latencies(url: str, token: str, seconds: float, pace: float) -> tuple[list[float], int]:
+    """Post the honest submission again and again (at most ``pace`` requests a second) for ``seconds``."""
+    connection = _client(url, token)
+    body = json.dumps(HONEST_SUBMISSION).encode()
+    latencies, errors = [], 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        start = time.perf_counter()
+        status = _post(connection, body, token)
+        latencies.append((time.perf_counter() - start) * 1000)
+        errors += status != 200
+        time.sleep(max(0.0, 1 / pace - (time.perf_counter() - start)))
+    connection.close()
+    return latencies, errors
+
+
+def _hostile_loop(url: str, token: str, body: bytes, stop: threading.Event, sent: list[int]) -> None:
+    """Post ``body`` as fast as the service answers; ``sent`` counts the ones it graded (not refused with a 429)."""
+    connection = _client(url, token)
+    while not stop.is_set():
+        if _post(connection, body, token) == 200:
+            sent.append(1)
+    connection.close()
+
+
+def _p(latencies: list[float], q: float) -> float:
+    return sorted(latencies)[min(len(latencies) - 1, int(q * len(latencies)))]
+
+
+def service(seconds: float, rounds: int, rate_limit: int) -> None:
+    from bench_service import start_gunicorn, stop, stop_on_sigterm
+
+    from grader.store.db import Database
+    from grader.store.users import add_user
+
+    stop_on_sigterm()
+    work = Path(tempfile.mkdtemp(prefix="bench-hostile-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
+    env.update(
+        DATABASE_URL=f"sqlite:///{work / 'grader.db'}",
+        GRADER_DATA=str(work / "data"),
+        GRADER_CACHE=str(work / "cache"),
+        GRADER_RATE_LIMIT=str(rate_limit),
+        PYTHONPATH=str(ROOT),
+    )
+    db = Database(env["DATABASE_URL"])
+    db.migrate()
+    token = add_user("s0001", db=db)  # the honest student
+    attackers_tokens = [add_user(f"s01{k:02d}", db=db) for k in range(4)]  # four accounts, one per hostile client
+    hostile_bodies = [
+        json.dumps({**worst_submission([NESTED] * 1000), "student": f"s01{k:02d}"}).encode() for k in range(4)
+    ]
+    hostile_body = hostile_bodies[0]
+    pace = rate_limit / 60 * 0.8 if rate_limit else 1000.0
+    process, url = start_gunicorn("app:app", env, ROOT, work / "gunicorn.log")
+    quiet: list[float] = []
+    beside: list[float] = []
+    errors = hostile_sent = 0
+    try:
+        _honest_latencies(url, token, 2, pace)  # warm-up
+        for _ in range(rounds):
+            latencies, failed = _honest_latencies(url, token, seconds, pace)
+            quiet += latencies
+            errors += failed
+            stop_event, sent = threading.Event(), []
+            attackers = [
+                threading.Thread(target=_hostile_loop, args=(url, attacker, body, stop_event, sent))
+                for attacker, body in zip(attackers_tokens, hostile_bodies, strict=True)
+            ]
+            for attacker in attackers:
+                attacker.start()
+            latencies, failed = _honest_latencies(url, token, seconds, pace)
+            stop_event.set()
+            for attacker in attackers:
+                attacker.join()
+            beside += latencies
+            errors += failed
+            hostile_sent += len(sent)
+    finally:
+        stop(process)
+    limits = f"rate limit {rate_limit}/min per token" if rate_limit else "rate limits off"
+    print(
+        f"The service (gunicorn -w 2, {os.cpu_count()} cores, {limits}), {rounds} alternating rounds of {seconds:.0f} s; "
+        f"hostile body {len(hostile_body) / 1000:.0f} KB (every part: nested sqrt formulas)"
+    )
+    print(f"{'honest client':32} {'requests':>9} {'p50 ms':>8} {'p99 ms':>8}")
+    print(f"{'quiet':32} {len(quiet):9d} {_p(quiet, 0.5):8.1f} {_p(quiet, 0.99):8.1f}")
+    print(f"{'beside 4 hostile clients':32} {len(beside):9d} {_p(beside, 0.5):8.1f} {_p(beside, 0.99):8.1f}")
+    print(
+        f"p99 ratio {_p(beside, 0.99) / _p(quiet, 0.99):.2f}x (aim <= 2x); hostile requests graded: "
+        f"{hostile_sent}; honest requests not answered 200: {errors}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10, help="seconds per round and phase")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--skip-service", action="store_true", help="only the in-process figures")
+    parser.add_argument("--skip-in-process", action="store_true", help="only the service's figures")
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=0,
+        help="the service's GRADER_RATE_LIMIT (requests a minute per token; 0: off)",
+    )
+    args = parser.parse_args()
+    if not args.skip_in_process:
+        in_process()
+    if not args.skip_service:
+        service(args.seconds, args.rounds, args.rate_limit)
+
+
+if __name__ == "__main__":
+    main()
