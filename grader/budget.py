@@ -36,8 +36,12 @@ SUBMISSION_SECONDS = 0.1  # CPU seconds for checking all parts of a submission (
 PART_SECONDS = 0.02  # CPU seconds for checking one part's answer (honest: under 1 ms warm, a few ms cold)
 
 
-class BudgetExceeded(Exception):
-    """A budget is used up; the message is a sentence for the student."""
+class BudgetExceeded(BaseException):
+    """A budget is used up; the message is a sentence for the student.
+
+    A BaseException, like KeyboardInterrupt: code that tolerates any failure of
+    its own (``except Exception``) must not swallow it and go on charging nothing.
+    """
 
 
 _collector = threading.local()

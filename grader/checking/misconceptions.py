@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from grader import budget
 from grader.checking.compare import plain_equal
 from grader.checking.key import AnswerKey, Misconception
 from grader.checking.outcome import fmt, result
@@ -67,8 +68,10 @@ def _same_answer(key: AnswerKey, value: Any, same: Same, besides: str | None = N
     """The catalogue's changes whose answer is ``value``, the first of each misconception id, in catalogue order."""
     if key.searched is None:
         return {}
+    with budget.uncounted():  # the catalogue's answers depend on the variant only, not on this answer
+        changes = key.searched()
     found: dict[str, Misconception] = {}
-    for change in key.searched():
+    for change in changes:
         if change.id != besides and change.id not in found and same(value, change.answer):
             found[change.id] = change
     return found
