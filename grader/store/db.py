@@ -36,7 +36,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from grader.paths import data_dir, private_dir, private_file
+from grader.paths import PRIVATE_FILE, data_dir, private_dir, private_file
 
 log = logging.getLogger(__name__)
 
@@ -95,14 +95,18 @@ def _keep_private(database: Path) -> None:
     those of an older database that was readable by others are narrowed too.
     The folder is made private when it is created here or is the data folder;
     another existing folder (a path the operator chose) keeps its mode.
+    An existing file is narrowed by path, never opened: closing any descriptor
+    of a SQLite file releases every lock this process holds on it, and another
+    process would then delete the write-ahead log under this one's connections.
     """
     folder = database.parent
     if not folder.exists() or folder.resolve() == data_dir().resolve():
         private_dir(folder)
-    os.close(private_file(database))
-    for suffix in ("-wal", "-shm", "-journal"):
+    if not database.exists():
+        os.close(private_file(database))
+    for suffix in ("", "-wal", "-shm", "-journal"):
         with contextlib.suppress(FileNotFoundError, PermissionError):
-            os.chmod(f"{database}{suffix}", 0o600)
+            os.chmod(f"{database}{suffix}", PRIVATE_FILE)
 
 
 def _json_dumps(value: Any) -> str:
