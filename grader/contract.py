@@ -1,7 +1,7 @@
 """The typed values every layer passes around: submissions, answers from notebooks, and results.
 
-Their JSON form (``to_json``) is the contract of DESIGN.md: the field names
-never change; only Python code sees the types.
+Their JSON form (``to_json``) is the service's contract (docs/service.md, HTTP API): the
+field names never change; only Python code sees the types.
 """
 
 from __future__ import annotations

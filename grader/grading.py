@@ -2,7 +2,7 @@
 
 Every way in (``grader check``, notebooks, the web service) calls
 :func:`grade`; none checks answers on its own. The submission and result
-formats are the contracts of DESIGN.md:
+formats are the contracts every client relies on (docs/service.md):
 
     {"student": "s001", "assignment": "lec4-homework" (optional),
      "answers": {"gd-parabola": {"iterates": [4, 2, 1, 0.5, 0.25, 0.125], ...}, ...}}

@@ -1,6 +1,6 @@
 """The lecture's exercises through grade(), on the default variant (the slides' numbers).
 
-Every misconception of DESIGN.md's table is given as a student would type it
+Every misconception the lecture's exercises name (exercises/*.yaml) is given as a student would type it
 and must come back with its id, a partial or zero score and its sentence.
 """
 
