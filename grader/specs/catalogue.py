@@ -79,7 +79,6 @@ class Change:
     """One small change of a computation, named as the misconception it models."""
 
     name: str  # the catalogue entry (unique)
-    misconception: str  # the id reported to the student and counted by analytics
     credit: float
     sentence: str  # {{param}} is filled with the variant's parameters; {a}, {b} by the change
     names: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
@@ -87,6 +86,11 @@ class Change:
     tree: Callable[[ast.expr], Iterator[ast.expr]] | None = None
     output: Callable[[Any], Iterator[tuple[Any, dict[str, str]]]] | None = None
     kinds: frozenset[str] | None = None  # answer types it applies to (None: all)
+    misconception: str = ""  # the id reported to the student and counted by analytics (default: the name)
+
+    def __post_init__(self) -> None:
+        if not self.misconception:
+            object.__setattr__(self, "misconception", self.name)
 
 
 @dataclass(frozen=True)
@@ -446,7 +450,6 @@ CATALOGUE: tuple[Change, ...] = (
     # The step: sign, η, f and f′.
     Change(
         "sign-error",
-        "sign-error",
         0.25,
         "You moved uphill: gradient descent steps against the gradient, x ← x − η·∇f(x); adding η·∇f climbs f.",
         names=_with_names(eta=lambda v: -v),
@@ -454,7 +457,6 @@ CATALOGUE: tuple[Change, ...] = (
         kinds=NUMERIC,
     ),
     Change(
-        "forgot-eta",
         "forgot-eta",
         0.25,
         "You left out the learning rate: the step is η·∇f(x), not ∇f(x). Multiply the gradient by η first.",
@@ -464,14 +466,12 @@ CATALOGUE: tuple[Change, ...] = (
     ),
     Change(
         "doubled-eta",
-        "doubled-eta",
         0.25,
         "Your steps are twice as long as they should be: the step is η·∇f(x), not 2η·∇f(x).",
         names=_with_names(eta=lambda v: 2 * v),
         kinds=NUMERIC,
     ),
     Change(
-        "function-for-derivative",
         "function-for-derivative",
         0,
         "You stepped along f(x) itself; the update uses the derivative: x ← x − η·f′(x).",
@@ -480,7 +480,6 @@ CATALOGUE: tuple[Change, ...] = (
     ),
     Change(
         "derivative-for-function",
-        "derivative-for-function",
         0,
         "These are values of the derivative f′; the question asks for the values of f itself.",
         functions=_objective(VALUE_USERS, derivative_formula),
@@ -488,14 +487,12 @@ CATALOGUE: tuple[Change, ...] = (
     ),
     Change(
         "derivative-missing-factor",
-        "derivative-missing-factor",
         0.25,
         "Your derivative is missing its factor: the derivative of xⁿ is n·xⁿ⁻¹ (of x² it is 2x, not x).",
         functions=_objective(DERIVATIVE_USERS, without_power_factor),
         kinds=NUMERIC,
     ),
     Change(
-        "dropped-constant",
         "dropped-constant",
         0.5,
         "You left out the constant term of f: f(x) includes it (for x² + 2, add the 2 to x²).",
@@ -505,54 +502,53 @@ CATALOGUE: tuple[Change, ...] = (
     # Counting steps.
     Change(
         "missing-start",
-        "off-by-one",
         0.5,
         "You left out x₀: the list starts with the starting point x₀ and ends with the last iterate asked for.",
+        misconception="off-by-one",
         output=_slice(1, None),
         kinds=SEQUENCE,
     ),
     Change(
         "started-at-x1",
-        "off-by-one",
         0.5,
         "You started the list at x₁ and went one step too far: it runs from the given x₀ up to the last iterate asked for.",
+        misconception="off-by-one",
         functions=_iterates_reshaped(1, 1),
         kinds=SEQUENCE,
     ),
     Change(
         "one-step-too-few",
-        "off-by-one",
         0.5,
         "One step too few: the list runs from x₀ up to the last iterate asked for, one more than the number of steps.",
+        misconception="off-by-one",
         output=_slice(None, -1),
         kinds=SEQUENCE,
     ),
     Change(
         "one-step-too-many",
-        "off-by-one",
         0.5,
         "One step too many: the list stops at the last iterate asked for.",
+        misconception="off-by-one",
         functions=_iterates_reshaped(1, 0),
         kinds=NUMERIC,
     ),
     Change(
         "one-step-too-many-at-index",
-        "off-by-one",
         0.5,
         "One step too many: x_t is the point after t updates from x₀; you went one update further.",
+        misconception="off-by-one",
         functions=_iterates_reshaped(1, 1),
         kinds=NUMERIC - SEQUENCE,
     ),
     Change(
         "one-step-too-few-at-index",
-        "off-by-one",
         0.5,
         "One step too few: x_t is the point after t updates from x₀; you stopped one update early.",
+        misconception="off-by-one",
         functions=_iterates_reshaped(0, 0, repeat_start=True),
         kinds=NUMERIC - SEQUENCE,
     ),
     Change(
-        "repeated-start",
         "repeated-start",
         0.5,
         "You wrote x₀ twice: x₁ is the point after the first update from x₀, not x₀ again.",
@@ -561,14 +557,13 @@ CATALOGUE: tuple[Change, ...] = (
     ),
     Change(
         "repeated-start-and-all-steps",
-        "repeated-start",
         0.5,
         "You wrote x₀ twice: x₁ is the point after the first update from x₀, not x₀ again.",
+        misconception="repeated-start",
         output=_repeat_start(keep_last=True),
         kinds=SEQUENCE,
     ),
     Change(
-        "values-for-iterates",
         "values-for-iterates",
         0,
         "These are the function values f(xₜ), not the iterates xₜ. The iterates are the points x where the method stands.",
@@ -577,7 +572,6 @@ CATALOGUE: tuple[Change, ...] = (
     ),
     Change(
         "iterates-for-values",
-        "iterates-for-values",
         0,
         "These are the iterates xₜ; the question asks for the function values f(xₜ) at those points.",
         functions=_replace("values", lambda f, points: plain(points)),
@@ -585,7 +579,6 @@ CATALOGUE: tuple[Change, ...] = (
     ),
     # Means and batches.
     Change(
-        "sum-not-mean",
         "sum-not-mean",
         0.25,
         "You summed the per-example gradients; the (mini-batch) gradient is their mean: divide by the number of points in it.",
@@ -598,7 +591,6 @@ CATALOGUE: tuple[Change, ...] = (
     ),
     Change(
         "mean-over-n",
-        "mean-over-n",
         0.5,
         "You divided the batch's sum by n, the size of the whole data set; a mini-batch gradient divides by the batch size |B|.",
         functions={
@@ -608,7 +600,6 @@ CATALOGUE: tuple[Change, ...] = (
         kinds=NUMERIC,
     ),
     Change(
-        "divisor-n-minus-1",
         "divisor-n-minus-1",
         0.5,
         "You divided by one less than the number of points; the mean gradient divides the sum by the number of points itself.",
@@ -621,14 +612,12 @@ CATALOGUE: tuple[Change, ...] = (
     ),
     Change(
         "zero-based-index",
-        "zero-based-index",
         0.25,
         "You counted the points from 0: the lecture numbers them from 1, so point 2 is the second one in the list.",
         functions={**_replace("batch_gradient", FUNCTIONS["zero_based_batch"]), **_epoch_batches(_zero_based)},
         kinds=NUMERIC,
     ),
     Change(
-        "full-set-for-batch",
         "full-set-for-batch",
         0.25,
         "You used every point; a mini-batch gradient averages only the points in the batch.",
@@ -640,14 +629,12 @@ CATALOGUE: tuple[Change, ...] = (
     ),
     Change(
         "wrong-batch-order",
-        "wrong-batch-order",
         0.5,
         "You took the batches in another order: each SGD step starts from the weights the previous batch produced, in the order given.",
         functions=_epoch_batches(lambda batches, n: list(reversed(batches)) if len(batches) > 1 else []),
         kinds=NUMERIC,
     ),
     Change(
-        "components-swapped",
         "components-swapped",
         0.5,
         "Your components are in the wrong order: give them in the order of the variables (x first, then y).",
@@ -657,14 +644,12 @@ CATALOGUE: tuple[Change, ...] = (
     # Counts.
     Change(
         "drop-last-batch",
-        "drop-last-batch",
         0.5,
         "You rounded down: the last, smaller batch is still an update, so there are ⌈n/B⌉ updates per epoch.",
         functions=_keyword("updates_per_epoch", drop_last=True),
         kinds=NUMERIC,
     ),
     Change(
-        "floor-for-ceil",
         "floor-for-ceil",
         0.5,
         "You rounded down where the count rounds up: a last, incomplete group still counts.",
@@ -673,14 +658,12 @@ CATALOGUE: tuple[Change, ...] = (
     ),
     Change(
         "not-an-integer",
-        "not-an-integer",
         0,
         "That is not a count: the number of updates is a whole number; a last, smaller batch still counts as one, so round n/B up.",
         functions=_replace("updates_per_epoch", lambda n, b, drop_last=False: n / b),
         kinds=NUMERIC,
     ),
     Change(
-        "count-times",
         "count-times",
         0,
         "You multiplied n by B; the number of batches is n divided by the batch size B, rounded up.",
@@ -689,7 +672,6 @@ CATALOGUE: tuple[Change, ...] = (
     ),
     Change(
         "count-inverted",
-        "count-inverted",
         0,
         "You divided B by n; the number of batches is n/B, the data set size divided by the batch size, rounded up.",
         functions=_replace("updates_per_epoch", lambda n, b, drop_last=False: b / n),
@@ -697,14 +679,12 @@ CATALOGUE: tuple[Change, ...] = (
     ),
     Change(
         "count-plus-one",
-        "count-plus-one",
         0.5,
         "One too many: ⌈n/B⌉ already counts the last, smaller batch; do not add one more.",
         output=_plus(1),
         kinds=frozenset({"integer"}),
     ),
     Change(
-        "count-minus-one",
         "count-minus-one",
         0.5,
         "One too few: every batch is an update, the last, smaller one too; there are ⌈n/B⌉ of them.",
@@ -714,7 +694,6 @@ CATALOGUE: tuple[Change, ...] = (
     # Momentum, Nesterov, RMSprop, Adam: one link of the rule swapped or dropped.
     Change(
         "ema-momentum",
-        "ema-momentum",
         0.25,
         "You used momentum as a moving average, g ← βg + (1−β)∇f; the lecture's (and PyTorch's) rule adds the whole gradient: g ← βg + ∇f(x).",
         functions=_rules(lambda rule: rules.ema_momentum(rule, start="zero")),
@@ -723,14 +702,13 @@ CATALOGUE: tuple[Change, ...] = (
     ),
     Change(
         "ema-momentum-from-gradient",
-        "ema-momentum",
         0.25,
         "You used momentum as a moving average, g ← βg + (1−β)∇f (from g₀ = ∇f(x₀)); the rule adds the whole gradient: g ← βg + ∇f(x).",
+        misconception="ema-momentum",
         functions=_rules(lambda rule: rules.ema_momentum(rule, start="gradient")),
         kinds=NUMERIC,
     ),
     Change(
-        "forgot-beta",
         "forgot-beta",
         0.25,
         "You left out β: the previous direction is scaled by β before the new gradient is added, g ← βg + ∇f(x).",
@@ -740,7 +718,6 @@ CATALOGUE: tuple[Change, ...] = (
     ),
     Change(
         "no-momentum",
-        "no-momentum",
         0.25,
         "You took a plain gradient step: momentum also carries the previous direction, g ← βg + ∇f(x).",
         names=_with_names(beta=lambda v: 0),
@@ -749,14 +726,12 @@ CATALOGUE: tuple[Change, ...] = (
     ),
     Change(
         "not-nesterov",
-        "not-nesterov",
         0.5,
         "This is the heavy-ball momentum step; Nesterov (as in PyTorch) steps along ∇f + β·b, looking ahead with the new buffer.",
         functions=_rules(rules.without_nesterov, ("nesterov",)),
         kinds=NUMERIC,
     ),
     Change(
-        "rmsprop-no-one-minus-alpha",
         "rmsprop-no-one-minus-alpha",
         0.25,
         "RMSprop's average weighs the new squared gradient by (1 − α): v ← αv + (1 − α)g², not αv + g².",
@@ -765,7 +740,6 @@ CATALOGUE: tuple[Change, ...] = (
     ),
     Change(
         "no-bias-correction",
-        "no-bias-correction",
         0.25,
         "You skipped Adam's bias correction: divide m by (1 − β₁ᵗ) and v by (1 − β₂ᵗ) before the step.",
         functions=_rules(rules.without_bias_correction, ("adam",)),
@@ -773,14 +747,12 @@ CATALOGUE: tuple[Change, ...] = (
     ),
     Change(
         "no-adaptive-scaling",
-        "no-adaptive-scaling",
         0.25,
         "You took a plain gradient step x − η∇f; this method divides each coordinate's step by the root of its running average of squared gradients.",
         functions=_rules(rules.without_adaptive_scaling, ("adam", "rmsprop", "adagrad")),
         kinds=NUMERIC,
     ),
     Change(
-        "adam-t-from-zero",
         "adam-t-from-zero",
         0.25,
         "Adam counts steps from t = 1: the first step divides by 1 − β₁¹ and 1 − β₂¹, the second by 1 − β₁² and 1 − β₂².",
@@ -790,22 +762,21 @@ CATALOGUE: tuple[Change, ...] = (
     # Where and what.
     Change(
         "wrong-point-next",
-        "wrong-point",
         0,
         "You evaluated at a different point from the one asked for; check which point the question names.",
+        misconception="wrong-point",
         tree=_shifted_points(1),
         kinds=NUMERIC,
     ),
     Change(
         "wrong-point-previous",
-        "wrong-point",
         0,
         "You evaluated at a different point from the one asked for; check which point the question names.",
+        misconception="wrong-point",
         tree=_shifted_points(-1),
         kinds=NUMERIC,
     ),
     Change(
-        "labels-swapped",
         "labels-swapped",
         0,
         "You exchanged two labels: where you wrote “{b}” it is “{a}”, and the other way round.",
