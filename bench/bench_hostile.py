@@ -62,8 +62,7 @@ HONEST = {
     "minibatch-gradient": {"full": "[19/5, 11/5]", "batch": "[10/3, 2]"},
     "updates-per-epoch": {"b50": 24, "b200": "6", "b32": "38"},
 }
-HONEST_SUBMISSION = {
-    "student": "s0001",
+HONEST_SUBMISSION = {  # no "student": a student token grades its own
     "assignment": "lec4-homework",
     "answers": {e: HONEST[e] for e in HONEST if e != "gd-parabola"},
 }
@@ -165,49 +164,95 @@ def in_process() -> None:
     print(f"worst submission with budgets: {worst:.0f} ms (aim <= 500 ms)\n")
 
 
-def _client(url: str, token: str) -> http.client.HTTPConnection:
+def _client(url: str) -> http.client.HTTPConnection:
     host, port = url.removeprefix("http://").split(":")
     return http.client.HTTPConnection(host, int(port), timeout=60)
 
 
-def _post(connection: http.client.HTTPConnection, body: bytes, token: str) -> int:
+def _post(connection: http.client.HTTPConnection, body: bytes, token: str) -> tuple[int, float]:
+    """POST ``body`` to /api/grade: the status, and the seconds of a 429's ``Retry-After``."""
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
     connection.request("POST", "/api/grade", body=body, headers=headers)
     response = connection.getresponse()
     response.read()
-    return response.status
+    return response.status, float(response.getheader("Retry-After") or 0)
 
 
-def _honest_latencies(url: str, token: str, seconds: float, pace: float) -> tuple[list[float], int]:
-    """Post the honest submission again and again (at most ``pace`` requests a second) for ``seconds``."""
-    connection = _client(url, token)
+def _honest_student(
+    url: str, token: str, seconds: float, pace: float, delay: float, out: list[tuple[float, float, int]]
+) -> None:
+    """After ``delay`` seconds, post the honest submission again and again, ``pace`` requests a second, until
+    ``seconds`` have passed: (seconds since the start, ms, status) of each."""
+    connection = _client(url)
     body = json.dumps(HONEST_SUBMISSION).encode()
-    latencies, errors = [], 0
-    deadline = time.monotonic() + seconds
+    began = time.monotonic()
+    deadline = began + seconds
+    next_start = began + delay
+    time.sleep(delay)
     while time.monotonic() < deadline:
         start = time.perf_counter()
-        status = _post(connection, body, token)
-        latencies.append((time.perf_counter() - start) * 1000)
-        errors += status != 200
-        time.sleep(max(0.0, 1 / pace - (time.perf_counter() - start)))
+        status, _ = _post(connection, body, token)
+        out.append((time.monotonic() - began, (time.perf_counter() - start) * 1000, status))
+        next_start += 1 / pace
+        time.sleep(max(0.0, next_start - time.monotonic()))
     connection.close()
-    return latencies, errors
 
 
-def _hostile_loop(url: str, token: str, body: bytes, stop: threading.Event, sent: list[int]) -> None:
-    """Post ``body`` as fast as the service answers; ``sent`` counts the ones it graded (not refused with a 429)."""
-    connection = _client(url, token)
+def _honest_class(url: str, tokens: list[str], seconds: float, pace: float) -> tuple[list[float], int]:
+    """The honest students at once (a thread each, their requests spread evenly in time): every latency, and how
+    many requests were not answered 200."""
+    out: list[tuple[float, float, int]] = []
+    students = [
+        threading.Thread(target=_honest_student, args=(url, token, seconds, pace, k / pace / len(tokens), out))
+        for k, token in enumerate(tokens)
+    ]
+    for student in students:
+        student.start()
+    for student in students:
+        student.join()
+    if os.environ.get("BENCH_TRACE"):
+        for at, ms, status in sorted(out):
+            print(f"  {at:6.2f} s {ms:8.1f} ms {status}")
+    return [ms for _, ms, _ in out], sum(status != 200 for _, _, status in out)
+
+
+def _hostile_client(url: str, token: str, body: bytes, flood: bool, stop: Any, graded: Any, refused: Any) -> None:
+    """Post ``body`` as fast as the service answers, and after a 429 again at once (``flood``) or once its
+    ``Retry-After`` has passed; count what was graded and what was refused."""
+    connection = _client(url)
     while not stop.is_set():
-        if _post(connection, body, token) == 200:
-            sent.append(1)
+        status, retry_after = _post(connection, body, token)
+        with graded.get_lock():
+            (graded if status == 200 else refused).value += 1
+        if status == 429 and not flood:
+            stop.wait(retry_after)
     connection.close()
+
+
+def _hostile_process(
+    url: str, tokens: list[str], bodies: list[bytes], flood: bool, stop: Any, graded: Any, refused: Any
+) -> None:
+    """The hostile clients, a thread each, in a process of their own (so that they share no GIL with the
+    honest students' clients)."""
+    clients = [
+        threading.Thread(target=_hostile_client, args=(url, token, body, flood, stop, graded, refused))
+        for token, body in zip(tokens, bodies, strict=True)
+    ]
+    for client in clients:
+        client.start()
+    for client in clients:
+        client.join()
 
 
 def _p(latencies: list[float], q: float) -> float:
     return sorted(latencies)[min(len(latencies) - 1, int(q * len(latencies)))]
 
 
-def service(seconds: float, rounds: int, rate_limit: int) -> None:
+def service(
+    seconds: float, rounds: int, students: int, pace: float, workers: int, flood: bool, settings: dict[str, str]
+) -> None:
+    import multiprocessing
+
     from bench_service import start_gunicorn, stop, stop_on_sigterm
 
     from grader.store.db import Database
@@ -220,55 +265,53 @@ def service(seconds: float, rounds: int, rate_limit: int) -> None:
         DATABASE_URL=f"sqlite:///{work / 'grader.db'}",
         GRADER_DATA=str(work / "data"),
         GRADER_CACHE=str(work / "cache"),
-        GRADER_RATE_LIMIT=str(rate_limit),
         PYTHONPATH=str(ROOT),
+        **settings,
     )
     db = Database(env["DATABASE_URL"])
     db.migrate()
-    token = add_user("s0001", db=db)  # the honest student
+    honest_tokens = [add_user(f"s00{k:02d}", db=db) for k in range(students)]
     attackers_tokens = [add_user(f"s01{k:02d}", db=db) for k in range(4)]  # four accounts, one per hostile client
     hostile_bodies = [
         json.dumps({**worst_submission([NESTED] * 1000), "student": f"s01{k:02d}"}).encode() for k in range(4)
     ]
-    hostile_body = hostile_bodies[0]
-    pace = rate_limit / 60 * 0.8 if rate_limit else 1000.0
-    process, url = start_gunicorn("app:app", env, ROOT, work / "gunicorn.log")
+    process, url = start_gunicorn("app:app", env, ROOT, work / "gunicorn.log", workers=workers)
     quiet: list[float] = []
     beside: list[float] = []
-    errors = hostile_sent = 0
+    errors = 0
+    context = multiprocessing.get_context("spawn")
+    graded, refused = context.Value("i", 0), context.Value("i", 0)
     try:
-        _honest_latencies(url, token, 2, pace)  # warm-up
+        _honest_class(url, honest_tokens, 2, pace)  # warm-up
         for _ in range(rounds):
-            latencies, failed = _honest_latencies(url, token, seconds, pace)
+            latencies, failed = _honest_class(url, honest_tokens, seconds, pace)
             quiet += latencies
             errors += failed
-            stop_event, sent = threading.Event(), []
-            attackers = [
-                threading.Thread(target=_hostile_loop, args=(url, attacker, body, stop_event, sent))
-                for attacker, body in zip(attackers_tokens, hostile_bodies, strict=True)
-            ]
-            for attacker in attackers:
-                attacker.start()
-            latencies, failed = _honest_latencies(url, token, seconds, pace)
+            stop_event = context.Event()
+            attackers = context.Process(
+                target=_hostile_process,
+                args=(url, attackers_tokens, hostile_bodies, flood, stop_event, graded, refused),
+            )
+            attackers.start()
+            latencies, failed = _honest_class(url, honest_tokens, seconds, pace)
             stop_event.set()
-            for attacker in attackers:
-                attacker.join()
+            attackers.join()
             beside += latencies
             errors += failed
-            hostile_sent += len(sent)
     finally:
         stop(process)
-    limits = f"rate limit {rate_limit}/min per token" if rate_limit else "rate limits off"
+    shown = ", ".join(f"{k}={v}" for k, v in settings.items()) or "the service's defaults"
     print(
-        f"The service (gunicorn -w 2, {os.cpu_count()} cores, {limits}), {rounds} alternating rounds of {seconds:.0f} s; "
-        f"hostile body {len(hostile_body) / 1000:.0f} KB (every part: nested sqrt formulas)"
+        f"The service (gunicorn -w {workers}, {os.cpu_count()} cores, {shown}), {rounds} alternating rounds of "
+        f"{seconds:.0f} s; hostile clients {'ignore' if flood else 'wait out'} Retry-After; {students} honest students at {pace:g} requests/s each; hostile body "
+        f"{len(hostile_bodies[0]) / 1000:.0f} KB (every part: nested sqrt formulas)"
     )
-    print(f"{'honest client':32} {'requests':>9} {'p50 ms':>8} {'p99 ms':>8}")
+    print(f"{'honest students':32} {'requests':>9} {'p50 ms':>8} {'p99 ms':>8}")
     print(f"{'quiet':32} {len(quiet):9d} {_p(quiet, 0.5):8.1f} {_p(quiet, 0.99):8.1f}")
     print(f"{'beside 4 hostile clients':32} {len(beside):9d} {_p(beside, 0.5):8.1f} {_p(beside, 0.99):8.1f}")
     print(
         f"p99 ratio {_p(beside, 0.99) / _p(quiet, 0.99):.2f}x (aim <= 2x); hostile requests graded: "
-        f"{hostile_sent}; honest requests not answered 200: {errors}"
+        f"{graded.value}, refused: {refused.value}; honest requests not answered 200: {errors}"
     )
 
 
@@ -279,16 +322,31 @@ def main() -> None:
     parser.add_argument("--skip-service", action="store_true", help="only the in-process figures")
     parser.add_argument("--skip-in-process", action="store_true", help="only the service's figures")
     parser.add_argument(
-        "--rate-limit",
+        "--workers",
         type=int,
-        default=0,
-        help="the service's GRADER_RATE_LIMIT (requests a minute per token; 0: off)",
+        default=2 * (os.cpu_count() or 1) + 1,
+        help="gunicorn's worker processes (default: 2 x cores + 1)",
+    )
+    parser.add_argument(
+        "--flood",
+        action="store_true",
+        help="hostile clients send again at once after a 429 (default: after Retry-After)",
+    )
+    parser.add_argument("--students", type=int, default=8, help="honest students posting at once")
+    parser.add_argument("--pace", type=float, default=1.5, help="requests a second per honest student")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a service setting, e.g. GRADER_CPU_SHARE=0 to turn the CPU share off (default: the service's defaults)",
     )
     args = parser.parse_args()
+    settings = dict(item.split("=", 1) for item in args.set)
     if not args.skip_in_process:
         in_process()
     if not args.skip_service:
-        service(args.seconds, args.rounds, args.rate_limit)
+        service(args.seconds, args.rounds, args.students, args.pace, args.workers, args.flood, settings)
 
 
 if __name__ == "__main__":

@@ -107,9 +107,10 @@ def free_port() -> int:
 
 
 def start_gunicorn(
-    target: str, env: dict[str, str], chdir: Path, log: Path, extra: Sequence[str] = ()
+    target: str, env: dict[str, str], chdir: Path, log: Path, extra: Sequence[str] = (), workers: int = 2
 ) -> tuple[subprocess.Popen, str]:
-    """``gunicorn -w 2 target`` (plus ``extra`` options) on a free loopback port, once its /healthz answers."""
+    """``gunicorn -w <workers> target`` (plus ``extra`` options) on a free loopback port, once its /healthz
+    answers."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -117,7 +118,7 @@ def start_gunicorn(
             "-m",
             "gunicorn",
             "-w",
-            "2",
+            str(workers),
             "-b",
             f"127.0.0.1:{port}",
             "--chdir",
@@ -220,6 +221,7 @@ def main() -> None:
         GRADER_DATA=str(work / "data"),
         GRADER_CACHE=str(work / "cache"),
         GRADER_RATE_LIMIT="0",
+        GRADER_CPU_SHARE="0",
         PYTHONPATH=str(ROOT),
     )
     db = Database(env["DATABASE_URL"])

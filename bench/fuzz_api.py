@@ -126,6 +126,7 @@ def build_target(folder: Path, notebook_grader: Any = None, database_url: str | 
         "DATABASE": db,
         "CATALOG": catalog,
         "RATE_LIMIT_PER_MINUTE": 0,
+        "CPU_SHARE_MS_PER_MINUTE": 0,
         "SECRET_KEY": "fuzz",
         "MAX_CONTENT_LENGTH": 256 * 1024,
         # Forms are fuzzed past the CSRF token check (else every page post stops at its 400);

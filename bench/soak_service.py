@@ -144,6 +144,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         GRADER_DATA=str(work / "data"),
         GRADER_CACHE=str(work / "cache"),
         GRADER_RATE_LIMIT="0",
+        GRADER_CPU_SHARE="0",
         PYTHONPATH=str(ROOT),
     )
     db = Database(url)

@@ -409,6 +409,7 @@ def _clean_env(tmp_path: Path) -> dict[str, str]:
         GRADER_CACHE=str(tmp_path / "cache"),
         GRADER_QUEUE=os.environ["GRADER_QUEUE"],
         GRADER_RATE_LIMIT="0",
+        GRADER_CPU_SHARE="0",
         PYTHONPATH=os.pathsep.join([str(TESTS), str(ROOT), env.get("PYTHONPATH", "")]),
     )
     return env

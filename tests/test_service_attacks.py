@@ -237,3 +237,76 @@ def test_the_api_answers_a_full_quota_with_a_json_413_and_staff_are_not_held(sql
     assert client.post("/api/grade", json=answers, headers=bearer(student)).status_code == 413  # answers count too
     assert upload(ta, student="s001").status_code == 202  # a TA handing in for a student is not limited
     app.extensions["grader"].jobs.shutdown(wait=True)
+
+
+# The CPU share -----------------------------------------------------------------------------
+
+NESTED_SQRT = "sqrt(" * 29 + "2" + ")" * 29
+DEAREST = {"answers": {"gd-parabola": {"iterates": [NESTED_SQRT] * 1000}}}  # stopped by its part's 20 ms budget
+
+
+def test_cost_buckets_admit_while_not_empty_then_wait_off_the_debt() -> None:
+    now = [0.0]
+    share = RateLimiter(per_minute=600, burst=50, clock=lambda: now[0])  # 10 ms of CPU a second, 50 at once
+    assert share.check("k", cost=0) == 0.0
+    share.charge("k", 30)
+    assert share.check("k", cost=0) == 0.0  # 20 left
+    share.charge("k", 120)  # a dear request goes through, and leaves the caller 100 ms in debt
+    assert share.check("k", cost=0) == pytest.approx(10.1)  # until 1 ms is back
+    assert share.check("other", cost=0) == 0.0
+    now[0] = 10.1
+    assert share.check("k", cost=0) == 0.0
+    assert [share.check("n") for _ in range(3)] == [0.0, 0.0, 0.0]  # cost 1 still takes one token a request
+
+
+def test_cost_buckets_in_redis_charge_alike() -> None:
+    namespace = f"grader-tests-{secrets.token_hex(6)}"
+    share = RedisRateLimiter("redis://127.0.0.1:6379/15", per_minute=60, burst=50, namespace=namespace)
+    assert share.check("user:s001", verified=True, cost=0) == 0.0
+    share.charge("user:s001", 150, verified=True)
+    wait = share.check("user:s001", verified=True, cost=0)
+    assert 99 < wait < 102  # 101 ms of debt at 1 ms a second
+    assert share.check("addr:192.0.2.1", cost=0) == 0.0
+    share.charge("addr:192.0.2.1", 49.5)
+    assert 0 < share.check("addr:192.0.2.1", cost=0) < 1
+
+
+@pytest.mark.parametrize("where", ["memory", "redis"])
+def test_a_caller_sending_the_dearest_answers_waits_its_turn_and_others_do_not(
+    where: str, sqlite_db: Database, catalog: Any
+) -> None:
+    """Each dear request is bounded by the budgets; the share bounds how often one caller may send one."""
+    config: dict[str, Any] = {"CPU_SHARE_MS_PER_MINUTE": 1, "CPU_SHARE_BURST_MS": 10}
+    if where == "redis":
+        config["GRADER_BROKER"] = "redis://127.0.0.1:6379/15"
+        config["GRADER_QUEUE"] = f"grader-tests-{secrets.token_hex(6)}"
+    app = make_app(sqlite_db, catalog, **config)
+    client = app.test_client()
+    attacker, honest = add_user("s001", db=sqlite_db), add_user("s002", db=sqlite_db)
+    first = client.post("/api/grade", json=DEAREST, headers=bearer(attacker))
+    assert first.status_code == 200
+    assert first.json["exercises"][0]["parts"][0]["status"] == "invalid"  # the budget stopped it
+    again = client.post("/api/grade", json=DEAREST, headers=bearer(attacker))
+    assert again.status_code == 429
+    assert "share of the server's checking time" in again.json["detail"]
+    assert int(again.headers["Retry-After"]) >= 60  # 10+ ms of debt at 1 ms a minute
+    assert client.post("/login", data={"token": attacker}).status_code == 303
+    page = client.post("/exercises/gd-step-2d", data={"part-direction": "[-1, -2]"})
+    assert page.status_code == 429  # the answer form takes from the same share
+    honest_answer = {"answers": {"gd-step-2d": {"direction": "[-1, -2]"}}}
+    assert client.post("/api/grade", json=honest_answer, headers=bearer(honest)).status_code == 200
+    if where == "memory":
+        app.extensions["grader"].jobs.shutdown(wait=True)
+
+
+def test_the_answer_form_draws_no_path_longer_than_an_exercise_asks_for(sqlite_db: Database, catalog: Any) -> None:
+    """Each drawn point costs drawing time: a path of hundreds of points is shown as a table only, never drawn."""
+    app = make_app(sqlite_db, catalog)
+    client = app.test_client()
+    assert client.post("/login", data={"token": add_user("s001", db=sqlite_db)}).status_code == 303
+    honest = client.post("/exercises/gd-parabola", data={"part-iterates": "4, 2, 1, 0.5, 0.25, 0.125"})
+    assert honest.status_code == 200 and "Your path on the loss curve" in honest.get_data(as_text=True)
+    long_path = ", ".join(str(k) for k in range(1, 300))
+    hostile = client.post("/exercises/gd-parabola", data={"part-iterates": long_path})
+    assert hostile.status_code == 200 and "Your path on the loss curve" not in hostile.get_data(as_text=True)
+    app.extensions["grader"].jobs.shutdown(wait=True)

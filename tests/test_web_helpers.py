@@ -123,6 +123,7 @@ def make_app(db: Database, catalog: Any, **config: Any) -> Any:
         "DATABASE": db,
         "CATALOG": catalog,
         "RATE_LIMIT_PER_MINUTE": 0,
+        "CPU_SHARE_MS_PER_MINUTE": 0,
         "NOTEBOOK_GRADER": fake_grade_notebook,
         "AUTH_CACHE_SECONDS": 0,
         "SECRET_KEY": "test",

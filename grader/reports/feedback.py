@@ -17,6 +17,10 @@ from grader.contract import Result, rounded_score
 from grader.reports.plots import subscript, svg_data_uri
 from grader.specs.model import Catalog
 
+# A path of more points than any exercise asks for is not drawn: each point costs drawing time (tens of ms), and
+# a student could send a thousand.
+MAX_PLOTTED_POINTS = 50
+
 TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -145,7 +149,9 @@ def path_figure(
     ``show_reference`` adds the expected iterates: right for feedback after grading, never on a
     page where a student could submit anything to see the answer drawn.
     """
-    if not exercise.plot or not isinstance(iterates, list) or not iterates or not all(_is_number(x) for x in iterates):
+    if not exercise.plot or not isinstance(iterates, list) or not 0 < len(iterates) <= MAX_PLOTTED_POINTS:
+        return None
+    if not all(_is_number(x) for x in iterates):
         return None
     params = catalog.variant(exercise, student)
     formula = params.get(exercise.plot["function"])

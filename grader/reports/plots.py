@@ -25,6 +25,7 @@ STUDENT_COLOUR = "#c0392b"
 REFERENCE_COLOUR = "#7f8c8d"
 CURVE_COLOUR = "#2c3e50"
 BAR_COLOUR = "#2e86c1"
+LABELLED_POINTS = 12  # x₀ … x₁₁ are named on the plot; later points crowd them and each label costs drawing time
 
 
 def _finite(values: Sequence[Any] | None) -> list[float]:
@@ -39,10 +40,14 @@ def _finite(values: Sequence[Any] | None) -> list[float]:
     return out
 
 
-def _svg(figure: Any) -> str:
-    """The figure as an ``<svg>`` element (no XML prolog), ready to inline in HTML."""
+def _svg(figure: Any, *, tight: bool = True) -> str:
+    """The figure as an ``<svg>`` element (no XML prolog), ready to inline in HTML.
+
+    ``tight`` fits the margins to the labels, which draws the figure twice; a
+    figure whose margins are set beforehand skips it.
+    """
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    figure.savefig(buffer, format="svg", bbox_inches="tight" if tight else None, metadata={"Date": None})
     text = buffer.getvalue()
     return text[text.index("<svg") :]
 
@@ -80,6 +85,7 @@ def path_plot(f: str, iterates: list[Any], reference: list[Any] | None = None) -
 
     with matplotlib.rc_context(_STYLE):
         figure = Figure(figsize=(6.4, 3.6))
+        figure.subplots_adjust(left=0.11, right=0.98, bottom=0.14, top=0.92)  # room for ticks and a 1e7 above
         axes = figure.add_subplot()
         axes.plot(grid, curve, color=CURVE_COLOUR, linewidth=1.5, label=f"f(x) = {f}")
         if expected:
@@ -88,7 +94,7 @@ def path_plot(f: str, iterates: list[Any], reference: list[Any] | None = None) -
         if points:
             ys = np.asarray(function(np.asarray(points)), dtype=float) * np.ones(len(points))
             axes.plot(points, ys, "o-", color=STUDENT_COLOUR, markersize=5, label="your path")
-            for k, (x, y) in enumerate(zip(points, ys, strict=True)):
+            for k, (x, y) in enumerate(zip(points[:LABELLED_POINTS], ys, strict=False)):
                 axes.annotate(
                     f"x{subscript(k)}",
                     (x, y),
@@ -100,7 +106,7 @@ def path_plot(f: str, iterates: list[Any], reference: list[Any] | None = None) -
         axes.set_xlabel("x")
         axes.set_ylabel("f(x)")
         axes.legend(loc="upper center", frameon=False, fontsize=8)
-        return _svg(figure)
+        return _svg(figure, tight=False)
 
 
 def bar_chart(labels: Sequence[str], counts: Sequence[float], title: str = "", ylabel: str = "students") -> str:

@@ -25,7 +25,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from grader.jobs import make_queue
     from grader.specs.model import course_secret, load_catalog
     from grader.store.db import Database
-    from grader.web import api, auth, csrf, errors, pages
+    from grader.web import api, auth, csrf, errors, pages, service
     from grader.web.jsonio import OrjsonProvider
     from grader.web.ratelimit import make_limiter
     from grader.web.state import GraderState
@@ -59,6 +59,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         limiter=make_limiter(
             float(app.config["RATE_LIMIT_PER_MINUTE"]), float(app.config["RATE_LIMIT_BURST"]), **shared_limits
         ),
+        cpu_limiter=make_limiter(
+            float(app.config["CPU_SHARE_MS_PER_MINUTE"]),
+            float(app.config["CPU_SHARE_BURST_MS"]),
+            redis_url=shared_limits["redis_url"],
+            namespace=f"{shared_limits['namespace']}:cpu",
+        ),
         login_limiter=make_limiter(20, 10, **shared_limits),
         auth_cache_seconds=float(app.config["AUTH_CACHE_SECONDS"]),
     )
@@ -74,6 +80,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # At exit (a gunicorn worker stopping): jobs not started stay queued for recovery; running ones finish.
         atexit.register(jobs.shutdown, False, True)
 
+    _import_heavy_libraries()
     errors.register(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
@@ -81,7 +88,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.protect(app)
     app.before_request(_uncompressed_bodies_only)
     app.after_request(_security_headers)
+    app.teardown_request(service.end_turn)
     return app
+
+
+def _import_heavy_libraries() -> None:
+    """Import sympy and matplotlib's SVG backend now (about a second of CPU) rather than in the first request that
+    derives a formula or draws a plot, which would keep that student waiting and charge it to their CPU share."""
+    import matplotlib.backends.backend_svg  # noqa: F401
+    import matplotlib.figure  # noqa: F401
+    import sympy  # noqa: F401
 
 
 def _uncompressed_bodies_only() -> None:

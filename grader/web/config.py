@@ -11,6 +11,8 @@
 | ``GRADER_OPEN`` | ``GRADER_OPEN=1`` | off: every submission needs a token |
 | ``RATE_LIMIT_PER_MINUTE`` | ``GRADER_RATE_LIMIT`` | 120 requests a minute per user, else per address (0: no limit); in Redis with a Redis broker |
 | ``RATE_LIMIT_BURST`` | ``GRADER_RATE_BURST`` | 30 requests at once |
+| ``CPU_SHARE_MS_PER_MINUTE`` | ``GRADER_CPU_SHARE`` | 1000 ms of server CPU a minute per user, else per address, for the requests it makes (0: no limit); past it, 429 until the share has refilled |
+| ``CPU_SHARE_BURST_MS`` | ``GRADER_CPU_BURST`` | 300 ms of CPU at once |
 | ``JOB_WORKERS`` | ``GRADER_JOB_WORKERS`` | 2 background threads |
 | ``MAX_ATTEMPTS`` | ``GRADER_MAX_ATTEMPTS`` | 3 grading attempts per submission |
 | ``NOTEBOOK_GRADER`` | ``GRADER_NOTEBOOK_GRADER`` | ``grader.notebooks.batch:grade_notebook`` |
@@ -62,6 +64,8 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "GRADER_OPEN": _flag(env.get("GRADER_OPEN")),
         "RATE_LIMIT_PER_MINUTE": _float(env.get("GRADER_RATE_LIMIT"), 120),
         "RATE_LIMIT_BURST": _float(env.get("GRADER_RATE_BURST"), 30),
+        "CPU_SHARE_MS_PER_MINUTE": _float(env.get("GRADER_CPU_SHARE"), 1000),
+        "CPU_SHARE_BURST_MS": _float(env.get("GRADER_CPU_BURST"), 300),
         "JOB_WORKERS": int(_float(env.get("GRADER_JOB_WORKERS"), 2)),
         "MAX_ATTEMPTS": int(_float(env.get("GRADER_MAX_ATTEMPTS"), 3)),
         "NOTEBOOK_GRADER": env.get("GRADER_NOTEBOOK_GRADER") or None,

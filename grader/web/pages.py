@@ -25,6 +25,7 @@ from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
+from grader import budget
 from grader.checking.reading import ReadError, read_sequence
 from grader.contract import ExerciseResult
 from grader.reports.feedback import PathPlot, path_figure
@@ -163,7 +164,7 @@ def exercise(exercise_id: str) -> Response | tuple[str, int] | str:
             error, status = str(exc.detail), 400
         else:
             result = outcome.result.exercises[0]
-            plot = _plot(catalog, spec, student, answers)
+            plot = _plot(catalog, spec, student, answers, result)
     prompt = service.prompt(catalog, spec.id, student if who or is_open() else None)
     body = render_template(
         "exercise.html",
@@ -180,14 +181,21 @@ def exercise(exercise_id: str) -> Response | tuple[str, int] | str:
     return body, status
 
 
-def _plot(catalog: Any, spec: Any, student: str, answers: dict[str, str]) -> PathPlot | None:
-    """The student's path on the loss curve, for exercises that ask for one (never the reference)."""
+def _plot(catalog: Any, spec: Any, student: str, answers: dict[str, str], result: ExerciseResult) -> PathPlot | None:
+    """The student's path on the loss curve, for exercises that ask for one (never the reference).
+
+    Only an answer that grading could read is drawn, and it is read again under the same CPU budget as one
+    part's checking (:mod:`grader.budget`).
+    """
     part = (spec.plot or {}).get("part")
     if not part or part not in answers:
         return None
+    if any(p.id == part and p.status == "invalid" for p in result.parts):
+        return None
     try:
-        values = [number.value for number in read_sequence(answers[part])]
-    except (ReadError, TypeError, AttributeError):
+        with budget.limited(budget.PART_SECONDS, "drawing your answer"):
+            values = [number.value for number in read_sequence(answers[part])]
+    except (ReadError, TypeError, AttributeError, budget.BudgetExceeded):
         return None
     try:
         return path_figure(catalog, spec, student, values, show_reference=False)

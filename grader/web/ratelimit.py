@@ -1,8 +1,13 @@
 """Token-bucket rate limits, one bucket per caller: in this process, or shared through Redis.
 
-Each caller may make ``burst`` requests at once and then ``per_minute`` a
-minute. ``check(key, verified=...)`` answers 0 when the request may go ahead,
-else the seconds to wait (for ``Retry-After``); a limit of 0 turns limiting off.
+A bucket holds up to ``burst`` tokens and gains ``per_minute`` a minute.
+``check(key, verified=...)`` takes one token (one request): it answers 0 when
+the request may go ahead, else the seconds to wait (for ``Retry-After``); a
+limit of 0 turns limiting off. Tokens may also stand for a cost known only
+afterwards, such as the milliseconds of CPU a request used:
+``check(key, cost=0)`` admits while the bucket is not empty, and
+``charge(key, amount)`` takes the cost once it is known, going into debt if it
+must, which the caller then waits off.
 
 Callers come in two kinds, kept apart. A *verified* key is a user whose token
 authenticated: there are only as many as there are users. Any other key is an
@@ -25,6 +30,7 @@ a rate limit must not turn an outage into refused submissions.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -37,9 +43,11 @@ MAX_KEYS = 100_000  # buckets per kind (users, anonymous addresses), in each pro
 
 
 class Limiter(Protocol):
-    """What the routes need: ``check(key, verified=...)`` → 0, or the seconds to wait."""
+    """What the routes need: ``check`` → 0, or the seconds to wait; ``charge`` to take a cost known afterwards."""
 
-    def check(self, key: str, *, verified: bool = False) -> float: ...
+    def check(self, key: str, *, verified: bool = False, cost: float = 1.0) -> float: ...
+
+    def charge(self, key: str, amount: float, *, verified: bool = False) -> None: ...
 
 
 class TokenBuckets:
@@ -72,8 +80,16 @@ class RateLimiter(TokenBuckets):
         self._tables: dict[bool, OrderedDict[str, tuple[float, float]]] = {True: OrderedDict(), False: OrderedDict()}
         self._lock = threading.Lock()
 
-    def check(self, key: str, *, verified: bool = False) -> float:
-        """Take one token from ``key``'s bucket: 0.0 if there was one, else seconds until there is."""
+    def check(self, key: str, *, verified: bool = False, cost: float = 1.0) -> float:
+        """Take ``cost`` tokens from ``key``'s bucket if it holds at least ``max(cost, 1)``: 0.0, else the seconds
+        until it will."""
+        return self._take(key, verified, cost, need=max(cost, 1.0))
+
+    def charge(self, key: str, amount: float, *, verified: bool = False) -> None:
+        """Take ``amount`` tokens from ``key``'s bucket, below zero if need be."""
+        self._take(key, verified, amount, need=-math.inf)
+
+    def _take(self, key: str, verified: bool, cost: float, need: float) -> float:
         if not self.enabled:
             return 0.0
         now = self.clock()
@@ -81,10 +97,10 @@ class RateLimiter(TokenBuckets):
             table = self._tables[verified]
             tokens, last = table.pop(key, (self.capacity, now))  # re-inserted below: the most recently used
             tokens = min(self.capacity, tokens + max(0.0, now - last) * self.rate)
-            wait = 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+            wait = 0.0 if tokens >= need else (need - tokens) / self.rate
             while len(table) >= self.max_keys:
                 table.popitem(last=False)
-            table[key] = (tokens - 1.0 if not wait else tokens, now)
+            table[key] = (tokens - cost if not wait else tokens, now)
             return wait
 
     def size(self, *, verified: bool) -> int:
@@ -93,22 +109,24 @@ class RateLimiter(TokenBuckets):
             return len(self._tables[verified])
 
 
-# One bucket as a Redis hash {t: tokens, ts: seconds}, on Redis's own clock so that machines need not agree. It
-# expires once it would be full again. An anonymous bucket is also listed in KEYS[2], a sorted set by last use
+# One bucket as a Redis hash {t: tokens, ts: seconds}, on Redis's own clock so that machines need not agree: take
+# ARGV[4] tokens if it holds at least ARGV[5] (a charge passes a need of -1e300). It expires once it would be full
+# again. An anonymous bucket is also listed in KEYS[2], a sorted set by last use
 # that holds at most ARGV[3] of them: past that, the least recently used are forgotten.
 _TAKE = """
 local now = redis.call('TIME')
 now = tonumber(now[1]) + tonumber(now[2]) / 1000000
 local rate, capacity = tonumber(ARGV[1]), tonumber(ARGV[2])
+local cost, need = tonumber(ARGV[4]), tonumber(ARGV[5])
 local ttl = math.ceil(capacity / rate) + 1
 local bucket = redis.call('HMGET', KEYS[1], 't', 'ts')
 local tokens = tonumber(bucket[1]) or capacity
 local last = tonumber(bucket[2]) or now
 tokens = math.min(capacity, tokens + math.max(0, now - last) * rate)
 local wait = 0
-if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
+if tokens >= need then tokens = tokens - cost else wait = (need - tokens) / rate end
 redis.call('HSET', KEYS[1], 't', tostring(tokens), 'ts', tostring(now))
-redis.call('EXPIRE', KEYS[1], ttl)
+redis.call('EXPIRE', KEYS[1], math.ceil((capacity - math.min(0, tokens)) / rate) + 1)
 if KEYS[2] then
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - ttl)
   redis.call('ZADD', KEYS[2], now, KEYS[1])
@@ -144,13 +162,21 @@ class RedisRateLimiter(TokenBuckets):
         self._take = self._client.register_script(_TAKE)
         self._warned = 0.0
 
-    def check(self, key: str, *, verified: bool = False) -> float:
-        """Take one token from ``key``'s shared bucket: 0.0 if there was one, else seconds until there is."""
+    def check(self, key: str, *, verified: bool = False, cost: float = 1.0) -> float:
+        """Take ``cost`` tokens from ``key``'s shared bucket if it holds at least ``max(cost, 1)``: 0.0, else the
+        seconds until it will."""
+        return self._run(key, verified, cost, need=max(cost, 1.0))
+
+    def charge(self, key: str, amount: float, *, verified: bool = False) -> None:
+        """Take ``amount`` tokens from ``key``'s shared bucket, below zero if need be."""
+        self._run(key, verified, amount, need=-1e300)
+
+    def _run(self, key: str, verified: bool, cost: float, need: float) -> float:
         if not self.enabled:
             return 0.0
         keys = [f"{self.prefix}user:{key}"] if verified else [f"{self.anonymous}:{key}", self.anonymous]
         try:
-            return float(self._take(keys=keys, args=[self.rate, self.capacity, self.max_keys]))
+            return float(self._take(keys=keys, args=[self.rate, self.capacity, self.max_keys, cost, need]))
         except Exception as exc:  # Redis down or slow: let the request through
             now = time.monotonic()
             if now - self._warned > 60:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import time
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from pathlib import PurePath
 from typing import Any
 
 import orjson
-from flask import current_app, request
+from flask import current_app, g, request
 
 from grader.contract import Result, Submission
 from grader.grading import STUDENT_ID, SubmissionError, grade_checked, validate_submission
@@ -76,17 +77,48 @@ def _deeper_than(value: Any, limit: int) -> bool:
     return False
 
 
-def take_turn(principal: Principal | None) -> None:
-    """Take one request from the caller's rate-limit bucket (see :func:`grader.web.auth.caller_key`); 429 if empty.
+@dataclass(frozen=True)
+class Turn:
+    """A request let through: whose buckets it counts against, and this thread's CPU seconds when it started."""
 
-    The API, the answer form and the notebook upload page all take from the
-    same bucket, so a user has one budget whichever way they come in.
+    key: str
+    verified: bool
+    cpu_start: float
+
+
+def take_turn(principal: Principal | None) -> None:
+    """Let a request through, or answer 429 with ``Retry-After``: the caller (see
+    :func:`grader.web.auth.caller_key`) needs a token in its request bucket and some CPU time left in its share.
+
+    The CPU time the request then uses, parsing, checking, storing and
+    answering, is taken from the share when it ends (:func:`end_turn`). Each
+    answer's checking is bounded (:mod:`grader.budget`); the share bounds how
+    often a caller may spend it, so that a few callers sending the dearest
+    answers non-stop wait their turn instead of filling every worker. The API,
+    the answer form and the notebook upload page all take from the same
+    buckets, so a user has one budget whichever way they come in.
     """
     key, verified = caller_key(principal)
     wait = state().limiter.check(key, verified=verified)
     if wait:
-        seconds = int(wait) + 1
-        raise ApiError(429, f"too many requests: try again in {seconds} s", headers={"Retry-After": str(seconds)})
+        raise _too_many(wait, "too many requests")
+    wait = state().cpu_limiter.check(key, verified=verified, cost=0)
+    if wait:
+        raise _too_many(wait, "your recent requests used up your share of the server's checking time")
+    g.grader_turn = Turn(key, verified, time.thread_time())
+
+
+def end_turn(_error: BaseException | None = None) -> None:
+    """Take the CPU milliseconds the request used from its caller's share (run when every request ends)."""
+    turn = g.pop("grader_turn", None)
+    if turn is not None:
+        used_ms = (time.thread_time() - turn.cpu_start) * 1000
+        state().cpu_limiter.charge(turn.key, used_ms, verified=turn.verified)
+
+
+def _too_many(wait: float, reason: str) -> ApiError:
+    seconds = int(wait) + 1
+    return ApiError(429, f"{reason}: try again in {seconds} s", headers={"Retry-After": str(seconds)})
 
 
 def exercise_summary(exercise: Any) -> dict[str, Any]:

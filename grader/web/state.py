@@ -1,4 +1,4 @@
-"""What the app keeps for its whole life: the database, the catalog, the job queue, the limiter.
+"""What the app keeps for its whole life: the database, the catalog, the job queue, the limiters.
 
 Stored in ``app.extensions["grader"]``; :func:`state` returns the current app's.
 """
@@ -23,7 +23,8 @@ class GraderState:
     db: Database
     catalog: Any
     jobs: JobQueue
-    limiter: Limiter
+    limiter: Limiter  # requests per caller
+    cpu_limiter: Limiter  # CPU milliseconds per caller
     login_limiter: Limiter
     auth_cache_seconds: float = 5.0
     _auth_cache: dict[str, tuple[Principal | None, float]] = field(default_factory=dict)
