@@ -1,6 +1,6 @@
 """What hostile answers cost: one answer, one submission, and an honest student's latency beside them.
 
-    python bench/bench_hostile.py [--seconds 10] [--rounds 2] [--skip-service]
+    python bench/bench_hostile.py [--seconds 30] [--rounds 2] [--skip-service] [--skip-in-process] [--flood]
 
 1. In this process, the one grading function (``grader.grading.grade``) on the
    worst answers that fit the request limits (1000 items per list, 1000
@@ -10,13 +10,18 @@
    (``(N/(N+1))**1000`` with a 1000-bit N) computed as ``Fraction`` did before.
    Costs are the CPU time of the grading thread, median of several runs.
    Aims: the worst answer <= 50 ms, a whole submission <= 0.5 s.
-2. Against the real service (``gunicorn -w 2 app:app``, started as
-   bench/bench_service.py does, rate limits off): one honest client posts a
-   ``lec4-homework`` submission again and again; in alternating rounds, 4
-   hostile clients post the worst submission at the same time, non-stop. The
-   honest client's p50 / p99 latency, quiet and beside the hostile clients
-   (each its own student account). ``--rate-limit 600``: with the service's
-   per-token rate limit on, the honest client paced under it.
+2. Against the real service, as it is deployed: ``gunicorn -w 5 app:app``
+   (2 x cores + 1 workers, started as bench/bench_service.py does) with its
+   default limits, shared by the workers through Redis. 8 honest students (a
+   token each) post a ``lec4-homework`` submission 1.5 times a second each,
+   their requests spread evenly; in alternating rounds, 4 hostile clients (a
+   token each, in a process of their own) post the worst submission non-stop,
+   sending again once a 429's ``Retry-After`` has passed (``--flood``: at
+   once, ignoring it). The honest students' p50 / p99 latency, quiet and beside
+   the hostile clients, and how many hostile submissions were graded.
+   ``--set GRADER_CPU_SHARE=0`` shows the service without its CPU share;
+   ``--redis ''`` keeps the limits per worker process; ``BENCH_TRACE=1``
+   prints every honest request's time and latency.
    Aim: p99 beside them <= 2x the quiet p99.
 
 Not run by the tests.
@@ -315,9 +320,19 @@ def service(
     )
 
 
+def _require_redis(url: str) -> None:
+    """Stop with a clear message unless Redis answers at ``url`` (without it the service would lift the limits)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        raise SystemExit(f"Redis does not answer at {url} ({exc}); start it, or pass --redis '' for limits per process")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10, help="seconds per round and phase")
+    parser.add_argument("--seconds", type=float, default=30, help="seconds per round and phase")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--skip-service", action="store_true", help="only the in-process figures")
     parser.add_argument("--skip-in-process", action="store_true", help="only the service's figures")
@@ -341,8 +356,16 @@ def main() -> None:
         metavar="NAME=VALUE",
         help="a service setting, e.g. GRADER_CPU_SHARE=0 to turn the CPU share off (default: the service's defaults)",
     )
+    parser.add_argument(
+        "--redis",
+        default="redis://127.0.0.1:6379/14",
+        help="the Redis that the workers share their limits through (GRADER_BROKER); '' keeps them per process",
+    )
     args = parser.parse_args()
-    settings = dict(item.split("=", 1) for item in args.set)
+    settings = {"GRADER_BROKER": args.redis} if args.redis else {}
+    settings.update(item.split("=", 1) for item in args.set)
+    if settings.get("GRADER_BROKER"):
+        _require_redis(settings["GRADER_BROKER"])
     if not args.skip_in_process:
         in_process()
     if not args.skip_service:

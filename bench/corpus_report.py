@@ -1,6 +1,6 @@
 """How well answers written the way students write them are read: the corpus of tests/data/answers.yaml.
 
-    python bench/corpus_report.py [--failures] [--json]
+    python bench/corpus_report.py [--failures] [--json] [--corpus FILE]
 
 Every answer is graded alone through the one grading path (``grader.grading.grade`` on a submission
 for the default variant) and judged against its truth:
@@ -171,8 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--failures", action="store_true", help="list every answer that missed its truth")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--corpus", type=Path, default=CORPUS, help="a corpus file in the same format")
     args = parser.parse_args(argv)
-    graded = grade_corpus(load_corpus())
+    graded = grade_corpus(load_corpus(args.corpus))
     numbers = figures(graded)
     if args.json:
         print(json.dumps(numbers, indent=2))
