@@ -13,11 +13,14 @@ Celery when ``GRADER_BROKER`` is set).
 from __future__ import annotations
 
 import atexit
+import logging
 from typing import Any
 
 from flask import Flask, Response
 
 from grader.web import config as settings
+
+log = logging.getLogger(__name__)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -80,7 +83,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # At exit (a gunicorn worker stopping): jobs not started stay queued for recovery; running ones finish.
         atexit.register(jobs.shutdown, False, True)
 
-    _import_heavy_libraries()
+    _warm_up(catalog)
     errors.register(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
@@ -92,12 +95,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def _import_heavy_libraries() -> None:
-    """Import sympy and matplotlib's SVG backend now (about a second of CPU) rather than in the first request that
-    derives a formula or draws a plot, which would keep that student waiting and charge it to their CPU share."""
+def _warm_up(catalog: Any) -> None:
+    """Do now what the first request of each process would otherwise pay (about a second of CPU): derive every
+    exercise's reference answers for the default variant, which imports and primes sympy, and import matplotlib's
+    SVG backend. That first request would keep its student waiting and be charged to their CPU share."""
     import matplotlib.backends.backend_svg  # noqa: F401
     import matplotlib.figure  # noqa: F401
-    import sympy  # noqa: F401
+
+    for exercise in catalog.exercises.values():
+        try:
+            catalog.keys(exercise, catalog.variant(exercise, None))
+        except Exception:  # a spec that cannot be derived fails in its own requests, with its own message
+            log.warning("could not derive the reference answers of %s ahead of requests", exercise.id)
 
 
 def _uncompressed_bodies_only() -> None:
