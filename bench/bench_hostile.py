@@ -327,7 +327,9 @@ def _require_redis(url: str) -> None:
     try:
         redis.Redis.from_url(url, socket_connect_timeout=1).ping()
     except redis.RedisError as exc:
-        raise SystemExit(f"Redis does not answer at {url} ({exc}); start it, or pass --redis '' for limits per process")
+        raise SystemExit(
+            f"Redis does not answer at {url} ({exc}); start it, or pass --redis '' for limits per process"
+        ) from None
 
 
 def main() -> None:

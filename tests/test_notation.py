@@ -242,6 +242,34 @@ def test_sides_that_disagree_are_refused_naming_both():
         _last("1200/32 = 38")
 
 
+def test_working_then_the_answer_reads_the_answer_and_says_so():
+    number = read_number("b1 = 0.9·8 + 4.96 = 12.16; x2 = 2.48 − 0.1·(4.96 + 0.9·12.16) = 0.8896", notes=(notes := []))
+    assert number.value == pytest.approx(0.8896)
+    assert any("Took the last equation" in note for note in notes)
+    worked = "v = 0.01·(4, 400) = (0.04, 4), √v = (0.2, 2), x1 = 1 − 0.01·(2/0.2, 20/2) = (0.9, 0.9)"
+    assert [n.value for n in read_vector(worked, 2)] == pytest.approx([0.9, 0.9])
+    hessian = read_matrix("f_xx = 6x = 6, f_xy = 0, f_yy = 2 → [[6, 0], [0, 2]]", (2, 2))
+    assert [[n.value for n in row] for row in hessian] == [[6, 0], [0, 2]]
+    values = read_sequence("f(x_t) = x_t² + 2 → 18, 6, 3, 2.25")
+    assert [n.value for n in values] == [18, 6, 3, 2.25]
+
+
+def test_equations_that_are_not_working_for_the_last_are_not_cut():
+    """Two answers, two iterates of one quantity, or a vector's components stay as they are."""
+    assert [n.value for n in read_vector("x = 4 - 1 = 3, y = 3 - 2 = 1", 2)] == [3, 1]
+    assert [n.value for n in read_sequence("x1 = 2\nx2 = 2 - 0.5*2 = 1")] == [2, 1]
+    read_number("a = 2.48; b = 0.8896", notes=(notes := []))
+    assert not any("Took the last equation" in note for note in notes)  # nothing in b uses a: not working
+    assert [n.value for n in read_sequence("4 → 2 → 1")] == [4, 2, 1]
+
+
+def test_sides_of_different_shapes_are_working_not_a_claim():
+    vector = read_vector("Mean[{{7,2},{3,1},{2,3},{4,2},{3,3}}] = {19/5, 11/5}", 2)
+    assert [n.value for n in vector] == pytest.approx([3.8, 2.2])
+    with pytest.raises(ReadError, match="disagree"):
+        read_vector("(19/5, 11/5) = (3.8, 2.3)", 2)
+
+
 # 7. items --------------------------------------------------------------------------------
 
 

@@ -30,7 +30,7 @@ from typing import Any
 from grader.checking.notation import Ambiguous, Reading, StepError
 from grader.checking.notation.brackets import depths, group, top_level
 from grader.checking.notation.characters import normalise_characters
-from grader.checking.notation.equations import last_side
+from grader.checking.notation.equations import answer_after_working, last_side, list_after_working
 from grader.checking.notation.items import MAX_ITEMS, split_items
 from grader.checking.notation.labels import label_alone, label_items, option_alone, option_named
 from grader.checking.notation.markup import strip_markup
@@ -122,6 +122,7 @@ def read_number(raw: Any, what: str = "a number", notes: list[str] | None = None
         reading = _reading(notes)
         with _step_errors(raw, what):
             value = find_value(_plain_maths(raw, what, reading), reading, NUMBER, number_words=True)
+            value = reading.run(answer_after_working, value)
             return _last_side(value, reading, lambda side: _one_number(side, what, reading), arrows=True)
     raise ReadError(f"could not read {_shown(raw)} as {what}")
 
@@ -160,7 +161,7 @@ def _step_errors(raw: Any, what: str) -> Iterator[None]:
 
 
 def _last_side(text: str, reading: Reading, read: Any, arrows: bool = False) -> Any:
-    return last_side(text, reading, read, _same, _shown_value, rounding_links=arrows)
+    return last_side(text, reading, read, _same, _shown_value, rounding_links=arrows, comparable=_same_shape)
 
 
 _ITEM = ""  # an item of a list: its refusal is the bare reason, the list's reader names the answer
@@ -204,6 +205,13 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     return False
+
+
+def _same_shape(a: Any, b: Any) -> bool:
+    """Two numbers, or lists of the same shape: sides that can be compared."""
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same_shape(x, y) for x, y in zip(a, b, strict=True))
+    return isinstance(a, Number) and isinstance(b, Number)
 
 
 def _half_unit(number: Number) -> float:
@@ -314,7 +322,7 @@ def _tree(raw: Any, what: str, reading: Reading, depth: int = 0) -> Any:
         return _tree(named_values(raw, reading), what, reading)
     if isinstance(raw, str):
         with _step_errors(raw, what):
-            value = find_value(_plain_maths(raw, what, reading), reading, LIST)
+            value = reading.run(list_after_working, find_value(_plain_maths(raw, what, reading), reading, LIST))
             try:
                 if _is_one_equation(value):
                     return _last_side(value, reading, lambda side: _numbers(split_items(side, reading), reading))

@@ -13,13 +13,75 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from grader.checking.notation import Ambiguous, Reading, StepError, quoted
-from grader.checking.notation.brackets import top_level
+from grader.checking.notation.brackets import split_top, top_level
 
 T = TypeVar("T")
 MAX_SIDES = 12  # a worked equation a student writes has a few; thousands are an attack on the parser
 
 _EQUALS = re.compile(r"(?<![<>!=≤≥])=(?![=>])|≈|~")
 _LINKS = re.compile(r"(?<![<>!=≤≥])=(?![=>])|≈|~|→|->|=>")
+
+
+_CLAUSES = re.compile(r"[;\n]")
+_CLAUSES_OR_COMMAS = re.compile(r"[;\n,]")
+_CONCLUSION = re.compile(r"→|=>|⇒|⟹")
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])")
+
+
+def answer_after_working(text: str, reading: Reading) -> str:
+    """The answer of a worked solution written as steps: the text after ``→`` (or ``⇒``) when what comes
+    before it is working (it holds an ``=``): ``f_xx = 6x = 6, f_yy = 2 → [[6, 0], [0, 2]]``; or the
+    last of several equations (cut at ``;``, new lines, or else top-level commas) when its working uses
+    a value an earlier one worked out and it names another quantity than they do:
+    ``b1 = 0.9·8 + 4.96 = 12.16; x2 = 2.48 − 0.1·(4.96 + 0.9·12.16) = 0.8896``.
+
+    Anything else is left as it is: ``x1 = 2.48; x2 = 0.8896`` gives two answers, ``x1 = 2; x2 = 2 −
+    0.5·2 = 1`` two iterates of one quantity, not working and an answer, and ``4 → 2 → 1`` is a list.
+    """
+    return _after_working(text, reading, bracketed=False)
+
+
+def list_after_working(text: str, reading: Reading) -> str:
+    """:func:`answer_after_working` for a vector or matrix: the last equation's value must be in brackets,
+    so that ``x = 4 − 1 = 3, y = 3 − 2 = 1`` stays two components."""
+    return _after_working(text, reading, bracketed=True)
+
+
+def _after_working(text: str, reading: Reading, bracketed: bool) -> str:
+    arrows = top_level(text, _CONCLUSION)
+    if len(arrows) == 1 and top_level(text[: arrows[0].start()], _EQUALS):
+        answer = text[arrows[0].end() :].strip()
+        if answer:
+            reading.note(f"Took {answer} after the working as your answer.")
+            return answer
+    for separators in (_CLAUSES, _CLAUSES_OR_COMMAS):
+        clauses = [c.strip() for c in split_top(text, separators) if c.strip()]
+        if len(clauses) < 2 or not all(top_level(c, _EQUALS) for c in clauses):
+            continue
+        *working, last = clauses
+        last_equals = top_level(last, _EQUALS)[-1]
+        worked_out = {n for clause in working for n in _numbers(clause[top_level(clause, _EQUALS)[-1].end() :])}
+        uses_them = bool(worked_out & _numbers(last[: last_equals.start()]))
+        if bracketed and not last[last_equals.end() :].strip().startswith(("(", "[", "{")):
+            return text
+        if uses_them and _quantity(last) not in {_quantity(clause) for clause in working}:
+            reading.note(f"Took the last equation, {last}, as your answer; the ones before are its working.")
+            return last
+        return text
+    return text
+
+
+_QUANTITY = re.compile(r"^\W*([^\W\d_]+)")
+
+
+def _numbers(text: str) -> set[str]:
+    return {m.group() for m in _NUMBER.finditer(text)}
+
+
+def _quantity(clause: str) -> str:
+    """The letters that name what an equation works out (``x`` for ``x2 = …``, ``b`` for ``b_1 = …``)."""
+    match = _QUANTITY.match(clause)
+    return match.group(1).lower() if match else ""
 
 
 def _bare(text: str) -> str:
@@ -48,9 +110,11 @@ def last_side(
     agree: Callable[[T, T], bool],
     show: Callable[[T], str],
     rounding_links: bool = False,
+    comparable: Callable[[T, T], bool] = lambda a, b: True,
 ) -> T:
     """The value of the last readable side; raises :class:`SidesDisagree`, or what ``read`` raises for
-    the last side when no side can be read."""
+    the last side when no side can be read. Sides that are not ``comparable`` (of different shapes:
+    ``Mean[{{7, 2}, …}] = {19/5, 11/5}``) are working, not a claim to check."""
     cut = sides(text, rounding_links)
     if len(cut) == 1:
         return read(text)
@@ -69,7 +133,7 @@ def last_side(
         assert error is not None
         raise error
     for (i, left, a), (j, right, b) in zip(readable, readable[1:], strict=False):
-        if all(values[k][1] == "=" for k in range(i + 1, j + 1)) and not agree(a, b):
+        if all(values[k][1] == "=" for k in range(i + 1, j + 1)) and comparable(a, b) and not agree(a, b):
             worked = f"{left} is {show(a)}" if _bare(left) != _bare(show(a)) else left
             raise SidesDisagree(f"the sides of {quoted(text)} disagree: {worked}, not {right}; give only your answer")
     if len(readable) > 1:  # a worked equation, not just a label (x1 = 2)
