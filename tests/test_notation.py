@@ -242,6 +242,13 @@ def test_sides_that_disagree_are_refused_naming_both():
         _last("1200/32 = 38")
 
 
+def test_a_note_offering_another_value_is_a_second_answer():
+    for hedged, both in [("0.8896 (or 1.84?)", ("0.8896", "1.84")), ("24 (maybe 25)", ("24", "25"))]:
+        with pytest.raises(ReadError, match=f"two answers, {both[0]} and {both[1]}"):
+            read_number(hedged)
+    assert read_number("38 (ceil of 37.5 or rounding up)").value == 38  # a note with 'or', no other value
+
+
 def test_working_then_the_answer_reads_the_answer_and_says_so():
     number = read_number("b1 = 0.9·8 + 4.96 = 12.16; x2 = 2.48 − 0.1·(4.96 + 0.9·12.16) = 0.8896", notes=(notes := []))
     assert number.value == pytest.approx(0.8896)

@@ -143,9 +143,13 @@ def _choose(found: list[tuple[str, str]], original: str) -> str:
     raise WordsError(f"it holds several values ({numbers}); give only your answer")
 
 
+_HEDGE = re.compile(r"\b(?:or|maybe|perhaps)\s+([-+−]?\d[\d.,/]*)", re.IGNORECASE)
+
+
 def _drop_notes(text: str, context: str) -> str:
     """Remove notes in parentheses that hold words (``(37 full + 1 partial)``, ``(drop_last=True)``);
-    after a number, a note in parentheses without words too (``24 (1200/50)``)."""
+    after a number, a note in parentheses without words too (``24 (1200/50)``). A note that offers
+    another value (``0.8896 (or 1.84?)``) is a second answer: refused, naming both."""
     result, position = [], 0
     for match in _NOTE.finditer(text):
         inside = match.group(1)
@@ -157,6 +161,11 @@ def _drop_notes(text: str, context: str) -> str:
             and before.rstrip()[-1:].isdigit()
             and not text[match.end() :].strip()
         )
+        if hedge := _HEDGE.search(inside):
+            first = before.split()[-1] if before.split() else before
+            raise Ambiguous(
+                f"{quoted(text)} gives two answers, {first} and {hedge.group(1)}; give only the one you mean"
+            )
         if words or after_number:
             if closing_at(text, match.start()) == match.end() - 1 and (words or after_number):
                 result.append(text[position : match.start()])
