@@ -249,6 +249,15 @@ def test_a_note_offering_another_value_is_a_second_answer():
     assert read_number("38 (ceil of 37.5 or rounding up)").value == 38  # a note with 'or', no other value
 
 
+@pytest.mark.parametrize(
+    "summarised",
+    ["array([4.   , 2.   , 1.   , ..., 0.25 , 0.125])", "[4.    2.    1.    ... 0.25  0.125]", "4, 2, 1, …, 0.125"],
+)
+def test_items_left_out_are_named_not_guessed(summarised):
+    with pytest.raises(ReadError, match=r"items are left out \('...'\); write every item"):
+        read_sequence(summarised)
+
+
 def test_working_then_the_answer_reads_the_answer_and_says_so():
     number = read_number("b1 = 0.9·8 + 4.96 = 12.16; x2 = 2.48 − 0.1·(4.96 + 0.9·12.16) = 0.8896", notes=(notes := []))
     assert number.value == pytest.approx(0.8896)

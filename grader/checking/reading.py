@@ -323,6 +323,10 @@ def _tree(raw: Any, what: str, reading: Reading, depth: int = 0) -> Any:
     if isinstance(raw, str):
         with _step_errors(raw, what):
             value = reading.run(list_after_working, find_value(_plain_maths(raw, what, reading), reading, LIST))
+            if _LEFT_OUT.search(value):
+                raise StepError(
+                    "items are left out ('...'); write every item (numpy leaves some out when it prints a long array)"
+                )
             try:
                 if _is_one_equation(value):
                     return _last_side(value, reading, lambda side: _numbers(split_items(side, reading), reading))
@@ -360,6 +364,7 @@ def _leaf_number(text: str, reading: Reading) -> Number:
 
 
 _SEPARATORS = re.compile(r"[,;\n\t]|→|->")
+_LEFT_OUT = re.compile(r"(?:^|(?<=[\s,;\[(]))(?:\.\.\.|…)(?=$|[\s,;\])])")
 _EQUALS = re.compile(r"(?<![<>!=])=(?!=)|≈")
 
 
