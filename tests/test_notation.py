@@ -6,6 +6,8 @@ the student only decisions worth telling (Reading.notes).
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -492,3 +494,33 @@ def test_any_text_is_read_or_refused_with_a_read_error(text):
 def test_answers_beyond_the_limits_are_refused_with_the_reason(answer, reason):
     with pytest.raises(ReadError, match=reason):
         read_sequence(answer)
+
+
+# Plain numbers, read at once ---------------------------------------------------------------
+
+_plain_decimal = st.one_of(
+    st.integers(-(10**6), 10**6).map(str),
+    st.builds(lambda n, places: f"{n:.{places}f}", st.floats(-1e4, 1e4, allow_nan=False), st.integers(1, 8)),
+)
+_plain_item = st.one_of(
+    _plain_decimal,
+    st.builds(lambda a, b: f"{a}/{b}", _plain_decimal, st.sampled_from(["3", "7", "32", "1.1", "2.5"])),
+)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(items=st.lists(_plain_item, min_size=1, max_size=6), brackets=st.sampled_from(["{}", "[{}]", "({})", " {} "]))
+def test_plain_numbers_read_at_once_are_what_the_steps_read(items, brackets):
+    """The shortcut for ``3.8, 2.2`` and ``[10/3, 2]`` gives the very Number, and notes, of the whole pipeline."""
+    from grader.checking import reading
+
+    text = brackets.format(", ".join(items))
+    fast = read_vector(text, notes=(fast_notes := [])), fast_notes
+    number = read_number(items[0], notes=(number_notes := [])), number_notes
+    saved = reading._plain_items, reading._PLAIN_NUMBER
+    reading._plain_items, reading._PLAIN_NUMBER = (lambda text: None), re.compile(r"(?!)")
+    try:
+        assert fast == (read_vector(text, notes=(notes := [])), notes)
+        assert number == (read_number(items[0], notes=(notes := [])), notes)
+    finally:
+        reading._plain_items, reading._PLAIN_NUMBER = saved

@@ -119,12 +119,44 @@ def read_number(raw: Any, what: str = "a number", notes: list[str] | None = None
     if isinstance(raw, list) and len(raw) == 1 and not isinstance(raw[0], list | dict):
         return read_number(raw[0], what, notes)  # a one-element array
     if isinstance(raw, str):
+        if _PLAIN_NUMBER.match(raw):
+            return _plain_number(raw.strip())
         reading = _reading(notes)
         with _step_errors(raw, what):
             value = find_value(_plain_maths(raw, what, reading), reading, NUMBER, number_words=True)
             value = reading.run(answer_after_working, value)
             return _last_side(value, reading, lambda side: _one_number(side, what, reading), arrows=True)
     raise ReadError(f"could not read {_shown(raw)} as {what}")
+
+
+# Most answers are plain numbers, or a list of them with ", " between (``3.8, 2.2``, ``[10/3, 2]``): they are
+# read at once, to the same Number the steps would give. A comma without a space after it may be a decimal
+# comma, so those answers take the steps, which decide from the whole answer.
+_PLAIN = r"-?\d{1,15}(?:\.\d{1,15})?(?:/[1-9]\d{0,14})?"
+_PLAIN_NUMBER = re.compile(rf"\s*{_PLAIN}\s*\Z")
+_PLAIN_ITEMS = re.compile(rf"{_PLAIN}(?:,\s+{_PLAIN})*\Z")
+_LIST_COMMA = re.compile(r",\s+")
+_PAIRS = {"[": "]", "(": ")"}
+
+
+def _plain_items(text: str) -> list[str] | None:
+    """The items of ``a, b, …``, ``[a, b, …]`` or ``(a, b, …)`` of plain numbers, else None."""
+    text = text.strip()
+    if text[:1] in _PAIRS and text[-1:] == _PAIRS[text[0]]:
+        text = text[1:-1].strip()
+        if "," not in text:
+            return None  # (7.25) is a bracketed number to the steps, [7.25] a one-item list: leave both to them
+    return _LIST_COMMA.split(text) if _PLAIN_ITEMS.match(text) else None
+
+
+def _plain_number(text: str) -> Number:
+    """A plain decimal or fraction of decimals, as :func:`_number_from_formula` reads it."""
+    numerator, _, denominator = text.partition("/")
+    digits = significant_figures(text)
+    if not denominator:
+        return Number(float(numerator), text, exact=None if digits is not None else Fraction(numerator), digits=digits)
+    value = float(numerator) / float(denominator)
+    return Number(value, text, exact=Fraction(numerator) / Fraction(denominator), digits=None)
 
 
 def _reading(notes: list[str] | None) -> Reading:
@@ -321,6 +353,8 @@ def _tree(raw: Any, what: str, reading: Reading, depth: int = 0) -> Any:
     if isinstance(raw, dict) and raw and set(raw) <= PARAMETER_NAMES:
         return _tree(named_values(raw, reading), what, reading)
     if isinstance(raw, str):
+        if (items := _plain_items(raw)) is not None:
+            return [_plain_number(item) for item in items]
         with _step_errors(raw, what):
             value = reading.run(list_after_working, find_value(_plain_maths(raw, what, reading), reading, LIST))
             if _LEFT_OUT.search(value):
