@@ -260,6 +260,16 @@ def test_items_left_out_are_named_not_guessed(summarised):
         read_sequence(summarised)
 
 
+def test_typed_mixed_numbers_between_commas_and_never_between_spaces():
+    values = read_sequence("18, 6, 3, 2 1/4, 2 1/16", notes=(notes := []))
+    assert [n.value for n in values] == [18, 6, 3, 2.25, 2.0625]
+    assert "Read 2 1/4 as 2 + 1/4 (a mixed number)." in notes
+    assert [n.value for n in read_vector("(3 1/3, 2)", 2)] == pytest.approx([10 / 3, 2])
+    assert [n.value for n in read_sequence("4 1/2 1/4")] == [4, 0.5, 0.25]  # spaces separate the items
+    with pytest.raises(ReadError):
+        read_sequence("2 5/4, 3")  # not a proper fraction: not a mixed number
+
+
 def test_working_then_the_answer_reads_the_answer_and_says_so():
     number = read_number("b1 = 0.9·8 + 4.96 = 12.16; x2 = 2.48 − 0.1·(4.96 + 0.9·12.16) = 0.8896", notes=(notes := []))
     assert number.value == pytest.approx(0.8896)

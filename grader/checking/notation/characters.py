@@ -62,9 +62,26 @@ def normalise_characters(text: str, reading: Reading) -> str:
         text = _SUPERSCRIPT_RUN.sub(lambda m: "**(" + m.group().translate(_SUPERSCRIPTS) + ")", text)
         text = text.replace("\u1d40", "^T")  # NFKC would make it a plain T
         text = unicodedata.normalize("NFKC", text).translate(_AFTER_NFKC)
-    return _TIMES_TEN.sub(
+    text = _TIMES_TEN.sub(
         lambda m: f"{m[1]}e{m[2] or m[3]}", text
     )  # 1.2×10⁻³ → 1.2e-3: keeps the digits the student gave
+    if _ITEM_SEPARATOR.search(text):
+        text = _TYPED_MIXED_NUMBER.sub(lambda m: _typed_mixed_number(m, reading), text)
+    return text
+
+
+# 2 1/4 as a mixed number, where commas, semicolons or lines separate the items (with spaces between the
+# items, 4 1/2 1/4 is three numbers), and only with a proper fraction (2 5/4 is not how anyone writes 3¼).
+_ITEM_SEPARATOR = re.compile(r"[,;\n]")
+_TYPED_MIXED_NUMBER = re.compile(r"(?<![\d./])(\d+) +(\d+)/(\d+)(?![\d./])")
+
+
+def _typed_mixed_number(match: re.Match[str], reading: Reading) -> str:
+    whole, numerator, denominator = match.groups()
+    if not 0 < int(numerator) < int(denominator):
+        return match.group()
+    reading.note(f"Read {match.group()} as {whole} + {numerator}/{denominator} (a mixed number).")
+    return f"({whole}+{numerator}/{denominator})"
 
 
 def _vulgar_fraction(match: re.Match[str]) -> str:
