@@ -218,6 +218,64 @@ class Submission:
     assignment: str | None = None
 
 
+@dataclass(frozen=True)
+class StoredSubmission:
+    """A stored submission as the API shows it, never its payload: whose, where it is in the queue, its score.
+
+    ``result`` is the stored result document (a :class:`Result`, or a
+    :class:`NotebookResult` for a notebook, in their JSON form), None while
+    not graded; ``graded()`` reads it back. ``with_result`` False leaves the
+    ``result`` field out of the JSON (a student's history lists no results).
+    """
+
+    id: str
+    student: str
+    kind: str
+    status: str
+    assignment: str | None
+    filename: str | None
+    score: float | None
+    max_score: float | None
+    attempts: int
+    error: str | None
+    created_at: str | None
+    started_at: str | None
+    finished_at: str | None
+    result: Mapping[str, Any] | None = None
+    with_result: bool = True
+
+    def graded(self) -> NotebookResult | None:
+        """The stored result of a finished notebook, or None (not done, or nothing stored)."""
+        if self.status != "done" or not isinstance(self.result, Mapping):
+            return None
+        return NotebookResult.from_json(self.result)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "student": self.student,
+            "kind": self.kind,
+            "status": self.status,
+            "assignment": self.assignment,
+            "filename": self.filename,
+            "score": _whole(self.score),
+            "max_score": _whole(self.max_score),
+            "attempts": self.attempts,
+            "error": self.error,
+            "created_at": self.created_at,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+        }
+        if self.with_result:
+            data["result"] = self.result
+        return data
+
+
+def _whole(value: float | None) -> float | int | None:
+    """A stored score as the JSON shows it: an integer when whole."""
+    return None if value is None else int(value) if float(value).is_integer() else value
+
+
 def rounded_score(value: float) -> float | int:
     """A score as the JSON shows it: 4 decimal places, an integer when whole."""
     rounded = round(float(value), 4)

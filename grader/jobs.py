@@ -97,7 +97,7 @@ def run_job(
     claimed = submissions.claim(db, submission_id, max_attempts)
     if claimed is None:
         current = submissions.get(db, submission_id)
-        return "missing" if current is None else current["status"]
+        return "missing" if current is None else current.status
     try:
         result, error = _grade(claimed, catalog, notebook_grader)
     except SubmissionError as exc:

@@ -35,6 +35,7 @@ import redis
 from sqlalchemy import event, func, select
 from test_web_helpers import SIGN_ERROR, bearer, fake_grade_notebook, make_app, notebook_bytes
 
+from grader.contract import StoredSubmission
 from grader.jobs import CeleryJobs, LocalJobs
 from grader.store import submissions
 from grader.store.db import Database, is_unavailable
@@ -290,8 +291,8 @@ def test_a_background_job_waits_out_an_outage_and_stores_its_result_once(
         db.dispose()
     stored = submissions.get(pg_db, submission_id)
     assert outages, "the outage never happened"
-    assert stored["status"] == "done" and stored["score"] == 1.5
-    assert stored["attempts"] == 2  # the claim before the outage counted; its result was never stored
+    assert stored.status == "done" and stored.score == 1.5
+    assert stored.attempts == 2  # the claim before the outage counted; its result was never stored
     assert _parts(pg_db, submission_id) == 2
 
 
@@ -316,12 +317,12 @@ def test_a_celery_worker_waits_out_a_database_outage(
         while "retry" not in (tmp_path / "worker.log").read_text(errors="replace").lower():
             assert time.monotonic() < deadline, "the worker never met the outage"
             time.sleep(0.1)
-        assert submissions.get(pg_db, submission_id)["status"] == "queued"
+        assert submissions.get(pg_db, submission_id).status == "queued"
         pg_proxy.start()
         stored = _wait(pg_db, submission_id, ("done", "failed"), 30)
     finally:
         worker.stop()
-    assert stored["status"] == "done" and stored["attempts"] == 1
+    assert stored.status == "done" and stored.attempts == 1
     assert _parts(pg_db, submission_id) == 2
 
 
@@ -487,13 +488,13 @@ def servers(sqlite_db: Database, tmp_path: Path) -> Iterator[tuple[dict[str, str
         server.stop()
 
 
-def _wait(db: Database, submission_id: str, statuses: tuple[str, ...], timeout: float) -> dict[str, Any]:
+def _wait(db: Database, submission_id: str, statuses: tuple[str, ...], timeout: float) -> StoredSubmission:
     deadline = time.monotonic() + timeout
     while True:
         stored = submissions.get(db, submission_id)
-        if stored["status"] in statuses:
+        if stored.status in statuses:
             return stored
-        assert time.monotonic() < deadline, f"still {stored['status']} after {timeout} s: {stored}"
+        assert time.monotonic() < deadline, f"still {stored.status} after {timeout} s: {stored}"
         time.sleep(0.05)
 
 
@@ -507,18 +508,18 @@ def test_server_killed_mid_notebook_requeues_it_at_restart_and_grades_it_once(
     marker = tmp_path / "hung"
     submission_id = first.upload(token, notebook_bytes(ANSWERS, hang_once=str(marker)), "s001.ipynb")
     running = _wait(sqlite_db, submission_id, ("running", "done", "failed"), 15)
-    assert running["status"] == "running" and running["attempts"] == 1
+    assert running.status == "running" and running.attempts == 1
     deadline = time.monotonic() + 10
     while not marker.exists():  # the notebook grader has started on it
         assert time.monotonic() < deadline
         time.sleep(0.02)
     first.signal(signal.SIGKILL)  # kill -9 mid-notebook: nothing gets to clean up
-    assert submissions.get(sqlite_db, submission_id)["status"] == "running"
+    assert submissions.get(sqlite_db, submission_id).status == "running"
 
     started.append(Server(env, tmp_path / "second.log"))  # a new server on the same database
     stored = _wait(sqlite_db, submission_id, ("done", "failed"), 20)
-    assert stored["status"] == "done" and stored["score"] == 1.5
-    assert stored["attempts"] == 2 and _parts(sqlite_db, submission_id) == 2
+    assert stored.status == "done" and stored.score == 1.5
+    assert stored.attempts == 2 and _parts(sqlite_db, submission_id) == 2
     assert _count(sqlite_db) == 1
 
 
@@ -537,13 +538,13 @@ def test_a_submission_that_takes_the_server_down_every_time_ends_failed_with_a_r
             assert time.monotonic() < deadline, f"attempt {attempt} never started"
             time.sleep(0.02)
         marker.unlink()
-        assert submissions.get(sqlite_db, submission_id)["attempts"] == attempt
+        assert submissions.get(sqlite_db, submission_id).attempts == attempt
         started[-1].signal(signal.SIGKILL)
         started.append(Server(env, tmp_path / "server.log"))  # recovers it: attempt 2, then the verdict
     stored = _wait(sqlite_db, submission_id, ("done", "failed"), 15)
-    assert stored["status"] == "failed" and stored["attempts"] == 2
-    assert "started 2 times and never finished" in stored["error"]
-    assert stored["result"] is None and _parts(sqlite_db, submission_id) == 0  # not a zero: no grade at all
+    assert stored.status == "failed" and stored.attempts == 2
+    assert "started 2 times and never finished" in stored.error
+    assert stored.result is None and _parts(sqlite_db, submission_id) == 0  # not a zero: no grade at all
     assert not marker.exists()  # no third attempt
 
 
@@ -568,11 +569,11 @@ def test_server_restarted_during_a_batch_of_uploads_loses_and_doubles_nothing(
 
     started.append(Server(env, tmp_path / "second.log"))
     stored = [_wait(sqlite_db, i, ("done", "failed"), 30) for i in ids]
-    assert [s["status"] for s in stored] == ["done"] * 20
-    assert [s["student"] for s in stored] == [f"s{n:03d}" for n in range(20)]
+    assert [s.status for s in stored] == ["done"] * 20
+    assert [s.student for s in stored] == [f"s{n:03d}" for n in range(20)]
     assert all(_parts(sqlite_db, i) == 2 for i in ids)  # each result stored exactly once
     assert _count(sqlite_db) == 20 and _count(sqlite_db, PartResult) == 40
-    attempts = [s["attempts"] for s in stored]
+    attempts = [s.attempts for s in stored]
     if stop_signal == signal.SIGTERM:
         assert attempts == [1] * 20  # nothing was graded twice
     else:

@@ -38,7 +38,7 @@ def test_answers_job_is_graded_and_stored(any_db: Any, catalog: Any) -> None:
     submission_id = submissions.create_queued(any_db, "s001", "answers", payload)
     assert run_job(submission_id, db=any_db, catalog=catalog) == "done"
     stored = submissions.get(any_db, submission_id)
-    assert stored["score"] == 1.5 and stored["attempts"] == 1 and stored["error"] is None
+    assert stored.score == 1.5 and stored.attempts == 1 and stored.error is None
     assert run_job(submission_id, db=any_db, catalog=catalog) == "done"  # a second delivery
     assert _parts(any_db, submission_id) == 2
 
@@ -48,15 +48,15 @@ def test_notebook_job_uses_the_notebook_grader(any_db: Any, catalog: Any) -> Non
     status = run_job(submission_id, db=any_db, catalog=catalog, notebook_grader=fake_grade_notebook)
     assert status == "done"
     stored = submissions.get(any_db, submission_id)
-    assert stored["result"]["file"] == "s001.ipynb"
-    assert stored["error"].startswith("timeout")  # the student's notebook failed: graded, with the reason
+    assert stored.result["file"] == "s001.ipynb"
+    assert stored.error.startswith("timeout")  # the student's notebook failed: graded, with the reason
 
 
 def test_malformed_stored_submission_fails_with_the_sentence(sqlite_db: Any, catalog: Any) -> None:
     payload = orjson.dumps({"answers": {"nope": {}}})
     submission_id = submissions.create_queued(sqlite_db, "s001", "answers", payload)
     assert run_job(submission_id, db=sqlite_db, catalog=catalog) == "failed"
-    assert "unknown exercise 'nope'" in submissions.get(sqlite_db, submission_id)["error"]
+    assert "unknown exercise 'nope'" in submissions.get(sqlite_db, submission_id).error
 
 
 def test_grader_failure_is_retried_then_reported_never_a_zero(any_db: Any, catalog: Any) -> None:
@@ -68,12 +68,12 @@ def test_grader_failure_is_retried_then_reported_never_a_zero(any_db: Any, catal
         with pytest.raises(RetryableJobError):
             run_job(submission_id, db=any_db, catalog=catalog, notebook_grader=broken, max_attempts=3)
         stored = submissions.get(any_db, submission_id)
-        assert stored["status"] == "queued" and stored["attempts"] == attempt
+        assert stored.status == "queued" and stored.attempts == attempt
     status = run_job(submission_id, db=any_db, catalog=catalog, notebook_grader=broken, max_attempts=3)
     stored = submissions.get(any_db, submission_id)
-    assert status == "failed" and stored["status"] == "failed"
-    assert "OSError" in stored["error"] and "giving up after 3 attempts" in stored["error"]
-    assert stored["result"] is None and stored["score"] is None
+    assert status == "failed" and stored.status == "failed"
+    assert "OSError" in stored.error and "giving up after 3 attempts" in stored.error
+    assert stored.result is None and stored.score is None
     assert _parts(any_db, submission_id) == 0
 
 
@@ -84,7 +84,7 @@ def test_ungraded_notebook_result_counts_as_a_grader_failure(sqlite_db: Any, cat
     submission_id = _queued_notebook(sqlite_db)
     with pytest.raises(RetryableJobError, match="sandbox could not start"):
         run_job(submission_id, db=sqlite_db, catalog=catalog, notebook_grader=infrastructure)
-    assert submissions.get(sqlite_db, submission_id)["status"] == "queued"
+    assert submissions.get(sqlite_db, submission_id).status == "queued"
 
 
 def test_local_pool_retries_a_transient_failure(sqlite_db: Any, catalog: Any) -> None:
@@ -102,7 +102,7 @@ def test_local_pool_retries_a_transient_failure(sqlite_db: Any, catalog: Any) ->
     jobs.wait(10)
     jobs.shutdown()
     stored = submissions.get(sqlite_db, submission_id)
-    assert stored["status"] == "done" and stored["attempts"] == 2 and len(calls) == 2
+    assert stored.status == "done" and stored.attempts == 2 and len(calls) == 2
 
 
 def test_local_pool_runs_jobs_concurrently(sqlite_db: Any, catalog: Any) -> None:
@@ -122,7 +122,7 @@ def test_local_pool_runs_jobs_concurrently(sqlite_db: Any, catalog: Any) -> None
     release.set()
     jobs.wait(10)
     jobs.shutdown()
-    assert {submissions.get(sqlite_db, i)["status"] for i in ids} == {"done"}
+    assert {submissions.get(sqlite_db, i).status for i in ids} == {"done"}
 
 
 def test_recover_requeues_unfinished_submissions(sqlite_db: Any, catalog: Any) -> None:
@@ -133,7 +133,7 @@ def test_recover_requeues_unfinished_submissions(sqlite_db: Any, catalog: Any) -
     jobs.wait(10)
     jobs.shutdown()
     stored = submissions.get(sqlite_db, left)
-    assert stored["status"] == "done" and stored["attempts"] == 2
+    assert stored.status == "done" and stored.attempts == 2
 
 
 def test_notebook_grader_seam(sqlite_db: Any, catalog: Any) -> None:
@@ -165,6 +165,6 @@ def test_app_config_seam_grades_uploads_with_the_injected_grader(sqlite_db: Any,
     app.extensions["grader"].jobs.shutdown()
     assert seen == ["mine.ipynb"]
     deadline = time.monotonic() + 5
-    while submissions.get(sqlite_db, response.json["id"])["status"] != "done":
+    while submissions.get(sqlite_db, response.json["id"]).status != "done":
         assert time.monotonic() < deadline
         time.sleep(0.05)

@@ -25,6 +25,7 @@ import redis
 from sqlalchemy import func, select
 from test_web_helpers import CORRECT, SIGN_ERROR, bearer, fake_grade_notebook, make_app, notebook_bytes
 
+from grader.contract import StoredSubmission
 from grader.store import submissions
 from grader.store.models import PartResult
 from grader.store.users import add_user
@@ -145,14 +146,14 @@ def _upload(app: Any, token: str, data: bytes) -> str:
     return response.json["id"]
 
 
-def _wait(db: Any, submission_id: str, statuses: tuple[str, ...], timeout: float) -> dict[str, Any]:
+def _wait(db: Any, submission_id: str, statuses: tuple[str, ...], timeout: float) -> StoredSubmission:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         stored = submissions.get(db, submission_id)
-        if stored["status"] in statuses:
+        if stored.status in statuses:
             return stored
         time.sleep(0.05)
-    raise AssertionError(f"still {stored['status']} after {timeout} s: {stored}")
+    raise AssertionError(f"still {stored.status} after {timeout} s: {stored}")
 
 
 def _part_rows(db: Any, submission_id: str) -> int:
@@ -165,12 +166,12 @@ def test_worker_grades_an_upload(
 ) -> None:
     token = add_user("s001", db=sqlite_db)
     submission_id = _upload(celery_app, token, notebook_bytes({"gd-parabola": {"iterates": SIGN_ERROR}}))
-    assert submissions.get(sqlite_db, submission_id)["status"] == "queued"
+    assert submissions.get(sqlite_db, submission_id).status == "queued"
     workers.append(Worker(worker_env, "one", tmp_path / "worker.log"))
     stored = _wait(sqlite_db, submission_id, ("done", "failed"), 30)
-    assert stored["status"] == "done", stored
-    assert stored["result"]["exercises"][0]["parts"][0]["misconception"] == "sign-error"
-    assert stored["attempts"] == 1 and _part_rows(sqlite_db, submission_id) == 2
+    assert stored.status == "done", stored
+    assert stored.result["exercises"][0]["parts"][0]["misconception"] == "sign-error"
+    assert stored.attempts == 1 and _part_rows(sqlite_db, submission_id) == 2
 
 
 def test_worker_killed_mid_job_loses_nothing_and_grades_once(
@@ -181,16 +182,16 @@ def test_worker_killed_mid_job_loses_nothing_and_grades_once(
     workers.append(first)
     submission_id = _upload(celery_app, token, notebook_bytes({"gd-parabola": {"iterates": SIGN_ERROR}}, sleep=2.5))
     running = _wait(sqlite_db, submission_id, ("running", "done", "failed"), 30)
-    assert running["status"] == "running" and running["attempts"] == 1
+    assert running.status == "running" and running.attempts == 1
     first.kill()
     time.sleep(0.5)
-    assert submissions.get(sqlite_db, submission_id)["status"] == "running"  # nobody finished it
+    assert submissions.get(sqlite_db, submission_id).status == "running"  # nobody finished it
 
     workers.append(Worker(worker_env, "second", tmp_path / "second.log"))
     stored = _wait(sqlite_db, submission_id, ("done", "failed"), 45)
-    assert stored["status"] == "done", stored
-    assert stored["attempts"] == 2
-    assert stored["result"]["score"] == 1.5
+    assert stored.status == "done", stored
+    assert stored.attempts == 2
+    assert stored.result["score"] == 1.5
     assert _part_rows(sqlite_db, submission_id) == 2  # stored exactly once
     time.sleep(1.5)  # no late duplicate delivery changes anything
     assert _part_rows(sqlite_db, submission_id) == 2
@@ -204,10 +205,10 @@ def test_a_grader_that_keeps_failing_ends_failed_with_a_reason(
     workers.append(Worker(worker_env, "one", tmp_path / "worker.log"))
     submission_id = _upload(celery_app, token, notebook_bytes({}, fail=True))
     stored = _wait(sqlite_db, submission_id, ("done", "failed"), 45)
-    assert stored["status"] == "failed"
-    assert stored["attempts"] == 3
-    assert "OSError" in stored["error"] and "giving up after 3 attempts" in stored["error"]
-    assert stored["result"] is None
+    assert stored.status == "failed"
+    assert stored.attempts == 3
+    assert "OSError" in stored.error and "giving up after 3 attempts" in stored.error
+    assert stored.result is None
 
 
 def test_grade_queue_sends_a_folder_to_the_workers_and_reports_their_results(
@@ -233,7 +234,7 @@ def test_grade_queue_sends_a_folder_to_the_workers_and_reports_their_results(
     lines = [line.split("\t") for line in queued_only.stdout.splitlines()]
     assert [(student, Path(file).parts[-3]) for _, student, file in lines] == [("s001", "s001"), ("s002", "s002")]
     for submission_id, _, _ in lines:
-        assert _wait(sqlite_db, submission_id, ("done", "failed"), 30)["status"] == "done"
+        assert _wait(sqlite_db, submission_id, ("done", "failed"), 30).status == "done"
 
     waited = CliRunner().invoke(grade_command, [str(folder), "--queue", "--format", "json"], catch_exceptions=False)
     assert waited.exit_code == 0, waited.stderr

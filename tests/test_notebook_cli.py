@@ -437,9 +437,9 @@ def test_grading_through_the_queue_gives_the_same_grades_and_stores_them(klass: 
     assert by_student(through_queue)["s002"]["exercises"][0]["parts"][0]["misconception"] == "sign-error"
     ids = [r["submission"] for r in through_queue]
     assert submissions.count(store) == 5 and submissions.pending(store) == []
-    stored = {s["id"]: s for s in submissions.finished(store, ids)}
-    assert set(stored) == set(ids) and all(s["status"] == "done" for s in stored.values())
-    assert stored[by_student(through_queue)["s001"]["submission"]]["student"] == "s001"
+    stored = {s.id: s for s in submissions.finished(store, ids)}
+    assert set(stored) == set(ids) and all(s.status == "done" for s in stored.values())
+    assert stored[by_student(through_queue)["s001"]["submission"]].student == "s001"
 
 
 def test_queue_options_that_cannot_work_exit_2_and_queue_nothing(
@@ -512,9 +512,7 @@ def test_a_notebook_naming_another_student_is_graded_as_its_folders_student(
     assert "gd_parabola_iterates = [0]" not in (feedback / "s002.html").read_text()
     assert by_file["work.ipynb"]["score"] > by_file["mine.ipynb"]["score"]
     if through == "queue":
-        stored = {
-            s["id"]: s["student"] for s in submissions.finished(store, [r["submission"] for r in by_file.values()])
-        }
+        stored = {s.id: s.student for s in submissions.finished(store, [r["submission"] for r in by_file.values()])}
         assert stored[by_file["mine.ipynb"]["submission"]] == "s001"
         assert stored[by_file["work.ipynb"]["submission"]] == "s002"
     csv_run = run("grade", submitted, "--format", "csv", "--out", grades, *extra)

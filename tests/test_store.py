@@ -67,9 +67,9 @@ def test_graded_submission_is_stored_with_its_parts(any_db: Database, catalog: A
     result = _result(catalog, "s001", SIGN_ERROR)
     submission_id = submissions.store_graded(any_db, "s001", result, b"{}", submitted_by="s001")
     stored = submissions.get(any_db, submission_id)
-    assert stored["status"] == "done"
-    assert stored["result"] == result.to_json()
-    assert stored["score"] == 1.5
+    assert stored.status == "done"
+    assert stored.result == result.to_json()
+    assert stored.score == 1.5
     with any_db.read() as session:
         parts = session.scalars(select(PartResult).where(PartResult.submission_id == submission_id)).all()
     by_part = {p.part: p for p in parts}
@@ -92,7 +92,7 @@ def test_queued_submission_is_finished_exactly_once(any_db: Database, catalog: A
     submission_id = submissions.create_queued(any_db, "s001", "answers", b"{}")
     claimed = submissions.claim(any_db, submission_id, max_attempts=3)
     assert claimed is not None and claimed.attempts == 1
-    assert submissions.get(any_db, submission_id)["status"] == "running"
+    assert submissions.get(any_db, submission_id).status == "running"
     result = _result(catalog, "s001", CORRECT)
     assert submissions.finish(any_db, submission_id, result) is True
     assert submissions.finish(any_db, submission_id, result) is False
@@ -100,7 +100,7 @@ def test_queued_submission_is_finished_exactly_once(any_db: Database, catalog: A
     with any_db.read() as session:
         count = len(session.scalars(select(PartResult).where(PartResult.submission_id == submission_id)).all())
     assert count == 2
-    assert submissions.get(any_db, submission_id)["status"] == "done"
+    assert submissions.get(any_db, submission_id).status == "done"
 
 
 def test_pending_lists_only_unfinished_submissions_through_their_index(any_db: Database, catalog: Any) -> None:
@@ -160,8 +160,8 @@ def test_claims_beyond_the_limit_fail_with_a_reason(any_db: Database) -> None:
         assert submissions.claim(any_db, submission_id, max_attempts=2) is not None
     assert submissions.claim(any_db, submission_id, max_attempts=2) is None
     stored = submissions.get(any_db, submission_id)
-    assert stored["status"] == "failed"
-    assert "started 2 times" in stored["error"]
+    assert stored.status == "failed"
+    assert "started 2 times" in stored.error
 
 
 def test_history_is_newest_first_and_private(any_db: Database, catalog: Any) -> None:
@@ -172,8 +172,8 @@ def test_history_is_newest_first_and_private(any_db: Database, catalog: Any) -> 
         row.created_at = row.created_at - timedelta(seconds=5)
     submissions.store_graded(any_db, "s002", _result(catalog, "s002", CORRECT), b"{}")
     history = submissions.history(any_db, "s001")
-    assert [h["id"] for h in history] == [second, first]
-    assert all("result" not in h and "payload" not in h for h in history)
+    assert [h.id for h in history] == [second, first]
+    assert all("result" not in h.to_json() and "payload" not in h.to_json() for h in history)
 
 
 def test_tokens_are_hashed_and_checked(any_db: Database) -> None:

@@ -18,9 +18,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
-from grader.contract import NotebookResult
+from grader.contract import NotebookResult, StoredSubmission
 from grader.jobs import JobQueue
 from grader.notebooks.batch import NotebookError, owner, read_notebook, root_finder, safe_student
 from grader.specs.model import Catalog
@@ -121,7 +120,7 @@ def wait_for(
     while waiting:
         finished = submissions.finished(db, list(waiting))
         for view in finished:
-            yield as_result(waiting.pop(view["id"]), view)
+            yield as_result(waiting.pop(view.id), view)
         if finished:
             last_change = time.monotonic()
         elif waiting:
@@ -132,11 +131,8 @@ def wait_for(
             time.sleep(poll)
 
 
-def as_result(queued: Queued, view: dict[str, Any]) -> NotebookResult:
+def as_result(queued: Queued, view: StoredSubmission) -> NotebookResult:
     """A finished submission as the local batch reports a notebook (see :func:`grader.notebooks.batch.grade_notebook`)."""
-    if view["status"] == "done" and isinstance(view.get("result"), dict):
-        result = NotebookResult.from_json(view["result"])
-    else:
-        result = NotebookResult.failed("", queued.student, view.get("error") or "grading failed", graded=False)
+    result = view.graded() or NotebookResult.failed("", queued.student, view.error or "grading failed", graded=False)
     # A warning is said in the terms of the batch (its folders), not of the job that graded it.
     return replace(result, file=str(queued.path), submission=queued.id, warning=queued.warning or result.warning)

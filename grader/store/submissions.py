@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session, defer
 
-from grader.contract import Result, rounded_score
+from grader.contract import Result, StoredSubmission, rounded_score
 from grader.store.db import Database
 from grader.store.models import UNFINISHED, UNFINISHED_WHERE, PartResult, Student, Submission, isoformat, utcnow
 
@@ -310,38 +310,37 @@ def requeue(db: Database, submission_id: str, reason: str) -> None:
         )
 
 
-def view(row: Submission, *, with_result: bool = True) -> dict[str, Any]:
+def view(row: Submission, *, with_result: bool = True) -> StoredSubmission:
     """A submission as the API shows it (never the payload)."""
-    data: dict[str, Any] = {
-        "id": row.id,
-        "student": row.student_id,
-        "kind": row.kind,
-        "status": row.status,
-        "assignment": row.assignment,
-        "filename": row.filename,
-        "score": _number(row.score),
-        "max_score": _number(row.max_score),
-        "attempts": row.attempts,
-        "error": row.error,
-        "created_at": isoformat(row.created_at),
-        "started_at": isoformat(row.started_at),
-        "finished_at": isoformat(row.finished_at),
-    }
-    if with_result:
-        data["result"] = row.result
-    return data
+    return StoredSubmission(
+        id=row.id,
+        student=row.student_id,
+        kind=row.kind,
+        status=row.status,
+        assignment=row.assignment,
+        filename=row.filename,
+        score=row.score,
+        max_score=row.max_score,
+        attempts=row.attempts,
+        error=row.error,
+        created_at=isoformat(row.created_at),
+        started_at=isoformat(row.started_at),
+        finished_at=isoformat(row.finished_at),
+        result=row.result if with_result else None,
+        with_result=with_result,
+    )
 
 
-def get(db: Database, submission_id: str) -> dict[str, Any] | None:
+def get(db: Database, submission_id: str) -> StoredSubmission | None:
     """One submission with its result, or None."""
     with db.read() as session:
         row = session.get(Submission, submission_id)
         return None if row is None else view(row)
 
 
-def finished(db: Database, ids: list[str], chunk: int = 500) -> list[dict[str, Any]]:
+def finished(db: Database, ids: list[str], chunk: int = 500) -> list[StoredSubmission]:
     """Those of ``ids`` that are ``done`` or ``failed``, with their results (payloads are not read)."""
-    found: list[dict[str, Any]] = []
+    found: list[StoredSubmission] = []
     with db.read() as session:
         for start in range(0, len(ids), chunk):
             rows = session.scalars(
@@ -353,7 +352,7 @@ def finished(db: Database, ids: list[str], chunk: int = 500) -> list[dict[str, A
     return found
 
 
-def history(db: Database, student: str, limit: int = 100) -> list[dict[str, Any]]:
+def history(db: Database, student: str, limit: int = 100) -> list[StoredSubmission]:
     """A student's submissions, newest first, without their results."""
     with db.read() as session:
         rows = session.scalars(

@@ -118,9 +118,9 @@ def submission(submission_id: str) -> Response:
     if principal is None and not is_open():  # whether the id exists or not: no oracle for anonymous callers
         raise ApiError(401, headers={"WWW-Authenticate": "Bearer"})
     found = submissions.get(state().db, submission_id) if len(submission_id) <= 64 else None
-    if found is None or not (is_open() or may_read(principal, found["student"])):
+    if found is None or not (is_open() or may_read(principal, found.student)):
         raise ApiError(404, f"no submission {submission_id[:64]!r} that this token may read")
-    return jsonify(found)
+    return jsonify(found.to_json())
 
 
 @bp.get("/api/students/<student>/submissions")
@@ -131,7 +131,8 @@ def student_submissions(student: str) -> Response:
     if not may_read(principal, student):
         raise ApiError(403, "a student token may only read its own submissions")
     limit = _limit(request.args.get("limit"))
-    return jsonify({"student": student, "submissions": submissions.history(state().db, student, limit)})
+    history = submissions.history(state().db, student, limit)
+    return jsonify({"student": student, "submissions": [row.to_json() for row in history]})
 
 
 @bp.get("/api/gradebook")
