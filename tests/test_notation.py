@@ -448,3 +448,20 @@ def test_any_text_is_read_or_refused_with_a_read_error(text):
 def test_answers_beyond_the_limits_are_refused_with_the_reason(answer, reason):
     with pytest.raises(ReadError, match=reason):
         read_sequence(answer)
+
+
+# Labels, options and intervals as students write them ------------------------------------
+
+
+def test_latex_text_keeps_its_first_letter_and_set_braces_stay_a_set():
+    assert strip_markup(r"(1,0): \text{minimum},\quad (-1,0): \text{saddle}", Reading()).split() == [
+        "(1,0):",
+        "minimum",
+        ",",
+        "(-1,0):",
+        "saddle",
+    ]
+    assert strip_markup(r"$\{\eta \mid 0<\eta<1\}$", Reading()).strip() == "{η | 0<η<1}"
+    assert strip_markup(r"\left\{\eta \colon \eta > 0\right\}", Reading()).strip() == "{η : η > 0}"
+    assert strip_markup(r"|1-2\eta| < 1 \iff 0 < \eta < 1", Reading()) == "|1-2η| < 1 ⇔ 0 < η < 1"
+    assert strip_markup(r"\frac{1}{2}", Reading()) == "((1)/(2))"
