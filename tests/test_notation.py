@@ -538,3 +538,34 @@ def test_the_labels_a_sentence_names_in_order():
 def test_sentences_a_ta_could_read_two_ways_are_refused(written, reason):
     with pytest.raises(ReadError, match=re.escape(reason)):
         read_labels(written, 2, options=_KINDS, cases=("[1, 0]", "[-1, 0]"))
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        r"$\{\eta \mid 0<\eta<1\}$",
+        r"\{\eta : 0 < \eta < 1\}",
+        "eta > 0 and eta < 1, because we need |1 - 2*eta| < 1",
+        "|1 − 2η| < 1 ⇔ 0 < η < 1",
+        "|1-2η| < 1 ⟺ 0 < η < 1",
+        "|1-2η| < 1 <=> 0 < η < 1",
+        "|1-2η| < 1 iff 0 < η < 1",
+        r"$|1-2\eta|<1 \iff 0<\eta<1$",
+        "η from 0 to 1, ends excluded",
+    ],
+)
+def test_intervals_in_set_builder_with_reasons_and_equivalences(written):
+    assert str(read_interval(written)) == "(0, 1)"
+
+
+@pytest.mark.parametrize(
+    ("written", "reason"),
+    [
+        ("η from 0 to 1", r"(0, 1) leaves them out, [0, 1] keeps them"),
+        ("0 < η < 2 ⇔ 0 < η < 1", "disagree"),
+        ("since |1-2η| < 1, 0 < η < 1", "compare the variable with a number"),
+    ],
+)
+def test_intervals_a_ta_could_read_two_ways_are_refused(written, reason):
+    with pytest.raises(ReadError, match=re.escape(reason)):
+        read_interval(written)
