@@ -17,7 +17,7 @@ from grader.checking.notation import Ambiguous, Reading
 from grader.checking.notation.characters import normalise_characters
 from grader.checking.notation.equations import SidesDisagree, last_side
 from grader.checking.notation.items import AmbiguousComma, split_items
-from grader.checking.notation.labels import label_items, option_named
+from grader.checking.notation.labels import known_option, label_items, label_table, labels_in_sentence, option_named
 from grader.checking.notation.markup import MarkupError, strip_markup
 from grader.checking.notation.rounding import work_out_rounding
 from grader.checking.notation.tools import unwrap_tool_output
@@ -534,3 +534,122 @@ def test_plain_numbers_read_at_once_are_what_the_steps_read(items, brackets):
         assert number == (read_number(items[0], notes=(notes := [])), notes)
     finally:
         reading._plain_items, reading._PLAIN_NUMBER = saved
+
+
+# Labels, options and intervals as students write them ------------------------------------
+
+
+def test_latex_text_keeps_its_first_letter_and_set_braces_stay_a_set():
+    assert strip_markup(r"(1,0): \text{minimum},\quad (-1,0): \text{saddle}", Reading()).split() == [
+        "(1,0):",
+        "minimum",
+        ",",
+        "(-1,0):",
+        "saddle",
+    ]
+    assert strip_markup(r"$\{\eta \mid 0<\eta<1\}$", Reading()).strip() == "{η | 0<η<1}"
+    assert strip_markup(r"\left\{\eta \colon \eta > 0\right\}", Reading()).strip() == "{η : η > 0}"
+    assert strip_markup(r"|1-2\eta| < 1 \iff 0 < \eta < 1", Reading()) == "|1-2η| < 1 ⇔ 0 < η < 1"
+    assert strip_markup(r"\frac{1}{2}", Reading()) == "((1)/(2))"
+
+
+_BEHAVIOURS = ("slow-monotone", "fast", "oscillating-converging", "oscillating-stuck", "diverging")
+_KINDS = ("minimum", "maximum", "saddle", "min", "saddle-point", "local-min")
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "Slow monotone / fast / oscillating converging / oscillating stuck / diverging",
+        "a) slow-monotone b) fast c) oscillating-converging d) oscillating-stuck e) diverging",
+        "(a) slow-monotone (b) fast (c) oscillating-converging (d) oscillating-stuck (e) diverging",
+        "a. slow-monotone, b. fast, c. oscillating-converging, d. oscillating-stuck, e. diverging",
+        "1) slow-monotone 2) fast 3) oscillating-converging 4) oscillating-stuck 5) diverging",
+        "| η | behaviour |\n|---|---|\n| 0.05 | slow-monotone |\n| 0.25 | fast |\n| 0.75 | oscillating-converging |"
+        "\n| 1 | oscillating-stuck |\n| 1.5 | diverging |",
+        "0.05             slow-monotone\n0.25                      fast\n0.75    oscillating-converging\n"
+        "1.00         oscillating-stuck\n1.50                 diverging\ndtype: object",
+        "SLOW_MONOTONE, Fast, Oscillating Converging, oscillating-STUCK, diverging",
+        "For 0.05 it is slow monotone, for 0.25 fast, for 0.75 oscillating converging, "
+        "for 1 oscillating stuck and for 1.5 diverging",
+    ],
+)
+def test_labels_as_students_list_them(written):
+    assert read_labels(written, 5, options=_BEHAVIOURS, cases=("0.05", "0.25", "0.75", "1", "1.5")) == list(_BEHAVIOURS)
+
+
+def test_a_table_needs_its_header_rule_and_one_row_per_case():
+    table = "| 0.05 | 0.25 |\n| slow | fast |"  # no rule: the markup step reads its last row
+    assert label_table(table, Reading()) == table
+    assert read_labels(table, 2) == ["slow", "fast"]
+
+
+def test_an_option_spelled_with_other_hyphens_spaces_or_case():
+    assert known_option("over-shoots", ("monotone", "overshoots")) == "overshoots"
+    assert known_option("slow_monotone", _BEHAVIOURS) == "slow-monotone"
+    assert known_option("over-shoots", ("overshoots", "over-shoots-x", "overs-hoots")) is None  # two spell it
+    notes: list[str] = []
+    assert read_choice("Over-shoots", notes=notes, options=("monotone", "overshoots")) == "overshoots"
+    assert notes == ["Read 'Over-shoots' as overshoots."]
+    assert read_choice("overshoots / monotone?", options=("monotone", "overshoots")) not in ("monotone", "overshoots")
+
+
+def test_the_labels_a_sentence_names_in_order():
+    notes: list[str] = []
+    written = "(1, 0) is a minimum and (-1, 0) is a saddle point"
+    assert read_labels(written, 2, notes=notes, options=_KINDS, cases=("[1, 0]", "[-1, 0]")) == [
+        "minimum",
+        "saddle-point",
+    ]
+    assert notes == ["Read minimum, saddle-point from your sentence, one label per case in order."]
+    assert read_labels("local min; saddle", 2, options=_KINDS) == ["local-min", "saddle"]
+    assert labels_in_sentence("it does not-converge", ("does-not-converge",)) == (["does-not-converge"], None)
+
+
+@pytest.mark.parametrize(
+    ("written", "reason"),
+    [
+        ("(1, 0) is not a minimum and (-1, 0) is a saddle point", "also says 'not'"),
+        ("(1, 0) isn't a maximum, it is a minimum, and (-1, 0) a saddle", "names 3 labels"),
+        ("(1, 0) is a minimum, (-1, 0) a saddle, never a maximum", "names 3 labels"),
+        ("(1, 0) is a minimum or a saddle", "also says 'or'"),
+        ("(1, 0) is a minimum and (-1, 0) is a saddle?", "also says '?'"),
+        ("(-1, 0) is a saddle and (1, 0) is a minimum", "another order"),
+        ("b) minimum a) saddle", "do not count up"),
+        ("a) minimum c) saddle", "do not count up"),
+    ],
+)
+def test_sentences_a_ta_could_read_two_ways_are_refused(written, reason):
+    with pytest.raises(ReadError, match=re.escape(reason)):
+        read_labels(written, 2, options=_KINDS, cases=("[1, 0]", "[-1, 0]"))
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        r"$\{\eta \mid 0<\eta<1\}$",
+        r"\{\eta : 0 < \eta < 1\}",
+        "eta > 0 and eta < 1, because we need |1 - 2*eta| < 1",
+        "|1 − 2η| < 1 ⇔ 0 < η < 1",
+        "|1-2η| < 1 ⟺ 0 < η < 1",
+        "|1-2η| < 1 <=> 0 < η < 1",
+        "|1-2η| < 1 iff 0 < η < 1",
+        r"$|1-2\eta|<1 \iff 0<\eta<1$",
+        "η from 0 to 1, ends excluded",
+    ],
+)
+def test_intervals_in_set_builder_with_reasons_and_equivalences(written):
+    assert str(read_interval(written)) == "(0, 1)"
+
+
+@pytest.mark.parametrize(
+    ("written", "reason"),
+    [
+        ("η from 0 to 1", r"(0, 1) leaves them out, [0, 1] keeps them"),
+        ("0 < η < 2 ⇔ 0 < η < 1", "disagree"),
+        ("since |1-2η| < 1, 0 < η < 1", "compare the variable with a number"),
+    ],
+)
+def test_intervals_a_ta_could_read_two_ways_are_refused(written, reason):
+    with pytest.raises(ReadError, match=re.escape(reason)):
+        read_interval(written)

@@ -25,7 +25,9 @@ class LabelsAnswer(AnswerType):
     case_name: str = "{}"  # how a case is named in feedback ({} is the case's value: ``η = {}``)
 
     def read(self, key: AnswerKey, raw: Any, notes: list[str]) -> Any:
-        return [self.aliases.get(label, label) for label in reading.read_labels(raw, len(key.reference), notes=notes)]
+        options = (*self.labels, *self.aliases)
+        labels = reading.read_labels(raw, len(key.reference), notes=notes, options=options, cases=tuple(key.cases))
+        return [self.aliases.get(label, label) for label in labels]
 
     def check(self, key: AnswerKey, value: Any, earlier: Mapping[str, Any]) -> PartResult:
         unknown = [label for label in value if self.labels and label not in self.labels]

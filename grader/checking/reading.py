@@ -32,7 +32,15 @@ from grader.checking.notation.brackets import depths, group, top_level
 from grader.checking.notation.characters import normalise_characters
 from grader.checking.notation.equations import answer_after_working, last_side, list_after_working
 from grader.checking.notation.items import MAX_ITEMS, split_items
-from grader.checking.notation.labels import label_alone, label_items, option_alone, option_named
+from grader.checking.notation.labels import (
+    known_option,
+    label_alone,
+    label_items,
+    label_table,
+    labels_from_sentence,
+    option_alone,
+    option_named,
+)
 from grader.checking.notation.markup import strip_markup
 from grader.checking.notation.rounding import work_out_rounding
 from grader.checking.notation.tools import PARAMETER_NAMES, named_values, unwrap_tool_output
@@ -496,30 +504,50 @@ def normalise_label(text: str) -> str:
     return re.sub(r"[\s_]+", "-", unicodedata.normalize("NFKC", text).strip().lower())
 
 
-def read_labels(raw: Any, count: int, notes: list[str] | None = None) -> list[str]:
-    """A list of labels: JSON list, or text separated by new lines, semicolons, tabs or commas; bullets,
-    numbers, a table row, a Python list, quotes and ``case: label`` are read through."""
+def read_labels(
+    raw: Any,
+    count: int,
+    notes: list[str] | None = None,
+    options: Collection[str] = (),
+    cases: tuple[str, ...] = (),
+) -> list[str]:
+    """A list of labels: JSON list, or text separated by new lines, semicolons, tabs, commas or `` / ``;
+    bullets, markers (``a)``), numbers, a table, a Python list, quotes and ``case: label`` are read
+    through. With ``options`` (the part's labels and aliases), a label spelled with other case,
+    hyphens or spaces is that option, and a sentence naming ``count`` of them in order is read."""
     reading = _reading(notes)
+    what = f"a list of {count} labels"
+    text = None
     if isinstance(raw, str):
         if len(raw) > MAX_TYPED:
             raise ReadError("the answer is too long to be a list of labels")
-        with _step_errors(raw, f"a list of {count} labels"):
-            items: list[Any] = label_items(reading.run(strip_markup, reading.run(normalise_characters, raw)), reading)
+        with _step_errors(raw, what):
+            text = raw
+            for step in (normalise_characters, label_table, strip_markup):
+                text = reading.run(step, text)
+            items: list[Any] = label_items(text, reading)
     elif isinstance(raw, list) and len(raw) <= MAX_ITEMS and all(isinstance(item, str) for item in raw):
         items = [label_alone(normalise_characters(item, reading)) for item in raw]
     else:
-        raise ReadError(f"could not read {_shown(raw)} as a list of {count} labels")
+        raise ReadError(f"could not read {_shown(raw)} as {what}")
     if len(items) == 1 and len(items[0].split()) == count > 1:
         items = items[0].split()  # slow-monotone fast …: spaces between hyphenated labels
-    if len(items) != count:
-        raise ReadError(f"expected {count} labels, one per case; got {len(items)}")
-    return [normalise_label(item) for item in items]
+    labels = [normalise_label(item) for item in items]
+    if options:
+        labels = [known_option(label, options) or label for label in labels]
+        if text is not None and (len(labels) != count or not set(labels) <= set(options)):
+            with _step_errors(raw, what):
+                labels = labels_from_sentence(text, options, count, reading, cases) or labels
+    if len(labels) != count:
+        raise ReadError(f"expected {count} labels, one per case; got {len(labels)}")
+    return labels
 
 
 def read_choice(raw: Any, notes: list[str] | None = None, options: Collection[str] = ()) -> str:
     """One option of a multiple-choice part (``Overshoots`` → ``overshoots``, ``It overshoots.``,
     ``“overshoots”``, ```overshoots```; a one-item list is that item). With ``options`` (the part's
-    options and aliases), a sentence naming exactly one of them, without a negation, is that option."""
+    options and aliases), an option spelled with other hyphens or spaces (``Over-shoots``) is that
+    option, and a sentence naming exactly one of them, without a negation, is that option."""
     if isinstance(raw, list) and len(raw) == 1:
         raw = raw[0]
     if not isinstance(raw, str) or not raw.strip():
@@ -530,6 +558,9 @@ def read_choice(raw: Any, notes: list[str] | None = None, options: Collection[st
     with _step_errors(raw, "one of the options"):
         text = reading.run(strip_markup, reading.run(normalise_characters, raw))
     label = normalise_label(option_alone(text) or text)
+    if options and label not in options and known_option(label, options):
+        label = known_option(label, options) or label
+        reading.note(f"Read {raw.strip()!r} as {label}.")
     named = option_named(text, options) if options and label not in options else None
     if named:
         reading.note(f"Read {raw.strip()!r} as {named}.")

@@ -2,7 +2,8 @@
 
 LaTeX: ``$…$``, ``\\(…\\)``, ``\\frac{a}{b}``, ``\\sqrt{…}``, ``^{…}``, ``\\cdot``, ``\\times``,
 ``\\left( … \\right)``, ``\\lceil … \\rceil``, ``\\begin{pmatrix} a \\\\ b \\end{pmatrix}`` (and
-bmatrix, matrix: rows by ``\\\\``, columns by ``&``), ``3.\\overline{3}``, Greek letters and relations.
+bmatrix, matrix: rows by ``\\\\``, columns by ``&``), ``3.\\overline{3}``, Greek letters and relations,
+set braces ``\\{η \\mid 0 < η < 1\\}`` (kept as ``{…}``; other braces group) and ``\\iff``.
 Markdown: code fences and backticks, ``**bold**``, bullet and numbered lists, headings, quotes, and
 a table whose last row holds the answer.
 """
@@ -19,6 +20,7 @@ class MarkupError(StepError):
     """Markup that could not be turned into maths; the message names what."""
 
 
+_SET_OPEN, _SET_CLOSE = "\ue000", "\ue001"  # \\{ \\}: a set's braces, kept while other braces become ( )
 _DELIMITERS = re.compile(r"\$\$|\$|\\\(|\\\)|\\\[|\\\]")
 _MATRIX = re.compile(r"\\begin\{([pbBvV]?matrix\*?|array)\}(?:\{[^}]*\})?(.*?)\\end\{\1\}", re.DOTALL)
 _COMMANDS = {
@@ -44,6 +46,14 @@ _COMMANDS = {
     r"\to": "→",
     r"\mapsto": "→",
     r"\implies": "→",
+    r"\iff": "⇔",
+    r"\Leftrightarrow": "⇔",
+    r"\Longleftrightarrow": "⇔",
+    r"\mid": "|",
+    r"\vert": "|",
+    r"\lvert": "|",
+    r"\rvert": "|",
+    r"\colon": ":",
     r"\Rightarrow": "→",
     r"\lceil": "⌈",
     r"\rceil": "⌉",
@@ -66,14 +76,14 @@ _COMMANDS = {
     r"\dots": "...",
     r"\quad": " ",
     r"\qquad": " ",
-    r"\{": "{",
-    r"\}": "}",
+    r"\{": _SET_OPEN,
+    r"\}": _SET_CLOSE,
     r"\%": "%",
 }
 _COMMAND = re.compile("|".join(re.escape(c) + (r"(?![A-Za-z])" if c[-1].isalpha() else "") for c in _COMMANDS))
 _SIZING = re.compile(r"\\(?:left|right|big|Big|bigg|Bigg)[lr]?(?![A-Za-z])\s*(\\[{}]|[()\[\]|.⌈⌉⌊⌋⟨⟩])?")
 _SPACING = re.compile(r"\\[,;:! ]|~")
-_TEXT = re.compile(r"\\(?:text|textrm|textbf|mathrm|mathbf|mathit|boldsymbol|bm|operatorname|vec|hat|mathsf)\s*\{")
+_TEXT = re.compile(r"\\(?:text|textrm|textbf|mathrm|mathbf|mathit|boldsymbol|bm|operatorname|vec|hat|mathsf)\s*(?=\{)")
 _FRAC = re.compile(r"\\[dt]?frac\s*")
 _SQRT = re.compile(r"\\sqrt\s*")
 _OVERLINE = re.compile(r"(-?)(\d*)\.(\d*)\\overline\{(\d+)\}")
@@ -99,7 +109,7 @@ def _strip_latex(text: str) -> str:
     text = _DELIMITERS.sub(" ", text)
     text = _MATRIX.sub(lambda m: _matrix(m.group(2)), text)
     text = _OVERLINE.sub(_repeating_decimal, text)
-    text = _SIZING.sub(lambda m: (m.group(1) or "").replace("\\", "").replace(".", ""), text)
+    text = _SIZING.sub(_sized, text)
     text = _SPACING.sub(" ", text)
     text = _COMMAND.sub(lambda m: _COMMANDS[m.group()], text)
     text = _braced(text, _TEXT, lambda body: f" {body} ")
@@ -109,7 +119,16 @@ def _strip_latex(text: str) -> str:
     unknown = _UNKNOWN.search(text)
     if unknown:
         raise MarkupError(f"the LaTeX command {unknown.group()} is not something a number or formula can hold")
-    return text.replace("{", "(").replace("}", ")")
+    text = text.replace("{", "(").replace("}", ")")
+    return text.replace(_SET_OPEN, "{").replace(_SET_CLOSE, "}")
+
+
+def _sized(match: re.Match[str]) -> str:
+    """``\\left( … \\right)`` → ``( … )``; ``\\left\\{`` is a set's brace; ``\\right.`` is nothing."""
+    bracket = match.group(1) or ""
+    if bracket in (r"\{", r"\}"):
+        return _SET_OPEN if bracket == r"\{" else _SET_CLOSE
+    return bracket.replace(".", "")
 
 
 def _braced(text: str, command: re.Pattern[str], build, arguments: int = 1) -> str:  # type: ignore[no-untyped-def]

@@ -196,7 +196,10 @@ def _number_from_words(phrase: str, reading: Reading) -> str:
     return str(total)
 
 
-_BETWEEN = re.compile(r"\bbetween\s+(\S+)\s+and\s+(\S+?)[.,;]?(?:\s|$)", re.I)
+_BETWEEN = re.compile(r"\b(?:between\s+(\S+)\s+and|from\s+(\S+)\s+to)\s+(\S+?)[.,;]?(?:\s|$)", re.I)
+_EQUIVALENT = re.compile(r"⇔|⟺|<=>|\biff\b")
+_BECAUSE = re.compile(r"\b(?:because|since)\b", re.I)
+_BARE = re.compile(r"^[\s\d.<>≤≥=+-]*$")
 _OPEN_WORDS = re.compile(r"exclusive|excluded|excluding|strict|not included|open|not equal", re.I)
 _CLOSED_WORDS = re.compile(r"inclusive|included|including|closed", re.I)
 _SET_BUILDER = re.compile(r"^\{\s*[^:|{}]+?\s*[:|]\s*(.+)\}$")
@@ -205,17 +208,25 @@ _KEPT = {"and", "in", "inf", "infinity", "oo"}
 
 def interval_words(text: str, reading: Reading, variables: tuple[str, ...]) -> str:
     """An interval in words or set notation, as maths: ``between 0 and 1 (exclusive)`` → ``(0, 1)``,
-    ``{η : 0 < η < 1}`` → ``0 < η < 1``, ``for 0 < η < 1 it converges`` → ``0 < η < 1``.
+    ``{η : 0 < η < 1}``, ``{η | 0 < η < 1}`` → ``0 < η < 1``, ``for 0 < η < 1 it converges`` →
+    ``0 < η < 1``, ``eta > 0 and eta < 1, because …`` → ``eta > 0 and eta < 1``, and the last side of
+    worked equivalences: ``|1 − 2η| < 1 ⇔ 0 < η < 1`` (also ``⟺``, ``<=>``, ``iff``) → ``0 < η < 1``.
 
-    ``between 0 and 1`` alone does not say whether the ends belong: refused, showing both readings.
+    ``between 0 and 1`` or ``from 0 to 1`` alone does not say whether the ends belong: refused,
+    showing both readings; so are equivalent sides that are plain intervals and differ.
     """
     text = text.strip().rstrip(".")
+    text = _last_equivalent(text, reading, variables)
     builder = _SET_BUILDER.match(text)
     if builder:
         return builder.group(1)
+    because = [m for m in top_level(text, _BECAUSE) if _DIGIT.search(text[: m.start()])]
+    if because:  # eta > 0 and eta < 1, because we need |1 - 2*eta| < 1
+        text = text[: because[0].start()].strip(_EDGE)
     between = _BETWEEN.search(text + " ")
     if between:
-        low, high = between.groups()
+        low = between.group(1) or between.group(2)
+        high = between.group(3)
         if _OPEN_WORDS.search(text):
             return f"({low}, {high})"
         if _CLOSED_WORDS.search(text):
@@ -238,3 +249,24 @@ def interval_words(text: str, reading: Reading, variables: tuple[str, ...]) -> s
     for word in reversed(words):  # for 0 < η < 1 it converges; eta must be in (0, 1)
         text = text[: word.start()] + " " + text[word.end() :]
     return re.sub(r"\s+-\s*$", "", text).strip(_EDGE + ".")
+
+
+def _last_equivalent(text: str, reading: Reading, variables: tuple[str, ...]) -> str:
+    """The last side of ``… ⇔ …``; an earlier side that is itself a plain interval must say the same."""
+    sides = [side.strip() for side in _EQUIVALENT.split(text)]
+    if len(sides) < 2:
+        return text
+    last = sides[-1]
+
+    def bare(side: str) -> str:
+        for name in sorted(variables, key=len, reverse=True):
+            side = side.replace(name, " ")
+        return side
+
+    for side in sides[:-1]:
+        if _BARE.match(bare(side)) and re.sub(r"\s+", "", side) != re.sub(r"\s+", "", last):
+            raise Ambiguous(f"the sides of {quoted(text)} disagree: {side} is not {last}; give only your answer")
+    if not last:
+        return text
+    reading.note(f"Took the last side of {text}.")
+    return last
