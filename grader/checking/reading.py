@@ -35,6 +35,7 @@ from grader.checking.notation.items import MAX_ITEMS, split_items
 from grader.checking.notation.labels import label_alone, label_items, option_alone, option_named
 from grader.checking.notation.markup import strip_markup
 from grader.checking.notation.rounding import work_out_rounding
+from grader.checking.notation.tables import printed_table
 from grader.checking.notation.tools import PARAMETER_NAMES, named_values, unwrap_tool_output
 from grader.checking.notation.words import LIST, NUMBER, find_value, interval_words
 from grader.expressions import ExpressionError, Formula, parse, significant_figures
@@ -298,6 +299,11 @@ def _flat(tree: Any, raw: Any, what: str, reading: Reading) -> list[Number]:
         elif len(tree) == 1:
             tree = tree[0]
     if any(isinstance(item, list) for item in tree):
+        if reading.columns:
+            raise ReadError(
+                f"could not read {_shown(raw)} as {what}: it holds a table of several columns "
+                f"({', '.join(reading.columns)}); give only the column asked for"
+            )
         raise ReadError(f"could not read {_shown(raw)} as {what}: it is nested")
     return tree
 
@@ -457,7 +463,8 @@ def read_labels(raw: Any, count: int, notes: list[str] | None = None) -> list[st
         if len(raw) > MAX_TYPED:
             raise ReadError("the answer is too long to be a list of labels")
         with _step_errors(raw, f"a list of {count} labels"):
-            items: list[Any] = label_items(reading.run(strip_markup, reading.run(normalise_characters, raw)), reading)
+            text = reading.run(strip_markup, reading.run(normalise_characters, raw))
+            items: list[Any] = label_items(reading.run(printed_table, text), reading)
     elif isinstance(raw, list) and len(raw) <= MAX_ITEMS and all(isinstance(item, str) for item in raw):
         items = [label_alone(normalise_characters(item, reading)) for item in raw]
     else:
