@@ -188,6 +188,9 @@ def test_jax_pandas_matlab_and_spreadsheet_output_is_unwrapped(printed, values):
         "np.diag(6, 2)",
         "0    4.000\n1    2.000",  # no dtype footer: index and value, or a 2-column matrix?
         "1 2\n3 4 5\n6 7 8",  # a matrix with a short first row is not a DataFrame
+        "0 1\n1 0",  # a matrix, not a table under pandas' default column names
+        "1200/50\n= 24",  # a worked equation: its sides are still compared
+        "The iterates are\n0 4 2 1",  # a sentence is not a header over one row
         "x =\n\n   4, 2\n",
         "a\t3.5\nb\t2",  # names other than the parameters'
     ],

@@ -5,7 +5,7 @@
   name before ``=`` is a label;
 - pandas Series: ``<index>    <value>`` lines and a footer ``dtype: float64`` (``Name: w, dtype: …``,
   ``Length: 3, dtype: …``) → the values in order, numbers or labels;
-- pandas DataFrames: a header of column names, then rows of a label and one number per column;
+- pandas DataFrames: a header of column names, then two or more rows of a label and one number per column;
 - spreadsheet copies: a header row then rows whose first column ``t``/``k``/``step``… counts 0, 1, 2, …
   (or 1, 2, …) → the other columns; and ``x<TAB>3.5`` / ``y<TAB>2`` rows of parameter names and values.
 
@@ -27,6 +27,8 @@ _MATLAB_COLUMNS = re.compile(r"^\s*Columns?\s+\d+(?:\s+(?:through|to|and)\s+\d+)
 _SERIES_FOOTER = re.compile(r"^\s*(?:Name:[^,\n]*,\s*)?(?:Length:\s*\d+,\s*)?dtype:\s*\w+\s*$")
 _CELL_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$|^[+-]?(?:nan|NaN|inf|Inf)$")
 _CUT_SHORT = re.compile(r"^\s*(?:\.\.\.|…)\s*$")
+_HEADER_NAME = re.compile(r"^[A-Za-z_#\u0370-\u03ff][\w\u0370-\u03ff()\[\]',.*^-]*$")
+_ROW_LABEL = re.compile(r"^[\w.\u0370-\u03ff+-]+$")
 _INDEX_NAMES = frozenset({"t", "k", "i", "j", "n", "step", "steps", "iter", "iteration", "epoch", "idx", "index", "#"})
 
 
@@ -46,8 +48,9 @@ def printed_table(text: str, reading: Reading, parameter_names: frozenset[str] =
     numeric = all(_CELL_NUMBER.match(cell) for row in body for cell in row[1:])
     if not numeric:
         return text
-    if body and all(len(row) == len(header) + 1 for row in body) and _is_header(header):
-        return _columns(header, [row[1:] for row in body], [row[0] for row in body], reading, parameter_names)
+    labels = [row[0] for row in body]
+    if len(body) >= 2 and all(len(row) == len(header) + 1 for row in body) and _row_labels(labels, header):
+        return _columns(header, [row[1:] for row in body], labels, reading, parameter_names)
     if len(header) >= 2 and all(len(row) == len(header) for row in body) and _is_header(header):
         if header[0].lower() in _INDEX_NAMES and _counts([row[0] for row in body]):
             return _columns(header[1:], [row[1:] for row in body], [], reading, parameter_names)
@@ -66,8 +69,18 @@ def _cells(line: str) -> list[str]:
 
 
 def _is_header(cells: list[str]) -> bool:
-    """Column names: not all numbers, unless pandas' default 0, 1, 2, …"""
-    return not all(_CELL_NUMBER.match(cell) for cell in cells) or cells == [str(i) for i in range(len(cells))]
+    """Column names (``x``, ``f(x)``, ``x_t``), not numbers nor a formula (``1200/50``)."""
+    return all(_HEADER_NAME.match(cell) for cell in cells)
+
+
+def _row_labels(labels: list[str], header: list[str]) -> bool:
+    """A DataFrame's row labels, distinct words or numbers, under column names (pandas' default 0, 1, …
+    only over rows counted 0, 1, …, so that a matrix whose first row is short is not taken for one)."""
+    if len(set(labels)) != len(labels) or not all(_ROW_LABEL.match(label) for label in labels):
+        return False
+    return _is_header(header) or (
+        header == [str(i) for i in range(len(header))] and labels[0] == "0" and _counts(labels)
+    )
 
 
 def _counts(cells: list[str]) -> bool:
