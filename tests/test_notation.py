@@ -152,6 +152,8 @@ def test_a_dict_of_other_names_is_left_for_the_parser_to_refuse():
         ("-1200//32", "floor(-1200/32)"),
         ("5 - 1200 // 32", "5 -floor(1200/32)"),  # a binary minus
         ("1200 // -32", "floor(1200/-32)"),
+        ("(1200 + 31) // 32", "floor((1200 + 31)/32)"),
+        ("-(1200 + 31) // 32", "floor(-(1200 + 31)/32)"),
         ("diag(6, 2)", "[[6, 0], [0, 2]]"),
         ("np.diag([6, 2])", "[[6, 0], [0, 2]]"),
         ("diag([6 2])", "[[6, 0], [0, 2]]"),
@@ -183,6 +185,7 @@ def test_jax_pandas_matlab_and_spreadsheet_output_is_unwrapped(printed, values):
         "1200 / 10 // 4",
         "1200 // 32**2",
         "2*-1200 // 32",
+        "sqrt(2) // 1",
         "np.diag([6, 2], 1)",  # an offset diagonal
         "np.diag([[6, 0], [0, 2]])",  # the diagonal of a matrix
         "np.diag(6, 2)",
@@ -402,6 +405,7 @@ def test_a_thousands_separator_or_decimal_comma_is_ambiguous():
         (read_number, "Array(2.48, dtype=float32)", 2.48),
         (lambda a: read_number(a, "a whole number"), "-(-1200 // 32) = 38", 38.0),
         (lambda a: read_number(a, "a whole number"), "ans = 38", 38.0),
+        (lambda a: read_number(a, "a whole number"), "(1200 + 32 - 1) // 32 = 38", 38.0),
         (lambda a: read_vector(a, 2), "Array([3.8, 2.2], dtype=float32)", [3.8, 2.2]),
         (lambda a: read_vector(a, 2), "g1    3.8\ng2    2.2\ndtype: float64", [3.8, 2.2]),
         (lambda a: read_vector(a, 2), "x_new =\n\n    1.5100\n    0.2200\n", [1.51, 0.22]),

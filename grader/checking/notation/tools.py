@@ -33,7 +33,8 @@ _ROUNDING_CALL = {
     ),
 }
 _PYTHON_MATH = re.compile(r"\b(?:math|np|numpy|torch)\.(sqrt|exp|log|sin|cos|tan|tanh|pi|e)\b")
-_FLOOR_DIVISION = re.compile(r"(-\s*)?(\d+(?:\.\d*)?)\s*//\s*(-\s*)?(\d+(?:\.\d*)?)")
+_OPERAND = r"(\d+(?:\.\d*)?|\([^()]*\))"  # a number or a bracket without brackets inside: linear
+_FLOOR_DIVISION = re.compile(rf"(-\s*)?{_OPERAND}\s*//\s*(-\s*)?{_OPERAND}")
 _UNARY_BEFORE = "([{,;=:"  # what a unary minus follows (or the start of the text)
 _DIAG = re.compile(r"\b(?:(np|numpy|torch|jnp)\.)?diag\(")
 _DIAG_ITEM = re.compile(r"^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?(?:\s*/\s*\d+)?\s*$")
@@ -86,8 +87,8 @@ def _unwrap_calls(text: str, call: re.Pattern[str], keep_first_argument: bool = 
 
 
 def _floor_divisions(text: str) -> str:
-    """``1200 // 32`` → ``floor(1200/32)``, ``-1200 // 32`` → ``floor(-1200/32)`` (Python's unary minus
-    binds tighter than ``//``); a ``//`` in a chain (``3*400 // 32``, ``1200 // 32**2``) is left for the
+    """``1200 // 32`` → ``floor(1200/32)``, ``(1200 + 31) // 32`` → ``floor((1200 + 31)/32)``, ``-1200 // 32``
+    → ``floor(-1200/32)`` (Python's unary minus binds tighter than ``//``); a ``//`` in a chain (``3*400 // 32``, ``1200 // 32**2``) is left for the
     parser to refuse, since reading it needs Python's order of operations."""
     out, start = [], 0
     for match in _FLOOR_DIVISION.finditer(text):
