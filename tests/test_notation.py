@@ -166,6 +166,8 @@ def test_a_dict_of_other_names_is_left_for_the_parser_to_refuse():
         ("0    0.00\n1    0.30\n2    2.01\nName: w, dtype: float64", "0.00\n0.30\n2.01"),
         ("0    0.00\n1    0.30\nLength: 2, dtype: float64", "0.00\n0.30"),
         ("g1    3.8\ng2    2.2\ndtype: float64", "3.8\n2.2"),
+        ("t\n0    4.0\n1    2.0\nName: x, dtype: float64", "4.0\n2.0"),  # under the index's name
+        ("x =\n\n   4   2   1   1/2\n", "4 2 1 1/2"),  # format rat
         ("y    2.0\nx    3.5\ndtype: float64", "[3.5, 2.0]"),  # named: in x, y order
         ("0.05    slow-monotone\n0.25    fast\ndtype: object", "slow-monotone\nfast"),
         ("     x    y\nx  6.0  0.0\ny  0.0  2.0", "6.0 0.0\n0.0 2.0"),

@@ -1,10 +1,10 @@
 """Tables as tools print them, read for step 3 (:mod:`.tools`): the values without their names and index.
 
-- MATLAB/Octave displays: ``x =\\n\\n   4.0000   2.0000\\n`` (a row), ``x_new =\\n\\n    1.5100\\n    0.2200\\n``
-  (a column), ``H =\\n\\n   6   0\\n   0   2\\n`` (a matrix), wide rows cut into ``Columns 1 through 6``; the
-  name before ``=`` is a label;
+- MATLAB/Octave displays: ``x =\\n\\n   4.0000   2.0000\\n`` (a row; ``format rat``'s ``1/2`` too),
+  ``x_new =\\n\\n    1.5100\\n    0.2200\\n`` (a column), ``H =\\n\\n   6   0\\n   0   2\\n`` (a matrix),
+  wide rows cut into ``Columns 1 through 6``; the name before ``=`` is a label;
 - pandas Series: ``<index>    <value>`` lines and a footer ``dtype: float64`` (``Name: w, dtype: …``,
-  ``Length: 3, dtype: …``) → the values in order, numbers or labels;
+  ``Length: 3, dtype: …``), under the index's name if it has one → the values in order, numbers or labels;
 - pandas DataFrames: a header of column names, then two or more rows of a label and one number per column;
 - spreadsheet copies: a header row then rows whose first column ``t``/``k``/``step``… counts 0, 1, 2, …
   (or 1, 2, …) → the other columns; and ``x<TAB>3.5`` / ``y<TAB>2`` rows of parameter names and values.
@@ -25,7 +25,7 @@ _MATLAB_NAME = re.compile(r"^\s*([A-Za-z]\w*)\s*=\s*$")
 _MATLAB_FACTOR = re.compile(r"^\s*[+-]?\d+(?:\.\d*)?[eE][+-]?\d+\s*\*\s*$")
 _MATLAB_COLUMNS = re.compile(r"^\s*Columns?\s+\d+(?:\s+(?:through|to|and)\s+\d+)?\s*:?\s*$", re.IGNORECASE)
 _SERIES_FOOTER = re.compile(r"^\s*(?:Name:[^,\n]*,\s*)?(?:Length:\s*\d+,\s*)?dtype:\s*\w+\s*$")
-_CELL_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$|^[+-]?(?:nan|NaN|inf|Inf)$")
+_CELL_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$|^[+-]?(?:nan|NaN|inf|Inf|\d+/\d+)$")
 _CUT_SHORT = re.compile(r"^\s*(?:\.\.\.|…)\s*$")
 _HEADER_NAME = re.compile(r"^[A-Za-z_#\u0370-\u03ff][\w\u0370-\u03ff()\[\]',.*^-]*$")
 _ROW_LABEL = re.compile(r"^[\w.\u0370-\u03ff+-]+$")
@@ -141,6 +141,8 @@ def _series(lines: list[str], reading: Reading, parameter_names: frozenset[str])
     """``<index>    <value>`` lines → the values in order (labels too); by name when the index is x, y, …"""
     if any(_CUT_SHORT.match(line) for line in lines):
         raise StepError("pandas cut the printout short (...); print all of its values, like s.tolist()")
+    if len(lines) >= 2 and _HEADER_NAME.match(lines[0].strip()):
+        lines = lines[1:]  # the index's name, on a line of its own
     pairs = [line.strip().split(None, 1) for line in lines]
     if any(len(pair) != 2 for pair in pairs):
         return None
