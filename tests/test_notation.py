@@ -486,6 +486,17 @@ def test_numpy_printing_reads_back_to_what_numpy_printed(values):
         assert read == [float(s) for s in shown]
 
 
+@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(finite, min_size=1, max_size=12), st.sampled_from(["", "Name: w, "]))
+def test_series_and_matlab_printouts_read_back(values, name):
+    series = "".join(f"{i:<6}{v!r:>14}\n" for i, v in enumerate(values)) + f"{name}dtype: float64"
+    assert [n.value for n in read_sequence(series)] == values
+    matlab = "x =\n\n" + "".join(f"   {v:.4f}" for v in values) + "\n"
+    assert [n.value for n in read_sequence(matlab)] == [float(f"{v:.4f}") for v in values]
+    column = "x =\n\n" + "".join(f"   {v:.4f}\n" for v in values)
+    assert [n.value for n in read_sequence(column)] == [float(f"{v:.4f}") for v in values]
+
+
 @settings(max_examples=40)
 @given(st.lists(st.lists(finite, min_size=2, max_size=2), min_size=2, max_size=3))
 def test_numpy_matrices_read_back(rows):
