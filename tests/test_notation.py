@@ -142,6 +142,76 @@ def test_a_dict_of_other_names_is_left_for_the_parser_to_refuse():
     assert run(unwrap_tool_output, "{'a': 1}")[0] == "{'a': 1}"
 
 
+@pytest.mark.parametrize(
+    ("printed", "values"),
+    [
+        ("Array([3.8, 2.2], dtype=float32)", "[3.8, 2.2]"),
+        ("Array(2.48, dtype=float32)", "2.48"),
+        ("Array([[6., 0.],\n       [0., 2.]], dtype=float32)", "[[6., 0.],\n       [0., 2.]]"),
+        ("-(-1200 // 32) = 38", "-(floor(-1200/32)) = 38"),  # unary minus binds tighter than //
+        ("-1200//32", "floor(-1200/32)"),
+        ("5 - 1200 // 32", "5 -floor(1200/32)"),  # a binary minus
+        ("1200 // -32", "floor(1200/-32)"),
+        ("(1200 + 31) // 32", "floor((1200 + 31)/32)"),
+        ("-(1200 + 31) // 32", "floor(-(1200 + 31)/32)"),
+        ("diag(6, 2)", "[[6, 0], [0, 2]]"),
+        ("np.diag([6, 2])", "[[6, 0], [0, 2]]"),
+        ("diag([6 2])", "[[6, 0], [0, 2]]"),
+        ("x =\n\n   4.0000   2.0000   1.0000\n", "4.0000 2.0000 1.0000"),
+        ("x_new =\n\n    1.5100\n    0.2200\n", "1.5100\n0.2200"),
+        ("H =\n\n   6   0\n   0   2\n", "6 0\n0 2"),
+        ("w =\n\n        0   0.3000   2.0100\n", "0 0.3000 2.0100"),
+        ("x =\n\n Columns 1 through 2\n\n   4   2\n\n Column 3\n\n   1\n", "4 2 1"),
+        ("0    4.000\n1    2.000\n2    1.000\ndtype: float64", "4.000\n2.000\n1.000"),
+        ("0    0.00\n1    0.30\n2    2.01\nName: w, dtype: float64", "0.00\n0.30\n2.01"),
+        ("0    0.00\n1    0.30\nLength: 2, dtype: float64", "0.00\n0.30"),
+        ("g1    3.8\ng2    2.2\ndtype: float64", "3.8\n2.2"),
+        ("t\n0    4.0\n1    2.0\nName: x, dtype: float64", "4.0\n2.0"),  # under the index's name
+        ("x =\n\n   4   2   1   1/2\n", "4 2 1 1/2"),  # format rat
+        ("y    2.0\nx    3.5\ndtype: float64", "[3.5, 2.0]"),  # named: in x, y order
+        ("0.05    slow-monotone\n0.25    fast\ndtype: object", "slow-monotone\nfast"),
+        ("     x    y\nx  6.0  0.0\ny  0.0  2.0", "6.0 0.0\n0.0 2.0"),
+        ("   value\n0    4.0\n1    2.0", "4.0\n2.0"),
+        ("t\tx_t\n0\t4\n1\t2\n2\t1", "4\n2\n1"),
+        ("x\t3.5\ny\t2", "[3.5, 2]"),
+    ],
+)
+def test_jax_pandas_matlab_and_spreadsheet_output_is_unwrapped(printed, values):
+    assert run(unwrap_tool_output, printed)[0] == values
+
+
+@pytest.mark.parametrize(
+    "printed",
+    [
+        "3*400 // 32",  # Python computes 3*400 first: left for the parser to refuse
+        "1200 / 10 // 4",
+        "1200 // 32**2",
+        "2*-1200 // 32",
+        "sqrt(2) // 1",
+        "np.diag([6, 2], 1)",  # an offset diagonal
+        "np.diag([[6, 0], [0, 2]])",  # the diagonal of a matrix
+        "np.diag(6, 2)",
+        "0    4.000\n1    2.000",  # no dtype footer: index and value, or a 2-column matrix?
+        "1 2\n3 4 5\n6 7 8",  # a matrix with a short first row is not a DataFrame
+        "0 1\n1 0",  # a matrix, not a table under pandas' default column names
+        "1200/50\n= 24",  # a worked equation: its sides are still compared
+        "The iterates are\n0 4 2 1",  # a sentence is not a header over one row
+        "x =\n\n   4, 2\n",
+        "a\t3.5\nb\t2",  # names other than the parameters'
+    ],
+)
+def test_tool_output_that_could_be_read_two_ways_is_left_alone(printed):
+    assert run(unwrap_tool_output, printed)[0] == printed.strip()
+
+
+def test_a_table_of_several_columns_keeps_their_names():
+    text, reading = run(unwrap_tool_output, "       x       f(x)\n0  4.000  18.0\n1  2.000   6.0")
+    assert text == "4.000 18.0\n2.000 6.0"
+    assert reading.columns == ("x", "f(x)")
+    text, reading = run(unwrap_tool_output, "x\ty\n0\t4\n1\t2")  # a column named x holds values, not an index
+    assert (text, reading.columns) == ("0 4\n1 2", ("x", "y"))
+
+
 # 4. rounding -----------------------------------------------------------------------------
 
 
@@ -388,6 +458,32 @@ def test_a_thousands_separator_or_decimal_comma_is_ambiguous():
         (lambda a: read_matrix(a, (2, 2)), "[[6. 0.]\n [0. 2.]]", [[6.0, 0.0], [0.0, 2.0]]),
         (lambda a: read_number(a, "a whole number"), "⌈1200/32⌉ = 38", 38.0),
         (read_number, "tensor([2.4800], requires_grad=True)", 2.48),
+        (read_number, "Array(2.48, dtype=float32)", 2.48),
+        (lambda a: read_number(a, "a whole number"), "-(-1200 // 32) = 38", 38.0),
+        (lambda a: read_number(a, "a whole number"), "ans = 38", 38.0),
+        (lambda a: read_number(a, "a whole number"), "(1200 + 32 - 1) // 32 = 38", 38.0),
+        (lambda a: read_vector(a, 2), "Array([3.8, 2.2], dtype=float32)", [3.8, 2.2]),
+        (lambda a: read_vector(a, 2), "g1    3.8\ng2    2.2\ndtype: float64", [3.8, 2.2]),
+        (lambda a: read_vector(a, 2), "x_new =\n\n    1.5100\n    0.2200\n", [1.51, 0.22]),
+        (lambda a: read_vector(a, 2), "x\t3.5\ny\t2", [3.5, 2.0]),
+        (read_sequence, "x =\n\n   4.0000   2.0000   1.0000   0.5000\n", [4.0, 2.0, 1.0, 0.5]),
+        (read_sequence, "0    0.00\n1    0.30\n2    2.01\nName: w, dtype: float64", [0.0, 0.3, 2.01]),
+        (read_sequence, "t\tx_t\n0\t4\n1\t2\n2\t1\n3\t0.5", [4.0, 2.0, 1.0, 0.5]),
+        (read_sequence, "```python\n>>> xs\n[4, 2.0, 1.0, 0.5]\n```", [4.0, 2.0, 1.0, 0.5]),
+        (
+            lambda a: read_matrix(a, (2, 2)),
+            "Array([[6., 0.],\n       [0., 2.]], dtype=float32)",
+            [[6.0, 0.0], [0.0, 2.0]],
+        ),
+        (lambda a: read_matrix(a, (2, 2)), "H =\n\n   6   0\n   0   2\n", [[6.0, 0.0], [0.0, 2.0]]),
+        (lambda a: read_matrix(a, (2, 2)), "     x    y\nx  6.0  0.0\ny  0.0  2.0", [[6.0, 0.0], [0.0, 2.0]]),
+        (lambda a: read_matrix(a, (2, 2)), "diag(6, 2)", [[6.0, 0.0], [0.0, 2.0]]),
+        (lambda a: read_matrix(a, (2, 2)), "np.diag([6, 2])", [[6.0, 0.0], [0.0, 2.0]]),
+        (
+            lambda a: read_matrix(a, (2, 2)),
+            r"\left[\begin{array}{cc} 6 & 0 \\ 0 & 2 \end{array}\right]",
+            [[6.0, 0.0], [0.0, 2.0]],
+        ),
     ],
 )
 def test_readers_end_to_end(reader, answer, value):
@@ -404,6 +500,29 @@ def test_intervals_labels_options_and_formulas_end_to_end():
     assert read_labels("- minimum\n- saddle point", 2) == ["minimum", "saddle-point"]
     assert read_choice("“Overshoots”") == "overshoots"
     assert read_expression("$2x + 20y$", ("x", "y")).evaluate({"x": 1, "y": 1}) == 22
+    series = "0.05    slow-monotone\n0.25             fast\n0.75        diverging\ndtype: object"
+    assert read_labels(series, 3) == ["slow-monotone", "fast", "diverging"]
+
+
+@pytest.mark.parametrize(
+    ("reader", "answer", "reason"),
+    [
+        (read_sequence, "       x       f(x)\n0  4.000  18.0\n1  2.000   6.0", "several columns (x, f(x)); give only"),
+        (read_sequence, "t\tx\tf(x)\n0\t4\t18\n1\t2\t6", "several columns (x, f(x)); give only"),
+        (read_sequence, "x =\n\n   1.0e+03 *\n\n    1.2000    0.0320\n", "common factor (1.0e+03 *)"),
+        (
+            read_sequence,
+            "0     4.0\n1     2.0\n     ...\n9     0.0\nLength: 10, dtype: float64",
+            "cut the printout short",
+        ),
+        (read_sequence, "0    4.000\n1    2.000", "nested"),  # no footer: an index, or two columns?
+        (lambda a: read_number(a, "a whole number"), "3*400 // 32", "//"),
+        (lambda a: read_matrix(a, (2, 2)), "np.diag([6, 2], 1)", "write it row by row"),
+    ],
+)
+def test_tool_output_a_reader_could_take_two_ways_is_refused(reader, answer, reason):
+    with pytest.raises(ReadError, match=re.escape(reason)):
+        reader(answer)
 
 
 # Properties ------------------------------------------------------------------------------
@@ -419,6 +538,17 @@ def test_numpy_printing_reads_back_to_what_numpy_printed(values):
         shown = np.array2string(array, separator=",").replace("\n", "").strip("[]").split(",")
         read = [n.value for n in read_vector(printed, len(values))]
         assert read == [float(s) for s in shown]
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(finite, min_size=1, max_size=12), st.sampled_from(["", "Name: w, "]))
+def test_series_and_matlab_printouts_read_back(values, name):
+    series = "".join(f"{i:<6}{v!r:>14}\n" for i, v in enumerate(values)) + f"{name}dtype: float64"
+    assert [n.value for n in read_sequence(series)] == values
+    matlab = "x =\n\n" + "".join(f"   {v:.4f}" for v in values) + "\n"
+    assert [n.value for n in read_sequence(matlab)] == [float(f"{v:.4f}") for v in values]
+    column = "x =\n\n" + "".join(f"   {v:.4f}\n" for v in values)
+    assert [n.value for n in read_sequence(column)] == [float(f"{v:.4f}") for v in values]
 
 
 @settings(max_examples=40)

@@ -43,6 +43,7 @@ from grader.checking.notation.labels import (
 )
 from grader.checking.notation.markup import strip_markup
 from grader.checking.notation.rounding import work_out_rounding
+from grader.checking.notation.tables import printed_table
 from grader.checking.notation.tools import PARAMETER_NAMES, named_values, unwrap_tool_output
 from grader.checking.notation.words import LIST, NUMBER, find_value, interval_words
 from grader.expressions import ExpressionError, Formula, parse, significant_figures
@@ -346,6 +347,11 @@ def _flat(tree: Any, raw: Any, what: str, reading: Reading) -> list[Number]:
         elif len(tree) == 1:
             tree = tree[0]
     if any(isinstance(item, list) for item in tree):
+        if reading.columns:
+            raise ReadError(
+                f"could not read {_shown(raw)} as {what}: it holds a table of several columns "
+                f"({', '.join(reading.columns)}); give only the column asked for"
+            )
         raise ReadError(f"could not read {_shown(raw)} as {what}: it is nested")
     return tree
 
@@ -523,7 +529,7 @@ def read_labels(
             raise ReadError("the answer is too long to be a list of labels")
         with _step_errors(raw, what):
             text = raw
-            for step in (normalise_characters, label_table, strip_markup):
+            for step in (normalise_characters, label_table, strip_markup, printed_table):
                 text = reading.run(step, text)
             items: list[Any] = label_items(text, reading)
     elif isinstance(raw, list) and len(raw) <= MAX_ITEMS and all(isinstance(item, str) for item in raw):

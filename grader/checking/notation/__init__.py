@@ -4,7 +4,8 @@ Reading an answer (see :mod:`grader.checking.reading`) runs, in order:
 
 1. :func:`~.characters.normalise_characters` – unicode from phones, PDFs and word processors;
 2. :func:`~.markup.strip_markup` – LaTeX and Markdown into plain maths;
-3. :func:`~.tools.unwrap_tool_output` – what Python, numpy, PyTorch, Jupyter and spreadsheets print;
+3. :func:`~.tools.unwrap_tool_output` – what Python, numpy, PyTorch, JAX, pandas, MATLAB, Jupyter and
+   spreadsheets print (tables through :mod:`~.tables`);
 4. :func:`~.rounding.work_out_rounding` – ``ceil(…)``, ``⌈…⌉``, ``floor(…)`` of numbers;
 5. :func:`~.words.find_value` – the value among labels, units, notes and words;
 6. :func:`~.equations.last_side` – the answer of a worked equation, refusing sides that disagree;
@@ -46,6 +47,7 @@ class Reading:
 
     notes: list[str] = field(default_factory=list)
     steps: list[tuple[str, str]] = field(default_factory=list)
+    columns: tuple[str, ...] = ()  # the names of a printed table's value columns, when it has several
 
     def note(self, sentence: str) -> None:
         """Tell the student one reading decision (once)."""

@@ -2,8 +2,9 @@
 
 LaTeX: ``$…$``, ``\\(…\\)``, ``\\frac{a}{b}``, ``\\sqrt{…}``, ``^{…}``, ``\\cdot``, ``\\times``,
 ``\\left( … \\right)``, ``\\lceil … \\rceil``, ``\\begin{pmatrix} a \\\\ b \\end{pmatrix}`` (and
-bmatrix, matrix: rows by ``\\\\``, columns by ``&``), ``3.\\overline{3}``, Greek letters and relations,
-set braces ``\\{η \\mid 0 < η < 1\\}`` (kept as ``{…}``; other braces group) and ``\\iff``.
+bmatrix, matrix, and ``\\left[\\begin{array}{cc} … \\end{array}\\right]``: rows by ``\\\\``, columns by ``&``),
+``3.\\overline{3}``, Greek letters and relations, set braces ``\\{η \\mid 0 < η < 1\\}`` (kept as ``{…}``;
+other braces group) and ``\\iff``.
 Markdown: code fences and backticks, ``**bold**``, bullet and numbered lists, headings, quotes, and
 a table whose last row holds the answer.
 """
@@ -22,7 +23,11 @@ class MarkupError(StepError):
 
 _SET_OPEN, _SET_CLOSE = "\ue000", "\ue001"  # \\{ \\}: a set's braces, kept while other braces become ( )
 _DELIMITERS = re.compile(r"\$\$|\$|\\\(|\\\)|\\\[|\\\]")
-_MATRIX = re.compile(r"\\begin\{([pbBvV]?matrix\*?|array)\}(?:\{[^}]*\})?(.*?)\\end\{\1\}", re.DOTALL)
+_MATRIX = re.compile(
+    r"(?:\\left\s*([(\[])\s*)?\\begin\{([pbBvV]?matrix\*?|array)\}(?:\{[^}]*\})?(.*?)\\end\{\2\}(?:\s*\\right\s*([)\]]))?",
+    re.DOTALL,
+)
+_PAIRED = {"(": ")", "[": "]"}
 _COMMANDS = {
     r"\cdot": "*",
     r"\times": "*",
@@ -93,7 +98,7 @@ _FENCE = re.compile(r"^\s*```[\w-]*\s*$", re.MULTILINE)
 _BOLD = re.compile(r"(?<![\w)*])(\*\*|__)([^*_\s](?:[^*_]*[^*_\s])?)\1(?![\w(*])")  # linear: no * or _ inside
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+", re.MULTILINE)
 _NUMBERED = re.compile(r"^\s*(\d+)[.)]\s+")
-_HEADING = re.compile(r"^\s*(?:#{1,6}|>)\s*", re.MULTILINE)
+_HEADING = re.compile(r"^\s*(?:#{1,6}|>(?!>>))\s*", re.MULTILINE)  # not Python's >>> prompt
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 
 
@@ -107,7 +112,7 @@ def strip_markup(text: str, reading: Reading) -> str:
 
 def _strip_latex(text: str) -> str:
     text = _DELIMITERS.sub(" ", text)
-    text = _MATRIX.sub(lambda m: _matrix(m.group(2)), text)
+    text = _MATRIX.sub(_delimited_matrix, text)
     text = _OVERLINE.sub(_repeating_decimal, text)
     text = _SIZING.sub(_sized, text)
     text = _SPACING.sub(" ", text)
@@ -158,6 +163,15 @@ def _closing_brace(text: str, start: int) -> int:
         if depth == 0:
             return index
     raise MarkupError("a { in the LaTeX is never closed")
+
+
+def _delimited_matrix(match: re.Match[str]) -> str:
+    """A matrix environment, with the ``\\left[ … \\right]`` around an ``array`` taken as its brackets."""
+    opening, _, body, closing = match.groups()
+    matrix = _matrix(body)
+    if opening and closing == _PAIRED[opening]:
+        return matrix
+    return (opening or "") + matrix + (closing or "")  # unpaired: left for the items step to refuse
 
 
 def _matrix(body: str) -> str:
