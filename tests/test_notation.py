@@ -340,6 +340,21 @@ def test_typed_mixed_numbers_between_commas_and_never_between_spaces():
         read_sequence("2 5/4, 3")  # not a proper fraction: not a mixed number
 
 
+def test_a_value_after_a_conclusion_word_concludes_the_working():
+    assert read_vector("the sum is (19, 11), divided by n = 5 that gives (3.8, 2.2)", 2)[1].value == 2.2
+    assert read_number("I got 37.5 so 38").value == 38
+    assert read_number("38 because 1200/32 = 37.5").value == 38
+    with pytest.raises(ReadError, match="several values"):
+        read_number("b50 is 24 and b32 is 38")
+
+
+def test_commas_that_may_be_decimal_commas_are_refused_showing_the_readings():
+    with pytest.raises(ReadError, match=r"could be 3, 5\.2 or 3\.5, 2"):
+        read_vector("(3,5,2)", 2)
+    with pytest.raises(ReadError, match=r"18,6 could be 18, 6 or 18\.6"):
+        read_sequence("18,6,3,2,25,2,0625,2,015625")  # 0625 is no whole number: some commas are decimal
+
+
 def test_working_then_the_answer_reads_the_answer_and_says_so():
     number = read_number("b1 = 0.9·8 + 4.96 = 12.16; x2 = 2.48 − 0.1·(4.96 + 0.9·12.16) = 0.8896", notes=(notes := []))
     assert number.value == pytest.approx(0.8896)

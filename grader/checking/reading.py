@@ -31,7 +31,7 @@ from grader.checking.notation import Ambiguous, Reading, StepError
 from grader.checking.notation.brackets import depths, group, top_level
 from grader.checking.notation.characters import normalise_characters
 from grader.checking.notation.equations import answer_after_working, last_side, list_after_working
-from grader.checking.notation.items import MAX_ITEMS, split_items
+from grader.checking.notation.items import MAX_ITEMS, decimal_comma_readings, split_items
 from grader.checking.notation.labels import (
     known_option,
     label_alone,
@@ -299,6 +299,12 @@ def read_vector(raw: Any, length: int | None = None, notes: list[str] | None = N
     reading = _reading(notes)
     numbers = _flat(_tree(raw, what, reading), raw, what, reading)
     if length is not None and len(numbers) != length:
+        readings = decimal_comma_readings(raw, length) if isinstance(raw, str) else []
+        if readings:
+            raise ReadError(
+                f"{_shown(raw)} has {len(numbers)} numbers, not {length}; with decimal commas it could be "
+                f"{' or '.join(readings)}: write decimal points, or separate the numbers with ;"
+            )
         raise ReadError(f"{_shown(raw)} has {len(numbers)} numbers; expected {what}")
     return numbers
 

@@ -106,12 +106,44 @@ def _comma_pieces(inside: str, reading: Reading, bracketed: bool, decimal_comma:
             f"write {a}.{b} for one number, or {a}; {b} for two"
         )
     for left, right in zip(pieces, pieces[1:], strict=False):
-        if not bracketed and left.strip() == "0" and right.strip().isdigit():
+        # 0,5 outside brackets, or ,0625 anywhere: no one writes a whole number with a leading zero
+        if (not bracketed and left.strip() == "0" and right.strip().isdigit()) or _LEADING_ZERO.match(right.strip()):
+            first_left, first_right = pieces[0].strip(), pieces[1].strip()
             raise AmbiguousComma(
                 f"could not tell which commas in {quoted(inside)} separate numbers and which are decimal commas "
-                f"(0,{right.strip()}); separate the numbers with ; or write decimal points"
+                f"({first_left},{first_right} could be {first_left}, {first_right} or {first_left}.{first_right}); "
+                "separate the numbers with ; or write decimal points"
             )
     return pieces, False
+
+
+_LEADING_ZERO = re.compile(r"^0\d+$")
+
+
+def decimal_comma_readings(text: str, count: int, limit: int = 3) -> list[str]:
+    """Readings of ``3,5,2`` that give ``count`` numbers when some commas are decimal commas (``3.5, 2`` and
+    ``3, 5.2``), at most ``limit``; none unless every comma sits between digits."""
+    inside = text.strip()
+    bracketed = group(inside)
+    inside = bracketed[1].strip() if bracketed else inside
+    digits = inside.split(",")
+    if len(digits) <= count or not all(d.isdigit() for d in digits):
+        return []
+    readings: list[str] = []
+
+    def walk(start: int, taken: list[str]) -> None:
+        if len(readings) >= limit or len(taken) > count:
+            return
+        if start == len(digits):
+            if len(taken) == count:
+                readings.append(", ".join(taken))
+            return
+        walk(start + 1, [*taken, digits[start]])
+        if start + 1 < len(digits):
+            walk(start + 2, [*taken, f"{digits[start]}.{digits[start + 1]}"])
+
+    walk(0, [])
+    return readings
 
 
 def _cut(text: str, at: list[re.Match[str]]) -> list[str]:

@@ -34,7 +34,7 @@ _LABEL = re.compile(r"^[A-Za-z\u0370-\u03ff](?:\d+|_\w+|'*)$")
 _UNITS = re.compile(
     r"^(?:updates?|steps?|iterations?|batch(?:es)?|mini-?batch(?:es)?|minibatch(?:es)?|gradient|times|epochs?)$", re.I
 )
-_REASONS = re.compile(r"^(?:because|since|as|so|which|from|due|with|for|i\.?e|rounded|that|when|where)$", re.I)
+_REASONS = re.compile(r"^(?:because|since|as|which|from|due|with|for|i\.?e|rounded|that|when|where)$", re.I)
 _PARAMETER = re.compile(r"^\s*(?:n|N|B|b|η|eta|lr|β|beta|α|alpha|t|k|batch_size)\s*[=:]\s*[\d.]+\s*$")
 _NOTE = re.compile(r"\(([^()]*)\)")
 _ELLIPSIS = re.compile(r"(\d+\.\d+)\s*(?:\.\.\.|…)")
@@ -128,6 +128,13 @@ def _trimmed(span: str) -> str:
     return span.strip(_EDGE)
 
 
+# Words that say the value after them concludes the working before it.
+_CONCLUDES = re.compile(
+    r"\b(?:gives?|giving|so|thus|therefore|hence|finally|(?:the\s+)?(?:final\s+)?answer\s+is)\s*[:=]?\s*$",
+    re.IGNORECASE,
+)
+
+
 def _choose(found: list[tuple[str, str]], original: str) -> str:
     if len(found) == 1:
         return found[0][0]
@@ -139,6 +146,9 @@ def _choose(found: list[tuple[str, str]], original: str) -> str:
         return with_unit[0]
     if _REASONS.match(kept[0][1]):
         return kept[0][0]
+    last = kept[-1][0]
+    if _CONCLUDES.search(original[: original.rfind(last)]):
+        return last  # working in words, then "that gives (3.8, 2.2)"
     numbers = ", ".join(span for span, _ in kept)
     raise WordsError(f"it holds several values ({numbers}); give only your answer")
 
