@@ -1,4 +1,4 @@
-"""How well answers written the way students write them are read: the corpus of tests/data/answers.yaml.
+"""How well answers written the way students write them are read: tests/data/answers.yaml and answers_heldout.yaml.
 
     python bench/corpus_report.py [--failures] [--json] [--corpus FILE]
 
@@ -30,7 +30,8 @@ import yaml
 from grader.grading import grade
 from grader.specs.model import load_catalog
 
-CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "answers.yaml"
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+CORPUS = (DATA / "answers.yaml", DATA / "answers_heldout.yaml")
 _EXAMPLE = re.compile(r"\blike\b|\be\.g\.|for example|such as|one of:", re.IGNORECASE)
 
 
@@ -75,13 +76,14 @@ class Graded:
         return bool(reason) and bool(_EXAMPLE.search(self.feedback))
 
 
-def load_corpus(path: Path = CORPUS) -> list[dict[str, Any]]:
-    """The corpus entries, each with its ``exercise`` and ``part``."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+def load_corpus(paths: tuple[Path, ...] = CORPUS) -> list[dict[str, Any]]:
+    """The corpus entries of every file, each with its ``exercise`` and ``part``."""
     entries = []
-    for where, answers in data.items():
-        exercise, part = where.split("#")[0].split("/")
-        entries.extend({"exercise": exercise, "part": part, **entry} for entry in answers)
+    for path in paths:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for where, answers in data.items():
+            exercise, part = where.split("#")[0].split("/")
+            entries.extend({"exercise": exercise, "part": part, **entry} for entry in answers)
     return entries
 
 
@@ -171,9 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--failures", action="store_true", help="list every answer that missed its truth")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    parser.add_argument("--corpus", type=Path, default=CORPUS, help="a corpus file in the same format")
+    parser.add_argument("--corpus", type=Path, action="append", help="a corpus file in the same format (repeatable)")
     args = parser.parse_args(argv)
-    graded = grade_corpus(load_corpus(args.corpus))
+    graded = grade_corpus(load_corpus(tuple(args.corpus) if args.corpus else CORPUS))
     numbers = figures(graded)
     if args.json:
         print(json.dumps(numbers, indent=2))

@@ -1,4 +1,4 @@
-"""The answers corpus (tests/data/answers.yaml) graded through the one grading path: the targets.
+"""The answers corpus (tests/data/answers.yaml and answers_heldout.yaml) graded through the one grading path: the targets.
 
 Each answer is written the way students type and paste them; ``bench/corpus_report.py`` prints the
 same figures by notation. Targets: at least 98 % of right answers read as right, no wrong answer
