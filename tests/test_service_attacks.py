@@ -295,6 +295,11 @@ def test_a_caller_sending_the_dearest_answers_waits_its_turn_and_others_do_not(
     assert page.status_code == 429  # the answer form takes from the same share
     honest_answer = {"answers": {"gd-step-2d": {"direction": "[-1, -2]"}}}
     assert client.post("/api/grade", json=honest_answer, headers=bearer(honest)).status_code == 200
+    teacher = add_user("ta1", role="ta", db=sqlite_db)  # staff grade for others: no CPU share
+    for_s001 = {**DEAREST, "student": "s001"}
+    assert [client.post("/api/grade", json=for_s001, headers=bearer(teacher)).status_code for _ in range(2)] == [
+        200
+    ] * 2
     if where == "memory":
         app.extensions["grader"].jobs.shutdown(wait=True)
 

@@ -96,12 +96,14 @@ def take_turn(principal: Principal | None) -> None:
     often a caller may spend it, so that a few callers sending the dearest
     answers non-stop wait their turn instead of filling every worker. The API,
     the answer form and the notebook upload page all take from the same
-    buckets, so a user has one budget whichever way they come in.
+    buckets, so a user has one budget whichever way they come in. Staff have no CPU share.
     """
     key, verified = caller_key(principal)
     wait = state().limiter.check(key, verified=verified)
     if wait:
         raise _too_many(wait, "too many requests")
+    if principal is not None and principal.is_staff:
+        return  # staff export gradebooks and grade for others: trusted, as with the storage quota
     wait = state().cpu_limiter.check(key, verified=verified, cost=0)
     if wait:
         raise _too_many(wait, "your recent requests used up your share of the server's checking time")
