@@ -258,7 +258,7 @@ def service(
 ) -> None:
     import multiprocessing
 
-    from bench_service import start_gunicorn, stop, stop_on_sigterm
+    from bench_service import free_port, start_gunicorn, start_server, stop, stop_on_sigterm
 
     from grader.store.db import Database
     from grader.store.users import add_user
@@ -280,7 +280,12 @@ def service(
     hostile_bodies = [
         json.dumps({**worst_submission([NESTED] * 1000), "student": f"s01{k:02d}"}).encode() for k in range(4)
     ]
-    process, url = start_gunicorn("app:app", env, ROOT, work / "gunicorn.log", workers=workers)
+    if workers:
+        process, url = start_gunicorn("app:app", env, ROOT, work / "gunicorn.log", workers=workers)
+    else:  # grader serve: one process, werkzeug's threads
+        port = free_port()
+        grader = str(Path(sys.executable).with_name("grader"))
+        process, url = start_server([grader, "serve", "--port", str(port)], port, env, work / "serve.log", ROOT)
     quiet: list[float] = []
     beside: list[float] = []
     errors = 0
@@ -307,7 +312,7 @@ def service(
         stop(process)
     shown = ", ".join(f"{k}={v}" for k, v in settings.items()) or "the service's defaults"
     print(
-        f"The service (gunicorn -w {workers}, {os.cpu_count()} cores, {shown}), {rounds} alternating rounds of "
+        f"The service ({f'gunicorn -w {workers}' if workers else 'grader serve'}, {os.cpu_count()} cores, {shown}), {rounds} alternating rounds of "
         f"{seconds:.0f} s; hostile clients {'ignore' if flood else 'wait out'} Retry-After; {students} honest students at {pace:g} requests/s each; hostile body "
         f"{len(hostile_bodies[0]) / 1000:.0f} KB (every part: nested sqrt formulas)"
     )
@@ -342,7 +347,7 @@ def main() -> None:
         "--workers",
         type=int,
         default=2 * (os.cpu_count() or 1) + 1,
-        help="gunicorn's worker processes (default: 2 x cores + 1)",
+        help="gunicorn's worker processes (default: 2 x cores + 1); 0: grader serve, one threaded process",
     )
     parser.add_argument(
         "--flood",

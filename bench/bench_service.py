@@ -112,26 +112,19 @@ def start_gunicorn(
     """``gunicorn -w <workers> target`` (plus ``extra`` options) on a free loopback port, once its /healthz
     answers."""
     port = free_port()
+    command = [
+        sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
+        "--chdir", str(chdir), "--log-level", "warning", *extra, target,
+    ]  # fmt: skip
+    return start_server(command, port, env, log, chdir)
+
+
+def start_server(
+    command: Sequence[str], port: int, env: dict[str, str], log: Path, cwd: Path | None = None
+) -> tuple[subprocess.Popen, str]:
+    """Run ``command`` (a server listening on ``port``) in its own session; return once its /healthz answers."""
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            str(workers),
-            "-b",
-            f"127.0.0.1:{port}",
-            "--chdir",
-            str(chdir),
-            "--log-level",
-            "warning",
-            *extra,
-            target,
-        ],  # fmt: skip
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+        list(command), env=env, cwd=cwd, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -143,7 +136,7 @@ def start_gunicorn(
         except OSError:
             time.sleep(0.2)
     process.kill()
-    raise SystemExit(f"{target} did not start; see {log}")
+    raise SystemExit(f"{' '.join(command[:4])} did not start; see {log}")
 
 
 def stop_on_sigterm() -> None:

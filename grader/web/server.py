@@ -4,9 +4,10 @@ One worker: werkzeug's threaded development server, with unfinished
 background jobs re-queued at start. SIGTERM (and Ctrl-C) stop it gracefully:
 no new requests, jobs not started yet stay ``queued`` for the next start, and
 the jobs being graded are finished before the process exits. More workers:
-gunicorn with that many worker processes (``gunicorn -w 2 'app:app'`` is the
-same from a shell, and what production should run, behind a TLS proxy with
-``GRADER_COOKIE_SECURE=1``; with several workers use Celery,
+gunicorn with that many worker processes (``gunicorn -w 5 'app:app'`` is the
+same from a shell, and what production should run, 2 × cores + 1 workers behind
+a TLS proxy with ``GRADER_COOKIE_SECURE=1``; one threaded process lets a few
+dear requests slow every other one; with several workers use Celery,
 ``GRADER_BROKER=redis://…``, so that background jobs survive a worker restart).
 """
 
