@@ -798,3 +798,12 @@ def test_intervals_in_set_builder_with_reasons_and_equivalences(written):
 def test_intervals_a_ta_could_read_two_ways_are_refused(written, reason):
     with pytest.raises(ReadError, match=re.escape(reason)):
         read_interval(written)
+
+
+def test_plain_lists_beyond_the_limits_take_the_steps_and_are_refused():
+    """The shortcut keeps the limits of typed maths: 4000 characters, 1000 items."""
+    with pytest.raises(ReadError, match="too long"):
+        read_sequence(", ".join(["1"] * 60_000))
+    with pytest.raises(ReadError, match="1001 items"):
+        read_sequence(", ".join(["1"] * 1001))
+    assert len(read_sequence(", ".join(["1"] * 1000))) == 1000

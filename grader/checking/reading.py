@@ -149,13 +149,17 @@ _PAIRS = {"[": "]", "(": ")"}
 
 
 def _plain_items(text: str) -> list[str] | None:
-    """The items of ``a, b, …``, ``[a, b, …]`` or ``(a, b, …)`` of plain numbers, else None."""
+    """The items of ``a, b, …``, ``[a, b, …]`` or ``(a, b, …)`` of plain numbers, else None (also beyond the
+    limits of typed maths, which the steps then refuse with their reason)."""
+    if len(text) > MAX_TYPED:
+        return None
     text = text.strip()
     if text[:1] in _PAIRS and text[-1:] == _PAIRS[text[0]]:
         text = text[1:-1].strip()
         if "," not in text:
             return None  # (7.25) is a bracketed number to the steps, [7.25] a one-item list: leave both to them
-    return _LIST_COMMA.split(text) if _PLAIN_ITEMS.match(text) else None
+    items = _LIST_COMMA.split(text) if _PLAIN_ITEMS.match(text) else None
+    return items if items is not None and len(items) <= MAX_ITEMS else None
 
 
 def _plain_number(text: str) -> Number:
