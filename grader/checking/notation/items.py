@@ -132,8 +132,9 @@ def decimal_comma_readings(text: str, count: int, limit: int = 3) -> list[str]:
     readings: list[str] = []
 
     def walk(start: int, taken: list[str]) -> None:
-        if len(readings) >= limit or len(taken) > count:
-            return
+        left, pieces = len(digits) - start, count - len(taken)
+        if len(readings) >= limit or not pieces <= left <= 2 * pieces:
+            return  # every path walked can still be completed: at most limit × len(digits) steps
         if start == len(digits):
             if len(taken) == count:
                 readings.append(", ".join(taken))
