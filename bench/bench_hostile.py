@@ -258,21 +258,14 @@ def service(
 ) -> None:
     import multiprocessing
 
-    from bench_service import free_port, start_gunicorn, start_server, stop, stop_on_sigterm
+    from bench_service import free_port, service_env, start_gunicorn, start_server, stop, stop_on_sigterm
 
     from grader.store.db import Database
     from grader.store.users import add_user
 
     stop_on_sigterm()
     work = Path(tempfile.mkdtemp(prefix="bench-hostile-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
-    env.update(
-        DATABASE_URL=f"sqlite:///{work / 'grader.db'}",
-        GRADER_DATA=str(work / "data"),
-        GRADER_CACHE=str(work / "cache"),
-        PYTHONPATH=str(ROOT),
-        **settings,
-    )
+    env = service_env(work, **settings)
     db = Database(env["DATABASE_URL"])
     db.migrate()
     honest_tokens = [add_user(f"s00{k:02d}", db=db) for k in range(students)]

@@ -106,6 +106,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def service_env(work: Path, database_url: str | None = None, **settings: str) -> dict[str, str]:
+    """This environment without its GRADER_ settings, plus a store, data and cache folder under ``work``
+    (SQLite unless ``database_url``) and ``settings``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
+    env.update(
+        DATABASE_URL=database_url or f"sqlite:///{work / 'grader.db'}",
+        GRADER_DATA=str(work / "data"),
+        GRADER_CACHE=str(work / "cache"),
+        PYTHONPATH=str(ROOT),
+        **settings,
+    )
+    return env
+
+
 def start_gunicorn(
     target: str, env: dict[str, str], chdir: Path, log: Path, extra: Sequence[str] = (), workers: int = 2
 ) -> tuple[subprocess.Popen, str]:
@@ -208,15 +222,7 @@ def main() -> None:
     from grader.store.users import add_user
 
     work = Path(tempfile.mkdtemp(prefix="bench-service-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
-    env.update(
-        DATABASE_URL=f"sqlite:///{work / 'grader.db'}",
-        GRADER_DATA=str(work / "data"),
-        GRADER_CACHE=str(work / "cache"),
-        GRADER_RATE_LIMIT="0",
-        GRADER_CPU_SHARE="0",
-        PYTHONPATH=str(ROOT),
-    )
+    env = service_env(work, GRADER_RATE_LIMIT="0", GRADER_CPU_SHARE="0")
     db = Database(env["DATABASE_URL"])
     db.migrate()
     token = add_user("ta1", "ta", db=db)

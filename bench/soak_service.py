@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_service import SUBMISSION, parse_wrk, start_gunicorn, stop, stop_on_sigterm  # noqa: E402
+from bench_service import SUBMISSION, parse_wrk, service_env, start_gunicorn, stop, stop_on_sigterm  # noqa: E402
 
 # The benchmark's requests (a different student each time, of 300), and at the end the number of requests
 # wrk *sent* (answered or not): rows in the store can never exceed it.
@@ -138,15 +138,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     work = Path(tempfile.mkdtemp(prefix="soak-service-"))
     url = args.database or f"sqlite:///{work / 'grader.db'}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
-    env.update(
-        DATABASE_URL=url,
-        GRADER_DATA=str(work / "data"),
-        GRADER_CACHE=str(work / "cache"),
-        GRADER_RATE_LIMIT="0",
-        GRADER_CPU_SHARE="0",
-        PYTHONPATH=str(ROOT),
-    )
+    env = service_env(work, url, GRADER_RATE_LIMIT="0", GRADER_CPU_SHARE="0")
     db = Database(url)
     db.migrate()
     token = add_user(f"soak-ta-{os.getpid()}", "ta", db=db)

@@ -258,8 +258,8 @@ class StoredSubmission:
             "status": self.status,
             "assignment": self.assignment,
             "filename": self.filename,
-            "score": _whole(self.score),
-            "max_score": _whole(self.max_score),
+            "score": whole_number(self.score),
+            "max_score": whole_number(self.max_score),
             "attempts": self.attempts,
             "error": self.error,
             "created_at": self.created_at,
@@ -271,8 +271,8 @@ class StoredSubmission:
         return data
 
 
-def _whole(value: float | None) -> float | int | None:
-    """A stored score as the JSON shows it: an integer when whole."""
+def whole_number(value: float | None) -> float | int | None:
+    """A score or point value as the JSON shows it, unrounded: an integer when whole."""
     return None if value is None else int(value) if float(value).is_integer() else value
 
 

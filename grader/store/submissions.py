@@ -377,9 +377,3 @@ def pending(db: Database) -> list[str]:
     """Ids of the submissions still queued or running (oldest first), e.g. to re-queue after a restart."""
     with db.read() as session:
         return list(session.scalars(select(Submission.id).where(UNFINISHED_WHERE).order_by(Submission.created_at)))
-
-
-def _number(value: float | None) -> float | int | None:
-    if value is None:
-        return None
-    return int(value) if float(value).is_integer() else value

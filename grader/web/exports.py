@@ -13,6 +13,7 @@ import csv
 import io
 from typing import Any
 
+from grader.contract import rounded_score
 from grader.store.gradebook import Gradebook
 
 DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
@@ -84,7 +85,4 @@ def gradebook_csv(book: Gradebook, catalog: Any) -> str:
 
 
 def _number(value: float | None) -> float | int | None:
-    if value is None:
-        return None
-    rounded = round(float(value), 4)
-    return int(rounded) if rounded.is_integer() else rounded
+    return None if value is None else rounded_score(value)

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 from flask import current_app, g, request
 
-from grader.contract import Result, Submission
+from grader.contract import Result, Submission, whole_number
 from grader.grading import STUDENT_ID, SubmissionError, grade_checked, validate_submission
 from grader.store import gradebook as book
 from grader.store import submissions
@@ -128,8 +128,8 @@ def exercise_summary(exercise: Any) -> dict[str, Any]:
         "id": exercise.id,
         "title": exercise.title,
         "kind": exercise.kind,
-        "max_score": _number(exercise.max_score),
-        "parts": [{"id": p.id, "type": p.kind, "points": _number(p.points)} for p in exercise.parts],
+        "max_score": whole_number(exercise.max_score),
+        "parts": [{"id": p.id, "type": p.kind, "points": whole_number(p.points)} for p in exercise.parts],
     }
 
 
@@ -327,7 +327,3 @@ def analytics(exercise_id: str) -> dict[str, Any]:
     order = {p.id: i for i, p in enumerate(exercise.parts)}
     stats["parts"].sort(key=lambda p: order.get(p["id"], len(order)))
     return stats
-
-
-def _number(value: float) -> float | int:
-    return int(value) if float(value).is_integer() else value
