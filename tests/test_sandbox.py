@@ -301,35 +301,40 @@ def _tree(root, *dirs: str) -> None:
         (root / d).mkdir(parents=True, exist_ok=True)
 
 
-def test_visible_paths_keep_python_and_hide_the_repository(tmp_path) -> None:
+def test_visible_paths_keep_the_environment_and_hide_the_course(tmp_path) -> None:
     from grader.sandbox.jail import python_paths
 
     _tree(
         tmp_path,
         "repo/grader",
         "repo/exercises",
+        "repo/solutions",
+        "repo/data",
         "repo/.venv/bin",
         "repo/.venv/lib/site",
         "venv/bin",
         "venv/lib/site",
+        "home/.local/site",
         "py",
     )
+    (tmp_path / "repo" / "README.md").write_text("x")
     t = str(tmp_path)
-    # a checkout with the interpreter outside it: the repository (and entries above it) disappear
-    keep, hide = python_paths(
-        [t + "/venv", t + "/py"], [t + "/venv/lib/site", t + "/repo", t, ""], t + "/venv/bin/python", t + "/repo/grader"
-    )
-    assert keep == [t + "/py", t + "/venv", t + "/venv/bin", t + "/venv/lib/site"] and hide == []
-    # a virtualenv inside the checkout stays readable, the rest of the checkout does not
-    keep, hide = python_paths(
-        [t + "/repo/.venv"], [t + "/repo/.venv/lib/site", t + "/repo"], t + "/repo/.venv/bin/python", t + "/repo/grader"
-    )
-    assert keep == [t + "/repo/.venv", t + "/repo/.venv/bin", t + "/repo/.venv/lib/site"] and hide == []
+    course = [t + "/repo/grader", t + "/repo", t + "/repo/exercises", t + "/repo/solutions", t + "/repo/data"]
+    # a checkout with the interpreter outside it: the checkout on the path is dropped, the user site kept
+    search = [t + "/venv/lib/site", t + "/repo", t + "/home/.local/site", ""]
+    keep, hide = python_paths([t + "/venv", t + "/py"], search, t + "/venv/bin/python", course)
+    assert keep == [t + "/home/.local/site", t + "/py", t + "/venv", t + "/venv/bin", t + "/venv/lib/site"]
+    assert hide == []
+    # a virtualenv inside the checkout stays readable (site-packages and all), the rest of the checkout does not exist
+    venv = t + "/repo/.venv"
+    keep, hide = python_paths([venv], [venv + "/lib/site", t + "/repo"], venv + "/bin/python", course)
+    assert keep == [venv, venv + "/bin", venv + "/lib/site"] and hide == []
     # installed into site-packages: the package directory is hidden inside the visible tree
     site = t + "/venv/lib/site-packages"
     _tree(tmp_path, "venv/lib/site-packages/grader")
-    keep, hide = python_paths([t + "/venv"], [site], t + "/venv/bin/python", site + "/grader")
+    keep, hide = python_paths([t + "/venv"], [site], t + "/venv/bin/python", [site + "/grader"])
     assert site in keep and hide == [site + "/grader"]
-    # an interpreter prefix that contains the checkout: the checkout is hidden
-    keep, hide = python_paths([t], [], t + "/venv/bin/python", t + "/repo/grader")
-    assert hide == [t + "/repo", t + "/repo/grader"]
+    # a PYTHONPATH above the checkout (which holds the venv): all of the checkout is covered but the venv
+    keep, hide = python_paths([venv], [t, venv + "/lib/site"], venv + "/bin/python", course)
+    assert t in keep and venv in keep
+    assert hide == [f"{t}/repo/{name}" for name in ("README.md", "data", "exercises", "grader", "solutions")]

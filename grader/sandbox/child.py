@@ -32,7 +32,7 @@ import signal
 import sys
 import time
 
-from grader.sandbox import linux
+from grader.sandbox import jail, linux
 from grader.sandbox.frames import (
     CHUNK,
     MAX_DEPTH,
@@ -322,6 +322,10 @@ def _join_cgroups(procs_fds: list[int]) -> None:
 def _fresh_filesystem(config: dict) -> None:
     """Private mount + IPC namespaces, a new empty tmpfs on /tmp, a proc for this pid ns.
 
+    Kept paths that lived under /tmp (a virtualenv there) are bound again over
+    the new /tmp, read-only, so the student's /tmp is private and the
+    grader's environment still imports.
+
     With a proc mounted, the new IPC namespace gets small SysV limits
     (:data:`SYSV_LIMITS`): shared memory beyond :data:`SYSV_SHM_BYTES` and
     more than a few message queues are refused.
@@ -335,6 +339,7 @@ def _fresh_filesystem(config: dict) -> None:
         for name, value in SYSV_LIMITS.items():
             with open(f"/proc/sys/kernel/{name}", "w") as handle:
                 handle.write(str(value))
+    jail.rebind(config.get("rebinds") or [], config.get("hidden") or [])
 
 
 def _close_fds(keep: int) -> None:

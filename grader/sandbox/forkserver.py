@@ -112,6 +112,8 @@ class ForkServer:
         self.running: Spawned | None = None  # the child running a notebook
         self.parked: Spawned | None = None  # the child waiting for the next one
         self.seccomp_program: bytes | None = None
+        self.rebinds: list[tuple[str, str]] = []  # kept paths under /tmp, bound again over each child's /tmp
+        self.hidden: list[str] = []
         self.report: dict = {
             "namespaces": {},
             "privileges_dropped": self.root,
@@ -123,7 +125,7 @@ class ForkServer:
 
     # -- isolation of the forkserver itself --------------------------------
     def isolate(
-        self, package_dir: str, use_namespaces: bool = True, use_cgroups: bool = True, use_seccomp: bool = True
+        self, secrets: list[str], use_namespaces: bool = True, use_cgroups: bool = True, use_seccomp: bool = True
     ) -> dict:
         """Try every protection (those not switched off); record what is active and what is missing."""
         if use_seccomp:
@@ -140,13 +142,17 @@ class ForkServer:
         )
         ns["pid"] = use_namespaces and self._try("PID namespace", self._check_pid_namespace)
         prefixes = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
-        keep, hide = python_paths(prefixes, sys.path, sys.executable, package_dir)
+        keep, hide = python_paths(prefixes, sys.path, sys.executable, secrets)
         bound: list[str] = []
-        ns["mount"] = use_namespaces and self._try(
-            "mount namespace", lambda: bound.extend(build_jail(keep, hide, self.uid, self.gid))
-        )
+
+        def jail() -> None:
+            paths, self.rebinds = build_jail(keep, hide, self.uid, self.gid)
+            bound.extend(paths)
+
+        ns["mount"] = use_namespaces and self._try("mount namespace", jail)
+        self.hidden = hide if ns["mount"] else []
         self.report["visible_paths"] = bound if ns["mount"] else ["/ (everything the uid can read)"]
-        self.report["hidden_inside_visible"] = hide if ns["mount"] else []
+        self.report["hidden_inside_visible"] = self.hidden
         if not self.root:
             self.report["missing"].append(
                 "not root: children keep the grader's uid (RLIMIT_NPROC counts all its processes, files it can read are readable)"
@@ -225,6 +231,8 @@ class ForkServer:
             "pid_namespace": ns["pid"],
             "workdir": workdir,
             "env": CHILD_ENV,
+            "rebinds": self.rebinds,
+            "hidden": self.hidden,
         }
 
     def _new_workdir(self) -> str | None:
@@ -428,6 +436,23 @@ def _take_stdio() -> tuple[int, int]:
     return ctl_in, ctl_out
 
 
+def _merged_path(grader_path: list[str], own: list[str]) -> list[str]:
+    """The grader's search path first (its order decides which copy of a package imports), then our own extras."""
+    merged: list[str] = []
+    for entry in [*grader_path, *own]:
+        if entry and entry not in merged:
+            merged.append(entry)
+    return merged
+
+
+def _importable_from(entry: str, visible: list[str], hidden: list[str]) -> bool:
+    """Whether a ``sys.path`` entry still shows anything inside the jail (path hooks' names are kept)."""
+    if not entry.startswith("/"):
+        return bool(entry)  # e.g. an editable install's path-hook name: not a folder
+    real = os.path.realpath(entry)
+    return any(inside(real, v) for v in visible) and not any(inside(real, h) for h in hidden)
+
+
 def _preload(modules: list[str]) -> None:
     """Import ``modules`` once so that every child starts with them loaded."""
     import importlib
@@ -455,18 +480,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-cgroups", action="store_true", help="no memory and pids cgroup per notebook")
     parser.add_argument("--no-seccomp", action="store_true", help="no system-call filter")
     parser.add_argument("--preload", default="numpy", help="comma-separated modules to import once")
+    parser.add_argument("--search-path", default="", help="the grader's sys.path (os.pathsep-separated), kept visible")
+    parser.add_argument("--hide", default="", help="paths a notebook must not see (os.pathsep-separated)")
     args = parser.parse_args(argv)
     ctl_in, ctl_out = _take_stdio()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grader decides when we stop
     import grader
 
     package_dir = os.path.dirname(os.path.realpath(grader.__file__))
+    sys.path[:] = _merged_path(args.search_path.split(os.pathsep), sys.path)
     _preload([m for m in args.preload.split(",") if m])
     fd_socket = socket.socket(fileno=args.fd_socket)
     server = ForkServer(ctl_in, ctl_out, fd_socket, args.uid, args.gid)
-    report = server.isolate(package_dir, not args.no_namespaces, not args.no_cgroups, not args.no_seccomp)
-    repo = os.path.dirname(package_dir)
-    sys.path[:] = [p for p in sys.path if p and not inside(os.path.realpath(p), repo)]
+    secrets = [package_dir, *(p for p in args.hide.split(os.pathsep) if p)]
+    report = server.isolate(secrets, not args.no_namespaces, not args.no_cgroups, not args.no_seccomp)
+    if report["namespaces"].get("mount"):
+        visible, hidden = report["visible_paths"], report["hidden_inside_visible"]
+        sys.path[:] = [p for p in sys.path if _importable_from(p, visible, hidden)]
     gc.collect()
     gc.freeze()  # children then do not touch (and copy) the preloaded objects
     write_frame(ctl_out, {"op": "hello", "pid": os.getpid(), "report": report})

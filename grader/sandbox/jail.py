@@ -35,39 +35,62 @@ def inside(path: str, root: str) -> bool:
 
 
 def python_paths(
-    prefixes: list[str], search_path: list[str], executable: str, package_dir: str
+    prefixes: list[str], search_path: list[str], executable: str, secrets: list[str]
 ) -> tuple[list[str], list[str]]:
-    """(real paths to keep readable, paths to hide inside them) for an interpreter.
+    """(real paths to keep readable, paths to hide inside them) for an interpreter and its environment.
 
-    ``prefixes`` (``sys.prefix`` & co) and the existing directories on
-    ``search_path`` (``sys.path``) are kept, and the directory of
-    ``executable``.  ``package_dir`` is the ``grader`` package: unless it is
-    installed (its parent is a ``site-packages``) its parent is the
-    repository, with the exercises and solutions; ``sys.path`` entries
-    inside or above the repository are then dropped (an interpreter
-    installed inside the repository is kept, the rest of it is not).  The
-    package directory itself, and the repository if a kept path contains it,
-    are hidden under empty read-only mounts.
+    Kept: ``prefixes`` (``sys.prefix`` & co), the directory of ``executable``
+    and every existing directory on ``search_path`` (the grader's own
+    ``sys.path``: a virtualenv anywhere, conda, the user site, a
+    ``PYTHONPATH``), so a student imports whatever the grader's Python has.
+    ``secrets`` (the ``grader`` package, the checkout, exercises, solutions,
+    the data and cache folders) must not be seen: a search-path entry that is
+    a secret, or lies inside one without lying inside a prefix, is dropped
+    (the checkout on ``PYTHONPATH`` gives a student nothing to import, a
+    virtualenv inside the checkout is kept). A secret inside a kept tree is
+    hidden: whole, or, when kept paths lie inside it, everything in it but
+    the way to them (:func:`carve`).
     """
-    real_prefixes = {os.path.realpath(p) for p in prefixes}
-    package_dir = os.path.realpath(package_dir)
-    parent = os.path.dirname(package_dir)
-    installed = os.path.basename(parent) in ("site-packages", "dist-packages")
-    repo = None if installed else parent
+    real_prefixes = {os.path.realpath(p) for p in prefixes if p}
+    secrets = sorted({os.path.realpath(s) for s in secrets if s})
     keep = set(real_prefixes) | {os.path.dirname(os.path.realpath(executable))}
     for entry in search_path:
         if entry and os.path.isdir(entry):
             real = os.path.realpath(entry)
             in_prefix = any(inside(real, p) for p in real_prefixes)
-            if repo is None or in_prefix or not (inside(real, repo) or inside(repo, real)):
+            if in_prefix or not any(inside(real, s) for s in secrets):
                 keep.add(real)
-    hide = {d for d in (repo, package_dir) if d and any(inside(d, k) for k in keep)}
+    hide: set[str] = set()
+    for secret in secrets:
+        if os.path.lexists(secret) and any(inside(secret, k) and secret != k for k in keep):
+            hide.update(carve(secret, keep))
     return sorted(keep), sorted(hide)
 
 
+def carve(secret: str, keep: set[str]) -> list[str]:
+    """The paths to cover so that nothing of ``secret`` shows but the kept paths inside it (symlinks are left)."""
+    if secret in keep or os.path.islink(secret):
+        return []
+    if not any(inside(k, secret) for k in keep):
+        return [secret]
+    try:
+        names = sorted(os.listdir(secret))
+    except OSError:
+        return []
+    return [path for name in names for path in carve(os.path.join(secret, name), keep)]
+
+
+def private_rebinds(bound: list[str], private: str = "/tmp") -> list[str]:
+    """The bound paths that a child's own ``private`` directory would cover (a virtualenv under /tmp)."""
+    return [path for path in bound if inside(path, private) and path != private]
+
+
 def _submounts(target: str) -> list[str]:
-    with open("/proc/self/mountinfo") as handle:
-        points = [line.split()[4] for line in handle]
+    try:
+        with open("/proc/self/mountinfo") as handle:
+            points = [line.split()[4] for line in handle]
+    except OSError:  # a child without its own /proc: the source's submounts were made read-only when bound
+        return []
     return [p for p in points if inside(p, target) and p != target]
 
 
@@ -144,10 +167,15 @@ def _pick_base(keep: list[str]) -> str:
     raise OSError("no directory to build the sandbox root in")
 
 
-def build_jail(keep: list[str], hide: list[str], uid: int, gid: int) -> list[str]:
+STASH = "/.stash"  # read-only second views of kept paths that a child's private /tmp covers
+EMPTY_FILE = "/.empty"  # bound read-only over a secret file inside a kept tree
+
+
+def build_jail(keep: list[str], hide: list[str], uid: int, gid: int) -> tuple[list[str], list[tuple[str, str]]]:
     """Enter a new mount namespace whose root shows only ``keep`` (read-only) and the basics.
 
-    Returns the paths bound read-only from the host.
+    Returns the paths bound read-only from the host, and the ``(stash, path)``
+    pairs a child binds again over its fresh /tmp (:func:`rebind`).
     """
     linux.unshare(linux.CLONE_NEWNS)
     linux.mount(None, "/", None, linux.MS_REC | linux.MS_PRIVATE)
@@ -155,6 +183,13 @@ def build_jail(keep: list[str], hide: list[str], uid: int, gid: int) -> list[str
     linux.mount("tmpfs", base, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "size=8m,mode=755")
     try:
         bound = _populate(base, keep, uid, gid)
+        rebinds = []
+        for number, path in enumerate(private_rebinds(bound)):
+            stash = f"{STASH}/{number}"
+            os.makedirs(base + stash) if os.path.isdir(path) else _touch(base + stash)
+            _bind(path, base + stash)
+            rebinds.append((stash, path))
+        _touch(base + EMPTY_FILE)
         os.mkdir(base + "/.old")
         linux.pivot_root(base, base + "/.old")
     except BaseException:
@@ -163,8 +198,34 @@ def build_jail(keep: list[str], hide: list[str], uid: int, gid: int) -> list[str
     os.chdir("/")
     linux.umount2("/.old", linux.MNT_DETACH)
     os.rmdir("/.old")
+    cover(hide)
+    linux.mount(None, "/", None, linux.MS_REMOUNT | linux.MS_BIND | linux.MS_RDONLY | linux.MS_NOSUID | linux.MS_NODEV)
+    return bound, rebinds
+
+
+def cover(hide: list[str]) -> None:
+    """Hide each path: a folder under an empty read-only tmpfs, a file under an empty read-only file."""
     for path in hide:
+        if os.path.islink(path):
+            continue
         if os.path.isdir(path):
             linux.mount("tmpfs", path, "tmpfs", linux.MS_RDONLY | linux.MS_NOSUID | linux.MS_NODEV, "size=4k,mode=555")
-    linux.mount(None, "/", None, linux.MS_REMOUNT | linux.MS_BIND | linux.MS_RDONLY | linux.MS_NOSUID | linux.MS_NODEV)
-    return bound
+        elif os.path.exists(path):
+            _bind(EMPTY_FILE, path)
+
+
+def rebind(rebinds: list[tuple[str, str]], hide: list[str]) -> None:
+    """In a child with its own /tmp: show the kept paths that lived under /tmp again, with their secrets hidden."""
+    for stash, path in rebinds:
+        if os.path.isdir(stash):
+            os.makedirs(path, mode=0o755, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+            _touch(path)
+        _bind(stash, path)
+    cover([h for h in hide if any(inside(h, path) for _, path in rebinds)])
+
+
+def _touch(path: str) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    open(path, "w").close()

@@ -146,6 +146,19 @@ def _forkserver_env() -> dict[str, str]:
     }
 
 
+def environment_path() -> list[str]:
+    """The grader's own module search path: the jail shows it, so notebooks import what the grader's Python has."""
+    return [entry for entry in sys.path if entry and os.path.isabs(entry) and os.path.isdir(entry)]
+
+
+def secret_paths() -> list[str]:
+    """What a notebook must never see even where it lies inside the environment: the checkout and the course's files."""
+    from grader import paths
+
+    found = [paths.PROJECT_ROOT, paths.exercises_dir(), paths.solutions_dir(), paths.data_dir(), paths.cache_dir()]
+    return [str(path) for path in found]
+
+
 class Worker:
     """A handle on one forkserver process; used by one thread at a time."""
 
@@ -165,6 +178,7 @@ class Worker:
         uid = self.uid
         command = [self.python, "-P", "-s", "-m", "grader.sandbox.forkserver", "--fd-socket", str(theirs.fileno())]
         command += ["--uid", str(uid), "--gid", str(uid), "--preload", ",".join(self.preload)]
+        command += ["--search-path", os.pathsep.join(environment_path()), "--hide", os.pathsep.join(secret_paths())]
         command += [f"--no-{name}" for name in self.disabled]
         try:
             self.proc = subprocess.Popen(
