@@ -4,7 +4,7 @@
 - ``pg_db``: the PostgreSQL server at 127.0.0.1:5432 (database ``test``), in a schema
   made for this test run and dropped after it, emptied before each test;
 - ``any_db``: each test once on SQLite and once on PostgreSQL;
-- ``app`` / ``client``: the service on ``sqlite_db``, rate limits off, a local job pool, and Flask-WTF's
+- ``app`` / ``client``: the service on ``sqlite_db``, rate limits (failed logins too) off, a local job pool, and Flask-WTF's
   CSRF token check off so that form tests post plain data (the Origin check stays on; tests/test_web_csrf.py
   and tests/test_browser.py run with the token check on, as in production);
 - ``tokens``: a student (s001), a second student (s002), a TA and an instructor.
@@ -124,6 +124,8 @@ def make_app(db: Database, catalog: Any, **config: Any) -> Any:
         "CATALOG": catalog,
         "RATE_LIMIT_PER_MINUTE": 0,
         "CPU_SHARE_MS_PER_MINUTE": 0,
+        "LOGIN_FAILURES_PER_ADDRESS": 0,
+        "LOGIN_FAILURES_PER_TOKEN": 0,
         "NOTEBOOK_GRADER": fake_grade_notebook,
         "AUTH_CACHE_SECONDS": 0,
         "SECRET_KEY": "test",

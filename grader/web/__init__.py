@@ -17,6 +17,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from grader.web import config as settings
 
@@ -30,7 +31,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from grader.store.db import Database
     from grader.web import api, auth, csrf, errors, pages, service
     from grader.web.jsonio import OrjsonProvider
-    from grader.web.ratelimit import make_limiter
+    from grader.web.ratelimit import FailedLogins, make_limiter
     from grader.web.state import GraderState
 
     app = Flask(__name__)
@@ -68,7 +69,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             redis_url=shared_limits["redis_url"],
             namespace=f"{shared_limits['namespace']}:cpu",
         ),
-        login_limiter=make_limiter(20, 10, **shared_limits),
+        login_failures=FailedLogins(
+            per_token=_login_limiter(app.config["LOGIN_FAILURES_PER_TOKEN"], "login-token", shared_limits),
+            per_address=_login_limiter(app.config["LOGIN_FAILURES_PER_ADDRESS"], "login-address", shared_limits),
+        ),
         auth_cache_seconds=float(app.config["AUTH_CACHE_SECONDS"]),
     )
     if not app.config.get("CATALOG") and float(app.config.get("SPEC_RELOAD_SECONDS") or 0) > 0:
@@ -83,6 +87,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # At exit (a gunicorn worker stopping): jobs not started stay queued for recovery; running ones finish.
         atexit.register(jobs.shutdown, False, True)
 
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:  # behind N reverse proxies: the client is the address the last N of them name
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+
     _warm_up(catalog)
     errors.register(app)
     app.register_blueprint(api.bp)
@@ -93,6 +101,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.after_request(_security_headers)
     app.teardown_request(service.end_turn)
     return app
+
+
+def _login_limiter(per_minute: Any, name: str, shared: dict[str, Any]) -> Any:
+    """A bucket per key holding ``per_minute`` failed logins, refilled at that rate (shared in Redis with a broker)."""
+    from grader.web.ratelimit import make_limiter
+
+    limit = float(per_minute or 0)
+    return make_limiter(limit, limit, redis_url=shared["redis_url"], namespace=f"{shared['namespace']}:{name}")
 
 
 def _warm_up(catalog: Any) -> None:

@@ -14,6 +14,8 @@
 | ``GET /api/analytics/<exercise>`` | staff | score histogram, misconceptions, first wrong steps |
 
 Every request to ``/api`` is rate-limited per user (per address when anonymous or the token is not valid).
+A bearer token that is not valid is a failed login: past the failed-login limits (per token tried, per address;
+see :mod:`grader.web.auth`) it is a 429 instead of a 401.
 """
 
 from __future__ import annotations
@@ -43,7 +45,9 @@ def rate_limit() -> None:
         return
     try:
         principal = api_principal()
-    except ApiError:  # a token that does not authenticate counts against the address (the route answers 401)
+    except ApiError as exc:  # a token that does not authenticate counts against the address (the route answers 401)
+        if exc.status == 429:  # too many failed logins: refused before taking a turn
+            raise
         principal = None
     service.take_turn(principal)
 

@@ -10,10 +10,17 @@ Nobody gets reference answers over HTTP: no route returns them.
 The ``auth`` blueprint serves ``/login`` and ``/logout``; both posts need the
 form's CSRF token and this site's ``Origin`` (:mod:`grader.web.csrf`), so no
 other site can log a visitor in under its own token, or out.
+
+A login is the login form's post, or an API request with a bearer token. Only
+the ones that fail are counted (:func:`failed_login`), per token tried and per
+client address (``LOGIN_FAILURES_PER_TOKEN``, ``LOGIN_FAILURES_PER_ADDRESS``):
+past either limit a failed login is a 429 with ``Retry-After`` instead of a
+401. A valid token is let in whatever others at the same address did.
 """
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from urllib.parse import urlsplit
 
@@ -48,20 +55,25 @@ def bearer_token() -> str | None:
 
 
 def api_principal() -> Principal | None:
-    """The API caller (None when anonymous); a token that is presented but not valid is a 401."""
+    """The API caller (None when anonymous); a token that is presented but not valid is a failed login: a 401, or
+    a 429 past the failed-login limits."""
     if "principal" in g:
         return g.principal
+    if "auth_error" in g:  # looked up and counted once per request
+        raise g.auth_error
     token = bearer_token()
-    principal = None
-    if token is not None and not g.get("invalid_token"):
-        principal = state().principal(token)
+    principal = state().principal(token) if token is not None else None
     if token is not None and principal is None:
-        g.invalid_token = True  # looked up once per request
-        raise ApiError(
-            401,
-            "the token is not valid (unknown, revoked or expired)",
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-        )
+        wait, reason = failed_login(token)
+        if wait:
+            g.auth_error = ApiError(429, reason, headers={"Retry-After": str(int(wait) + 1)})
+        else:
+            g.auth_error = ApiError(
+                401,
+                "the token is not valid (unknown, revoked or expired)",
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+        raise g.auth_error
     g.principal = principal
     return principal
 
@@ -87,6 +99,25 @@ def caller_key(principal: Principal | None) -> tuple[str, bool]:
     if principal is not None:
         return f"user:{principal.student}", True
     return f"addr:{client_network(request.remote_addr)}", False
+
+
+def failed_login(token: str) -> tuple[float, str]:
+    """Count a login that failed with ``token`` against the token and the client's address.
+
+    ``(0.0, "")`` while both limits allow it (answer 401), else the seconds to
+    wait and the sentence for the 429. The token is keyed by a hash of its own
+    (not the stored one), so the limiter's keys never match the token table.
+    """
+    token_key = None
+    if token:
+        token_key = "token:" + hashlib.sha256(b"failed-login\0" + token.encode("utf-8", "surrogatepass")).hexdigest()
+    wait, which = state().login_failures.failed(token_key, f"addr:{client_network(request.remote_addr)}")
+    if not wait:
+        return 0.0, ""
+    seconds = int(wait) + 1
+    if which == "token":
+        return wait, f"too many failed logins with this token, which is not valid: try again in {seconds} s"
+    return wait, f"too many failed logins from this address: check your token and try again in {seconds} s"
 
 
 def client_network(address: str | None) -> str:
@@ -159,14 +190,15 @@ def login_form() -> str:
 
 
 @bp.post("/login")
-def login() -> Response | tuple[str, int]:
-    wait = state().login_limiter.check(f"login:{client_network(request.remote_addr)}")
-    if wait:
-        raise ApiError(429, headers={"Retry-After": str(int(wait) + 1)})
+def login() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     token = (request.form.get("token") or "").strip()
     principal = state().principal(token) if token else None
     target = request.form.get("next") or ""
     if principal is None:
+        wait, reason = failed_login(token)
+        if wait:
+            message = reason[:1].upper() + reason[1:] + "."
+            return render_template("login.html", next=target, error=message), 429, {"Retry-After": str(int(wait) + 1)}
         message = "That token is not valid: check it, or ask your TA for a new one."
         return render_template("login.html", next=target, error=message), 401
     response = redirect(_safe_next(target), code=303)

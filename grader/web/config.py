@@ -11,6 +11,9 @@
 | ``GRADER_OPEN`` | ``GRADER_OPEN=1`` | off: every submission needs a token |
 | ``RATE_LIMIT_PER_MINUTE`` | ``GRADER_RATE_LIMIT`` | 120 requests a minute per user, else per address (0: no limit); in Redis with a Redis broker |
 | ``RATE_LIMIT_BURST`` | ``GRADER_RATE_BURST`` | 30 requests at once |
+| ``LOGIN_FAILURES_PER_ADDRESS`` | ``GRADER_LOGIN_FAILURES_PER_ADDRESS`` | 20 failed logins per client address at once, then 20 a minute (0: no limit); past it, failed logins get a 429; valid ones are never refused |
+| ``LOGIN_FAILURES_PER_TOKEN`` | ``GRADER_LOGIN_FAILURES_PER_TOKEN`` | 10 failed logins with one token (unknown, revoked or expired) at once, then 10 a minute (0: no limit) |
+| ``TRUSTED_PROXIES`` | ``GRADER_TRUSTED_PROXIES`` | 0: no ``X-Forwarded-*`` header is trusted; N: the service is behind N reverse proxies, and the client address (limits, logs) and scheme are taken from ``X-Forwarded-For`` and ``X-Forwarded-Proto`` as the last N proxies set them (Werkzeug's ``ProxyFix``) |
 | ``CPU_SHARE_MS_PER_MINUTE`` | ``GRADER_CPU_SHARE`` | 1000 ms of server CPU a minute per user, else per address, for the requests it makes (0: no limit); past it, 429 until the share has refilled |
 | ``CPU_SHARE_BURST_MS`` | ``GRADER_CPU_BURST`` | 300 ms of CPU at once |
 | ``JOB_WORKERS`` | ``GRADER_JOB_WORKERS`` | 2 background threads |
@@ -64,6 +67,9 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "GRADER_OPEN": _flag(env.get("GRADER_OPEN")),
         "RATE_LIMIT_PER_MINUTE": _float(env.get("GRADER_RATE_LIMIT"), 120),
         "RATE_LIMIT_BURST": _float(env.get("GRADER_RATE_BURST"), 30),
+        "LOGIN_FAILURES_PER_ADDRESS": _float(env.get("GRADER_LOGIN_FAILURES_PER_ADDRESS"), 20),
+        "LOGIN_FAILURES_PER_TOKEN": _float(env.get("GRADER_LOGIN_FAILURES_PER_TOKEN"), 10),
+        "TRUSTED_PROXIES": max(0, int(_float(env.get("GRADER_TRUSTED_PROXIES"), 0))),
         "CPU_SHARE_MS_PER_MINUTE": _float(env.get("GRADER_CPU_SHARE"), 1000),
         "CPU_SHARE_BURST_MS": _float(env.get("GRADER_CPU_BURST"), 300),
         "JOB_WORKERS": int(_float(env.get("GRADER_JOB_WORKERS"), 2)),

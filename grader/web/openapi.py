@@ -314,7 +314,9 @@ _RESPONSES = {
         "TooLarge": "The request is larger than the upload limit (`payload_too_large`), or storing it would pass "
         "the student's storage quota (`quota_exceeded`); nothing was stored.",
         "UnsupportedMediaType": "Not JSON, not multipart, or not a .ipynb file.",
-        "RateLimited": "Too many requests from this user (or, without a valid token, this address); see Retry-After.",
+        "RateLimited": "Too many requests from this user (or, without a valid token, this address), or too many "
+        "failed logins with this token or from this address (a valid token is never refused for those); "
+        "see Retry-After.",
         "Unavailable": "The database or the job queue does not answer; nothing was stored. See Retry-After.",
     }.items()
 }

@@ -25,6 +25,9 @@ that every gunicorn worker on every machine shares them; :func:`make_limiter`
 picks it when the service has a Redis broker (``GRADER_BROKER=redis://…``).
 A Redis that does not answer lets requests through (and says so in the log):
 a rate limit must not turn an outage into refused submissions.
+
+Logins are limited by :class:`FailedLogins`, which counts only the logins that
+fail, in two sets of buckets: per token tried and per client address.
 """
 
 from __future__ import annotations
@@ -189,6 +192,33 @@ class RedisRateLimiter(TokenBuckets):
         if not verified:
             return int(self._client.zcard(self.anonymous))
         return sum(1 for _ in self._client.scan_iter(match=f"{self.prefix}user:*", count=1000))
+
+
+class FailedLogins:
+    """Failed logins, counted per token tried (a token is the only name of its account) and per client address.
+
+    Only failures are counted: a login whose token is valid is never looked up
+    here, so it is never refused, whatever others at its address did. A failure
+    takes one from its token's bucket and, while that one is not empty, one from
+    its address's bucket: a stale token retried non-stop (a script, a notebook
+    on a cluster) is held back wherever it runs, and spends only its first
+    failures of the budget its network shares. Both kinds of key can be made
+    up, so both live in anonymous tables (bounded, least recently used forgotten).
+    """
+
+    def __init__(self, per_token: Limiter, per_address: Limiter) -> None:
+        self.per_token = per_token
+        self.per_address = per_address
+
+    def failed(self, token_key: str | None, address_key: str) -> tuple[float, str]:
+        """Count one failed login: ``(0.0, "")`` while both limits allow it, else the seconds to wait and which
+        limit ran out (``"token"`` or ``"address"``)."""
+        if token_key is not None:
+            wait = self.per_token.check(token_key)
+            if wait:
+                return wait, "token"
+        wait = self.per_address.check(address_key)
+        return (wait, "address") if wait else (0.0, "")
 
 
 def make_limiter(

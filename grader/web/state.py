@@ -15,7 +15,7 @@ from flask import current_app
 from grader.jobs import JobQueue
 from grader.store.db import Database
 from grader.store.users import Principal, authenticate, hash_token
-from grader.web.ratelimit import Limiter
+from grader.web.ratelimit import FailedLogins, Limiter
 
 
 @dataclass
@@ -25,7 +25,7 @@ class GraderState:
     jobs: JobQueue
     limiter: Limiter  # requests per caller
     cpu_limiter: Limiter  # CPU milliseconds per caller
-    login_limiter: Limiter
+    login_failures: FailedLogins  # failed logins per token tried and per address
     auth_cache_seconds: float = 5.0
     _auth_cache: dict[str, tuple[Principal | None, float]] = field(default_factory=dict)
     _auth_lock: threading.Lock = field(default_factory=threading.Lock)
