@@ -18,10 +18,11 @@ growing pause (up to 30 s) until it does.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 
 from grader.jobs import DEFAULT_MAX_ATTEMPTS, STORE_RETRY_MAX_DELAY, RetryableJobError, queue_name, run_job
 from grader.store.db import is_unavailable
@@ -50,6 +51,21 @@ app.conf.update(
         "unacked_restore_throttle": 1,
     },
 )
+
+
+@signals.worker_init.connect
+def _prove_sandbox(**_: Any) -> None:
+    """A worker refuses to start with a jail that cannot run a correct notebook (one sentence, exit 2)."""
+    from grader.sandbox.selfcheck import JailBroken
+    from grader.sandbox.warm import checked_sandbox
+    from grader.specs.model import load_catalog
+
+    try:
+        checked_sandbox(declared=load_catalog().kernel_packages).close()
+    except JailBroken as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        os._exit(2)
+
 
 _state: dict[str, Any] = {}
 _state_lock = threading.Lock()

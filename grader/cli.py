@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 import click
 
 from grader.contract import Result
+from grader.sandbox.selfcheck import JailBroken
 
 FORMAT = click.option(
     "--format",
@@ -241,11 +242,16 @@ def exercises_list(output_format: str) -> None:
 @FORMAT
 def exercises_show(exercise_id: str, student: str | None, output_format: str) -> None:
     """Show an exercise's prompt with a student's numbers (never the answers)."""
+    from grader.specs.model import SpecError
+
     catalog = catalog_or_exit()
     if exercise_id not in catalog.exercises:
         fail(f"unknown exercise {exercise_id!r}; see 'grader exercises list'")
     exercise = catalog.exercises[exercise_id]
-    shown = catalog.prompt(exercise, catalog.variant(exercise, student))
+    try:
+        shown = catalog.prompt(exercise, catalog.variant(exercise, student))
+    except SpecError as exc:  # the variant's answers cannot be computed: the same sentence as 'grader validate'
+        fail(str(exc))
     if output_format == "json":
         click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
         return
@@ -255,6 +261,40 @@ def exercises_show(exercise_id: str, student: str | None, output_format: str) ->
         click.echo(f"- {part['id']} ({part['type']}, {points}): {part['prompt'].strip()}")
         if part.get("hint"):
             click.echo(f"  answer: {part['hint']}")
+
+
+@exercises.command("functions")
+@click.option("--write", "write", is_flag=True, help="Write the reference into docs/specs.md (between its markers).")
+@click.option("--check", "check_only", is_flag=True, help="Exit 1 if docs/specs.md lacks a function or a row is stale.")
+def exercises_functions(write: bool, check_only: bool) -> None:
+    """Every function and filter a spec can use: call, result, what it is, an example (Markdown).
+
+    The same table is in docs/specs.md, generated from the functions' signatures, docstrings and examples.
+    """
+    from grader.specs import reference
+
+    if not (write or check_only):
+        click.echo(reference.block())
+        return
+    path = reference.docs_file()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        fail(f"could not read {path}: {exc.strerror}")
+    if check_only:
+        stale = reference.stale(text)
+        if stale:
+            click.echo(f"{path.name} is stale: {', '.join(stale)} (run 'grader exercises functions --write')", err=True)
+            sys.exit(1)
+        click.echo(f"{path.name} lists every function and filter")
+        return
+    try:
+        path.write_text(reference.replaced(text), encoding="utf-8")
+    except ValueError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"could not write {path}: {exc.strerror}")
+    click.echo(f"wrote {path}")
 
 
 # validate and solutions -----------------------------------------------------------------
@@ -330,6 +370,9 @@ def main() -> None:
     except click.Abort:
         click.echo("aborted", err=True)
         sys.exit(1)
+    except JailBroken as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
 

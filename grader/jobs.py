@@ -45,6 +45,7 @@ import orjson
 
 from grader.contract import NotebookResult, Result
 from grader.grading import SubmissionError, grade
+from grader.sandbox.selfcheck import JailBroken
 from grader.store import submissions
 from grader.store.db import Database, is_unavailable
 
@@ -105,7 +106,7 @@ def run_job(
         return "failed"
     except Exception as exc:  # the grader broke, not the student's submission
         log.exception("grading submission %s failed (attempt %d)", submission_id, claimed.attempts)
-        cause = str(exc)[:200] if isinstance(exc, InfrastructureError) else type(exc).__name__
+        cause = str(exc)[:300] if isinstance(exc, InfrastructureError | JailBroken) else type(exc).__name__
         reason = f"the grader failed ({cause}) on attempt {claimed.attempts}"
         if claimed.attempts >= max_attempts:
             submissions.fail(db, submission_id, f"{reason}; giving up after {max_attempts} attempts")
@@ -168,6 +169,9 @@ class LocalJobs:
         self.retry_delay = retry_delay
         self.store_patience = store_patience
         self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="grader-job")
+        from grader.sandbox.warm import size_warm_sandbox
+
+        size_warm_sandbox(workers)  # one warm forkserver per job thread
         self._futures: set[Future[str]] = set()
         self._lock = threading.Lock()
         self._stopping = threading.Event()

@@ -180,6 +180,11 @@ def _grade_queued(
     broker = settings["GRADER_BROKER"]
     if not wait and not broker:
         fail("--no-wait needs GRADER_BROKER (Celery workers): without a broker the jobs run in this process")
+    if not broker:  # this process grades: prove its sandbox before anything is queued
+        from grader.sandbox.warm import size_warm_sandbox, warm_sandbox
+
+        size_warm_sandbox(workers)
+        warm_sandbox(catalog.kernel_packages)
     db = Database(settings["DATABASE_URL"])
     try:
         db.migrate()

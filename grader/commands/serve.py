@@ -20,6 +20,7 @@ def serve(host: str, port: int, workers: int) -> None:
     from grader.web.server import serve as run
 
     _first_instructor(f"http://{host}:{port}/")
+    _prove_sandbox()
     click.echo(f"serving on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     run(host, port, workers)
 
@@ -39,3 +40,15 @@ def _first_instructor(url: str) -> None:
         "Add students with 'grader users add ID' or 'grader users import roster.csv'.",
         err=True,
     )
+
+
+def _prove_sandbox() -> None:
+    """Where this server grades notebooks itself (no broker), refuse to start with a jail that cannot run them."""
+    import os
+
+    if os.environ.get("GRADER_BROKER"):
+        return  # the Celery workers grade, and check their own sandboxes when they start
+    from grader.cli import catalog_or_exit
+    from grader.sandbox.warm import checked_sandbox
+
+    checked_sandbox(declared=catalog_or_exit().kernel_packages).close()

@@ -15,6 +15,7 @@ turned into a student's zero: the result has ``graded: false``.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
@@ -27,6 +28,8 @@ from grader.contract import NotebookResult, Returned, Submission, Unanswered
 from grader.grading import grade_checked
 from grader.notebooks.generate import variable_name
 from grader.specs.model import DEFAULT_STUDENT, Catalog, Exercise
+
+log = logging.getLogger(__name__)
 
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
 STUDENT_FROM_STEM = re.compile(r"[^A-Za-z0-9._@+-]+")
@@ -170,9 +173,17 @@ def grade_notebook(
         return NotebookResult.failed(filename, student, reason, graded=True, warning=whose.warning)
     exercises = [catalog.exercises[e] for e in catalog.assignments[assignment].exercises]
     names, probes, calls = _requests(catalog, exercises, graded_as)
-    outcome = _run(sandbox, notebook.cells, names, probes)
+    outcome = _run(sandbox, catalog, notebook.cells, names, probes)
     if outcome.error and outcome.error.startswith("infrastructure:"):
         return NotebookResult.failed(filename, student, outcome.error, graded=False, warning=whose.warning)
+    jail_misses = _grader_import_errors(outcome.cell_errors)
+    if jail_misses:
+        reason = (
+            f"infrastructure: the sandbox could not import {', '.join(jail_misses)}, which the grader's Python has; "
+            "a TA should look at this notebook once the sandbox is fixed (it is not the student's error)"
+        )
+        log.error("%s: %s", filename, reason)
+        return NotebookResult.failed(filename, student, reason, graded=False, warning=whose.warning)
     answers = _answers(exercises, outcome, calls)
     graded = grade_checked(Submission(graded_as, answers, assignment), catalog)
     return NotebookResult(
@@ -277,12 +288,28 @@ def _requests(
     return names, probes, calls
 
 
-def _run(sandbox: Any, cells: list[str], names: list[str], probes: list[Any]) -> Any:
-    if sandbox is not None:
-        return sandbox.run(cells, names, probes)
-    from grader.sandbox import run_cells
+def _run(sandbox: Any, catalog: Catalog, cells: list[str], names: list[str], probes: list[Any]) -> Any:
+    if sandbox is None:
+        from grader.sandbox.warm import warm_sandbox
 
-    return run_cells(cells, names, probes)
+        sandbox = warm_sandbox(catalog.kernel_packages)
+    return sandbox.run(cells, names, probes)
+
+
+MISSING_MODULE = re.compile(r"No module named '([A-Za-z_][A-Za-z0-9_.]*)'")
+
+
+def _grader_import_errors(cell_errors: list[dict]) -> list[str]:
+    """Modules a cell failed to import although the grader's own Python has them: the jail's fault, not the student's."""
+    from grader.sandbox.selfcheck import grader_has
+
+    missing = []
+    for error in cell_errors:
+        if error.get("ename") in ("ModuleNotFoundError", "ImportError"):
+            found = MISSING_MODULE.search(str(error.get("evalue", "")))
+            if found and grader_has(found.group(1)) and found.group(1) not in missing:
+                missing.append(found.group(1))
+    return missing
 
 
 def _answers(exercises: list[Exercise], outcome: Any, calls: list[tuple[str, str, Any]]) -> dict[str, dict[str, Any]]:
@@ -349,10 +376,10 @@ def grade_files(
     ``roots``: the folders the files were found in (see :func:`placed`);
     ``student``: whose notebooks they all are, when the caller knows (else see :func:`owner`).
     """
-    from grader.sandbox import Limits, Sandbox
+    from grader.sandbox.warm import checked_sandbox
 
     root_of = root_finder(roots)
-    with Sandbox(workers=workers, limits=limits or Limits()) as sandbox:
+    with checked_sandbox(workers, limits, catalog.kernel_packages) as sandbox:
 
         def one(path: Path) -> NotebookResult:
             root = root_of(path)

@@ -162,8 +162,11 @@ def secret_paths() -> list[str]:
 class Worker:
     """A handle on one forkserver process; used by one thread at a time."""
 
-    def __init__(self, slot: int, preload: Sequence[str], disabled: Sequence[str], python: str) -> None:
+    def __init__(
+        self, slot: int, preload: Sequence[str], disabled: Sequence[str], python: str, hide: Sequence[str] = ()
+    ) -> None:
         self.slot = slot
+        self.hide = [*secret_paths(), *hide]
         self.preload = list(preload)
         self.disabled = list(disabled)  # protections switched off: "namespaces", "cgroups", "seccomp"
         self.python = python
@@ -178,7 +181,7 @@ class Worker:
         uid = self.uid
         command = [self.python, "-P", "-s", "-m", "grader.sandbox.forkserver", "--fd-socket", str(theirs.fileno())]
         command += ["--uid", str(uid), "--gid", str(uid), "--preload", ",".join(self.preload)]
-        command += ["--search-path", os.pathsep.join(environment_path()), "--hide", os.pathsep.join(secret_paths())]
+        command += ["--search-path", os.pathsep.join(environment_path()), "--hide", os.pathsep.join(self.hide)]
         command += [f"--no-{name}" for name in self.disabled]
         try:
             self.proc = subprocess.Popen(
@@ -369,6 +372,8 @@ class Sandbox:
     ``run`` is thread-safe and blocks; up to ``workers`` notebooks run at
     once.  A sandbox failure is retried once on a restarted forkserver, then
     reported as ``error="infrastructure: ..."``, never as empty answers.
+    The jail shows the grader's Python environment (:func:`environment_path`)
+    and never the course's files (:func:`secret_paths`, and ``hide``).
     Use as a context manager or call :meth:`close`.
     """
 
@@ -382,13 +387,14 @@ class Sandbox:
         cgroups: bool = True,
         seccomp: bool = True,
         python: str = sys.executable,
+        hide: Sequence[str] = (),
     ) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.limits = limits
         switches = {"namespaces": namespaces, "cgroups": cgroups, "seccomp": seccomp}
         disabled = [name for name, on in switches.items() if not on]
-        self._workers = [Worker(slot, preload, disabled, python) for slot in range(workers)]
+        self._workers = [Worker(slot, preload, disabled, python, hide) for slot in range(workers)]
         self._idle: queue.SimpleQueue[Worker] = queue.SimpleQueue()
         self._closed = threading.Event()
         try:

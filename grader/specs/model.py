@@ -127,8 +127,10 @@ class Catalog:
         misconceptions: Mapping[str, Mapping[str, Any]],
         per_student: bool,
         secret: str,
+        kernel_packages: tuple[str, ...] = (),
     ) -> None:
         self.exercises = dict(exercises)
+        self.kernel_packages = tuple(kernel_packages)  # what students may import: the sandbox's self-check proves it
         self.assignments = dict(assignments)
         self.misconceptions = dict(misconceptions)
         self.per_student = per_student
@@ -354,6 +356,8 @@ def latex(formula: str) -> str:
 
 # Loading -------------------------------------------------------------------------------
 
+MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
 
 def load_catalog(path: Path | str | None = None) -> Catalog:
     """Load every spec in a folder (default: the project's ``exercises/``); raises SpecError."""
@@ -376,7 +380,21 @@ def load_catalog(path: Path | str | None = None) -> Catalog:
     variants = os.environ.get("GRADER_VARIANTS") or course.get("variants", "slides")
     if variants not in ("slides", "per-student"):
         raise SpecError(f"course.yaml: variants must be 'slides' or 'per-student', not {variants!r}")
-    return Catalog(exercises, assignments, misconceptions, variants == "per-student", course_secret())
+    packages = _kernel_packages(course.get("kernel"))
+    return Catalog(exercises, assignments, misconceptions, variants == "per-student", course_secret(), packages)
+
+
+def _kernel_packages(kernel: Any) -> tuple[str, ...]:
+    """``kernel: {packages: [scipy, pandas]}``: the modules the course's notebooks import (dotted names)."""
+    if kernel is None:
+        return ()
+    packages = kernel.get("packages", []) if isinstance(kernel, dict) else None
+    if not isinstance(packages, list) or not all(isinstance(p, str) and MODULE_NAME.match(p) for p in packages):
+        raise SpecError("course.yaml: kernel: packages must be a list of module names, like [scipy, pandas]")
+    unknown = sorted(set(kernel) - {"packages"})
+    if unknown:
+        raise SpecError(f"course.yaml: kernel has no setting {unknown[0]!r}; the one it has is 'packages'")
+    return tuple(packages)
 
 
 def course_secret() -> str:
