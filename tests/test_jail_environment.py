@@ -188,7 +188,7 @@ def test_installed_in_a_venv_under_a_temporary_directory_every_path_gives_full_m
     subprocess.run([sys.executable, "-m", "venv", str(checkout / ".venv")], check=True)
     python = checkout / ".venv" / "bin" / "python"
     install = [str(python), "-m", "pip", "install", "-q", "-r", "requirements.txt", "pytest", "hypothesis"]
-    subprocess.run(install, cwd=checkout, check=True, timeout=900)
+    subprocess.run(install, cwd=checkout, check=True, timeout=900, capture_output=True)
     folder = tmp_path / "handed-in"
     (folder / "s001").mkdir(parents=True)
     notebook = nbformat.reads(correct_notebook(student="s001").decode(), as_version=4)

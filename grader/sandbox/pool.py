@@ -147,8 +147,15 @@ def _forkserver_env() -> dict[str, str]:
 
 
 def environment_path() -> list[str]:
-    """The grader's own module search path: the jail shows it, so notebooks import what the grader's Python has."""
-    return [entry for entry in sys.path if entry and os.path.isabs(entry) and os.path.isdir(entry)]
+    """The grader's own module search path: the jail shows it, so notebooks import what the grader's Python has.
+
+    The first entry is left out when it is the folder the grader was started
+    from (a script's folder, or the working directory for ``python -m``): it is
+    where the command ran, not the environment.
+    """
+    started_from = not (sys.flags.safe_path or sys.flags.isolated)
+    entries = sys.path[1:] if started_from else sys.path
+    return [entry for entry in entries if entry and os.path.isabs(entry) and os.path.isdir(entry)]
 
 
 def secret_paths() -> list[str]:

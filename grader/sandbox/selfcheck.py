@@ -95,4 +95,18 @@ def explain(problems: dict[str, str], report: dict) -> str:
         cause = "the grader's own Python does not have it either: install it where the grader runs"
     else:
         cause = f"the grader's Python has it, but the jail shows only {visible}"
+        closed = [p for p in report.get("visible_paths") or [] if _closed_to_others(p)]
+        if closed:
+            cause += f" ({', '.join(closed)} cannot be entered by other users, as the sandbox's user is: chmod o+rx)"
     return f"the sandbox cannot run {what}; {cause}, so no notebook is graded (a student would be blamed for it)"
+
+
+def _closed_to_others(path: str) -> bool:
+    import os
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISDIR(mode) and not mode & stat.S_IXOTH
