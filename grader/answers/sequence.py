@@ -2,7 +2,10 @@
 
 Item k is right when it is the reference's, or what the update rule (the
 part's ``step``) gives from the student's own items before it; so one slip
-costs one item's share, and the feedback names the first wrong step (see
+costs one item's share, and the feedback names the first wrong step. An
+item that follows from the student's own values only by repeating one of
+them (a wrong step onto a fixed point of the rule, then the same value again)
+is judged against the reference alone, and the feedback says so (see
 :mod:`grader.checking.carried` for what earns no carried credit). The
 catalogue's changes are tried after carried forward: a value that follows
 from the student's own earlier value is not a new mistake.
@@ -11,7 +14,7 @@ from the student's own earlier value is not a new mistake.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from grader.answers.base import (
@@ -25,7 +28,7 @@ from grader.answers.base import (
     register,
 )
 from grader.checking import reading
-from grader.checking.carried import carried_reference, expected_items, stands_still
+from grader.checking.carried import carried_reference, expected_items, repeated_items, stands_still
 from grader.checking.compare import credit, same_value
 from grader.checking.key import AnswerKey
 from grader.checking.misconceptions import first_match, searched_match
@@ -87,7 +90,11 @@ class SequenceAnswer(AnswerType):
             """An item's credit: full, half per coarse number, none with any wrong component (a point is one item)."""
             return credit(item, target, tolerance) if target is not None and coarse(item, target) else 0.0
 
-        shares = [max(share(item, reference[k]), share(item, expected[k])) for k, item in enumerate(value)]
+        repeated = repeated_items(key, value, expected)  # they follow only by copying: no carried credit
+        shares = [
+            max(share(item, reference[k]), 0.0 if k in repeated else share(item, expected[k]))
+            for k, item in enumerate(value)
+        ]
         wrong = [k for k, share in enumerate(shares) if share == 0.0]
         fraction = sum(shares) / len(shares)
         if not wrong:
@@ -96,29 +103,44 @@ class SequenceAnswer(AnswerType):
                 key, fraction, "partial" if coarse else "correct", coarse_feedback(key) if coarse else CONSISTENT
             )
         found = first_match(key, value, coarse, search=False) or searched_match(key, value, coarse, at_least=fraction)
+        if found and repeated:  # the mistake is named; the copied tail is still said
+            return replace(found, feedback=f"{found.feedback} {repeated_sentence(self.item, value, repeated)}")
         if found:
             return found
         k = wrong[0]
-        where = {"first_wrong_step": k} if key.secret else {"first_wrong_step": k, "expected": plain(expected[k])}
+        right = key.reference[k] if k in repeated else expected[k]  # a copied value is not what is expected
+        where = {"first_wrong_step": k} if key.secret else {"first_wrong_step": k, "expected": plain(right)}
         return result(
             key,
             fraction,
             "partial" if fraction > 0 else "incorrect",
-            self._feedback(key, value, expected, wrong, earlier),
+            self._feedback(key, value, expected, wrong, repeated, earlier),
             **where,
             got=plain(value[k]),
             wrong_steps=wrong,
+            **({"repeated_steps": repeated} if repeated else {}),
         )
 
     def _feedback(
-        self, key: AnswerKey, value: list[Any], expected: list[Any], wrong: list[int], earlier: Mapping[str, Any]
+        self,
+        key: AnswerKey,
+        value: list[Any],
+        expected: list[Any],
+        wrong: list[int],
+        repeated: list[int],
+        earlier: Mapping[str, Any],
     ) -> str:
-        """The first wrong step, from what it follows; then whether the later steps follow from it."""
+        """The first wrong step, from what it follows; then whether the later steps follow from it, and
+        which of them only repeat the student's own values (they earn no carried credit)."""
         name, k = self.item, wrong[0]
-        if key.secret:
+        if k in repeated:  # follows from the student's earlier answers, by copying one of them
+            right = "" if key.secret else f", expected {fmt(key.reference[k])}"
+            sentence = f"{name}{subscript(k)} is off: you wrote {fmt(value[k])}{right}."
+        elif key.secret:
             sentence = _secret_step(name, k, value, expected[k] is not None and carried_reference(key, earlier) is None)
         elif expected[k] is None:
-            return f"{name}{subscript(k)} is off: you wrote {fmt(value[k])}, expected {fmt(key.reference[k])}."
+            sentence = f"{name}{subscript(k)} is off: you wrote {fmt(value[k])}, expected {fmt(key.reference[k])}."
+            return f"{sentence} {repeated_sentence(name, value, repeated)}" if repeated else sentence
         elif carried_reference(key, earlier) is not None:
             sentence = f"{name}{subscript(k)} is off: from your answers it should be {fmt(expected[k])}; you wrote {fmt(value[k])}."
         elif k == 0:
@@ -128,18 +150,20 @@ class SequenceAnswer(AnswerType):
                 f"Step {k} is off: from {name}{subscript(k - 1)} = {fmt(value[k - 1])} the update gives "
                 f"{name}{subscript(k)} = {fmt(expected[k])}; you wrote {fmt(value[k])}."
             )
-        later = range(k + 1, len(value))
-        if later and not any(i in wrong for i in later):
+        others = [i for i in wrong[1:] if i not in repeated]
+        if range(k + 1, len(value)) and not others and not repeated:
             sentence += " Your later steps follow correctly from your value, so they keep their credit."
-        elif len(wrong) > 1:
-            others = ", ".join(f"{name}{subscript(i)}" for i in wrong[1:])
-            judged = all(expected[i] is None for i in wrong[1:]) and key.step is not None
+        elif others:
+            named = ", ".join(f"{name}{subscript(i)}" for i in others)
+            judged = all(expected[i] is None for i in others) and key.step is not None
             if judged and stands_still(value):
-                sentence += f" Your values never move, so they cannot follow from the update; also off: {others}."
+                sentence += f" Your values never move, so they cannot follow from the update; also off: {named}."
             elif judged:
-                sentence += f" Nothing follows from a wrong start, so the later values are compared with the right ones; also off: {others}."
+                sentence += f" Nothing follows from a wrong start, so the later values are compared with the right ones; also off: {named}."
             else:
-                sentence += f" Also off, even from your own values: {others}."
+                sentence += f" Also off, even from your own values: {named}."
+        if repeated:
+            sentence += " " + repeated_sentence(name, value, repeated)
         return sentence
 
     def hint(self, key: AnswerKey) -> str:
@@ -166,6 +190,18 @@ def _secret_step(name: str, k: int, value: list[Any], by_rule: bool) -> str:
             f"{name}{subscript(k - 1)} = {fmt(value[k - 1])} by the update rule."
         )
     return f"{name}{subscript(k)} is off: you gave {fmt(value[k])}."
+
+
+def repeated_sentence(name: str, value: list[Any], repeated: list[int]) -> str:
+    """Why items that follow from the student's own values by repeating one of them earn nothing, in one sentence."""
+    names = ", ".join(f"{name}{subscript(i)}" for i in repeated)
+    copied = list(dict.fromkeys(fmt(value[i]) for i in repeated))
+    one = len(repeated) == 1
+    return (
+        f"{names} only {'repeats' if one else 'repeat'} your earlier "
+        f"{'value' if len(copied) == 1 else 'values'} {' and '.join(copied)} while the right sequence keeps moving, "
+        f"so {'it earns' if one else 'they earn'} no credit for following from your own values."
+    )
 
 
 def _item_length(reference: Any) -> int | None:

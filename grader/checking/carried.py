@@ -14,7 +14,18 @@ Carried credit cannot be gamed:
 * a sequence that never moves (every item the same) earns no carried credit
   unless the reference stands still too: ``0, 0, 0, 0`` "follows" from a
   wrong start at the minimum, and ``2, 2, 2`` from those iterates, but
-  neither is a computation of the update.
+  neither is a computation of the update;
+* an item that follows from the student's own values only by repeating one
+  of them earns no carried credit, unless the reference repeats there too
+  (:func:`repeated_items`). Carried credit is for doing the remaining work
+  right from a wrong start, not for steps that follow trivially: once a wrong
+  step lands on a fixed point of the rule (``4, 2, 0, 0, 0, 0`` for gradient
+  descent on x² + 2, stuck at the minimum the right run never reaches), every
+  later step "follows" by copying it, and so do the values computed from those
+  iterates (``18, 6, 2, 2, 2, 2``). Such items are judged against the reference
+  alone, so a tail of them earns nothing, and an answer that is half or more
+  such a tail earns at most half of the part (unless it is a misconception
+  whose own credit is more; the catalogue's never are).
 """
 
 from __future__ import annotations
@@ -22,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from grader.checking.compare import plain_equal, same_value
+from grader.checking.compare import Tolerance, close, plain_equal, same_value
 from grader.checking.key import AnswerKey
 from grader.checking.outcome import plain
 
@@ -77,3 +88,44 @@ def expected_items(key: AnswerKey, value: list[Any], earlier: Mapping[str, Any])
     if stands_still(value) and not stands_still(key.reference):
         return unknown
     return [key.reference[0]] + [next_item(key, value[:k]) for k in range(1, len(value))]
+
+
+def repeated_items(key: AnswerKey, value: list[Any], expected: list[Any]) -> list[int]:
+    """The items that follow from the student's own values only by repeating one of them: no carried credit.
+
+    Item k is one when it is what the student's own values give
+    (``expected[k]``, from :func:`expected_items`) and not the reference's
+    item, and it repeats an earlier item j of the student's while the
+    reference's item k is not its item j: a tail at a fixed point of the
+    rule that the right run never reaches, a cycle it never enters, or the
+    values computed from such iterates. The rule knows nothing of the update
+    or of the part: any step rule, any ``carried`` sequence. Honest carried
+    credit is untouched: a slip followed by steps that keep moving
+    (``4, 2, 1.5, 0.75, …``) repeats nothing, and a reference that stands
+    still (a run started at the minimum) lets the student's items stand still
+    with it.
+    """
+    tolerance, reference = key.tolerance, key.reference
+    repeated = []
+    for k in range(1, min(len(value), len(expected), len(reference))):
+        target = expected[k]
+        if target is None or not same_value(value[k], target, tolerance, coarse_ok=True):
+            continue  # earns no carried credit anyway
+        if same_value(value[k], reference[k], tolerance, coarse_ok=True):
+            continue  # the reference's own item
+        if any(
+            _near(plain(value[k]), plain(value[j]), tolerance) and not _near(reference[k], reference[j], tolerance)
+            for j in range(k)
+        ):
+            repeated.append(k)
+    return repeated
+
+
+def _near(a: Any, b: Any, tolerance: Tolerance) -> bool:
+    """Two plain values (numbers or lists of them, the student's or the reference's) equal within ``tolerance``."""
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_near(x, y, tolerance) for x, y in zip(a, b, strict=True))
+    try:
+        return close(float(a), float(b), tolerance)
+    except (TypeError, ValueError):
+        return a == b
