@@ -165,10 +165,12 @@ def check(
         data = _read_json(submission)
         if student and isinstance(data, dict):
             data["student"] = student
+    from grader.specs.model import SpecError
+
     catalog = catalog_or_exit()
     try:
         result = grade(data, catalog)
-    except SubmissionError as exc:
+    except (SubmissionError, SpecError) as exc:  # a spec whose answers cannot be computed: as 'grader validate' says
         fail(str(exc))
     if submission is None:
         _keep_only_part(result, part)

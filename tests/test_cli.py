@@ -200,10 +200,22 @@ def test_validate_names_spec_part_and_seed_of_a_failure(tmp_path: Path) -> None:
 
 def test_validate_reports_a_spec_that_cannot_compute_its_answer(tmp_path: Path) -> None:
     spec = tmp_path / "broken.yaml"
+    spec.write_text(
+        "id: broken\ntitle: x\nprompt: y\nparameters: {n: {default: 2, choices: [2, 20000]}}\n"
+        "parts: [{id: a, type: number, answer: 'iterates(gd(0.1), \"x**2\", 1, n)[-1]'}]\n"
+    )
+    result = run("validate", str(spec), "--seeds", "4")
+    assert result.exit_code == 1
+    assert "FAIL broken.yaml: broken part a.answer: " in result.output
+    assert "20000 steps are too many for an exercise (at most 10000)" in result.output
+
+
+def test_validate_refuses_an_unknown_function_when_the_spec_loads(tmp_path: Path) -> None:
+    spec = tmp_path / "broken.yaml"
     spec.write_text("id: broken\ntitle: x\nprompt: y\nparts: [{id: a, type: number, answer: 'nosuchfunction(1)'}]\n")
     result = run("validate", str(spec), "--seeds", "2")
-    assert result.exit_code == 1
-    assert "FAIL broken.yaml: broken part a.answer: unknown function 'nosuchfunction'" in result.output
+    assert result.exit_code == 2
+    assert "broken.yaml: broken part a answer: unknown function 'nosuchfunction'" in result.stderr
 
 
 def test_validate_reports_an_unreadable_spec_as_bad_input(tmp_path: Path) -> None:

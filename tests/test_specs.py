@@ -117,13 +117,24 @@ def test_a_bad_expression_is_refused_at_load_naming_the_field(tmp_path, field, e
     assert ("misconception sign-error answer" if field == "misconception" else field) in message
 
 
-def test_an_expression_that_fails_names_the_field(tmp_path):
+def test_an_unknown_name_is_refused_when_the_spec_loads(tmp_path):
     broken = spec()
     broken["parts"][0]["answer"] = "iterates(gd(eta), f, x0, steps)"  # no parameter 'steps'
+    message = refused(tmp_path, broken)
+    assert message == "tiny.yaml: tiny part iterates answer: unknown name 'steps' (the names it may use are eta, f, x0)"
+
+
+def test_an_expression_that_fails_names_the_field(tmp_path):
+    broken = spec()
+    broken["parameters"]["steps"] = {"default": 2, "choices": [2, 2.5]}  # a whole number only in some variants
+    broken["parts"][0]["answer"] = "iterates(gd(eta), f, x0, steps)"
     catalog = load_catalog(write(tmp_path / "specs", broken))
     exercise = catalog.exercise("tiny")
-    with pytest.raises(SpecError, match=r"tiny\.yaml: tiny part iterates\.answer: .*'steps'"):
-        catalog.keys(exercise, catalog.variant(exercise))
+    catalog.keys(exercise, catalog.variant(exercise))
+    with pytest.raises(
+        SpecError, match=r"tiny\.yaml: tiny part iterates\.answer: .*'steps' of iterates must be a whole"
+    ):
+        catalog.keys(exercise, {**catalog.variant(exercise), "steps": 2.5})
 
 
 def test_a_misconception_without_feedback_is_refused(tmp_path):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
@@ -19,10 +19,28 @@ from grader import optim
 from grader.calculus import gradient_formulas, objective
 from grader.checking.reading import Interval
 from grader.optim.rules import Rule
+from grader.specs import language
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
+def example(call: str) -> Callable[[F], F]:
+    """Give a spec function its one-line example: docs/specs.md shows it with its result, the tests run it."""
+
+    def attach(function: F) -> F:
+        function.example = call  # type: ignore[attr-defined]
+        return function
+
+    return attach
+
+
+Reduction = Literal["mean", "sum", "mean-over-n"]
+EpochReduction = Literal["mean", "sum", "mean-over-n", "n-1"]
+
+
+@example("plain([1, 2.5])")
 def plain(value: Any) -> Any:
-    """numpy arrays and scalars → Python floats and lists."""
+    """The value as plain numbers and lists (numpy arrays and scalars become Python floats and lists)."""
     if isinstance(value, np.ndarray):
         return plain(value.tolist())
     if isinstance(value, list | tuple):
@@ -43,26 +61,31 @@ def _point(f: str, x: Any) -> Any:
 # Update rules (right and wrong) -------------------------------------------------
 
 
+@example("gd(0.1)")
 def gd(lr: float) -> Rule:
     """Gradient descent x ← x − η∇f."""
     return optim.SGD(lr=float(lr))
 
 
+@example("momentum(0.1, 0.9)")
 def momentum(lr: float, beta: float) -> Rule:
     """The lecture's heavy ball: g ← βg + ∇f, x ← x − ηg."""
     return optim.Momentum(lr=float(lr), momentum=float(beta))
 
 
+@example("ema_momentum(0.1, 0.9)")
 def ema_momentum(lr: float, beta: float) -> Rule:
     """Misconception ``ema-momentum``: g ← βg + (1−β)∇f."""
     return optim.Momentum(lr=float(lr), momentum=float(beta), ema=True)
 
 
+@example("nesterov(0.1, 0.9)")
 def nesterov(lr: float, beta: float) -> Rule:
     """Nesterov momentum as in PyTorch: the step uses ∇f + βb."""
     return optim.Momentum(lr=float(lr), momentum=float(beta), nesterov=True)
 
 
+@example("adam(0.1, bias_correction=False)")
 def adam(
     lr: float,
     beta1: float = 0.9,
@@ -75,25 +98,29 @@ def adam(
         lr=float(lr),
         betas=(float(beta1), float(beta2)),
         eps=float(eps),
-        bias_correction=bias_correction,
+        bias_correction=bool(bias_correction),
     )
 
 
+@example("rmsprop(0.01, alpha=0.9)")
 def rmsprop(lr: float, alpha: float = 0.99, eps: float = 1e-8) -> Rule:
     """RMSprop (PyTorch's formulas)."""
     return optim.RMSprop(lr=float(lr), alpha=float(alpha), eps=float(eps))
 
 
+@example("adagrad(0.5)")
 def adagrad(lr: float, eps: float = 1e-10) -> Rule:
     """Adagrad (PyTorch's formulas)."""
     return optim.Adagrad(lr=float(lr), eps=float(eps))
 
 
+@example("ascent(gd(0.1))")
 def ascent(rule: Rule) -> Rule:
     """Misconception ``sign-error``: the rule moving uphill."""
     return optim.ascent(rule)
 
 
+@example("forgot_eta(gd(0.1))")
 def forgot_eta(rule: Rule) -> Rule:
     """Misconception ``forgot-eta``: the rule with η = 1."""
     return optim.forgot_eta(rule)
@@ -105,14 +132,16 @@ def forgot_eta(rule: Rule) -> Rule:
 MAX_STEPS = 10_000  # a spec asks for a few steps; a typo such as 10**9 is refused, not run
 
 
+@example('iterates(gd(0.25), "x**2 + 2", 4, 3)')
 def iterates(rule: Rule, f: str, x0: Any, steps: int) -> list[Any]:
-    """x₀, x₁, …, x_steps of ``rule`` on f (at most :data:`MAX_STEPS` steps)."""
+    """x₀, x₁, …, x_steps of ``rule`` on f (at most 10 000 steps)."""
     if int(steps) > MAX_STEPS:
         raise ValueError(f"{steps} steps are too many for an exercise (at most {MAX_STEPS})")
     trace = optim.run(rule, objective(f), np.asarray(x0, dtype=np.float64).reshape(-1), int(steps))
     return [_point(f, x) for x in trace.iterates]
 
 
+@example('path_shape(gd(0.9), "x**2", 1)')
 def path_shape(rule: Rule, f: str, x0: Any, steps: int = 100) -> str:
     """How ``rule`` approaches the minimum of a one-variable f from x0, judged from ``steps`` steps of the core.
 
@@ -130,26 +159,31 @@ def path_shape(rule: Rule, f: str, x0: Any, steps: int = 100) -> str:
     return "monotone"
 
 
+@example('values("x**2 + 2", [4, 2, 1])')
 def values(f: str, points: Sequence[Any]) -> list[float]:
     """f at each point."""
     return [float(objective(f).value(np.asarray(p, dtype=np.float64).reshape(-1))) for p in points]
 
 
+@example('value("x**2 + y**2", [3, 4])')
 def value(f: str, point: Any) -> float:
     """f at one point."""
     return values(f, [point])[0]
 
 
+@example('gradient("x**2 + 3*y", [1, 2])')
 def gradient(f: str, point: Any) -> Any:
     """∇f at a point (a number in 1-D)."""
     return _point(f, objective(f).gradient(np.asarray(point, dtype=np.float64).reshape(-1)))
 
 
+@example('hessian("x**2*y", [1, 2])')
 def hessian(f: str, point: Any) -> list[list[float]]:
     """∇²f at a point."""
     return plain(objective(f).hessian(np.asarray(point, dtype=np.float64).reshape(-1)))
 
 
+@example('next_from(gd(0.25), "x**2 + 2")')
 def next_from(rule: Rule, f: str) -> Callable[[Sequence[Any]], Any]:
     """For error carried forward: the next iterate after the student's own ``prefix`` x₀…x_k.
 
@@ -169,16 +203,19 @@ def next_from(rule: Rule, f: str) -> Callable[[Sequence[Any]], Any]:
     return following
 
 
+@example('next_after(gd(0.25), "x**2 + 2", [4, 3])')
 def next_after(rule: Rule, f: str, points: Sequence[Any]) -> Any:
     """The iterate after ``points`` (x₀ … x_k, the student's own), for a ``carried:`` rule: ``next_from(rule, f)(points)``."""
     return next_from(rule, f)(points)
 
 
+@example('derivative("x**3 + 2*x")')
 def derivative(f: str) -> str:
     """The derivative of a one-variable f as formula text (for prompts)."""
     return gradient_formulas(f)[0]
 
 
+@example('quadratic_gradient("x**2 + x*y")')
 def quadratic_gradient(f: str) -> dict[str, Any]:
     """The gradient of a quadratic f as data, ∇f(x) = A x + b (A the Hessian, b = ∇f(0)).
 
@@ -193,11 +230,13 @@ def quadratic_gradient(f: str) -> dict[str, Any]:
 # Learning rates on a quadratic --------------------------------------------------
 
 
+@example('step_factor("x**2", 0.25)')
 def step_factor(f: str, eta: float) -> float:
     """r = 1 − η f'' for a one-variable quadratic: GD gives x_{t+1} − x* = r (x_t − x*)."""
     return 1.0 - float(eta) * curvature(f)
 
 
+@example('regime("x**2", 0.75)')
 def regime(f: str, eta: float) -> str:
     """How GD with step ``eta`` behaves on a one-variable quadratic, from r = 1 − η f''.
 
@@ -215,30 +254,37 @@ def regime(f: str, eta: float) -> str:
     return "fast" if r <= 0.5 else "slow-monotone"
 
 
+@example('regimes("x**2", [0.1, 1, 1.5])')
 def regimes(f: str, etas: Sequence[float]) -> list[str]:
+    """:func:`regime` for each step size in ``etas``."""
     return [regime(f, eta) for eta in etas]
 
 
+@example('converging_rates("x**2")')
 def converging_rates(f: str) -> Interval:
     """The open interval of η for which GD converges on a one-variable quadratic: 0 < η < 2/f''."""
     return Interval(0.0, 2.0 / curvature(f), False, False)
 
 
+@example('curvature("3*x**2 + x")')
 def curvature(f: str) -> float:
     """f'' of a one-variable quadratic (its Hessian at 0)."""
     return float(objective(f).hessian([0.0])[0][0])
 
 
+@example("neg([1, -2])")
 def neg(vector: Any) -> Any:
     """−v."""
     return plain(-np.asarray(vector, dtype=np.float64))
 
 
+@example("scale(0.5, [4, 2])")
 def scale(factor: float, vector: Any) -> Any:
     """c·v."""
     return plain(float(factor) * np.asarray(vector, dtype=np.float64))
 
 
+@example("interval(0, 1, True, False)")
 def interval(low: float, high: float, low_closed: bool = False, high_closed: bool = False) -> Interval:
     """An interval, for misconception answers such as ``interval(0, 1, True, True)``."""
     return Interval(float(low), float(high), bool(low_closed), bool(high_closed))
@@ -247,38 +293,44 @@ def interval(low: float, high: float, low_closed: bool = False, high_closed: boo
 # Mini-batches --------------------------------------------------------------------
 
 
+@example("mean([[1, 2], [3, 4]])")
 def mean(vectors: Sequence[Any]) -> Any:
     """The mean of per-example gradients (the full gradient)."""
     return plain(optim.full_gradient(vectors))
 
 
+@example("total([[1, 2], [3, 4]])")
 def total(vectors: Sequence[Any]) -> Any:
     """Misconception ``sum-not-mean``: the sum of per-example gradients."""
     return plain(optim.full_gradient(vectors, reduction="sum"))
 
 
-def batch_gradient(vectors: Sequence[Any], indices: Sequence[int], reduction: str = "mean") -> Any:
+@example('batch_gradient([1, 2, 3, 6], [2, 4], reduction="sum")')
+def batch_gradient(vectors: Sequence[Any], indices: Sequence[int], reduction: Reduction = "mean") -> Any:
     """Mini-batch gradient over 1-based ``indices`` (``reduction`` "sum" / "mean-over-n" are misconceptions)."""
     return plain(optim.batch_gradient(vectors, indices, one_based=True, reduction=reduction))
 
 
+@example("zero_based_batch([1, 2, 3, 6], [2, 4])")
 def zero_based_batch(vectors: Sequence[Any], indices: Sequence[int]) -> Any:
     """Misconception ``zero-based-index``: the 1-based indices read as 0-based, out-of-range dropped."""
     return plain(optim.zero_based_slip(vectors, indices))
 
 
+@example("updates_per_epoch(100, 32, drop_last=True)")
 def updates_per_epoch(n: int, batch_size: int, drop_last: bool = False) -> int:
     """⌈n/B⌉, or ⌊n/B⌋ with drop_last."""
     return optim.updates_per_epoch(int(n), int(batch_size), drop_last=bool(drop_last))
 
 
+@example('sgd_epoch("(w*a - y)**2", [[1, 2], [2, 2]], [[1], [2]], 0.1, 0)')
 def sgd_epoch(
     loss: str,
     data: Sequence[Sequence[float]],
     batches: Sequence[Sequence[int]],
     lr: float,
     w0: Any,
-    reduction: str = "mean",
+    reduction: EpochReduction = "mean",
 ) -> list[Any]:
     """One SGD epoch on a per-example ``loss`` in the parameter ``w`` (or w1, w2, …) and data columns a, y.
 
@@ -309,6 +361,7 @@ def sgd_epoch(
     return [plain(t)[0] if len(parameters) == 1 else plain(t) for t in thetas]
 
 
+@example('epoch_step("(w*a - y)**2", [[1, 2], [2, 2]], [[1], [2]], 0.1)')
 def epoch_step(
     loss: str, data: Sequence[Sequence[float]], batches: Sequence[Sequence[int]], lr: float
 ) -> Callable[[Sequence[Any]], Any]:
@@ -335,6 +388,7 @@ def _names(formula: str) -> frozenset[str]:
 # Stationary points -----------------------------------------------------------------
 
 
+@example('stationary_points("x**3 - 3*x")')
 def stationary_points(f: str) -> list[list[float]]:
     """The real points where ∇f = 0, solved exactly by sympy, in sorted order."""
     import sympy
@@ -356,6 +410,7 @@ def stationary_points(f: str) -> list[list[float]]:
     return sorted(points, key=lambda p: [-v for v in p])
 
 
+@example('classify_point("x**2 - y**2", [0, 0])')
 def classify_point(f: str, point: Sequence[float]) -> str:
     """``minimum`` / ``maximum`` / ``saddle`` from the eigenvalues of the Hessian at a stationary point."""
     eigenvalues = np.linalg.eigvalsh(np.asarray(hessian(f, point)))
@@ -368,14 +423,56 @@ def classify_point(f: str, point: Sequence[float]) -> str:
     return "degenerate"
 
 
+@example('classify_points("x**3 - 3*x", [[1], [-1]])')
 def classify_points(f: str, points: Sequence[Sequence[float]]) -> list[str]:
+    """:func:`classify_point` for each point."""
     return [classify_point(f, p) for p in points]
 
 
+@example('negate_labels(["minimum", "saddle"])')
 def negate_labels(labels: Sequence[str]) -> list[str]:
     """Misconception ``hessian-sign-swapped``: minimum and maximum exchanged."""
     swap = {"minimum": "maximum", "maximum": "minimum"}
     return [swap.get(label, label) for label in labels]
+
+
+# Python's own, as a spec may call them -----------------------------------------------------------
+
+
+@example("len([4, 2, 1])")
+def _len(items: Sequence[Any]) -> int:
+    """The number of items of a list."""
+    return len(items)
+
+
+@example("min(3, 1, 2)")
+def _min(*values: Any) -> float:
+    """The smallest of several numbers, or of one list: ``min(a, b)``, ``min(xs)``."""
+    return min(*values)
+
+
+@example("max([3, 1, 2])")
+def _max(*values: Any) -> float:
+    """The largest of several numbers, or of one list: ``max(a, b)``, ``max(xs)``."""
+    return max(*values)
+
+
+@example("ceil(100 / 32)")
+def _ceil(x: float) -> int:
+    """The smallest whole number ≥ x."""
+    return math.ceil(x)
+
+
+@example("floor(100 / 32)")
+def _floor(x: float) -> int:
+    """The largest whole number ≤ x."""
+    return math.floor(x)
+
+
+@example("vector(1, 2) * 3")
+def _vector(*items: float) -> list[float]:
+    """A vector of the numbers given, as a list of floats: ``vector(1, 2)`` is ``[1.0, 2.0]``."""
+    return plain(np.asarray(items, dtype=np.float64))
 
 
 _CORE = (
@@ -387,11 +484,16 @@ _CORE = (
 )  # fmt: skip
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {function.__name__: function for function in _CORE} | {
-    "len": len,
-    "min": min,
-    "max": max,
-    "ceil": math.ceil,
-    "floor": math.floor,
-    "vector": lambda *items: plain(np.asarray(items, dtype=np.float64)),
+    "len": _len,
+    "min": _min,
+    "max": _max,
+    "ceil": _ceil,
+    "floor": _floor,
+    "vector": _vector,
 }
-"""Every name a spec expression may call."""
+"""Every name a spec expression may call; docs/specs.md lists them (``grader exercises functions --write``)."""
+
+language.KINDS[Rule] = language.Kind(
+    "an update rule such as gd(0.1) or adam(0.01)",
+    lambda value: callable(getattr(value, "update", None)) and callable(getattr(value, "init", None)),
+)

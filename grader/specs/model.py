@@ -35,7 +35,7 @@ from grader.checking.key import AnswerKey, Misconception
 from grader.checking.reading import Interval, Number
 from grader.paths import data_dir, exercises_dir, private_dir, private_file
 from grader.specs import language
-from grader.specs.functions import FUNCTIONS, plain
+from grader.specs.functions import FUNCTIONS, example, plain
 
 ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 DEFAULT_STUDENT = "default"
@@ -321,18 +321,18 @@ def _value(value: Any) -> Any:
     return value if isinstance(value, Interval) or callable(value) else plain(value)
 
 
-_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)(?:\s*\|\s*(latex))?\s*\}\}")
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)(?:\s*\|\s*([A-Za-z_][A-Za-z0-9_]*))?\s*\}\}")
 
 
 def render(template: str, params: Mapping[str, Any]) -> str:
-    """Fill ``{{ name }}`` (or ``{{ name | latex }}`` for a formula) with a variant's parameters."""
+    """Fill ``{{ name }}`` (or ``{{ name | latex }}``, a filter of :data:`FILTERS`) with a variant's parameters."""
 
     def fill(match: re.Match[str]) -> str:
         name, style = match.group(1), match.group(2)
-        if name not in params:
+        if name not in params or (style is not None and style not in FILTERS):
             return match.group(0)
         value = params[name]
-        return latex(value) if style == "latex" and isinstance(value, str) else _format(value)
+        return FILTERS[style](value) if style is not None and isinstance(value, str) else _format(value)
 
     return _PLACEHOLDER.sub(fill, template or "")
 
@@ -347,11 +347,16 @@ def _format(value: Any) -> str:
     return str(value)
 
 
+@example("x**2 + 2*x")
 def latex(formula: str) -> str:
     """A formula in LaTeX for prompts: ``x**2 + 2*x`` → ``x^{2} + 2x``."""
     text = re.sub(r"\*\*\s*(\([^()]*\)|[\w.]+)", lambda m: "^{" + m.group(1).strip("()") + "}", formula)
     text = re.sub(r"(\d)\s*\*\s*([A-Za-z(])", r"\1\2", text)
     return text.replace("*", r" \cdot ")
+
+
+FILTERS: dict[str, Callable[[str], str]] = {"latex": latex}
+"""The filters of ``{{ name | filter }}`` in prompts and feedback (each applies to a formula parameter)."""
 
 
 # Loading -------------------------------------------------------------------------------
@@ -510,11 +515,9 @@ def load_exercise(file: Path, misconceptions: Mapping[str, Mapping[str, Any]] | 
     ids = [p.id for p in parts]
     if len(set(ids)) != len(ids):
         raise SpecError(f"{where}: two parts share an id")
-    for field_name, text in _expressions(derived, parts):
-        try:
-            language.compile_expression(text)
-        except language.SpecExpressionError as exc:
-            raise SpecError(f"{where} {field_name}: {exc}") from exc
+    problems = _problems(data, parameters, derived, parts)
+    if problems:
+        raise SpecError(_problems_sentence(where, problems))
     kind = data.get("kind", "answers")
     code = data.get("code") or {}
     if kind not in ("answers", "code"):
@@ -544,19 +547,82 @@ def load_exercise(file: Path, misconceptions: Mapping[str, Mapping[str, Any]] | 
     return exercise
 
 
-def _expressions(derived: Mapping[str, str], parts: tuple[Part, ...]) -> list[tuple[str, str]]:
-    """Every spec expression of an exercise, with the field it is written in (checked at load)."""
-    found = [(f"derived.{name}", text) for name, text in derived.items()]
+def _expressions(parts: tuple[Part, ...]) -> list[tuple[str, str]]:
+    """Every spec expression of the parts, with the field it is written in (checked at load)."""
+    found = []
     for part in parts:
         if part.answer:
             found.append((f"part {part.id} answer", part.answer))
-        found += [
-            (f"part {part.id} {name}", text)
-            for name, text in (("step", part.step), ("carried", part.carried), ("cases", part.cases))
-            if isinstance(text, str)
-        ]
+        for name, value in (("step", part.step), ("carried", part.carried), ("cases", part.cases), ("call", part.call)):
+            items = value if isinstance(value, list) else [value]
+            found += [(f"part {part.id} {name}", text) for text in items if isinstance(text, str)]
         found += [(f"part {part.id} misconception {rule.id} answer", rule.answer) for rule in part.misconceptions]
     return found
+
+
+def _problems(
+    data: Mapping[str, Any], parameters: tuple[Parameter, ...], derived: Mapping[str, str], parts: tuple[Part, ...]
+) -> dict[str, list[str]]:
+    """Every mistake that shows without evaluating the spec, each with the fields it is in (in the order written).
+
+    Unknown functions and names in the expressions (with the nearest known
+    ones), unknown keywords, wrong numbers of arguments and constant arguments
+    of the wrong kind (:func:`grader.specs.language.problems`), and unknown
+    names or filters in the ``{{ name | filter }}`` of prompts and feedback.
+    """
+    found: dict[str, list[str]] = {}
+
+    def check(field_name: str, text: str, names: list[str]) -> None:
+        try:
+            mistakes = language.problems(text, names, FUNCTIONS)
+        except language.SpecExpressionError as exc:
+            mistakes = [str(exc)]
+        for mistake in mistakes:
+            found.setdefault(mistake, []).append(field_name)
+
+    names = [p.name for p in parameters]
+    _placeholders("prompt", data.get("prompt"), [*names, *map(str, derived)], found)
+    for name, text in derived.items():
+        check(f"derived.{name}", text, names)
+        names = [*names, str(name)]  # a derived value may use the ones before it
+    for field_name, text in _expressions(parts):
+        check(field_name, text, [*names, "student"] if field_name.endswith(" carried") else names)
+    for part in parts:
+        _placeholders(f"part {part.id} prompt", part.prompt, names, found)
+        for rule in part.misconceptions:
+            _placeholders(f"part {part.id} misconception {rule.id} feedback", rule.feedback, names, found)
+    plotted = (data.get("plot") or {}).get("function") if isinstance(data.get("plot"), dict) else None
+    if isinstance(plotted, str) and plotted not in names:
+        close = language.nearest(plotted, names) or f" (the parameters are {', '.join(sorted(names))})"
+        found.setdefault(f"unknown parameter {plotted!r}{close}", []).append("plot.function")
+    return found
+
+
+def _placeholders(field_name: str, text: Any, names: list[str], found: dict[str, list[str]]) -> None:
+    """Note each ``{{ name | filter }}`` of ``text`` whose name is not a parameter or whose filter is unknown."""
+    for match in _PLACEHOLDER.finditer(text if isinstance(text, str) else ""):
+        name, style = match.group(1), match.group(2)
+        if name not in names:
+            close = language.nearest(name, names)
+            known = f" (the names it may use are {', '.join(sorted(names))})" if names else ""
+            found.setdefault(f"unknown name {name!r} in {match.group(0)}{close or known}", []).append(field_name)
+        if style is not None and style not in FILTERS:
+            close = language.nearest(style, FILTERS) or f" (the filters are {', '.join(FILTERS)})"
+            found.setdefault(f"unknown filter {style!r} in {match.group(0)}{close}", []).append(field_name)
+
+
+def _problems_sentence(where: str, problems: Mapping[str, list[str]]) -> str:
+    """One line for all of a spec's mistakes: ``a.yaml: a part x answer: unknown function 'gdd' (did you mean 'gd'?)``."""
+
+    def fields(names: list[str]) -> str:
+        names = list(dict.fromkeys(names))
+        return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+    if len(problems) == 1:
+        ((mistake, names),) = problems.items()
+        return f"{where} {fields(names)}: {mistake}"
+    listed = "; ".join(f"{fields(names)}: {mistake}" for mistake, names in problems.items())
+    return f"{where}: {len(problems)} mistakes: {listed}"
 
 
 def _plot_option(value: Any, where: str, parts: tuple[Part, ...]) -> dict[str, str]:
