@@ -15,6 +15,7 @@ import io
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -133,9 +134,13 @@ def test_html_in_a_student_name_or_id_is_escaped(app: Any, client: Any, tokens: 
     # An id is letters, digits and . _ @ + -: HTML cannot even be a student id over HTTP.
     refused = client.post("/api/grade", json={"student": IMG, "answers": {}}, headers=bearer(tokens["ta"]))
     assert refused.status_code == 400 and refused.json["error"] == "invalid_submission"
-    # A notebook graded from the command line may name anyone: the feedback file escapes it.
+    # A notebook graded from the command line may name anyone: the name becomes an id, no HTML left.
     result = grade_notebook_result(catalog, student=IMG)
+    assert result.student == "img_src_x_onerror_alert_2"
     page = feedback_html(result, catalog)
+    _inert(page, IMG, "<img src=x")
+    # and a result that still names someone with HTML (an older export) is escaped in the page
+    page = feedback_html(replace(result, student=IMG), catalog)
     _inert(page, IMG, "<img src=x")
     assert "<title>Feedback for &lt;img" in page
 
@@ -481,7 +486,8 @@ def test_formulas_in_ids_names_and_answers_never_reach_a_spreadsheet(
     text = exports.gradebook_csv([result, failed])
     assert _unsafe_cells(text) == []
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[1][0] == "'" + HYPERLINK and rows[1][1] == f"'{HYPERLINK}.ipynb"
+    # the name became an id (as on every path); the file name stays as it was, as text
+    assert rows[1][0] == "HYPERLINK_http_evil.example_A1_click" and rows[1][1] == f"'{HYPERLINK}.ipynb"
 
 
 # One student reaching another's results (IDOR) -----------------------------------------------------

@@ -17,14 +17,9 @@ import nbformat
 import nbformat.v4 as nbf
 import pytest
 
-from grader.notebooks.batch import (
-    grade_files,
-    grade_notebook,
-    guess_assignment,
-    read_notebook,
-    student_from_path,
-)
+from grader.notebooks.batch import grade_files, grade_notebook, read_notebook
 from grader.notebooks.generate import solution_notebook, student_notebook, variable_name
+from grader.notebooks.intake import Place, from_layout, guess_assignment
 from grader.sandbox import Limits, Sandbox
 from grader.specs.model import load_catalog
 
@@ -308,10 +303,11 @@ def test_assignment_folder_given_as_the_root_names_students_by_file(catalog: Any
     folder = tmp_path / "grading" / "lec4-inclass"
     folder.mkdir(parents=True)
     (folder / "s005.ipynb").write_bytes(code_notebook("gd_parabola_iterates = [4, 2, 1, 0.5, 0.25, 0.125]"))
-    assert student_from_path(folder / "s005.ipynb", catalog, root=folder) == ("s005", "lec4-inclass")
-    assert student_from_path(Path("submitted/s005/lec4-inclass/x.ipynb"), catalog) == ("s005", "lec4-inclass")
-    assert student_from_path(Path("s005.ipynb"), catalog) == ("s005", None)
-    [result] = [r.to_json() for r in grade_files([folder / "s005.ipynb"], catalog, workers=1, roots=[folder])]
+    assert from_layout(Place(folder / "s005.ipynb", folder), catalog)[:2] == (None, "lec4-inclass")
+    nbgrader = Place(Path("submitted/s005/lec4-inclass/x.ipynb"), Path("submitted"))
+    assert from_layout(nbgrader, catalog)[:2] == ("s005", "lec4-inclass")
+    assert from_layout(Place(Path("s005.ipynb"), Path(".")), catalog)[:2] == (None, None)
+    [result] = [r.to_json() for r in grade_files([folder], catalog, workers=1)]
     assert (result["student"], result["assignment"]) == ("s005", "lec4-inclass")
 
 
@@ -348,17 +344,17 @@ def test_per_student_variant_is_the_same_for_calls_and_checking(
     monkeypatch.setenv("GRADER_VARIANTS", "per-student")
     monkeypatch.setenv("GRADER_SECRET", "test-secret")
     per_student = load_catalog()
-    # An id grading cannot take as it is (a space): the hidden inputs and the reference must agree anyway.
+    # A name that is not an id as it stands (a space) becomes the same id on every path, reported and drawn from.
     data = code_notebook(GD, MOMENTUM, ADAM, assignment="lec4-lab", student="Jane Doe")
     result = grade_notebook(data, "x.ipynb", per_student, sandbox=sandbox).to_json()
-    assert result["student"] == "Jane Doe"
+    assert result["student"] == "Jane_Doe"
     assert_full(result, per_student)
 
 
 def test_hostile_student_id_is_bounded_and_printable(catalog: Any, sandbox: Sandbox) -> None:
     data = code_notebook("gd_parabola_iterates = [4]", student="\x1b[2J\u202eevil" + "x" * 500)
     result = grade_notebook(data, "s001.ipynb", catalog, sandbox=sandbox).to_json()
-    assert result["student"].startswith("_[2J_evil")
+    assert result["student"].startswith("2J_evil")  # an id: no escape, no bidi override, bounded
     assert len(result["student"]) == 128
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import sys
 from pathlib import Path
@@ -97,6 +98,12 @@ def notebook(assignment: str, student: str | None, output: str) -> None:
     show_default=True,
     help="With --queue: wait for the results, or print the submission ids and leave them to the workers.",
 )
+@click.option(
+    "--roster",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="CSV with a 'student' column (course ids) and any other ids (Canvas or Moodle id, email, name) to map from.",
+)
 def grade(
     paths: tuple[str, ...],
     assignment: str | None,
@@ -110,34 +117,34 @@ def grade(
     fail_under: float | None,
     use_queue: bool,
     wait: bool,
+    roster: str | None,
 ) -> None:
     """Grade notebooks: files and folders (also submitted/<student>/<assignment>/*.ipynb), in parallel sandboxes."""
-    from grader.grading import STUDENT_ID
-    from grader.notebooks.batch import grade_files, notebook_files
+    from grader.notebooks.batch import grade_batch
+    from grader.notebooks.intake import gather
     from grader.reports import exports
     from grader.sandbox import Limits
+    from grader.students import ID_RULE, is_student_id
 
     catalog = catalog_or_exit()
     if assignment is not None and assignment not in catalog.assignments:
         fail(f"unknown assignment {assignment!r}; known: {', '.join(catalog.assignments)}")
-    if student is not None and not STUDENT_ID.match(student):
-        fail("--student must be an id of letters, digits and . _ @ + - (at most 128 characters)")
+    if student is not None and not is_student_id(student):
+        fail(f"--student must be an id of {ID_RULE}")
     if not wait and not use_queue:
         fail("--no-wait goes with --queue (without it the notebooks are graded here, and waited for)")
-    files = notebook_files(paths)
-    if not files:
+    batch = gather(paths, catalog, assignment, student, _roster(roster))
+    if not batch:
         fail("no .ipynb files found in the given paths")
-    roots = [Path(p) for p in paths if Path(p).is_dir()]
     if use_queue:
-        results = _grade_queued(files, catalog, assignment, student, workers, roots, wait)
+        results = _grade_queued(batch, catalog, workers, wait)
         if results is None:
             return
     else:
         # --timeout is wall-clock time; the CPU-time limit is a backstop just above it, so a busy loop
         # is reported the same way ("timeout after N s") however loaded the machine is.
         limits = Limits(cpu_seconds=timeout + 1, wall_seconds=timeout, memory_mb=memory)
-        graded = grade_files(files, catalog, assignment, workers, limits, roots=roots, student=student)
-        results = list(_with_progress(graded, len(files)))
+        results = list(_with_progress(grade_batch(batch, catalog, workers, limits), len(batch)))
     rendered = {
         "json": lambda: exports.to_json(results),
         "csv": lambda: exports.gradebook_csv(results),
@@ -158,15 +165,23 @@ def grade(
         sys.exit(1)
 
 
-def _grade_queued(
-    files: list[Path],
-    catalog: Any,
-    assignment: str | None,
-    student: str | None,
-    workers: int,
-    roots: list[Path],
-    wait: bool,
-) -> list[NotebookResult] | None:
+def _roster(path: str | None) -> Any:
+    """The ``--roster`` CSV, or None; a file that cannot be used exits 2 with the reason."""
+    from grader.notebooks.intake import Roster, RosterError
+
+    if path is None:
+        return None
+    try:
+        return Roster.read(Path(path).read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        fail(f"could not read the roster {path}: {exc.strerror}")
+    except (UnicodeDecodeError, csv.Error) as exc:
+        fail(f"the roster {path} is not a CSV file of UTF-8 text ({exc})")
+    except RosterError as exc:
+        fail(f"{path}: {exc}")
+
+
+def _grade_queued(batch: list[Any], catalog: Any, workers: int, wait: bool) -> list[NotebookResult] | None:
     """Queue the notebooks as submissions (the service's path) and wait for their results, in the files' order.
 
     Without waiting, print one line per notebook (submission id, student, file) and return None.
@@ -197,7 +212,7 @@ def _grade_queued(
             notebook_grader=settings["NOTEBOOK_GRADER"],
             max_attempts=settings["MAX_ATTEMPTS"],
         )
-        queued = queue_files(files, catalog, db, jobs, assignment, roots, student)
+        queued = queue_files(batch, catalog, db, jobs)
     except QueueDown as exc:
         fail(str(exc))
     except Exception as exc:

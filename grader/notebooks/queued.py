@@ -8,20 +8,21 @@ from the store as the jobs finish. So a batch graded this way is in the
 service's gradebook and analytics, and a worker killed mid-notebook costs a
 retry, never the notebook (see :mod:`grader.jobs`).
 
-The submission's student and assignment are decided here, the way the local
-batch decides them (:func:`grader.notebooks.batch.owner`).
+The submission's student and assignment are decided by the intake, the way
+the local batch decides them (:func:`grader.notebooks.intake.gather`), and the
+job grades it as that student.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.contract import NotebookResult, StoredSubmission
 from grader.jobs import JobQueue
-from grader.notebooks.batch import NotebookError, owner, read_notebook, root_finder, safe_student
+from grader.notebooks.intake import HandedIn
 from grader.specs.model import Catalog
 from grader.store import submissions
 from grader.store.db import Database
@@ -44,46 +45,25 @@ class Queued:
     warning: str | None = None  # where the notebook's metadata disagrees with whose it was queued as
 
 
-def queue_files(
-    files: list[Path],
-    catalog: Catalog,
-    db: Database,
-    jobs: JobQueue,
-    assignment: str | None = None,
-    roots: Iterable[Path] = (),
-    student: str | None = None,
-) -> list[Queued]:
-    """Store each notebook as a queued submission and submit its job; raises :class:`QueueDown` if the queue fails.
+def queue_files(batch: list[HandedIn], catalog: Catalog, db: Database, jobs: JobQueue) -> list[Queued]:
+    """Store each gathered notebook (stage "store") as a queued submission and submit its job.
 
-    ``roots``: the folders the files were found in (see :func:`grader.notebooks.batch.placed`);
-    ``student``: whose notebooks they all are, when the caller knows.
+    ``batch`` comes from :func:`grader.notebooks.intake.gather`, which read
+    each file once and decided whose it is. Raises :class:`QueueDown` if the
+    queue fails.
     """
-    root_of = root_finder(roots)
     queued: list[Queued] = []
-    for path in files:
-        root = root_of(path)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            queued.append(
-                Queued(
-                    path,
-                    owner(None, path, catalog, root, student).student,
-                    error=f"could not read the file: {exc.strerror}",
-                )
-            )
+    for handed in batch:
+        whose = handed.owner
+        if handed.data is None:  # could not be read from disk
+            queued.append(Queued(handed.path, whose.student, error=handed.error, warning=whose.warning))
             continue
-        try:
-            notebook = read_notebook(data)
-        except NotebookError:
-            notebook = None  # the job reports why, as it does for an upload
-        whose = owner(notebook, path, catalog, root, student, assignment)
-        filename = str(path) if len(str(path)) <= 255 else path.name[-255:]
+        filename = str(handed.path) if len(str(handed.path)) <= 255 else handed.path.name[-255:]
         submission_id = submissions.create_queued(
             db,
-            safe_student(whose.student),
+            whose.student,
             "notebook",
-            data,
+            handed.data,
             filename=filename,
             assignment=whose.assignment if whose.assignment in catalog.assignments else None,
         )
@@ -94,9 +74,9 @@ def queue_files(
             sent = sum(q.id is not None for q in queued)
             raise QueueDown(
                 f"the grading queue does not answer ({type(exc).__name__}): {sent} notebook(s) were queued "
-                f"before it stopped, {len(files) - len(queued)} were not"
+                f"before it stopped, {len(batch) - len(queued)} were not"
             ) from exc
-        queued.append(Queued(path, whose.student, id=submission_id, warning=whose.warning))
+        queued.append(Queued(handed.path, whose.student, id=submission_id, warning=whose.warning))
     return queued
 
 

@@ -9,22 +9,23 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import time
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
 
 import orjson
 from flask import current_app, g, request
 
 from grader.contract import Result, Submission, whole_number
-from grader.grading import STUDENT_ID, SubmissionError, grade_checked, validate_submission
+from grader.grading import SubmissionError, grade_checked, validate_submission
+from grader.notebooks.intake import Place, take
 from grader.store import gradebook as book
 from grader.store import submissions
 from grader.store.users import Principal
+from grader.students import ID_RULE, is_student_id
 from grader.web.auth import caller_key, is_open, submitter
 from grader.web.errors import ApiError, unavailable
 from grader.web.state import state
@@ -203,7 +204,8 @@ def queue_notebook(files: Mapping[str, Any], form: Mapping[str, str], principal:
     The upload is the file field ``notebook`` (or ``file``), a ``.ipynb`` that
     parses as a notebook; optional form fields ``assignment`` and ``student``.
     The student is the token's own (a student token), else ``student``, else
-    the notebook's ``metadata.grader.student``, else the file name's stem.
+    as the intake decides for any notebook (:func:`grader.notebooks.intake.identify`:
+    an LMS file name, the notebook's metadata, the file name's stem).
     """
     upload = next((files[name] for name in NOTEBOOK_FIELDS if name in files), None)
     if upload is None:
@@ -212,18 +214,16 @@ def queue_notebook(files: Mapping[str, Any], form: Mapping[str, str], principal:
     if not filename.lower().endswith(".ipynb"):
         raise ApiError(415, "upload a Jupyter notebook (a .ipynb file)")
     data = upload.read()
-    notebook = _parse_notebook(data)
+    _parse_notebook(data)
+    catalog = state().catalog
     assignment = (form.get("assignment") or "").strip() or None
-    if assignment is not None and assignment not in state().catalog.assignments:
+    if assignment is not None and assignment not in catalog.assignments:
         raise ApiError(400, f"there is no assignment {assignment!r}")
-    assignment = assignment or _notebook_assignment(notebook, state().catalog)
     wanted = (form.get("student") or "").strip() or None
-    student = submitter(principal, wanted) or _notebook_student(notebook, filename)
-    if not STUDENT_ID.match(student or ""):
-        raise ApiError(
-            400,
-            "cannot tell whose notebook this is: give the form field 'student' (letters, digits and . _ @ + -)",
-        )
+    if wanted is not None and not is_student_id(wanted):
+        raise ApiError(400, f"the form field 'student' must be a student id: {ID_RULE}")
+    owner = take(Place(Path(filename)), catalog, assignment, submitter(principal, wanted), data=data).owner
+    student, assignment = owner.student, owner.assignment if owner.assignment in catalog.assignments else None
     with within_quota():
         submission_id = submissions.create_queued(
             state().db,
@@ -277,26 +277,6 @@ def _parse_notebook(data: bytes) -> dict[str, Any]:
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
         raise ApiError(400, "the file is not a Jupyter notebook (it has no list of cells)")
     return notebook
-
-
-def _grader_metadata(notebook: dict[str, Any], field: str) -> Any:
-    """``metadata.grader.<field>`` of a notebook (what ``grader notebook`` writes), or None."""
-    metadata = notebook.get("metadata")
-    grader_meta = metadata.get("grader") if isinstance(metadata, dict) else None
-    return grader_meta.get(field) if isinstance(grader_meta, dict) else None
-
-
-def _notebook_student(notebook: dict[str, Any], filename: str) -> str:
-    named = _grader_metadata(notebook, "student")
-    if isinstance(named, str) and STUDENT_ID.match(named):
-        return named
-    return re.sub(r"\.ipynb$", "", filename, flags=re.IGNORECASE)
-
-
-def _notebook_assignment(notebook: dict[str, Any], catalog: Any) -> str | None:
-    """The assignment the notebook's metadata names, if the catalog has it (the job still guesses otherwise)."""
-    named = _grader_metadata(notebook, "assignment")
-    return named if isinstance(named, str) and named in catalog.assignments else None
 
 
 def _enqueue(submission_id: str) -> None:

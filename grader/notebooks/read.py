@@ -1,0 +1,79 @@
+"""Stage "validate" of the intake: a notebook file's code cells and grader metadata, or why it cannot be read.
+
+Outputs are dropped before nbformat reads (and validates) the rest, so a
+notebook carrying megabytes of outputs costs no more than its code.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
+
+
+class NotebookError(ValueError):
+    """The file is not a notebook we can read; the message says why."""
+
+
+@dataclass(frozen=True)
+class Notebook:
+    cells: list[str]  # the code cells' sources, in order
+    positions: list[int]  # where each code cell stands among all the notebook's cells (for feedback)
+    assignment: str | None
+    student: str | None
+
+
+def read_notebook(data: bytes) -> Notebook:
+    """The code cells and the grader metadata of a notebook file (any nbformat version 4)."""
+    import nbformat
+
+    if not data.strip():
+        raise NotebookError("the file is empty")
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        raise NotebookError(f"the file is larger than {MAX_NOTEBOOK_BYTES // 2**20} MB")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NotebookError("the file is not UTF-8 text") from exc
+    try:
+        # Outputs are never run, shown or graded: they are dropped before nbformat reads (and validates)
+        # the rest, so that a notebook carrying megabytes of outputs costs no more than its code.
+        text = json.dumps(_without_outputs(json.loads(text)))
+        node = nbformat.reads(text, as_version=4)
+    except Exception as exc:  # nbformat raises many kinds (JSON, schema, version) for bad files
+        first_line = next(iter(str(exc).splitlines()), "")[:120]
+        raise NotebookError(f"not a Jupyter notebook ({type(exc).__name__}: {first_line})") from exc
+    cells = node.get("cells") if isinstance(node.get("cells"), list) else []
+    code = [(i, _source(c)) for i, c in enumerate(cells) if isinstance(c, dict) and c.get("cell_type") == "code"]
+    metadata = node.get("metadata")
+    meta = metadata.get("grader", {}) if isinstance(metadata, dict) else {}
+    meta = meta if isinstance(meta, dict) else {}
+    return Notebook(
+        cells=[source for _, source in code],
+        positions=[i for i, _ in code],
+        assignment=meta.get("assignment") if isinstance(meta.get("assignment"), str) else None,
+        student=meta.get("student") if isinstance(meta.get("student"), str) else None,
+    )
+
+
+def _without_outputs(notebook: Any) -> Any:
+    """The parsed notebook with every code cell's outputs emptied (nbformat 4, and 3's worksheets)."""
+    if not isinstance(notebook, dict):
+        return notebook
+    cells = notebook.get("cells")
+    groups = [cells] if isinstance(cells, list) else []
+    worksheets = notebook.get("worksheets")
+    if isinstance(worksheets, list):
+        groups += [w["cells"] for w in worksheets if isinstance(w, dict) and isinstance(w.get("cells"), list)]
+    for group in groups:
+        for cell in group:
+            if isinstance(cell, dict) and "outputs" in cell:
+                cell["outputs"] = []
+    return notebook
+
+
+def _source(cell: Any) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
