@@ -16,12 +16,13 @@ from hypothesis import strategies as st
 from grader.checking.notation import Ambiguous, Reading
 from grader.checking.notation.characters import normalise_characters
 from grader.checking.notation.equations import SidesDisagree, last_side
+from grader.checking.notation.hedges import ALTERNATIVES, ASK, ESTIMATE, QUESTION, UNCERTAIN, Hedged, refuse_hedges
 from grader.checking.notation.items import AmbiguousComma, split_items
 from grader.checking.notation.labels import known_option, label_items, label_table, labels_in_sentence, option_named
 from grader.checking.notation.markup import MarkupError, strip_markup
 from grader.checking.notation.rounding import work_out_rounding
 from grader.checking.notation.tools import unwrap_tool_output
-from grader.checking.notation.words import LIST, NUMBER, WordsError, find_value, interval_words
+from grader.checking.notation.words import LIST, NUMBER, WordsError, find_value, interval_words, unit_after
 from grader.checking.reading import (
     ReadError,
     read_choice,
@@ -319,6 +320,75 @@ def test_a_note_offering_another_value_is_a_second_answer():
         with pytest.raises(ReadError, match=f"two answers, {both[0]} and {both[1]}"):
             read_number(hedged)
     assert read_number("38 (ceil of 37.5 or rounding up)").value == 38  # a note with 'or', no other value
+
+
+# 0. hedges (tests/test_hedged_answers.py grades every kind on every part) -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "kind"),
+    [
+        ("24 (25?)", ALTERNATIVES),
+        ("24 oder 25", ALTERNATIVES),
+        ("4, 2, 1 (or …)", ALTERNATIVES),
+        ("(3.5, 2)/(3.5, 2.5)", ALTERNATIVES),
+        ("maybe 38", UNCERTAIN),
+        ("(0, 1) (not sure about the ends)", UNCERTAIN),
+        ("roughly 24", ESTIMATE),
+        ("24-ish", ESTIMATE),
+        ("38?", QUESTION),
+        ("4, 2?, 1", QUESTION),
+        ("37–38", ASK),
+        ("38–37", ASK),
+        ("37-38", ASK),
+        ("2.48 / 5.52", ASK),
+    ],
+)
+def test_an_answer_that_is_not_one_answer_is_refused_with_its_kind(written, kind):
+    with pytest.raises(Hedged) as refused:
+        refuse_hedges(written, Reading())
+    assert refused.value.kind == kind
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "≈ 0.8896",
+        "approx. (3.33, 2)",
+        "x ~ 24",
+        "How many updates per epoch? 24 updates",
+        "38 (ceil of 37.5 or rounding up)",
+        "4-2",
+        "[ 1 -3]",
+        "1200/32",
+        "0.5/2",
+        "-1.92-2",
+        "4, 2, 1, 1/2, 1/4",
+        "4, 2, 0, -1 (it oscillates around 0)",
+        "0 < η < 1",
+    ],
+)
+def test_precision_notes_restated_questions_and_arithmetic_are_not_hedges(written):
+    reading = Reading()
+    assert reading.run(refuse_hedges, written) == written and not reading.steps and not reading.notes
+
+
+@pytest.mark.parametrize(
+    ("after", "unit"),
+    [
+        (" updates per epoch", "updates"),
+        (" gradient steps", "steps"),
+        (" mini-batch updates", "updates"),
+        (" batches of 50", "batches"),
+        (" epochs", "epochs"),
+        (" per epoch", ""),
+        (" times", ""),
+        ("", ""),
+    ],
+)
+def test_the_word_naming_what_a_count_counts(after, unit):
+    assert unit_after(after) == unit
+    assert read_number("24" + after).unit == unit
 
 
 @pytest.mark.parametrize(
@@ -666,17 +736,26 @@ _plain_item = st.one_of(
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(items=st.lists(_plain_item, min_size=1, max_size=6), brackets=st.sampled_from(["{}", "[{}]", "({})", " {} "]))
 def test_plain_numbers_read_at_once_are_what_the_steps_read(items, brackets):
-    """The shortcut for ``3.8, 2.2`` and ``[10/3, 2]`` gives the very Number, and notes, of the whole pipeline."""
+    """The shortcut for ``3.8, 2.2`` and ``[10/3, 2]`` gives the very Number, and notes, of the whole pipeline
+    (and a quotient of two decimals, ``12.5/1.1``, which the shortcut leaves to the steps, is asked about
+    alike: arithmetic or two answers?)."""
     from grader.checking import reading
 
+    def outcome(read, text):
+        notes = []
+        try:
+            return read(text, notes=notes), notes
+        except ReadError as refused:
+            return "refused", str(refused)
+
     text = brackets.format(", ".join(items))
-    fast = read_vector(text, notes=(fast_notes := [])), fast_notes
-    number = read_number(items[0], notes=(number_notes := [])), number_notes
+    fast = outcome(read_vector, text)
+    number = outcome(read_number, items[0])
     saved = reading._plain_items, reading._PLAIN_NUMBER
     reading._plain_items, reading._PLAIN_NUMBER = (lambda text: None), re.compile(r"(?!)")
     try:
-        assert fast == (read_vector(text, notes=(notes := [])), notes)
-        assert number == (read_number(items[0], notes=(notes := [])), notes)
+        assert fast == outcome(read_vector, text)
+        assert number == outcome(read_number, items[0])
     finally:
         reading._plain_items, reading._PLAIN_NUMBER = saved
 

@@ -7,8 +7,10 @@ the optimizer core) and the raw answer, and returns a
 :class:`~grader.contract.PartResult` and the value it read (so later parts
 can carry the student's own values forward).
 
-Order of judgement, for every type: no answer → ``missing``; unreadable →
-``invalid``, with the reader's reason and the accepted form for this part;
+Order of judgement, for every type: no answer → ``missing``; unreadable, or
+not one answer (hedged, guessed, two answers offered: ``details["hedge"]``
+says which) → ``invalid``, with the reader's reason and the accepted form for
+this part;
 then the part's answer type (:mod:`grader.answers`) checks the value: the
 reference, each misconception rule in order, then its own partial credit.
 Whatever the reader had to interpret ("read 37,5 as 37.5") comes first in
@@ -38,7 +40,8 @@ def check_part(key: AnswerKey, raw: Any, earlier: Mapping[str, Any] | None = Non
         value = key.type.read(key, raw, notes)
     except ReadError as exc:
         feedback = f"{sentence(str(exc))} {sentence(key.hint())} This part was not graded."
-        return result(key, 0.0, "invalid", feedback, reason=str(exc)), None
+        hedge = {"hedge": exc.kind} if exc.kind else {}  # not one answer: hedged, guessed, doubled or asked about
+        return result(key, 0.0, "invalid", feedback, reason=str(exc), **hedge), None
     checked = key.type.check(key, value, earlier or {})
     if notes:
         checked = replace(

@@ -23,7 +23,7 @@ import re
 import reprlib
 import unicodedata
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
@@ -31,6 +31,7 @@ from grader.checking.notation import Ambiguous, Reading, StepError
 from grader.checking.notation.brackets import depths, group, top_level
 from grader.checking.notation.characters import normalise_characters
 from grader.checking.notation.equations import answer_after_working, last_side, list_after_working
+from grader.checking.notation.hedges import INTERVAL, refuse_hedges
 from grader.checking.notation.items import MAX_ITEMS, decimal_comma_readings, split_items
 from grader.checking.notation.labels import (
     known_option,
@@ -56,7 +57,13 @@ MAX_CHOICE = 200  # characters of a multiple-choice answer
 
 
 class ReadError(ValueError):
-    """An answer could not be read; the message says what and why, in one sentence."""
+    """An answer could not be read; the message says what and why, in one sentence. ``kind`` is set when
+    the answer is not one answer (hedged, guessed, doubled, or two readings asked about): see
+    :mod:`grader.checking.notation.hedges`."""
+
+    def __init__(self, message: str, kind: str | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -66,7 +73,9 @@ class Number:
     ``exact`` is set when the student wrote an exact value (``38``, ``10/3``,
     ``1200/32``); ``digits`` is the number of significant figures of a typed
     decimal (``2.02`` → 3), None otherwise; ``typed`` says it came as text
-    (precision-aware judging) rather than as a JSON float (tolerance).
+    (precision-aware judging) rather than as a JSON float (tolerance);
+    ``unit`` is the word after it naming what it counts (``updates`` in
+    ``24 updates per epoch``), '' when there is none.
     """
 
     value: float
@@ -74,6 +83,7 @@ class Number:
     exact: Fraction | None = None
     digits: int | None = None
     typed: bool = True
+    unit: str = ""
 
     def __str__(self) -> str:
         return self.text
@@ -133,8 +143,10 @@ def read_number(raw: Any, what: str = "a number", notes: list[str] | None = None
         reading = _reading(notes)
         with _step_errors(raw, what):
             value = find_value(_plain_maths(raw, what, reading), reading, NUMBER, number_words=True)
+            unit = reading.unit
             value = reading.run(answer_after_working, value)
-            return _last_side(value, reading, lambda side: _one_number(side, what, reading), arrows=True)
+            number = _last_side(value, reading, lambda side: _one_number(side, what, reading), arrows=True)
+            return replace(number, unit=unit) if unit else number
     raise ReadError(f"could not read {_shown(raw)} as {what}")
 
 
@@ -177,10 +189,11 @@ def _reading(notes: list[str] | None) -> Reading:
 
 
 def _plain_maths(text: str, what: str, reading: Reading) -> str:
-    """Steps 1 to 4 of the pipeline (see :mod:`grader.checking.notation`): characters, markup, tool
-    output, rounding functions."""
+    """Steps 0 to 4 of the pipeline (see :mod:`grader.checking.notation`): one answer (no hedge),
+    characters, markup, tool output, rounding functions."""
     if len(text) > MAX_TYPED:
         raise ReadError(f"the answer is too long to be {what}")
+    reading.run(refuse_hedges, text)
     for step in (normalise_characters, strip_markup, unwrap_tool_output, work_out_rounding):
         text = reading.run(step, text)
         if len(text) > MAX_TYPED:  # ½ becomes (1/2): the steps may lengthen it
@@ -197,8 +210,8 @@ def _step_errors(raw: Any, what: str) -> Iterator[None]:
     """A step's refusal (ambiguous comma, disagreeing sides, unknown LaTeX, no value) as a ReadError."""
     try:
         yield
-    except Ambiguous as exc:  # it quotes the answer and shows both readings
-        raise ReadError(str(exc)) from exc
+    except Ambiguous as exc:  # it quotes the answer and shows both readings (or why it is not one answer)
+        raise ReadError(str(exc), kind=getattr(exc, "kind", None)) from exc
     except StepError as exc:
         raise ReadError(f"could not read {_shown(raw)} as {what}: {exc}") from exc
     except RecursionError as exc:
@@ -449,6 +462,7 @@ def read_interval(
         raise ReadError(f"could not read {_shown(raw)} as an interval")
     reading = _reading(notes)
     with _step_errors(raw, "an interval"):
+        refuse_hedges(raw, reading, INTERVAL)
         text = reading.run(strip_markup, reading.run(normalise_characters, raw))
         text = interval_words(text, reading, variable_names).strip()
     if not text:

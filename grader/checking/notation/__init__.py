@@ -2,6 +2,8 @@
 
 Reading an answer (see :mod:`grader.checking.reading`) runs, in order:
 
+0. :func:`~.hedges.refuse_hedges` – is it one answer? Hedged, guessed and doubled answers are refused
+   with their reason (on what the student typed, before any step drops a word);
 1. :func:`~.characters.normalise_characters` – unicode from phones, PDFs and word processors;
 2. :func:`~.markup.strip_markup` – LaTeX and Markdown into plain maths;
 3. :func:`~.tools.unwrap_tool_output` – what Python, numpy, PyTorch, JAX, pandas, MATLAB, Jupyter and
@@ -48,6 +50,7 @@ class Reading:
     notes: list[str] = field(default_factory=list)
     steps: list[tuple[str, str]] = field(default_factory=list)
     columns: tuple[str, ...] = ()  # the names of a printed table's value columns, when it has several
+    unit: str = ""  # the word naming what a single number counts (``updates`` in ``24 updates``), if any
 
     def note(self, sentence: str) -> None:
         """Tell the student one reading decision (once)."""

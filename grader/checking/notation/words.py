@@ -67,10 +67,53 @@ def find_value(text: str, reading: Reading, context: str = NUMBER, number_words:
     found = [(span, following) for span, following in spans if _DIGIT.search(span)]
     if not found:
         raise WordsError(f"{quoted(original)} is not a number" if context == NUMBER else "there is no value in it")
-    chosen = re.sub(r" {2,}", " ", _choose(found, original))
-    if chosen != original and _TOKEN.search(original.replace(chosen, "")):
+    span = _choose(found, original)
+    if context == NUMBER:
+        reading.unit = unit_after(text[text.find(span) + len(span) :]) if span in text else ""
+    chosen = re.sub(r" {2,}", " ", span)
+    unit = reading.unit if context == NUMBER else ""
+    others = original.replace(chosen, "", 1).replace(unit, "", 1) if unit else original.replace(chosen, "")
+    if unit:  # the word naming what it counts is read, and judged by a part that says what it counts
+        tail = "; the other words around it are not graded" if _TOKEN.search(others) else ""
+        reading.note(f"Read {chosen} {unit} as your answer{tail}.")
+    elif chosen != original and _TOKEN.search(others):
         reading.note(f"Read {chosen} as your answer; the words around it are not graded.")
     return chosen
+
+
+# What a count counts, by the word after it (``24 updates``, ``24 epochs``). A part that asks for one quantity
+# (``unit: updates``) gives an answer in another only half credit, saying why (grader/answers/integer.py).
+QUANTITIES = {
+    "updates": (
+        "update updates step steps iteration iterations iters schritt schritte iterationen aktualisierungen "
+        "itération itérations iteration iteraciones paso pasos actualizaciones"
+    ),
+    "epochs": "epoch epochs epoche epochen époque époques epoque epoques época épocas epoca epocas",
+    "batches": "batch batches minibatch minibatches mini-batch mini-batches lote lotes",
+    "points": "point points datapoint datapoints data-point data-points sample samples example examples",
+}
+_QUANTITY_OF = {word: quantity for quantity, words in QUANTITIES.items() for word in words.split()}
+# Words that may stand before the word naming the quantity: 24 gradient steps, 24 mini-batch updates.
+_QUALIFIERS = {"gradient", "descent", "sgd", "gd", "parameter", "weight", "optimizer", "optimiser", "training"}
+_UNIT_WORDS = re.compile(r"\s*((?:[A-Za-z\u00c0-\u024f][\w'-]*[ \t]*){1,4})")
+
+
+def unit_after(text: str) -> str:
+    """The word naming what the number before ``text`` counts (``updates`` in ``24 gradient updates per
+    epoch``, ``epochs`` in ``24 epochs``), or ''; the head of the words right after the number."""
+    words = _UNIT_WORDS.match(text)
+    unit = ""
+    for word in words.group(1).split() if words else ():
+        if word.lower() in _QUANTITY_OF:
+            unit = word
+        elif word.lower() not in _QUALIFIERS:
+            break
+    return unit
+
+
+def quantity(unit: str) -> str | None:
+    """The quantity a unit word names (``steps`` → ``updates``), None for a word of none."""
+    return _QUANTITY_OF.get(unit.lower())
 
 
 def _spans(text: str, context: str) -> list[tuple[str, str]]:
@@ -153,13 +196,10 @@ def _choose(found: list[tuple[str, str]], original: str) -> str:
     raise WordsError(f"it holds several values ({numbers}); give only your answer")
 
 
-_HEDGE = re.compile(r"\b(?:or|maybe|perhaps)\s+([-+−]?\d[\d.,/]*)", re.IGNORECASE)
-
-
 def _drop_notes(text: str, context: str) -> str:
     """Remove notes in parentheses that hold words (``(37 full + 1 partial)``, ``(drop_last=True)``);
     after a number, a note in parentheses without words too (``24 (1200/50)``). A note that offers
-    another value (``0.8896 (or 1.84?)``) is a second answer: refused, naming both."""
+    another value (``0.8896 (or 1.84?)``) never gets here: the hedges step refused it."""
     result, position = [], 0
     for match in _NOTE.finditer(text):
         inside = match.group(1)
@@ -171,11 +211,6 @@ def _drop_notes(text: str, context: str) -> str:
             and before.rstrip()[-1:].isdigit()
             and not text[match.end() :].strip()
         )
-        if hedge := _HEDGE.search(inside):
-            first = before.split()[-1] if before.split() else before
-            raise Ambiguous(
-                f"{quoted(text)} gives two answers, {first} and {hedge.group(1)}; give only the one you mean"
-            )
         if words or after_number:
             if closing_at(text, match.start()) == match.end() - 1 and (words or after_number):
                 result.append(text[position : match.start()])
