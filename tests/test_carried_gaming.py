@@ -228,9 +228,15 @@ def right(key: AnswerKey, answer: list[Any]) -> bool:
 
 
 def honest(key: AnswerKey, answer: list[Any], earlier: dict[str, Any]) -> bool:
-    """Exactly the part recomputed from the student's own earlier answers, with no item only copying another."""
+    """Each item the reference's or the one recomputed from the student's own earlier answers (error carried
+    forward is judged item by item), with no item only copying another."""
     carried = carried_reference(key, earlier)
-    return carried is not None and near(answer, as_json(carried), key) and copied(key, answer) == 0
+    if carried is None or len(carried) != len(answer):
+        return False
+    each = all(
+        near(item, key.reference[k], key) or near(item, as_json(carried[k]), key) for k, item in enumerate(answer)
+    )
+    return each and copied(key, answer) == 0
 
 
 @pytest.mark.parametrize(("exercise", "part"), ALL_PARTS)
