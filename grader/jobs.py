@@ -37,6 +37,7 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from typing import Any, Protocol
@@ -141,15 +142,54 @@ def _grade(
 
 
 class JobQueue(Protocol):
-    """Where background jobs go: ``submit`` a stored submission's id; ``shutdown`` at exit."""
+    """Where background jobs go: ``submit`` a stored submission's id (and whose it is); ``shutdown`` at exit."""
 
-    def submit(self, submission_id: str) -> None: ...
+    def submit(self, submission_id: str, student: str | None = None) -> None: ...
 
     def shutdown(self, wait: bool = True, cancel_pending: bool = False) -> None: ...
 
 
+class FairOrder:
+    """Jobs taken round robin by student: one student's 40 notebooks do not hold up another's one.
+
+    ``add`` puts a job at the end of its student's line; ``take`` gives the
+    next job of the next student in turn (students with nothing waiting drop
+    out of the turn). Thread-safe.
+    """
+
+    def __init__(self) -> None:
+        self._lines: dict[str, deque[str]] = {}
+        self._turn: deque[str] = deque()
+        self._lock = threading.Lock()
+
+    def add(self, job: str, student: str | None) -> None:
+        key = student or f"job:{job}"  # unknown owner: a line of its own
+        with self._lock:
+            if key not in self._lines:
+                self._lines[key] = deque()
+                self._turn.append(key)
+            self._lines[key].append(job)
+
+    def take(self) -> str | None:
+        with self._lock:
+            if not self._turn:
+                return None
+            key = self._turn.popleft()
+            line = self._lines[key]
+            job = line.popleft()
+            if line:
+                self._turn.append(key)
+            else:
+                del self._lines[key]
+            return job
+
+
 class LocalJobs:
-    """A thread pool inside the server process (notebook code runs in its own sandbox process)."""
+    """A thread pool inside the server process (notebook code runs in its own sandbox process).
+
+    Each submitted job adds one turn to the pool, and each turn runs the next
+    job in :class:`FairOrder`, so waiting jobs are served round robin by student.
+    """
 
     def __init__(
         self,
@@ -172,12 +212,14 @@ class LocalJobs:
         from grader.sandbox.warm import size_warm_sandbox
 
         size_warm_sandbox(workers)  # one warm forkserver per job thread
+        self._order = FairOrder()
         self._futures: set[Future[str]] = set()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
 
-    def submit(self, submission_id: str) -> None:
-        future = self._pool.submit(self._run, submission_id)
+    def submit(self, submission_id: str, student: str | None = None) -> None:
+        self._order.add(submission_id, student)
+        future = self._pool.submit(self._run_next)
         with self._lock:
             self._futures.add(future)
         future.add_done_callback(self._forget)
@@ -185,6 +227,10 @@ class LocalJobs:
     def _forget(self, future: Future[str]) -> None:
         with self._lock:
             self._futures.discard(future)
+
+    def _run_next(self) -> str:
+        submission_id = self._order.take()
+        return "empty" if submission_id is None else self._run(submission_id)
 
     def _run(self, submission_id: str) -> str:
         outage: float | None = None  # when the database stopped answering
@@ -216,8 +262,8 @@ class LocalJobs:
     def recover(self) -> int:
         """Queue again every submission left ``queued`` or ``running`` (after a restart); returns how many."""
         pending = submissions.pending(self.db)
-        for submission_id in pending:
-            self.submit(submission_id)
+        for submission_id, student in pending:
+            self.submit(submission_id, student)
         return len(pending)
 
     def wait(self, timeout: float | None = None) -> None:
@@ -264,7 +310,7 @@ class CeleryJobs:
         )
         self._retry_policy = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 
-    def submit(self, submission_id: str) -> None:
+    def submit(self, submission_id: str, student: str | None = None) -> None:
         self.app.send_task(self.TASK, args=[submission_id], retry=True, retry_policy=self._retry_policy)
 
     def shutdown(self, wait: bool = True, cancel_pending: bool = False) -> None:

@@ -179,7 +179,8 @@ print(json.dumps(scores))
 def test_installed_in_a_venv_under_a_temporary_directory_every_path_gives_full_marks(tmp_path: Path) -> None:
     """README's layout (the venv inside the checkout), with the checkout under /tmp: the hardest case for a jail."""
     checkout = tmp_path / "checkout"
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    listed = ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"]  # the working tree as it is
+    files = subprocess.run(listed, cwd=ROOT, capture_output=True, check=True).stdout
     for name in filter(None, files.decode().split("\0")):
         source = ROOT / name
         if source.is_file():

@@ -68,7 +68,7 @@ def queue_files(batch: list[HandedIn], catalog: Catalog, db: Database, jobs: Job
             assignment=whose.assignment if whose.assignment in catalog.assignments else None,
         )
         try:
-            jobs.submit(submission_id)
+            jobs.submit(submission_id, whose.student)
         except Exception as exc:
             submissions.discard(db, submission_id)
             sent = sum(q.id is not None for q in queued)

@@ -1,4 +1,4 @@
-"""A memory and pids cgroup per notebook (cgroup v2 where unified, else v1).
+"""A memory, pids and CPU-accounting cgroup per notebook (cgroup v2 where unified, else v1).
 
 Address-space rlimits count one process's mappings; memory that lives in
 the kernel on the notebook's behalf does not show there: memfd files, SysV
@@ -14,8 +14,14 @@ it first thing after ``fork`` (writing ``0`` to ``cgroup.procs``), and after
 the child is gone :meth:`NotebookCgroup.finish` reads the peak and the
 OOM kills and removes the group.
 
+The same group counts the CPU time of the notebook's whole process tree
+(``cpuacct.usage`` on v1, ``cpu.stat``'s ``usage_usec`` on v2): RLIMIT_CPU
+is per process, so a notebook forking 14 spinning children would use 14
+times its limit; the forkserver reads :meth:`NotebookCgroup.cpu_seconds`
+while the notebook runs and stops it at the limit.
+
 Layout: ``<the forkserver's own cgroup>/optgrader-<pid>/nb-<n>`` on v1 (one
-directory per hierarchy, ``memory`` and ``pids``); on v2 the same under the
+directory per hierarchy, ``memory``, ``pids`` and ``cpuacct`` when mounted); on v2 the same under the
 forkserver's own cgroup when it may delegate controllers there, else under
 the hierarchy's root.  Groups of a forkserver that died are removed by the
 next one that starts beside them.
@@ -30,6 +36,7 @@ from dataclasses import dataclass
 
 PREFIX = "optgrader-"
 CONTROLLERS = ("memory", "pids")
+CPU_ACCOUNTING = "cpuacct"  # v1 only (optional); v2 counts CPU in every group's cpu.stat
 
 
 def _read(dir_fd: int, name: str) -> str:
@@ -135,6 +142,23 @@ class NotebookCgroup:
         self.owner = owner
         self.name = name
         self.procs_fds = procs_fds
+        self._cpu_fd: int | None = None
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time used so far by every process of the group (None where the hierarchy does not count it)."""
+        base = self.owner.cpu_base
+        if base is None:
+            return None
+        try:
+            if self._cpu_fd is None:
+                usage_file = "cpu.stat" if self.owner.version == 2 else "cpuacct.usage"
+                self._cpu_fd = os.open(f"{self.name}/{usage_file}", os.O_RDONLY, dir_fd=base)
+            text = os.pread(self._cpu_fd, 4096, 0).decode()
+        except OSError:
+            return None
+        if self.owner.version == 2:
+            return _keyed(text, "usage_usec") / 1e6
+        return int(text.strip() or 0) / 1e9
 
     def close_fds(self) -> None:
         for fd in self.procs_fds:
@@ -144,6 +168,9 @@ class NotebookCgroup:
     def finish(self) -> Usage:
         """Read the peak and the OOM kills, then remove the group (call after the child is reaped)."""
         self.close_fds()
+        if self._cpu_fd is not None:
+            os.close(self._cpu_fd)
+            self._cpu_fd = None
         memory = self.owner.bases["memory"]
         try:
             sub = os.open(self.name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=memory)
@@ -166,6 +193,11 @@ class Cgroups:
         self.where = where
         self.count = 0
 
+    @property
+    def cpu_base(self) -> int | None:
+        """The base group whose children count CPU time (v2: the shared one; v1: cpuacct's, if mounted)."""
+        return self.bases.get("memory") if self.version == 2 else self.bases.get(CPU_ACCOUNTING)
+
     @classmethod
     def create(cls) -> Cgroups:
         """Make this process's base groups; raise :class:`OSError` saying why when that is impossible."""
@@ -183,11 +215,18 @@ class Cgroups:
         missing = [c for c in CONTROLLERS if c not in v1]
         if missing:
             raise OSError(errno.ENOENT, f"no cgroup hierarchy with the {' and '.join(missing)} controller")
+        accounting = [p for p, fstype, options in mounts if fstype == "cgroup" and CPU_ACCOUNTING in options]
         bases = {}
         try:
             for controller in CONTROLLERS:
                 parent = os.path.join(v1[controller], own.get(controller, "/").lstrip("/"))
                 bases[controller] = _make_base(parent)
+            if accounting:
+                parent = os.path.join(accounting[0], own.get(CPU_ACCOUNTING, "/").lstrip("/"))
+                try:
+                    bases[CPU_ACCOUNTING] = _make_base(parent)
+                except OSError:
+                    pass  # CPU is then limited per process only (RLIMIT_CPU)
         except OSError:
             for fd in bases.values():
                 os.close(fd)

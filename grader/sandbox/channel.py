@@ -284,6 +284,8 @@ def verdict(collector: Collector, exited: dict, limits: Limits) -> str | None:
         return f"result channel flooded by the notebook (more than {MAX_RUN_BYTES >> 20} MB)"
     if collector.broken:
         return f"result channel: the notebook sent {collector.broken}; it was stopped"
+    if exited.get("cpu_exceeded"):
+        return f"CPU time limit ({limits.cpu_seconds:g} s) exceeded by the notebook's processes together"
     if sig == signal.SIGKILL and exited.get("oom_kills") and not exited.get("killed"):
         return f"memory limit ({limits.memory_mb} MB) exceeded"
     if sig is not None:

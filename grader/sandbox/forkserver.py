@@ -56,6 +56,8 @@ from grader.sandbox.frames import FrameReader, write_frame
 from grader.sandbox.jail import build_jail, inside, python_paths
 from grader.sandbox.limits import cgroup_memory_bytes
 
+CPU_POLL_SECONDS = 0.05  # how often a running notebook's process-tree CPU is read
+
 CHILD_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "HOME": "/tmp",
@@ -326,17 +328,20 @@ class ForkServer:
         socket.send_fds(self.fd_socket, [b"F"], [spawned.sock.fileno()])
         spawned.sock.close()  # the grader's end now lives in the grader only
         write_frame(self.ctl_out, {"op": "started", "id": run_id, "pid": spawned.pid})
-        timed_out, killed = self._wait(spawned.pid, started + float(limits["wall_seconds"]))
+        cpu_limit = float(limits["cpu_seconds"])
+        timed_out, killed, over_cpu = self._wait(spawned, started + float(limits["wall_seconds"]), cpu_limit)
         _, status, usage = os.wait4(spawned.pid, 0)
         self._kill_group(spawned.pid)
         self.running = None
-        report = {"op": "exited", "id": run_id, "timed_out": timed_out, "killed": killed}
+        tree_cpu = spawned.cgroup.cpu_seconds() if spawned.cgroup else None
+        report = {"op": "exited", "id": run_id, "timed_out": timed_out, "killed": killed, "cpu_exceeded": over_cpu}
         if os.WIFSIGNALED(status):
             report["signal"] = os.WTERMSIG(status)
         else:
             report["exitcode"] = os.WEXITSTATUS(status)
+        own_cpu = usage.ru_utime + usage.ru_stime
         report.update(
-            cpu_seconds=usage.ru_utime + usage.ru_stime, maxrss_kb=usage.ru_maxrss, elapsed=time.monotonic() - started
+            cpu_seconds=max(own_cpu, tree_cpu or 0.0), maxrss_kb=usage.ru_maxrss, elapsed=time.monotonic() - started
         )
         report.update(self._clean_up(spawned))
         write_frame(self.ctl_out, report)
@@ -362,11 +367,16 @@ class ForkServer:
             except (ProcessLookupError, PermissionError):
                 pass
 
-    def _wait(self, pid: int, deadline: float) -> tuple[bool, bool]:
-        """Wait for the child to exit; kill it at ``deadline`` or on request.
+    def _wait(self, spawned: Spawned, deadline: float, cpu_limit: float) -> tuple[bool, bool, bool]:
+        """Wait for the child to exit; kill it at ``deadline``, on request, or when its tree's CPU passes the limit.
 
-        Returns (timed_out, killed_on_request).
+        The CPU of the notebook's whole process tree (its cgroup's count) is
+        read every :data:`CPU_POLL_SECONDS`: RLIMIT_CPU alone holds per
+        process, and forked children would each get the whole limit.
+        Returns (timed_out, killed_on_request, cpu_exceeded).
         """
+        pid = spawned.pid
+        counts_cpu = spawned.cgroup is not None and spawned.cgroup.cpu_seconds() is not None
         pidfd = os.pidfd_open(pid)
         try:
             while True:
@@ -376,15 +386,19 @@ class ForkServer:
                         self._kill(pid)
                         if message is None:
                             self._exit_after(pid)
-                        return False, True
+                        return False, True, False
                     continue
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     self._kill(pid)
-                    return True, False
-                ready, _, _ = select.select([pidfd, self.reader.fd], [], [], remaining)
+                    return True, False, False
+                if counts_cpu and (spawned.cgroup.cpu_seconds() or 0.0) > cpu_limit:
+                    self._kill(pid)
+                    return False, False, True
+                pause = min(remaining, CPU_POLL_SECONDS) if counts_cpu else remaining
+                ready, _, _ = select.select([pidfd, self.reader.fd], [], [], pause)
                 if pidfd in ready:
-                    return False, False
+                    return False, False, False
                 if self.reader.fd in ready:
                     self.reader.fill()
         finally:

@@ -40,6 +40,7 @@ class Claimed:
     filename: str | None
     assignment: str | None
     attempts: int
+    submitted_by: str | None = None  # the user whose token sent it (staff may send for a student), None in open mode
 
 
 class QuotaExceeded(Exception):
@@ -55,6 +56,14 @@ class QuotaExceeded(Exception):
 
 def _megabytes(size: int) -> str:
     return f"{size / 2**20:.1f} MB" if size >= 2**20 / 10 else f"{size / 1024:.0f} KB"
+
+
+class TooManyWaiting(Exception):
+    """The student already has as many submissions waiting to be graded as one may have; the message says so."""
+
+    def __init__(self, student: str, waiting: int, limit: int) -> None:
+        self.student, self.waiting, self.limit = student, waiting, limit
+        super().__init__(f"{student} already has {waiting} submissions waiting to be graded (at most {limit} at once)")
 
 
 def _charge(connection: Connection | Session, student: str, size: int, quota: int | None) -> None:
@@ -76,6 +85,7 @@ _GROW = (
 )
 _GROW_WITHIN = _GROW.where(_STUDENTS.c.stored_bytes + bindparam("size") <= bindparam("quota"))
 _STORED = select(_STUDENTS.c.stored_bytes).where(_STUDENTS.c.id == bindparam("student"))
+_WAITING = select(func.count()).select_from(Submission).where(Submission.student_id == bindparam("student"), UNFINISHED_WHERE)
 _INSERT_SUBMISSION = insert(Submission.__table__)
 _INSERT_PARTS = insert(PartResult.__table__)
 
@@ -189,15 +199,23 @@ def create_queued(
     assignment: str | None = None,
     submitted_by: str | None = None,
     quota: int | None = None,
+    max_waiting: int | None = None,
 ) -> str:
     """Store a submission to be graded in the background; returns its id.
 
-    ``quota``: the most bytes of payloads the student may have stored (see :class:`QuotaExceeded`).
+    ``quota``: the most bytes of payloads the student may have stored (see :class:`QuotaExceeded`);
+    ``max_waiting``: the most submissions of the student that may wait (queued or running) at once, so
+    one student's pile cannot hold up everyone else's (see :class:`TooManyWaiting`). The count is taken
+    after the student's row is updated, which locks it: two uploads at once cannot both slip under it.
     """
     submission_id = new_id()
     with db.write() as session:
         ensure_student(session, student)
         _charge(session, student, len(payload), quota)
+        if max_waiting is not None:
+            waiting = session.execute(_WAITING, {"student": student}).scalar() or 0
+            if waiting >= max_waiting:
+                raise TooManyWaiting(student, waiting, max_waiting)
         session.add(
             Submission(
                 id=submission_id,
@@ -245,6 +263,7 @@ def claim(db: Database, submission_id: str, max_attempts: int) -> Claimed | None
             filename=row.filename,
             assignment=row.assignment,
             attempts=row.attempts,
+            submitted_by=row.submitted_by,
         )
 
 
@@ -373,7 +392,8 @@ def count(db: Database, statuses: Iterable[str] | None = None) -> int:
         return int(session.scalar(query) or 0)
 
 
-def pending(db: Database) -> list[str]:
-    """Ids of the submissions still queued or running (oldest first), e.g. to re-queue after a restart."""
+def pending(db: Database) -> list[tuple[str, str]]:
+    """(id, student) of the submissions still queued or running (oldest first), e.g. to re-queue after a restart."""
+    query = select(Submission.id, Submission.student_id).where(UNFINISHED_WHERE).order_by(Submission.created_at)
     with db.read() as session:
-        return list(session.scalars(select(Submission.id).where(UNFINISHED_WHERE).order_by(Submission.created_at)))
+        return [(row[0], row[1]) for row in session.execute(query)]

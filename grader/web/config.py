@@ -17,6 +17,7 @@
 | ``CPU_SHARE_MS_PER_MINUTE`` | ``GRADER_CPU_SHARE`` | 1000 ms of server CPU a minute per user, else per address, for the requests it makes (0: no limit); past it, 429 until the share has refilled |
 | ``CPU_SHARE_BURST_MS`` | ``GRADER_CPU_BURST`` | 300 ms of CPU at once |
 | ``JOB_WORKERS`` | ``GRADER_JOB_WORKERS`` | 2 background threads |
+| ``MAX_WAITING_PER_STUDENT`` | ``GRADER_MAX_WAITING`` | 10 submissions of one student queued or running at once; past it a 429 (0: no limit); staff are not limited |
 | ``MAX_ATTEMPTS`` | ``GRADER_MAX_ATTEMPTS`` | 3 grading attempts per submission |
 | ``NOTEBOOK_GRADER`` | ``GRADER_NOTEBOOK_GRADER`` | ``grader.notebooks.batch:grade_notebook`` |
 | ``RECOVER_JOBS`` | ``GRADER_RECOVER_JOBS=1`` | off: re-queue unfinished submissions at start |
@@ -73,6 +74,7 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "CPU_SHARE_MS_PER_MINUTE": _float(env.get("GRADER_CPU_SHARE"), 1000),
         "CPU_SHARE_BURST_MS": _float(env.get("GRADER_CPU_BURST"), 300),
         "JOB_WORKERS": int(_float(env.get("GRADER_JOB_WORKERS"), 2)),
+        "MAX_WAITING_PER_STUDENT": int(_float(env.get("GRADER_MAX_WAITING"), 10)),
         "MAX_ATTEMPTS": int(_float(env.get("GRADER_MAX_ATTEMPTS"), 3)),
         "NOTEBOOK_GRADER": env.get("GRADER_NOTEBOOK_GRADER") or None,
         "RECOVER_JOBS": _flag(env.get("GRADER_RECOVER_JOBS")),

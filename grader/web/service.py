@@ -193,8 +193,9 @@ def queue_answers(submission: Any, principal: Principal | None) -> str:
             assignment=body.get("assignment"),
             submitted_by=principal.student if principal else None,
             quota=quota_of(principal),
+            max_waiting=waiting_limit_of(principal),
         )
-    _enqueue(submission_id)
+    _enqueue(submission_id, checked.student)
     return submission_id
 
 
@@ -234,8 +235,9 @@ def queue_notebook(files: Mapping[str, Any], form: Mapping[str, str], principal:
             assignment=assignment,
             submitted_by=principal.student if principal else None,
             quota=quota_of(principal),
+            max_waiting=waiting_limit_of(principal),
         )
-    _enqueue(submission_id)
+    _enqueue(submission_id, student)
     return submission_id
 
 
@@ -245,11 +247,28 @@ def quota_of(principal: Principal | None) -> int | None:
     return None if quota <= 0 or (principal is not None and principal.is_staff) else quota
 
 
+WAITING_RETRY_SECONDS = 10  # a notebook is graded in about a second; a few queued ones take seconds
+
+
+def waiting_limit_of(principal: Principal | None) -> int | None:
+    """How many submissions a student may have waiting at once (``MAX_WAITING_PER_STUDENT``); none for staff (or 0)."""
+    limit = int(current_app.config.get("MAX_WAITING_PER_STUDENT") or 0)
+    return None if limit <= 0 or (principal is not None and principal.is_staff) else limit
+
+
 @contextlib.contextmanager
 def within_quota() -> Iterator[None]:
-    """A submission past its student's storage quota is a 413 that says how much is stored (nothing is written)."""
+    """A submission past its student's storage quota is a 413 that says how much is stored (nothing is written);
+    one past the submissions a student may have waiting is a 429 (nothing is written either)."""
     try:
         yield
+    except submissions.TooManyWaiting as exc:
+        raise ApiError(
+            429,
+            f"{exc}: send this one again once one of them is graded",
+            error="too_many_waiting",
+            headers={"Retry-After": str(WAITING_RETRY_SECONDS)},
+        ) from None
     except submissions.QuotaExceeded as exc:
         raise ApiError(
             413,
@@ -279,14 +298,14 @@ def _parse_notebook(data: bytes) -> dict[str, Any]:
     return notebook
 
 
-def _enqueue(submission_id: str) -> None:
+def _enqueue(submission_id: str, student: str) -> None:
     """Hand a stored submission to the job queue; if the queue does not answer, unstore it and answer 503.
 
     The client is told to send it again, so the row must not stay behind (it
     would never be graded, or be graded twice once the client retries).
     """
     try:
-        state().jobs.submit(submission_id)
+        state().jobs.submit(submission_id, student)
     except Exception as exc:
         log.warning("could not queue submission %s: %s", submission_id, exc)
         try:
