@@ -86,7 +86,7 @@ def test_an_import_the_grader_can_make_failing_in_the_jail_is_the_graders_error(
     with Sandbox(workers=1, hide=[os.path.dirname(sympy.__file__)]) as box:  # as if the jail did not show sympy
         result = grade_notebook(nbformat.writes(notebook).encode(), "s001.ipynb", catalog, sandbox=box)
     assert result.graded is False  # never a student's zero: the queue tries again, the CLI reports it
-    assert result.error.startswith("infrastructure: the sandbox could not import sympy.core")
+    assert result.error.startswith("infrastructure: the sandbox could not import sympy")
     assert "not the student's error" in result.error
 
 

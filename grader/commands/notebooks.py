@@ -120,31 +120,33 @@ def grade(
     roster: str | None,
 ) -> None:
     """Grade notebooks: files and folders (also submitted/<student>/<assignment>/*.ipynb), in parallel sandboxes."""
-    from grader.notebooks.batch import grade_batch
-    from grader.notebooks.intake import gather
-    from grader.reports import exports
-    from grader.sandbox import Limits
-    from grader.students import ID_RULE, is_student_id
+    from grader.sandbox import Limits, Sandbox
 
-    catalog = catalog_or_exit()
-    if assignment is not None and assignment not in catalog.assignments:
-        fail(f"unknown assignment {assignment!r}; known: {', '.join(catalog.assignments)}")
-    if student is not None and not is_student_id(student):
-        fail(f"--student must be an id of {ID_RULE}")
-    if not wait and not use_queue:
-        fail("--no-wait goes with --queue (without it the notebooks are graded here, and waited for)")
-    batch = gather(paths, catalog, assignment, student, _roster(roster))
+    # --timeout is wall-clock time; the CPU-time limit is a backstop just above it, so a busy loop
+    # is reported the same way ("timeout after N s") however loaded the machine is.
+    limits = Limits(cpu_seconds=timeout + 1, wall_seconds=timeout, memory_mb=memory)
+    # The forkservers start first: they take the longest to be ready, and the rest is done meanwhile.
+    started = None if use_queue else Sandbox(workers=workers, limits=limits, wait=False)
+    try:
+        batch, catalog = _gathered(paths, assignment, student, wait, use_queue, roster)
+    except BaseException:
+        if started is not None:
+            started.close()
+        raise
     if not batch:
+        if started is not None:
+            started.close()
         fail("no .ipynb files found in the given paths")
     if use_queue:
         results = _grade_queued(batch, catalog, workers, wait)
         if results is None:
             return
     else:
-        # --timeout is wall-clock time; the CPU-time limit is a backstop just above it, so a busy loop
-        # is reported the same way ("timeout after N s") however loaded the machine is.
-        limits = Limits(cpu_seconds=timeout + 1, wall_seconds=timeout, memory_mb=memory)
-        results = list(_with_progress(grade_batch(batch, catalog, workers, limits), len(batch)))
+        from grader.notebooks.batch import grade_batch
+
+        results = list(_with_progress(grade_batch(batch, catalog, workers, limits, started=started), len(batch)))
+    from grader.reports import exports
+
     rendered = {
         "json": lambda: exports.to_json(results),
         "csv": lambda: exports.gradebook_csv(results),
@@ -163,6 +165,24 @@ def grade(
         _write_feedback(results, catalog, Path(feedback))
     if fail_under is not None and any(_percent(r) < fail_under for r in results):
         sys.exit(1)
+
+
+def _gathered(
+    paths: tuple[str, ...], assignment: str | None, student: str | None, wait: bool, use_queue: bool, roster: str | None
+) -> tuple[list[Any], Any]:
+    """The options checked, and the notebooks read and identified (exit 2 with the reason otherwise)."""
+    from grader.notebooks.intake import gather
+    from grader.students import ID_RULE, is_student_id
+
+    catalog = catalog_or_exit()
+    if assignment is not None and assignment not in catalog.assignments:
+        fail(f"unknown assignment {assignment!r}; known: {', '.join(catalog.assignments)}")
+    if student is not None and not is_student_id(student):
+        fail(f"--student must be an id of {ID_RULE}")
+    if not wait and not use_queue:
+        fail("--no-wait goes with --queue (without it the notebooks are graded here, and waited for)")
+    batch = gather(paths, catalog, assignment, student, _roster(roster))
+    return batch, catalog
 
 
 def _roster(path: str | None) -> Any:

@@ -202,11 +202,15 @@ def grade_batch(
     workers: int = 2,
     limits: Any = None,
     progress: Callable[[NotebookResult], None] | None = None,
+    started: Any = None,
 ) -> Iterator[NotebookResult]:
-    """Grade a gathered batch in a self-checked sandbox of ``workers`` forkservers; results in the batch's order."""
+    """Grade a gathered batch in a self-checked sandbox of ``workers`` forkservers; results in the batch's order.
+
+    ``started``: a sandbox started (``wait=False``) while the batch was read; it is checked, used and closed here.
+    """
     from grader.sandbox.warm import checked_sandbox
 
-    with checked_sandbox(workers, limits, catalog.kernel_packages) as sandbox:
+    with checked_sandbox(workers, limits, catalog.kernel_packages, started) as sandbox:
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             for result in pool.map(lambda handed: grade_handed_in(handed, catalog, sandbox), batch):
                 if progress:

@@ -59,6 +59,7 @@ except ImportError:  # pragma: no cover - numpy is a hard dependency of the grad
 
 SETUP_FAILED = 70
 SYSV_SHM_BYTES = 16 << 20  # SysV shared memory a notebook may hold, in its own IPC namespace
+NOTEBOOK_DIR = "/tmp/notebook"
 SYSV_LIMITS = {  # /proc/sys/kernel/<name> inside the notebook's IPC namespace
     "shmmax": SYSV_SHM_BYTES,
     "shmall": SYSV_SHM_BYTES // 4096,
@@ -342,6 +343,16 @@ def _fresh_filesystem(config: dict) -> None:
     jail.rebind(config.get("rebinds") or [], config.get("hidden") or [])
 
 
+def _working_directory(config: dict) -> str:
+    """``/tmp``; or, when the grader's environment lives under /tmp (and so shows there), a fresh
+    ``/tmp/notebook`` of the student's own, so that the notebook's folder holds only what it writes."""
+    if not config.get("rebinds"):
+        return "/tmp"
+    os.mkdir(NOTEBOOK_DIR, 0o700)
+    os.chown(NOTEBOOK_DIR, int(config["uid"]), int(config["gid"]))
+    return NOTEBOOK_DIR
+
+
 def _close_fds(keep: int) -> None:
     null = os.open(os.devnull, os.O_RDWR)
     for target in (0, 1, 2):
@@ -384,7 +395,7 @@ def prepare(fd: int, config: dict) -> None:
     os.setsid()
     if config.get("mount_namespace"):
         _fresh_filesystem(config)
-        os.chdir("/tmp")
+        os.chdir(_working_directory(config))
     else:
         os.chdir(config["workdir"])
     apply_rlimits(config["limits"], int(config.get("vm_mb", 0)))

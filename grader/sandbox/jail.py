@@ -189,7 +189,8 @@ def build_jail(keep: list[str], hide: list[str], uid: int, gid: int) -> tuple[li
             os.makedirs(base + stash) if os.path.isdir(path) else _touch(base + stash)
             _bind(path, base + stash)
             rebinds.append((stash, path))
-        _touch(base + EMPTY_FILE)
+        if any(os.path.isfile(path) and not os.path.islink(path) for path in hide):
+            _touch(base + EMPTY_FILE)  # only then: the root's listing stays the system's
         os.mkdir(base + "/.old")
         linux.pivot_root(base, base + "/.old")
     except BaseException:

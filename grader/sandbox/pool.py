@@ -166,6 +166,9 @@ def secret_paths() -> list[str]:
     return [str(path) for path in found]
 
 
+PRELOAD = ("numpy", "matplotlib.pyplot", "sympy")  # what the course's notebooks import, loaded once per forkserver
+
+
 class Worker:
     """A handle on one forkserver process; used by one thread at a time."""
 
@@ -389,12 +392,13 @@ class Sandbox:
         workers: int = 2,
         limits: Limits = Limits(),  # noqa: B008 - frozen dataclass, safe as a default
         *,
-        preload: Sequence[str] = ("numpy", "matplotlib.pyplot"),
+        preload: Sequence[str] = PRELOAD,
         namespaces: bool = True,
         cgroups: bool = True,
         seccomp: bool = True,
         python: str = sys.executable,
         hide: Sequence[str] = (),
+        wait: bool = True,
     ) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
@@ -404,21 +408,37 @@ class Sandbox:
         self._workers = [Worker(slot, preload, disabled, python, hide) for slot in range(workers)]
         self._idle: queue.SimpleQueue[Worker] = queue.SimpleQueue()
         self._closed = threading.Event()
+        self._started = threading.Lock()
+        self._ready = False
         try:
             for worker in self._workers:
                 worker.spawn()
-            for worker in self._workers:
-                worker.wait_ready()
         except BaseException:
             self.close()
             raise
-        for worker in self._workers:
-            self._idle.put(worker)
+        if wait:
+            self.ready()
+
+    def ready(self) -> None:
+        """Wait until every forkserver has said hello (``wait=False`` lets a caller start them, then work meanwhile)."""
+        with self._started:
+            if self._ready:
+                return
+            try:
+                for worker in self._workers:
+                    worker.wait_ready()
+            except BaseException:
+                self.close()
+                raise
+            for worker in self._workers:
+                self._idle.put(worker)
+            self._ready = True
         _warn_once(self.report.get("missing", []))
 
     @property
     def report(self) -> dict:
         """Which protections are active (the first forkserver's hello report)."""
+        self.ready()
         return dict(self._workers[0].report)
 
     def run(self, cells: Iterable[str], names: Iterable[str], probes: Iterable[Probe | dict] = ()) -> RunOutcome:
@@ -427,6 +447,7 @@ class Sandbox:
         probe_dicts = [_probe_dict(p) for p in probes]
         if self._closed.is_set():
             raise RuntimeError("sandbox is closed")
+        self.ready()
         started = time.monotonic()
         failure = ""
         for _attempt in range(2):

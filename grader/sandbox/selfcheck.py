@@ -58,11 +58,20 @@ def modules_to_check(declared: Iterable[str] = ()) -> list[str]:
     return list(dict.fromkeys(n for n in names if MODULE_NAME.match(n)))
 
 
-def check_cell(modules: list[str]) -> str:
-    """The code the self-check notebook runs: each import and the plot, recording what fails."""
+def check_cell(modules: list[str], folders: list[str] = ()) -> str:
+    """The code the self-check notebook runs: each folder of the environment listed, each import, the plot.
+
+    Listing the folders proves the jail shows them even for modules the
+    forkserver imported before it closed (those import from memory).
+    """
     return f"""
-import importlib
+import importlib, os
 {RESULT} = {{}}
+for _folder in {json.dumps(list(folders))}:
+    try:
+        os.listdir(_folder)
+    except BaseException as _exc:
+        {RESULT}[_folder] = f"{{type(_exc).__name__}}: {{_exc}}"
 for _name in {json.dumps(modules)}:
     try:
         importlib.import_module(_name)
@@ -77,7 +86,9 @@ except BaseException as _exc:
 
 def self_check(sandbox: Any, declared: Iterable[str] = ()) -> None:
     """Run the check notebook in ``sandbox``; raise :class:`JailBroken` naming what failed and why."""
-    outcome = sandbox.run([check_cell(modules_to_check(declared))], [RESULT])
+    from grader.sandbox.pool import environment_path
+
+    outcome = sandbox.run([check_cell(modules_to_check(declared), environment_path())], [RESULT])
     problems = outcome.values.get(RESULT)
     if outcome.error or not isinstance(problems, dict):
         why = outcome.error or "; ".join(f"{e.get('ename')}: {e.get('evalue')}" for e in outcome.cell_errors)

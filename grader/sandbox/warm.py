@@ -46,11 +46,15 @@ def warm_sandbox(declared: Iterable[str] = ()) -> Any:
         return sandbox
 
 
-def checked_sandbox(workers: int = 1, limits: Any = None, declared: Iterable[str] = ()) -> Any:
-    """A new sandbox that passed the self-check (the caller closes it); raises ``JailBroken``."""
+def checked_sandbox(workers: int = 1, limits: Any = None, declared: Iterable[str] = (), started: Any = None) -> Any:
+    """A sandbox that passed the self-check (the caller closes it); raises ``JailBroken`` (closing it).
+
+    ``started``: a sandbox the caller started with ``wait=False`` before other
+    work (its forkservers start meanwhile); else a new one is started here.
+    """
     from grader.sandbox.pool import Limits, Sandbox
 
-    sandbox = Sandbox(workers=workers, limits=limits or Limits())
+    sandbox = started if started is not None else Sandbox(workers=workers, limits=limits or Limits())
     try:
         self_check(sandbox, declared)
     except BaseException:
