@@ -10,9 +10,21 @@ many hostile parts, keeps a worker busy for long.
 The clock is the CPU time of the calling thread (``time.thread_time``),
 less the time the garbage collector spent in it: what this check consumed,
 not time spent waiting while other requests ran on a loaded machine, nor a
-collection of other requests' garbage that happened to start here, nor the
-wall time of the sympy worker process (which has its own limit,
-:data:`grader.checking.symbolic.SYMBOLIC_SECONDS`).
+collection of other requests' garbage that happened to start here.
+
+The sympy worker processes that compare formulas
+(:mod:`grader.checking.symbolic`) spend CPU in other processes; that is
+counted apart: each budget also holds *worker seconds*
+(:data:`SYMBOLIC_PART_SECONDS` an answer, :data:`SYMBOLIC_SUBMISSION_SECONDS`
+a submission), a worker never runs a comparison for longer than the seconds
+left (its own CPU timer stops it), and a comparison stopped that way, or one
+asked for once they are spent, raises :class:`BudgetExceeded` like the
+thread's own budget.
+
+Whose work it is: an :class:`Account` (:func:`charged_to`) names the caller
+(the key of their CPU share, see :mod:`grader.web.service`) and collects the
+CPU seconds that worker processes report for them, so that the request or
+job that asked for them can charge them to that caller.
 
 Budgets nest: the grading function runs a whole submission under
 :data:`SUBMISSION_SECONDS` and each part under :data:`PART_SECONDS`.
@@ -26,14 +38,21 @@ This module depends on nothing else of the grader.
 from __future__ import annotations
 
 import gc
+import math
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 SUBMISSION_SECONDS = 0.1  # CPU seconds for checking all parts of a submission (honest: 0.5–7 ms)
 PART_SECONDS = 0.02  # CPU seconds for checking one part's answer (honest: under 1 ms warm, a few ms cold)
+# sympy worker CPU seconds for one answer (its comparisons with the reference and each misconception; honest
+# formulas: 1 ms median, 0.2 s for the slowest known proof) and for all the answers of one submission
+SYMBOLIC_PART_SECONDS = 1.0
+SYMBOLIC_SUBMISSION_SECONDS = 2.0
+TOO_COSTLY = "This part is too costly to check; simplify it"
 
 
 class BudgetExceeded(BaseException):
@@ -68,21 +87,29 @@ def _cpu() -> float:
 
 
 class Budget:
-    """``seconds`` of this thread's CPU time from now; ``what`` names it in the message."""
+    """``seconds`` of this thread's CPU time from now, and ``worker_seconds`` of sympy workers' CPU time;
+    ``what`` names it in the message."""
 
-    def __init__(self, seconds: float, what: str) -> None:
+    def __init__(self, seconds: float, what: str, worker_seconds: float = math.inf) -> None:
         self.seconds = seconds
         self.what = what
         self.deadline = _cpu() + seconds
+        self.worker_seconds = worker_seconds
+        self.worker_left = worker_seconds
 
     def spent(self) -> bool:
         return _cpu() > self.deadline
 
     @property
     def message(self) -> str:
+        """One sentence for the student: the part was not checked, and why."""
+        return f"{TOO_COSTLY}: {self.what} took more than its {self.seconds * 1000:.0f} ms of checking time."
+
+    @property
+    def worker_message(self) -> str:
         return (
-            f"This part was not checked: {self.what} took more than its {self.seconds * 1000:.0f} ms of "
-            "checking time. Write the answer more simply."
+            f"{TOO_COSTLY}: {self.what} took more than its {self.worker_seconds * 1000:.0f} ms of time "
+            "for comparing formulas."
         )
 
 
@@ -90,9 +117,10 @@ _active: ContextVar[tuple[Budget, ...]] = ContextVar("grader_budgets", default=(
 
 
 @contextmanager
-def limited(seconds: float, what: str) -> Iterator[Budget]:
-    """Run the block under a budget of ``seconds`` of CPU, inside any budgets already running."""
-    budget = Budget(seconds, what)
+def limited(seconds: float, what: str, worker_seconds: float = math.inf) -> Iterator[Budget]:
+    """Run the block under a budget of ``seconds`` of CPU (and ``worker_seconds`` of sympy workers' CPU), inside
+    any budgets already running."""
+    budget = Budget(seconds, what, worker_seconds)
     token = _active.set((*_active.get(), budget))
     try:
         yield budget
@@ -120,3 +148,82 @@ def checkpoint() -> None:
     for budget in _active.get():
         if budget.spent():
             raise BudgetExceeded(budget.message)
+
+
+def worker_seconds_left() -> float | None:
+    """The sympy worker seconds the running budgets leave (the least of them), or None when none is running."""
+    running = _active.get()
+    if not running:
+        return None
+    return max(0.0, min(budget.worker_left for budget in running))
+
+
+def spend_worker(seconds: float, *, stopped: bool = False) -> None:
+    """Count ``seconds`` of a worker process's CPU: charged to the current :class:`Account` and taken from the
+    running budgets. ``stopped``: the worker was stopped at the seconds left (the comparison did not finish), so
+    the answer is refused: raises :class:`BudgetExceeded` when a budget is running."""
+    account = _account.get()
+    if account is not None:
+        account.add(seconds)
+    running = _active.get()
+    for budget in running:
+        budget.worker_left -= seconds
+    if running and stopped:
+        spent = min(running, key=lambda budget: budget.worker_left)
+        raise BudgetExceeded(spent.worker_message)
+
+
+def refuse_if_workers_spent() -> None:
+    """Raise :class:`BudgetExceeded` when a running budget has no worker seconds left (before asking a worker)."""
+    for budget in _active.get():
+        if budget.worker_left <= 0:
+            raise BudgetExceeded(budget.worker_message)
+
+
+@dataclass
+class Account:
+    """Whose checking this is: ``key`` (the caller's CPU share, ``user:s001``; None for no one in particular),
+    and the CPU seconds worker processes spent for it (``worker_seconds``)."""
+
+    key: str | None = None
+    worker_seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def add(self, seconds: float) -> None:
+        with self._lock:
+            self.worker_seconds += max(0.0, seconds)
+
+
+_account: ContextVar[Account | None] = ContextVar("grader_account", default=None)
+
+
+@contextmanager
+def charged_to(key: str | None) -> Iterator[Account]:
+    """Run the block on behalf of ``key``: worker processes' CPU is collected in the :class:`Account` yielded."""
+    account = Account(key)
+    token = _account.set(account)
+    try:
+        yield account
+    finally:
+        _account.reset(token)
+
+
+def open_account(key: str | None) -> tuple[Account, object]:
+    """:func:`charged_to` for a caller that opens and closes it in two places (a request's start and end): the
+    account, and the token to give :func:`close_account`."""
+    account = Account(key)
+    return account, _account.set(account)
+
+
+def close_account(token: object) -> None:
+    try:
+        _account.reset(token)  # type: ignore[arg-type]
+    except ValueError:  # opened in another context: forget it here
+        _account.set(None)
+
+
+def current_account() -> Account | None:
+    """The account the running work is charged to, or None."""
+    return _account.get()

@@ -12,7 +12,9 @@ longest grading time). Either way the job runs again, and
 :func:`grader.jobs.run_job` stores its result exactly once, or marks the
 submission failed with a reason after ``GRADER_MAX_ATTEMPTS`` attempts.
 A database that does not answer is waited out: the task is retried with a
-growing pause (up to 30 s) until it does.
+growing pause (up to 30 s) until it does. The CPU time a job takes is charged
+to its student's CPU share (``GRADER_CPU_SHARE``, ``GRADER_CPU_BURST``), in
+the buckets the web workers keep in the same Redis.
 """
 
 from __future__ import annotations
@@ -24,7 +26,15 @@ from typing import Any
 
 from celery import Celery, signals
 
-from grader.jobs import DEFAULT_MAX_ATTEMPTS, STORE_RETRY_MAX_DELAY, RetryableJobError, queue_name, run_job
+from grader.jobs import (
+    DEFAULT_MAX_ATTEMPTS,
+    STORE_RETRY_MAX_DELAY,
+    Charge,
+    RetryableJobError,
+    charging,
+    queue_name,
+    run_job,
+)
 from grader.store.db import is_unavailable
 
 
@@ -71,30 +81,40 @@ _state: dict[str, Any] = {}
 _state_lock = threading.Lock()
 
 
-def _resources() -> tuple[Any, Any]:
-    """This worker process's database (migrated) and exercise catalog, made once."""
+def _resources() -> tuple[Any, Any, Charge]:
+    """This worker process's database (migrated), exercise catalog and CPU share (in the web workers' Redis), made
+    once."""
     with _state_lock:
         if "db" not in _state:
             from grader.specs.model import load_catalog
             from grader.store.db import Database
+            from grader.web.ratelimit import make_limiter
 
             db = Database()
             db.migrate()
             _state["db"] = db
             _state["catalog"] = load_catalog()
-        return _state["db"], _state["catalog"]
+            shares = make_limiter(
+                _number("GRADER_CPU_SHARE", 1000),
+                _number("GRADER_CPU_BURST", 300),
+                redis_url=os.environ.get("GRADER_BROKER"),
+                namespace=f"{queue_name()}:cpu",
+            )
+            _state["charge"] = charging(shares)
+        return _state["db"], _state["catalog"], _state["charge"]
 
 
 @app.task(bind=True, name="grader.grade_submission", max_retries=None)
 def grade_submission(self: Any, submission_id: str) -> str:
     """Grade one stored submission (see :func:`grader.jobs.run_job`); retried after a grader failure."""
     try:
-        db, catalog = _resources()  # inside: a database down when the worker starts is waited out too
+        db, catalog, charge = _resources()  # inside: a database down when the worker starts is waited out too
         return run_job(
             submission_id,
             db=db,
             catalog=catalog,
             max_attempts=int(_number("GRADER_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)),
+            charge=charge,
         )
     except RetryableJobError as exc:
         raise self.retry(exc=exc, countdown=_number("GRADER_RETRY_DELAY", 2)) from exc

@@ -27,7 +27,7 @@ import math
 import operator
 import re
 import tokenize
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -181,15 +181,21 @@ _MAY_NEED_REWRITING = re.compile(r"[\w.)]\s*[A-Za-z_(]|\)\s*[\w.(]|[|!]|[A-Za-z]
 
 def _rewrite_tokens(text: str, variables: Collection[str]) -> str:
     """``2x`` → ``2*x``, ``2(x+1)`` → ``2*(x+1)``, ``(x+1)(x-1)`` → ``(x+1)*(x-1)``, ``x y`` → ``x*y``;
-    ``|x - 1|`` → ``abs(x - 1)``; ``n!`` → ``factorial(n)``, ``(n+1)!`` → ``factorial((n+1))``."""
+    ``|x - 1|`` → ``abs(x - 1)``; ``n!`` → ``factorial(n)``, ``(n+1)!`` → ``factorial((n+1))``.
+
+    Linear in the text: each ``!`` finds its operand through the brackets already matched, and the
+    running CPU budget is checked as the tokens are written (a chain of factorials, ``x!!!…``, once
+    cost time quadratic in its length before any budget was checked)."""
     try:
         tokens = _split_products(tokenize.generate_tokens(io.StringIO(text).readline), variables)
     except (tokenize.TokenError, SyntaxError, IndentationError) as exc:
         raise ExpressionError(f"could not read {text!r} as a formula") from exc
-    out: list[str] = []
+    out = _Written(text)
     previous: tokenize.TokenInfo | None = None
-    bars: list[str] = []  # what closes each absolute-value bar still open
-    for token in tokens:
+    bars: list[tuple[str, ...]] = []  # what closes each absolute-value bar still open
+    for count, token in enumerate(tokens):
+        if count % 64 == 63:
+            budget.checkpoint()
         if token.type in (
             tokenize.NEWLINE,
             tokenize.NL,
@@ -199,21 +205,21 @@ def _rewrite_tokens(text: str, variables: Collection[str]) -> str:
         ):
             continue
         if token.string == "!":
-            _wrap_factorial(out, text)
+            out.wrap_factorial()
             previous = token._replace(type=tokenize.OP, string=")")  # n! ends an operand, like ")"
             continue
         if token.string == "|":
             opening = not bars or not _ends_operand(previous)
             if not opening:
-                out.append(bars.pop())
+                out.extend(bars.pop())
             elif previous is not None and previous.type == tokenize.NAME and previous.string in FUNCTIONS:
                 out.extend(("(", "abs", "("))  # ln|x|: the function of the absolute value
-                bars.append(") )")
+                bars.append((")", ")"))
             else:
                 if _ends_operand(previous):
                     out.append("*")  # |x||y|: a product of two absolute values
                 out.extend(("abs", "("))
-                bars.append(")")
+                bars.append((")",))
             previous = token._replace(type=tokenize.OP, string="(" if opening else ")")
             continue
         if token.type == tokenize.ERRORTOKEN and not token.string.isspace():
@@ -224,7 +230,7 @@ def _rewrite_tokens(text: str, variables: Collection[str]) -> str:
         previous = token
     if bars:
         raise ExpressionError(f"an absolute-value bar | is not closed in {text!r}")
-    return " ".join(out)
+    return out.text()
 
 
 def _split_products(tokens: Iterator[tokenize.TokenInfo], variables: Collection[str]) -> list[tokenize.TokenInfo]:
@@ -255,22 +261,64 @@ def _ends_operand(token: tokenize.TokenInfo | None) -> bool:
     return token is not None and (token.type in (tokenize.NUMBER, tokenize.NAME) or token.string == ")")
 
 
-def _wrap_factorial(out: list[str], text: str) -> None:
-    """Turn the operand just written (``n``, ``3``, ``(n+1)``, ``f(x)``) into ``factorial(operand)``."""
-    if not out:
-        raise ExpressionError(f"'!' must follow a number, a name or a bracket in {text!r}")
-    start = len(out) - 1
-    if out[start] == ")":
-        depth = 0
-        for start in range(len(out) - 1, -1, -1):
-            depth += {")": 1, "(": -1}.get(out[start], 0)
-            if depth == 0:
-                break
-        if start > 0 and out[start - 1] in FUNCTIONS:
-            start -= 1  # sqrt(x)!: the call is the operand
-    elif not (out[start][0].isalnum() or out[start][0] in "._"):
-        raise ExpressionError(f"'!' must follow a number, a name or a bracket in {text!r}")
-    out[start:] = ["factorial", "(", *out[start:], ")"]
+class _Written:
+    """The tokens written so far, with each closing bracket's operand start, so that ``!`` finds its operand at
+    once. ``factorial(`` is not inserted into the list (that copied it for every ``!``): it is counted at the
+    operand's first token and written out by :meth:`text`."""
+
+    def __init__(self, text: str) -> None:
+        self.source = text
+        self.tokens: list[str] = []
+        self.operand_start: dict[int, int] = {}  # index of a ")" -> index of the first token of its operand
+        self.factorials: dict[int, int] = {}  # index of a token -> how many "factorial (" open before it
+        self.open: list[int] = []  # indexes of the "(" not closed yet
+
+    def __bool__(self) -> bool:
+        return bool(self.tokens)
+
+    def __getitem__(self, index: int) -> str:
+        return self.tokens[index]
+
+    def append(self, token: str) -> None:
+        index = len(self.tokens)
+        self.tokens.append(token)
+        if token == "(":
+            self.open.append(index)
+        elif token == ")" and self.open:
+            start = self.open.pop()
+            if start > 0 and self.tokens[start - 1] in FUNCTIONS:
+                start -= 1  # sqrt(x): the call is the operand
+            self.operand_start[index] = start
+
+    def extend(self, tokens: Iterable[str]) -> None:
+        for token in tokens:
+            self.append(token)
+
+    def wrap_factorial(self) -> None:
+        """Turn the operand just written (``n``, ``3``, ``(n+1)``, ``f(x)``) into ``factorial(operand)``."""
+        last = len(self.tokens) - 1
+        if last < 0:
+            raise ExpressionError(f"'!' must follow a number, a name or a bracket in {self.source!r}")
+        if self.tokens[last] == ")":
+            start = self.operand_start.get(last)
+            if start is None:
+                raise ExpressionError(f"could not read {self.source!r} as a formula (a bracket is not opened)")
+        elif self.tokens[last][0].isalnum() or self.tokens[last][0] in "._":
+            start = last
+        else:
+            raise ExpressionError(f"'!' must follow a number, a name or a bracket in {self.source!r}")
+        self.factorials[start] = self.factorials.get(start, 0) + 1
+        if self.factorials[start] > MAX_DEPTH:
+            raise ExpressionError(f"the formula is nested too deeply (more than {MAX_DEPTH} levels)")
+        self.tokens.append(")")
+        self.operand_start[last + 1] = start
+
+    def text(self) -> str:
+        pieces: list[str] = []
+        for index, token in enumerate(self.tokens):
+            pieces.extend(("factorial", "(") * self.factorials.get(index, 0))
+            pieces.append(token)
+        return " ".join(pieces)
 
 
 def _is_implicit_product(left: tokenize.TokenInfo, right: tokenize.TokenInfo) -> bool:

@@ -12,9 +12,10 @@ assignment) gets a result; a part left out is ``missing``. In Python the
 submission and the result are the typed values of :mod:`grader.contract`
 (:class:`~grader.contract.Submission`, :class:`~grader.contract.Result`),
 whose ``to_json`` is the JSON above. Checking runs under CPU budgets
-(:mod:`grader.budget`): a part whose answer costs more than its share, or
-that comes after the submission's budget is spent, is ``invalid`` with a
-sentence saying so.
+(:mod:`grader.budget`, this thread's CPU and the sympy workers'): a part
+whose answer costs more than its share, or that comes after the submission's
+budget is spent, is ``invalid`` with one sentence saying it is too costly to
+check.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def grade(submission: Any, catalog: Catalog) -> Result:
 def grade_checked(submission: Submission, catalog: Catalog) -> Result:
     """Grade a submission already checked by :func:`validate_submission` (a caller that had to look at
     the student first, to authorise, need not check it twice), or built by the notebook grader."""
-    with budget.limited(budget.SUBMISSION_SECONDS, "this submission"):
+    with budget.limited(budget.SUBMISSION_SECONDS, "this submission", budget.SYMBOLIC_SUBMISSION_SECONDS):
         exercises = [
             grade_exercise(catalog, exercise, submission.answers.get(exercise.id, {}), submission.student)
             for exercise in _exercises(submission, catalog)
@@ -104,7 +105,7 @@ def grade_exercise(catalog: Catalog, exercise: Exercise, answers: Mapping[str, A
 def _check_within_budget(key: AnswerKey, raw: Any, earlier: Mapping[str, Any]) -> tuple[PartResult, Any]:
     """:func:`check_part` under the part's CPU budget; ``invalid`` (with the reason) when a budget runs out."""
     try:
-        with budget.limited(budget.PART_SECONDS, "this answer"):
+        with budget.limited(budget.PART_SECONDS, "this answer", budget.SYMBOLIC_PART_SECONDS):
             budget.checkpoint()  # the submission's budget may be spent already
             return check_part(key, raw, earlier)
     except budget.BudgetExceeded as exc:

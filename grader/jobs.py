@@ -24,6 +24,14 @@ for the next start's recovery), and the Celery task is retried the same way.
 A submission caught between its claim and its result simply counts one more
 attempt when it is claimed again.
 
+Grading in a job is charged like grading in a request (the CPU share of
+:mod:`grader.web.service`): the job thread's CPU time and the sympy workers'
+for the submission (:class:`grader.budget.Account`) are taken from the share
+of the student it grades for, through ``charge`` (see :func:`charging`),
+unless someone else (staff) sent it. So queueing answers instead of posting
+them to ``/api/grade`` buys no extra checking time: a student whose share is in
+debt gets the same 429 on their next submission.
+
 The notebook grader is a seam: a callable with the signature of
 ``grader.notebooks.batch.grade_notebook(data, filename, catalog, assignment=None,
 student=None, sandbox=None) -> dict`` or a ``"module:function"`` string
@@ -44,6 +52,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from grader import budget
 from grader.contract import NotebookResult, Result
 from grader.grading import SubmissionError, grade
 from grader.sandbox.selfcheck import JailBroken
@@ -53,6 +62,7 @@ from grader.store.db import Database, is_unavailable
 log = logging.getLogger(__name__)
 
 NotebookGrader = Callable[..., NotebookResult]
+Charge = Callable[[str, float], None]  # (student, CPU milliseconds): take them from the student's CPU share
 DEFAULT_NOTEBOOK_GRADER = "grader.notebooks.batch:grade_notebook"
 DEFAULT_MAX_ATTEMPTS = 3
 DEFAULT_QUEUE = "grader"
@@ -64,6 +74,21 @@ def queue_name() -> str:
 
 
 STORE_RETRY_MAX_DELAY = 30.0  # seconds between tries while the database does not answer
+
+
+def student_key(student: str) -> str:
+    """The key of a student's CPU share: the one their own requests count against (``grader.web.auth.caller_key``)."""
+    return f"user:{student}"
+
+
+def charging(limiter: Any) -> Charge:
+    """A :data:`Charge` that takes a job's CPU milliseconds from its student's share in ``limiter`` (a
+    :class:`grader.web.ratelimit.Limiter`: in this process, or shared through Redis with the web workers)."""
+
+    def charge(student: str, milliseconds: float) -> None:
+        limiter.charge(student_key(student), milliseconds, verified=True)
+
+    return charge
 
 
 class RetryableJobError(RuntimeError):
@@ -91,17 +116,20 @@ def run_job(
     catalog: Any,
     notebook_grader: NotebookGrader | str | None = None,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    charge: Charge | None = None,
 ) -> str:
     """Grade one queued submission and store the outcome; returns the final status.
 
-    Raises :class:`RetryableJobError` after an infrastructure error while attempts remain.
+    The CPU time grading took (this thread's and the sympy workers') is given to ``charge`` for the submission's
+    student, unless someone else sent it. Raises :class:`RetryableJobError` after an infrastructure error while
+    attempts remain.
     """
     claimed = submissions.claim(db, submission_id, max_attempts)
     if claimed is None:
         current = submissions.get(db, submission_id)
         return "missing" if current is None else current.status
     try:
-        result, error = _grade(claimed, catalog, notebook_grader)
+        result, error = _charged_grade(claimed, catalog, notebook_grader, charge)
     except SubmissionError as exc:
         submissions.fail(db, submission_id, str(exc))
         return "failed"
@@ -116,6 +144,24 @@ def run_job(
         raise RetryableJobError(reason) from exc
     submissions.finish(db, submission_id, result, error)
     return "done"
+
+
+def _charged_grade(
+    claimed: submissions.Claimed, catalog: Any, notebook_grader: NotebookGrader | str | None, charge: Charge | None
+) -> tuple[Result, str | None]:
+    """:func:`_grade` on behalf of the submission's student, its CPU time given to ``charge`` (whatever the outcome:
+    the time was spent). Staff have no CPU share: what they send for a student is not charged to the student."""
+    start = time.thread_time()
+    with budget.charged_to(student_key(claimed.student)) as account:
+        try:
+            return _grade(claimed, catalog, notebook_grader)
+        finally:
+            if charge is not None and claimed.submitted_by in (None, claimed.student):
+                used_ms = (time.thread_time() - start + account.worker_seconds) * 1000
+                try:
+                    charge(claimed.student, used_ms)
+                except Exception:  # a limit that cannot be counted must not lose the grade
+                    log.exception("could not charge %.0f ms of grading to %s", used_ms, claimed.student)
 
 
 def _grade(
@@ -201,10 +247,12 @@ class LocalJobs:
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         retry_delay: float = 1.0,
         store_patience: float = 3600.0,
+        charge: Charge | None = None,
     ) -> None:
         self.db = db
         self.catalog = catalog
         self.notebook_grader = notebook_grader
+        self.charge = charge
         self.max_attempts = max_attempts
         self.retry_delay = retry_delay
         self.store_patience = store_patience
@@ -243,6 +291,7 @@ class LocalJobs:
                     catalog=self.catalog,
                     notebook_grader=self.notebook_grader,
                     max_attempts=self.max_attempts,
+                    charge=self.charge,
                 )
             except RetryableJobError:
                 self._stopping.wait(self.retry_delay)
@@ -326,8 +375,12 @@ def make_queue(
     workers: int = 2,
     notebook_grader: NotebookGrader | str | None = None,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    charge: Charge | None = None,
 ) -> JobQueue:
-    """Celery when a broker URL is given (jobs on ``queue``, default :func:`queue_name`), else a local thread pool."""
+    """Celery when a broker URL is given (jobs on ``queue``, default :func:`queue_name`; the workers charge through
+    Redis themselves), else a local thread pool whose jobs are charged through ``charge``."""
     if broker:
         return CeleryJobs(broker, queue=queue)
-    return LocalJobs(db, catalog, workers=workers, notebook_grader=notebook_grader, max_attempts=max_attempts)
+    return LocalJobs(
+        db, catalog, workers=workers, notebook_grader=notebook_grader, max_attempts=max_attempts, charge=charge
+    )

@@ -9,8 +9,9 @@ equals ``x``, but ``sqrt(x**2)`` is ``|x|``, not ``x``, ``log(x**2)`` is not
 bases, which are checked like any other point, never skipped.
 
 How it is decided (:func:`compare`), in a sympy worker process (started with
-``spawn``, safe in a threaded web server) that the caller waits for at most
-``SYMBOLIC_SECONDS``:
+``spawn``, safe in a threaded web server) that stops itself after
+``SYMBOLIC_SECONDS`` of its own CPU time, or sooner when the answer's budget
+has less left (see below):
 
 1. sympy builds both sides (decimals as the exact rationals they spell);
 2. both are evaluated to 30 digits at a few exact rational points (negative
@@ -30,14 +31,34 @@ compared numerically, in complex arithmetic (principal values, like step
 2), at random real points. Sampling never overrules a proof. "Too complex to
 check" is said only when sympy ran out of time *and* the values overflow
 floating point; a formula with no finite value anywhere is said to be so.
+
+Who pays, and who waits. The workers are a small pool (:class:`SymbolicPool`,
+``GRADER_SYMBOLIC_WORKERS`` processes, 2 by default) shared by the threads of
+the process; a caller (the :class:`grader.budget.Account` the work is charged
+to: a user, or a client address) holds at most ``PER_CALLER_SLOTS`` of them at
+once, and waiting comparisons take free workers in their order of arrival,
+skipping callers at their cap (:class:`FairSlots`). So a caller sending costly
+formulas keeps at most one worker busy, and everyone else's comparisons go to
+the others; a comparison that finds no free worker within ``SLOT_WAIT_SECONDS``
+is decided by sampling instead. Each worker measures the CPU time it spent on
+a comparison and reports it; :func:`compare` charges it to the account (the
+request or job then takes it from the caller's CPU share) and to the running
+budgets (:mod:`grader.budget`): inside grading, an answer whose comparisons
+need more than its worker seconds is refused as too costly to check, instead of
+being sampled. A worker that its CPU timer cannot stop (stuck in C code) is
+killed and replaced (see :class:`SymbolicPool`).
 """
 
 from __future__ import annotations
 
 import functools
 import multiprocessing
+import os
 import re
+import signal
 import threading
+import time
+from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
 from fractions import Fraction
@@ -49,8 +70,11 @@ import numpy as np
 from grader import budget
 from grader.expressions import CONSTANTS, FUNCTIONS, Formula, normalise, parse, significant_figures
 
-SYMBOLIC_SECONDS = 1.0
+SYMBOLIC_SECONDS = 1.0  # CPU seconds a worker spends on one comparison at most
 STARTUP_SECONDS = 15.0  # starting Python and importing sympy, once per worker
+POOL_SIZE = max(1, int(os.environ.get("GRADER_SYMBOLIC_WORKERS") or 2))  # worker processes per server process
+PER_CALLER_SLOTS = 1  # workers one caller may hold at once (always fewer than the pool, when it has several)
+SLOT_WAIT_SECONDS = 0.5  # how long a comparison waits for a free worker before sampling decides it
 SAMPLES = 24
 MIN_DIGITS = 3  # significant figures a decimal in a formula needs to stand for an exact number
 DIGITS = 30  # precision of the exact-point evaluation
@@ -79,9 +103,18 @@ def compare(student: Formula, reference: Formula | str, variables: Collection[st
     """Compare a student's formula with the reference (a Formula, or spec text parsed with ``variables``)."""
     target = reference_formula(reference, variables)
     names = sorted(student.names | target.names)
+    left = budget.worker_seconds_left()  # None outside grading: no answer's budget to keep to
+    if left is not None:
+        budget.refuse_if_workers_spent()
+    limit = SYMBOLIC_SECONDS if left is None else min(SYMBOLIC_SECONDS, left)
+    account = budget.current_account()
     with budget.uncounted():  # the worker has its own time limit; waiting for it costs this thread nothing
         _warm_numpy()
-        verdict = _WORKER.decide(student.text, target.text, names)
+        outcome = _POOL.decide(
+            student.text, target.text, names, caller=account.key if account else None, cpu_limit=limit
+        )
+    budget.spend_worker(outcome.cpu_seconds, stopped=outcome.stopped)  # inside grading, a stopped check is refused
+    verdict = outcome.verdict
     if verdict is not None:
         kind, note = verdict
         if kind == "equal":
@@ -281,21 +314,76 @@ def _simplest_between(low: Fraction, high: Fraction) -> Fraction:
     return whole + 1 / _simplest_between(1 / (high - whole), 1 / (low - whole))
 
 
-def _serve(connection: Any) -> None:
-    """Worker loop: say ``ready`` once sympy is imported, then answer (student, reference, names) with
-    :func:`decide`'s verdict (None when sympy failed)."""
-    decide("cosh(x)**2 - sinh(x)**2 + sec(x)", "1 + sec(x)", ["x"])  # import and warm sympy's simplify once
+class _OutOfTime(BaseException):
+    """Raised in a worker by its CPU timer (a BaseException: sympy's own ``except Exception`` lets it through)."""
 
+
+_checking = False  # in a worker: a comparison is running, so the CPU timer may stop it
+
+
+def _out_of_time(signum: int, frame: Any) -> None:
+    if _checking:
+        raise _OutOfTime
+
+
+def _timed_decide(student: str, reference: str, names: list[str], cpu_limit: float) -> tuple[str, Any, float]:
+    """In a worker: :func:`decide` stopped after ``cpu_limit`` seconds of this process's CPU time (``ITIMER_PROF``,
+    again every 5 ms should sympy swallow the first): ``(status, verdict, cpu seconds)``, status ``done``,
+    ``overrun`` (stopped by the timer) or ``failed`` (sympy raised)."""
+    global _checking
+    start = time.process_time()
+    status, verdict = "failed", None
+    try:
+        _checking = True
+        signal.setitimer(signal.ITIMER_PROF, max(cpu_limit, 0.001), 0.005)
+        try:
+            verdict = decide(student, reference, names)
+            status = "done"
+        finally:
+            _checking = False
+    except _OutOfTime:
+        status = "overrun"
+    except (Exception, RecursionError):  # any failure of sympy is "undecided", not a dead worker
+        status = "failed"
+    _checking = False
+    signal.setitimer(signal.ITIMER_PROF, 0, 0)
+    return status, verdict, time.process_time() - start
+
+
+def _serve(connection: Any) -> None:
+    """Worker loop: say ``ready`` once sympy is imported, then answer each (student, reference, names,
+    cpu_limit) with ``(status, verdict, cpu seconds)`` (see :func:`_timed_decide`)."""
+    decide("cosh(x)**2 - sinh(x)**2 + sec(x)", "1 + sec(x)", ["x"])  # import and warm sympy's simplify once
+    signal.signal(signal.SIGPROF, _out_of_time)
     connection.send("ready")
     while True:
         try:
-            student, reference, names = connection.recv()
+            student, reference, names, cpu_limit = connection.recv()
         except EOFError:
             return
-        try:
-            connection.send(decide(student, reference, names))
-        except (Exception, RecursionError):  # any failure of sympy is "undecided", not a dead worker
-            connection.send(None)
+        connection.send(_timed_decide(student, reference, names, cpu_limit))
+
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_of(pid: int) -> float | None:
+    """CPU seconds (user and system) a process has used so far, from /proc; None where that cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICKS
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+TIMER_SLACK = 0.25  # CPU seconds past its limit at which a worker whose timer did not stop it is killed
+
+
+def _wall_limit(cpu_limit: float) -> float:
+    """Wall seconds after which a worker that has not answered is killed even though its CPU time is under the
+    limit: the machine is so loaded that it hardly runs (the caller then samples, as before a proof)."""
+    return max(10.0, 5 * cpu_limit)
 
 
 class _Process:
@@ -309,11 +397,17 @@ class _Process:
         child.close()
         self.ready = False
 
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
     def wait_until_ready(self, timeout: float) -> None:
         if not self.ready:
             if not self.connection.poll(timeout) or self.connection.recv() != "ready":
                 raise EOFError("the sympy worker did not start")
             self.ready = True
+
+    def cpu(self) -> float | None:
+        return _cpu_of(self.process.pid) if self.process.pid else None
 
     def stop(self) -> None:
         self.process.kill()
@@ -321,50 +415,198 @@ class _Process:
         self.connection.close()
 
 
-class _SympyWorker:
-    """A sympy process and a warm spare; requests are serialised, an overrun kills the process.
+class FairSlots:
+    """``size`` slots shared by callers, at most ``per_caller`` held by one caller at once.
 
-    The spare takes over a killed process at once, and a new spare imports
-    and warms sympy while nobody waits; a request waits for a process to be
-    ready (up to ``STARTUP_SECONDS``) only when overruns come faster than
-    spares start. Thus a slow formula costs its own request the time limit,
-    not the requests after it.
+    :meth:`acquire` waits for a slot in order of arrival, except that a caller
+    at its cap never holds up the others: while its own requests wait, a later
+    caller's takes the next free slot. A caller of None (no account: the command
+    line, a test) has no cap. The cap is at most ``size - 1`` when there are
+    several slots, so no single caller can hold them all.
     """
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._active: _Process | None = None
-        self._spare: _Process | None = None
+    def __init__(self, size: int, per_caller: int) -> None:
+        self.size = max(1, size)
+        self.per_caller = max(1, min(per_caller, self.size - 1 if self.size > 1 else 1))
+        self._free = list(range(self.size))
+        self._held: Counter[str] = Counter()
+        self._waiting: list[tuple[object, str | None]] = []
+        self._condition = threading.Condition()
 
-    def _replace(self) -> None:
-        """Stop the active process; the spare (or a new process) takes its place; start a new spare."""
-        if self._active is not None:
-            self._active.stop()
-        self._active, self._spare = self._spare, None
+    def held(self, caller: str | None) -> int:
+        """Slots ``caller`` holds now."""
+        with self._condition:
+            return self._held[caller] if caller is not None else 0
+
+    def waiting(self) -> int:
+        """Requests waiting for a slot now."""
+        with self._condition:
+            return len(self._waiting)
+
+    def acquire(self, caller: str | None, timeout: float) -> int | None:
+        """A free slot for ``caller`` (the lowest numbered), or None when none came within ``timeout`` seconds."""
+        entry = (object(), caller)
+        deadline = time.monotonic() + timeout
+        with self._condition:
+            self._waiting.append(entry)
+            try:
+                while not self._may_take(entry):
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return None
+                    self._condition.wait(remaining)
+                slot = min(self._free)
+                self._free.remove(slot)
+                if caller is not None:
+                    self._held[caller] += 1
+                return slot
+            finally:
+                self._waiting.remove(entry)
+                self._condition.notify_all()  # the next in line may take a slot now
+
+    def release(self, slot: int, caller: str | None) -> None:
+        with self._condition:
+            self._free.append(slot)
+            if caller is not None:
+                self._held[caller] -= 1
+                if self._held[caller] <= 0:
+                    del self._held[caller]
+            self._condition.notify_all()
+
+    def _may_take(self, entry: tuple[object, str | None]) -> bool:
+        """A free slot, the caller under its cap, and no earlier waiting request that could take it."""
+        if not self._free or not self._under_cap(entry[1]):
+            return False
+        for other in self._waiting:
+            if other is entry:
+                return True
+            if self._under_cap(other[1]):
+                return False
+        return True
+
+    def _under_cap(self, caller: str | None) -> bool:
+        return caller is None or self._held[caller] < self.per_caller
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the pool did with one comparison: sympy's verdict (None: undecided, failed, not run), the worker's CPU
+    seconds for it, and whether its time limit stopped it."""
+
+    verdict: tuple[str, str] | None
+    cpu_seconds: float = 0.0
+    stopped: bool = False
+
+
+class SymbolicPool:
+    """``size`` sympy processes behind :class:`FairSlots`; each comparison runs in the process of its slot.
+
+    A process is started when its slot is first used (:meth:`start` starts the
+    first ahead), and replaced at once when it dies or has to be killed: when
+    its CPU timer did not stop it (sympy in C code: the CPU time it used, read
+    from /proc, passes the limit by ``TIMER_SLACK``), or after
+    :func:`_wall_limit` of wall time on a machine too loaded to run it. A
+    comparison waits for the first slot's process to start (up to
+    ``STARTUP_SECONDS``: the first formula a command checks), but for another
+    slot's only ``slot_wait``, sampling meanwhile: those are needed only while
+    someone else holds the first.
+    """
+
+    def __init__(self, size: int = POOL_SIZE, per_caller: int = PER_CALLER_SLOTS) -> None:
+        self.slots = FairSlots(size, per_caller)
+        self._processes: list[_Process | None] = [None] * self.slots.size
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Start the first worker now (it imports sympy in the background), so that no request waits for it."""
         try:
-            self._active = self._active or _Process()
-            self._spare = _Process()
+            self._process(0)
+        except OSError:
+            pass
+
+    def _process(self, slot: int) -> _Process:
+        with self._lock:
+            process = self._processes[slot]
+            if process is None or not process.alive():
+                if process is not None:
+                    process.stop()
+                process = self._processes[slot] = _Process()
+            return process
+
+    def _replace(self, slot: int) -> None:
+        """Kill the slot's process and start its successor at once (it warms up while nobody waits)."""
+        with self._lock:
+            process, self._processes[slot] = self._processes[slot], None
+        if process is not None:
+            process.stop()
+        try:
+            self._process(slot)
         except OSError:
             pass
 
     def decide(
-        self, student: str, reference: str, names: list[str], timeout: float = SYMBOLIC_SECONDS
-    ) -> tuple[str, str] | None:
-        """The worker's verdict, or None when it failed, was undecided or did not answer within ``timeout``."""
+        self,
+        student: str,
+        reference: str,
+        names: list[str],
+        *,
+        caller: str | None = None,
+        cpu_limit: float = SYMBOLIC_SECONDS,
+        slot_wait: float = SLOT_WAIT_SECONDS,
+    ) -> Outcome:
+        """sympy's verdict within ``cpu_limit`` CPU seconds, run for ``caller`` (see :class:`FairSlots`)."""
+        slot = self.slots.acquire(caller, slot_wait)
+        if slot is None:
+            return Outcome(None)  # every worker is busy with others' comparisons: sampling decides this one
+        try:
+            return self._run(slot, (student, reference, names, cpu_limit), STARTUP_SECONDS if slot == 0 else slot_wait)
+        finally:
+            self.slots.release(slot, caller)
+
+    def _run(self, slot: int, task: tuple[str, str, list[str], float], startup: float) -> Outcome:
+        cpu_limit = task[3]
+        try:
+            process = self._process(slot)
+            if not process.ready and not process.connection.poll(startup):
+                return Outcome(None)  # still importing sympy: sampling decides this one, the process keeps starting
+            process.wait_until_ready(0)
+            before, started = process.cpu(), time.monotonic()
+            process.connection.send(task)
+            while not process.connection.poll(0.05):
+                now = process.cpu()
+                used = now - before if now is not None and before is not None else time.monotonic() - started
+                if used >= cpu_limit + TIMER_SLACK or time.monotonic() - started >= _wall_limit(cpu_limit):
+                    break
+            else:
+                status, verdict, cpu = process.connection.recv()
+                if status == "done" and verdict is not None and verdict[0] != "undecided":
+                    return Outcome(verdict, cpu)
+                return Outcome(None, cpu, stopped=status == "overrun")
+        except (OSError, EOFError):
+            used = 0.0
+        self._replace(slot)
+        return Outcome(None, used, stopped=used >= cpu_limit)
+
+    def close(self) -> None:
         with self._lock:
-            try:
-                if self._active is None or not self._active.process.is_alive():
-                    self._replace()
-                if self._active is not None:
-                    self._active.wait_until_ready(STARTUP_SECONDS)
-                    self._active.connection.send((student, reference, names))
-                    if self._active.connection.poll(timeout):
-                        verdict = self._active.connection.recv()
-                        return None if verdict is None or verdict[0] == "undecided" else verdict
-            except (OSError, EOFError):
-                pass
-            self._replace()
-            return None
+            processes, self._processes = self._processes, [None] * self.slots.size
+        for process in processes:
+            if process is not None:
+                process.stop()
 
 
-_WORKER = _SympyWorker()
+_POOL = SymbolicPool()
+
+
+def start() -> None:
+    """Start this process's sympy workers ahead of the first formula (a server does, when it starts)."""
+    _POOL.start()
+
+
+def _forget_after_fork() -> None:
+    """In a forked child: the parent's workers and their pipes are not ours to use."""
+    global _POOL
+    _POOL = SymbolicPool()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)

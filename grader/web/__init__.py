@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """A configured application; ``config`` overrides the environment (see :mod:`grader.web.config`)."""
-    from grader.jobs import make_queue
+    from grader.jobs import charging, make_queue
     from grader.specs.model import course_secret, load_catalog
     from grader.store.db import Database
     from grader.web import api, auth, csrf, errors, pages, service
@@ -45,6 +45,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config.get("MIGRATE", True):
         db.migrate()
     catalog = app.config.get("CATALOG") or load_catalog(app.config.get("EXERCISES"))
+    # With a Redis broker the limits live there, shared by every worker process; under grader serve's gunicorn
+    # without one, in the memory it mapped before forking the workers (SHARED_LIMITS; see grader.web.ratelimit).
+    shared_limits = {
+        "redis_url": app.config.get("GRADER_BROKER"),
+        "namespace": app.config.get("GRADER_QUEUE"),
+        "shared": app.config.get("SHARED_LIMITS"),
+    }
+    cpu_limiter = make_limiter(
+        float(app.config["CPU_SHARE_MS_PER_MINUTE"]),
+        float(app.config["CPU_SHARE_BURST_MS"]),
+        redis_url=shared_limits["redis_url"],
+        namespace=f"{shared_limits['namespace']}:cpu",
+        shared=_table(shared_limits, "cpu"),
+    )
     jobs = app.config.get("JOBS") or make_queue(
         db,
         catalog,
@@ -53,22 +67,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         workers=int(app.config["JOB_WORKERS"]),
         notebook_grader=app.config.get("NOTEBOOK_GRADER"),
         max_attempts=int(app.config["MAX_ATTEMPTS"]),
+        charge=charging(cpu_limiter),  # a queued submission's grading is taken from its student's CPU share
     )
-    # With a Redis broker the limits live there, shared by every worker process (see grader.web.ratelimit).
-    shared_limits = {"redis_url": app.config.get("GRADER_BROKER"), "namespace": app.config.get("GRADER_QUEUE")}
     app.extensions["grader"] = GraderState(
         db=db,
         catalog=catalog,
         jobs=jobs,
         limiter=make_limiter(
-            float(app.config["RATE_LIMIT_PER_MINUTE"]), float(app.config["RATE_LIMIT_BURST"]), **shared_limits
-        ),
-        cpu_limiter=make_limiter(
-            float(app.config["CPU_SHARE_MS_PER_MINUTE"]),
-            float(app.config["CPU_SHARE_BURST_MS"]),
+            float(app.config["RATE_LIMIT_PER_MINUTE"]),
+            float(app.config["RATE_LIMIT_BURST"]),
             redis_url=shared_limits["redis_url"],
-            namespace=f"{shared_limits['namespace']}:cpu",
+            namespace=shared_limits["namespace"],
+            shared=_table(shared_limits, "requests"),
         ),
+        cpu_limiter=cpu_limiter,
         login_failures=FailedLogins(
             per_token=_login_limiter(app.config["LOGIN_FAILURES_PER_TOKEN"], "login-token", shared_limits),
             per_address=_login_limiter(app.config["LOGIN_FAILURES_PER_ADDRESS"], "login-address", shared_limits),
@@ -108,7 +120,18 @@ def _login_limiter(per_minute: Any, name: str, shared: dict[str, Any]) -> Any:
     from grader.web.ratelimit import make_limiter
 
     limit = float(per_minute or 0)
-    return make_limiter(limit, limit, redis_url=shared["redis_url"], namespace=f"{shared['namespace']}:{name}")
+    return make_limiter(
+        limit,
+        limit,
+        redis_url=shared["redis_url"],
+        namespace=f"{shared['namespace']}:{name}",
+        shared=_table(shared, name),
+    )
+
+
+def _table(shared: dict[str, Any], name: str) -> Any:
+    """The shared-memory table of one limit, when the server mapped them (``SHARED_LIMITS``), else None."""
+    return shared["shared"].table(name) if shared.get("shared") is not None else None
 
 
 def _warm_up(catalog: Any) -> None:

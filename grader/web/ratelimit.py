@@ -20,8 +20,11 @@ Forgetting a bucket only gives that caller a full one again, which it
 mostly is already: the least recently used have had the longest to refill.
 
 :class:`RateLimiter` keeps its buckets in memory: exact for one server
-process (``grader serve``). :class:`RedisRateLimiter` keeps them in Redis, so
-that every gunicorn worker on every machine shares them; :func:`make_limiter`
+process (``grader serve --workers 1``). :class:`SharedMemoryRateLimiter`
+keeps them in memory that ``grader serve`` maps before gunicorn forks its
+workers (:class:`SharedTable`), so that all the workers of one machine share
+them without Redis. :class:`RedisRateLimiter` keeps them in Redis, so that
+every gunicorn worker on every machine shares them; :func:`make_limiter`
 picks it when the service has a Redis broker (``GRADER_BROKER=redis://…``).
 A Redis that does not answer lets requests through (and says so in the log):
 a rate limit must not turn an outage into refused submissions.
@@ -32,12 +35,20 @@ fail, in two sets of buckets: per token tried and per client address.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import logging
 import math
+import mmap
+import os
+import struct
+import tempfile
 import threading
 import time
+import weakref
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Protocol
 
 log = logging.getLogger(__name__)
@@ -110,6 +121,131 @@ class RateLimiter(TokenBuckets):
         """How many buckets of that kind are kept."""
         with self._lock:
             return len(self._tables[verified])
+
+
+class SharedTable:
+    """Buckets in memory shared by the processes forked after it is made (gunicorn's workers under ``grader serve``).
+
+    Two tables (users, addresses) of ``slots`` slots each, in one anonymous
+    shared mapping; a slot holds a keyed 64-bit hash of the bucket's key (the
+    secret is made with the table, so nobody can aim keys at a slot), its
+    tokens and when it was last used (``time.monotonic``, one clock for every
+    process of the machine). A key lives in the first of ``WINDOW`` slots from
+    its hash that holds it; a new key takes an empty one there, else the least
+    recently used one: so, as in :class:`RateLimiter`, a flood of new addresses
+    pushes out only anonymous buckets, the oldest first, and never the
+    flooder's own (it was just used). A lock file (``lockf``: released by the
+    kernel if a worker dies holding it) and a thread lock guard every update.
+    """
+
+    SLOT = struct.Struct("<Qdd")
+    WINDOW = 16
+
+    def __init__(self, slots: int = 1 << 15) -> None:
+        self.slots = 1 << max(4, (max(16, slots) - 1).bit_length())
+        self._memory = mmap.mmap(-1, 2 * self.slots * self.SLOT.size)  # MAP_SHARED: the same pages after fork
+        self._lock_file = tempfile.TemporaryFile(prefix="grader-limits-")
+        self._secret = os.urandom(16)
+        self._thread_lock = threading.Lock()
+        _tables.add(self)
+
+    def _reset_after_fork(self) -> None:
+        self._thread_lock = threading.Lock()
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        with self._thread_lock:
+            fcntl.lockf(self._lock_file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.lockf(self._lock_file, fcntl.LOCK_UN)
+
+    def _hash(self, key: str) -> int:
+        digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8, key=self._secret).digest()
+        return int.from_bytes(digest, "little") | 1  # 0 marks an empty slot
+
+    def take(self, key: str, verified: bool, rate: float, capacity: float, cost: float, need: float) -> float:
+        """Refill ``key``'s bucket, take ``cost`` if it holds ``need``: 0.0, else the seconds until it will."""
+        wanted = self._hash(key)
+        base = 0 if verified else self.slots
+        first = wanted & (self.slots - 1)
+        size = self.SLOT.size
+        now = time.monotonic()
+        with self._locked():
+            chosen, empty, oldest, oldest_use = None, None, base + first, math.inf
+            for step in range(self.WINDOW):
+                index = base + ((first + step) & (self.slots - 1))
+                held, tokens, last = self.SLOT.unpack_from(self._memory, index * size)
+                if held == wanted:
+                    chosen = index
+                    tokens = min(capacity, tokens + max(0.0, now - last) * rate)
+                    break
+                if held == 0:
+                    empty = index if empty is None else empty
+                elif last < oldest_use:
+                    oldest, oldest_use = index, last
+            if chosen is None:  # a new key: an empty slot, else the least recently used one, with a full bucket
+                chosen, tokens = (empty if empty is not None else oldest), capacity
+            wait = 0.0 if tokens >= need else (need - tokens) / rate
+            self.SLOT.pack_into(self._memory, chosen * size, wanted, tokens - cost if not wait else tokens, now)
+            return wait
+
+    def size(self, *, verified: bool) -> int:
+        """How many buckets of that kind are kept."""
+        base = 0 if verified else self.slots
+        with self._locked():
+            return sum(
+                1
+                for index in range(base, base + self.slots)
+                if self.SLOT.unpack_from(self._memory, index * self.SLOT.size)[0]
+            )
+
+
+_tables: weakref.WeakSet[SharedTable] = weakref.WeakSet()
+
+
+def _reset_tables_after_fork() -> None:
+    for table in list(_tables):
+        table._reset_after_fork()
+
+
+os.register_at_fork(after_in_child=_reset_tables_after_fork)
+
+
+class SharedMemoryRateLimiter(TokenBuckets):
+    """The same token buckets in a :class:`SharedTable`: one limit for all the workers forked from one process."""
+
+    def __init__(self, table: SharedTable, per_minute: float, burst: float) -> None:
+        super().__init__(per_minute, burst)
+        self.table = table
+
+    def check(self, key: str, *, verified: bool = False, cost: float = 1.0) -> float:
+        """As :meth:`RateLimiter.check`."""
+        if not self.enabled:
+            return 0.0
+        return self.table.take(key, verified, self.rate, self.capacity, cost, need=max(cost, 1.0))
+
+    def charge(self, key: str, amount: float, *, verified: bool = False) -> None:
+        """As :meth:`RateLimiter.charge`."""
+        if self.enabled:
+            self.table.take(key, verified, self.rate, self.capacity, amount, need=-math.inf)
+
+    def size(self, *, verified: bool) -> int:
+        return self.table.size(verified=verified)
+
+
+class SharedLimits:
+    """The :class:`SharedTable` of each limit the service keeps (requests, CPU share, failed logins per token and
+    per address), made together before the fork."""
+
+    NAMES = ("requests", "cpu", "login-token", "login-address")
+
+    def __init__(self, slots: int = 1 << 15) -> None:
+        self.tables = {name: SharedTable(slots) for name in self.NAMES}
+
+    def table(self, name: str) -> SharedTable:
+        return self.tables[name]
 
 
 # One bucket as a Redis hash {t: tokens, ts: seconds}, on Redis's own clock so that machines need not agree: take
@@ -228,8 +364,12 @@ def make_limiter(
     redis_url: str | None = None,
     namespace: str = "grader",
     max_keys: int = MAX_KEYS,
+    shared: SharedTable | None = None,
 ) -> Limiter:
-    """Shared through Redis when a ``redis://`` (or ``rediss://``) URL is given, else in this process."""
+    """Shared through Redis when a ``redis://`` (or ``rediss://``) URL is given, else in the ``shared`` table (made
+    before the fork of the processes that share it), else in this process."""
     if redis_url and redis_url.startswith(("redis://", "rediss://")) and per_minute > 0:
         return RedisRateLimiter(redis_url, per_minute, burst, namespace=namespace, max_keys=max_keys)
+    if shared is not None:
+        return SharedMemoryRateLimiter(shared, per_minute, burst)
     return RateLimiter(per_minute, burst, max_keys=max_keys)

@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 from flask import current_app, g, request
 
+from grader import budget
 from grader.contract import Result, Submission, whole_number
 from grader.grading import SubmissionError, grade_checked, validate_submission
 from grader.notebooks.intake import Place, take
@@ -80,11 +81,13 @@ def _deeper_than(value: Any, limit: int) -> bool:
 
 @dataclass(frozen=True)
 class Turn:
-    """A request let through: whose buckets it counts against, and this thread's CPU seconds when it started."""
+    """A request let through: whose buckets it counts against, this thread's CPU seconds when it started, and the
+    account that collects the CPU worker processes (sympy) spend for it."""
 
     key: str
     verified: bool
     cpu_start: float
+    account: budget.Account
 
 
 def take_turn(principal: Principal | None) -> None:
@@ -92,7 +95,10 @@ def take_turn(principal: Principal | None) -> None:
     :func:`grader.web.auth.caller_key`) needs a token in its request bucket and some CPU time left in its share.
 
     The CPU time the request then uses, parsing, checking, storing and
-    answering, is taken from the share when it ends (:func:`end_turn`). Each
+    answering, and the CPU time the sympy workers spend comparing its formulas
+    (:mod:`grader.checking.symbolic`, which also runs them under the caller's
+    name so that no caller holds every worker), is taken from the share when it
+    ends (:func:`end_turn`). Each
     answer's checking is bounded (:mod:`grader.budget`); the share bounds how
     often a caller may spend it, so that a few callers sending the dearest
     answers non-stop wait their turn instead of filling every worker. The API,
@@ -104,18 +110,29 @@ def take_turn(principal: Principal | None) -> None:
     if wait:
         raise _too_many(wait, "too many requests")
     if principal is not None and principal.is_staff:
-        return  # staff export gradebooks and grade for others: trusted, as with the storage quota
+        _open_account(key)  # staff export gradebooks and grade for others: no share, as no storage quota
+        return
     wait = state().cpu_limiter.check(key, verified=verified, cost=0)
     if wait:
         raise _too_many(wait, "your recent requests used up your share of the server's checking time")
-    g.grader_turn = Turn(key, verified, time.thread_time())
+    g.grader_turn = Turn(key, verified, time.thread_time(), _open_account(key))
+
+
+def _open_account(key: str) -> budget.Account:
+    account, token = budget.open_account(key)
+    g.grader_account = token
+    return account
 
 
 def end_turn(_error: BaseException | None = None) -> None:
-    """Take the CPU milliseconds the request used from its caller's share (run when every request ends)."""
+    """Take the CPU milliseconds the request used, in its thread and in the sympy workers, from its caller's share
+    (run when every request ends)."""
+    token = g.pop("grader_account", None)
+    if token is not None:
+        budget.close_account(token)
     turn = g.pop("grader_turn", None)
     if turn is not None:
-        used_ms = (time.thread_time() - turn.cpu_start) * 1000
+        used_ms = (time.thread_time() - turn.cpu_start + turn.account.worker_seconds) * 1000
         state().cpu_limiter.charge(turn.key, used_ms, verified=turn.verified)
 
 
