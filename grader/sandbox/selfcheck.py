@@ -86,9 +86,12 @@ except BaseException as _exc:
 
 def self_check(sandbox: Any, declared: Iterable[str] = ()) -> None:
     """Run the check notebook in ``sandbox``; raise :class:`JailBroken` naming what failed and why."""
-    from grader.sandbox.pool import environment_path
+    from grader.sandbox.pool import InfrastructureError, environment_path
 
-    outcome = sandbox.run([check_cell(modules_to_check(declared), environment_path())], [RESULT])
+    try:
+        outcome = sandbox.run([check_cell(modules_to_check(declared), environment_path())], [RESULT])
+    except InfrastructureError as exc:
+        raise JailBroken(f"the sandbox did not start ({exc}); its error is above") from exc
     problems = outcome.values.get(RESULT)
     if outcome.error or not isinstance(problems, dict):
         why = outcome.error or "; ".join(f"{e.get('ename')}: {e.get('evalue')}" for e in outcome.cell_errors)
