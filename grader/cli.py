@@ -124,7 +124,7 @@ def trace(
         from grader.reports.trace_plot import plot_trace
 
         try:
-            plot_trace(result.formula, result.trace, plot, title=f"{optimizer} on f = {result.formula}")
+            plot_trace(result.formula, result.trace, plot, title=f"{optimizer} on f = {{f}}")
         except OSError as exc:
             fail(f"could not write the plot to {plot}: {exc.strerror}")
 

@@ -36,6 +36,7 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 UNREADABLE = "four, two"
+WHY = "Too large overshoots and diverges; too small is slow."
 NARROW = 320  # CSS pixels: WCAG 1.4.10 reflow, a phone, or 1280 px at 400 % zoom
 
 
@@ -230,7 +231,7 @@ def test_every_page_passes_axe_and_reflows_for_each_role(
     assert browser.find_element(By.ID, "input-values").get_attribute("aria-invalid") is None
     for exercise in catalog.exercises.values():  # typed-answer forms, and the notebook exercises' notes
         audit.visit(f"{base}/exercises/{exercise.id}", f"exercise {exercise.id}")
-    _answer(browser, base, "learning-rate", {"converges": "[0, 1]"})
+    _answer(browser, base, "learning-rate", {"converges": "[0, 1]", "why": WHY})
     audit.check("after a boundary-included interval")
     audit.visit(f"{base}/instructor", "a staff page, as a student (403)")
     assert browser.find_element(By.TAG_NAME, "h1").text == "Not allowed"
@@ -265,6 +266,21 @@ def test_every_page_passes_axe_and_reflows_for_each_role(
     cells = browser.find_elements(By.CSS_SELECTOR, "#histogram tbody td")
     assert sum(int(cell.text) for cell in cells) == 1  # the histogram's counts, as text
 
+    # The review pages: the queue, one part scored from the keyboard, the submission's parts.
+    audit.visit(f"{base}/review", "review queue")
+    browser.find_element(By.ID, "start-review").click()
+    audit.check("a part waiting for a TA")
+    assert WHY in browser.find_element(By.ID, "student-answer").text
+    assert browser.switch_to.active_element.get_attribute("id") == "score"  # ready to type a score
+    browser.switch_to.active_element.send_keys("1.5" + Keys.TAB)
+    browser.switch_to.active_element.send_keys("Say why small steps are slow." + Keys.ENTER)  # Enter saves
+    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "p.saved"))
+    assert "1.5 / 2" in browser.find_element(By.CSS_SELECTOR, "p.saved").text
+    audit.check("the queue after a review")
+    browser.get(f"{base}/instructor")
+    browser.find_element(By.CSS_SELECTOR, "#gradebook tbody td a").click()
+    audit.check("a submission's parts, for review")
+
     # The HTML feedback files the TA hands out.
     from grader.contract import NotebookResult
     from grader.grading import grade
@@ -286,7 +302,7 @@ def test_every_page_passes_axe_and_reflows_for_each_role(
         audit.visit(page.as_uri(), f"feedback file ({name})")
         assert browser.find_elements(By.XPATH, "//th[text()='expected x']")  # the expected path, as text
 
-    assert len(audit.pages) >= 25
+    assert len(audit.pages) >= 29
     assert audit.problems == [], "\n".join(audit.problems)
 
 

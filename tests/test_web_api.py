@@ -219,8 +219,11 @@ def test_gradebook_and_csv(client: Any, tokens: dict) -> None:
     response = client.get("/api/gradebook.csv", headers=bearer(tokens["instructor"]))
     assert response.status_code == 200 and response.mimetype == "text/csv"
     table = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
-    assert table[0] == ["student", "name", "gd-parabola", "total", "max_score", "submissions"]
-    assert ["s001", "", "1.5", "1.5", "12", "1"] in table
+    assert table[0] == [
+        "student", "name", "gd-parabola", "total", "max_score", "submissions", "attempt", "waiting_for_ta",
+    ]  # fmt: skip
+    assert ["s001", "", "1.5", "1.5", "12", "1", "best", ""] in table
+    assert client.get("/api/gradebook?attempt=first", headers=bearer(tokens["ta"])).status_code == 400
 
 
 def test_analytics(client: Any, tokens: dict) -> None:

@@ -240,9 +240,7 @@ def test_the_plot_on_the_page_has_its_numbers_as_text(client: Any, tokens: dict)
     _login(client, tokens["s001"])
     page = client.post("/exercises/gd-parabola", data={"part-iterates": SIGN_ERROR}).get_data(as_text=True)
     alt = re.search(r'<img src="data:image/svg\+xml;base64,[^"]+" alt="([^"]+)" class="plot">', page).group(1)
-    assert alt == (
-        "Plot of f(x) = x**2 + 2 with your path: x₀ = 4, x₁ = 6, x₂ = 9, x₃ = 13.5, x₄ = 20.25, x₅ = 30.375."
-    )
+    assert alt == ("Plot of f(x) = x² + 2 with your path: x₀ = 4, x₁ = 6, x₂ = 9, x₃ = 13.5, x₄ = 20.25, x₅ = 30.375.")
     assert "expected" not in alt  # the page never shows the reference path
 
 

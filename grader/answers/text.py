@@ -1,4 +1,9 @@
-"""``type: text``: free text for a person to read (``needs_review``), with the keywords it mentions."""
+"""``type: text``: free text for a person to read (``needs_review``), with the keywords it mentions.
+
+Options: ``keywords`` (what a TA looks for; the result's hint says which the
+answer mentions) and ``model`` (the model answer the review page shows a TA,
+and what the worked solutions write).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from grader.answers.base import TEXTS, AnswerType, register
+from grader.answers.base import TEXT, TEXTS, AnswerType, register
 from grader.checking import reading
 from grader.checking.key import AnswerKey
 from grader.checking.outcome import result
@@ -15,17 +20,18 @@ from grader.contract import PartResult
 MODEL_SENTENCE = (
     "A very large learning rate overshoots the minimum, so the iterates oscillate or diverge; "
     "a very small one makes every step tiny, so convergence is slow."
-)  # what the worked solutions write for a text part (it has no reference)
+)  # what the worked solutions write for a text part whose spec gives no ``model``
 
 
 @register
 @dataclass(frozen=True)
 class TextAnswer(AnswerType):
     name = "text"
-    options = {"keywords": TEXTS}
+    options = {"keywords": TEXTS, "model": TEXT}
     needs_answer = False
     description = "A sentence or two, as a string; a TA reads it."
     keywords: tuple[str, ...] = ()  # what a TA looks for
+    model: str = ""  # the model answer a TA compares with
 
     def read(self, key: AnswerKey, raw: Any, notes: list[str]) -> Any:
         return reading.read_text(raw, notes=notes)
@@ -51,7 +57,7 @@ class TextAnswer(AnswerType):
         return "write a sentence or two in your own words"
 
     def submitted(self, value: Any) -> Any:
-        return MODEL_SENTENCE if value is None else value
+        return (self.model.strip() or MODEL_SENTENCE) if value is None else value
 
     def schema(self) -> dict[str, Any]:
         return {"description": self.description, "type": "string"}

@@ -74,9 +74,10 @@ def notebook(assignment: str, student: str | None, output: str) -> None:
 )
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, writable=True),
+    type=click.Path(writable=True),
     default=None,
-    help="Write the results to this file instead of stdout.",
+    help="Write the results to this file instead of stdout. With --format gradescope and several notebooks (or "
+    "an existing folder): a folder, with one <student>/results.json per notebook.",
 )
 @click.option(
     "--feedback",
@@ -147,19 +148,18 @@ def grade(
         results = list(_with_progress(grade_batch(batch, catalog, workers, limits, started=started), len(batch)))
     from grader.reports import exports
 
-    rendered = {
-        "json": lambda: exports.to_json(results),
-        "csv": lambda: exports.gradebook_csv(results),
-        "gradescope": lambda: json.dumps(exports.gradescope_many(results), indent=2, ensure_ascii=False),
-        "text": lambda: _text(results),
-    }[output_format]()
-    if out:
-        try:
-            write_atomically(Path(out), rendered if rendered.endswith("\n") else rendered + "\n")
-        except OSError as exc:
-            fail(f"could not write the results to {out}: {exc.strerror or exc} (the file was left as it was)")
+    if output_format == "gradescope":
+        _write_gradescope(results, catalog, out)
     else:
-        click.echo(rendered)
+        rendered = {
+            "json": lambda: exports.to_json(results),
+            "csv": lambda: exports.gradebook_csv(results),
+            "text": lambda: _text(results),
+        }[output_format]()
+        if out:
+            _write_out(Path(out), rendered)
+        else:
+            click.echo(rendered)
     _summary(results)
     if feedback:  # after the results: a full disk here costs the feedback pages, never the grades
         _write_feedback(results, catalog, Path(feedback))
@@ -183,6 +183,51 @@ def _gathered(
         fail("--no-wait goes with --queue (without it the notebooks are graded here, and waited for)")
     batch = gather(paths, catalog, assignment, student, _roster(roster))
     return batch, catalog
+
+
+def _write_out(path: Path, rendered: str) -> None:
+    if path.is_dir():
+        fail(f"--out {path} is a folder; give a file (only --format gradescope writes a folder)")
+    try:
+        write_atomically(path, rendered if rendered.endswith("\n") else rendered + "\n")
+    except OSError as exc:
+        fail(f"could not write the results to {path}: {exc.strerror or exc} (the file was left as it was)")
+
+
+def _write_gradescope(results: list[NotebookResult], catalog: Any, out: str | None) -> None:
+    """Gradescope's results.json: for one notebook to ``out`` (a file) or stdout; for several, or when ``out`` is
+    an existing folder, one ``<student>/results.json`` per notebook under ``out`` (Gradescope takes one file per
+    submission). The visibility is each assignment's feedback setting (``visible`` when it has none)."""
+    from grader.reports import exports
+
+    folder = Path(out) if out else None
+    if len(results) == 1 and (folder is None or not folder.is_dir()):
+        assignment = catalog.assignments.get(results[0].assignment) if results[0].assignment else None
+        rendered = json.dumps(exports.gradescope(results[0], *exports.gradescope_visibility(assignment)), indent=2)
+        if folder is None:
+            click.echo(rendered)
+        else:
+            _write_out(folder, rendered)
+        return
+    if folder is None or (folder.exists() and not folder.is_dir()):
+        fail(
+            f"--format gradescope with {len(results)} notebooks writes one results.json per submission "
+            "(Gradescope takes one file per submission): give --out a folder"
+        )
+    names = [name.removesuffix(".html") for name in feedback_names(results)]
+    written = 0
+    try:
+        for relative, text in exports.gradescope_folders(results, names, catalog).items():
+            target = folder / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(target, text)
+            written += 1
+    except OSError as exc:
+        fail(
+            f"could not write the Gradescope results to {folder}: {exc.strerror or exc} "
+            f"({written} of {len(results)} written, each one whole)"
+        )
+    click.echo(f"wrote {written} results.json file(s) under {folder}", err=True)
 
 
 def _roster(path: str | None) -> Any:

@@ -1,5 +1,12 @@
 """Exports of graded results: CSV for an LMS gradebook, Gradescope's results.json, JSON.
 
+A part waiting for a TA (free text nobody scored, or a regrade asked for) is
+said to be waiting in every export, never failed: the CSV lists such parts in
+its ``waiting_for_ta`` column; in Gradescope's results it is a test without a
+``status`` whose output starts with "waiting for a TA". A part a TA scored
+shows the TA's score and comment (results with reviews applied, see
+:func:`grader.store.reviews.apply_overrides`).
+
 CSV cells that a spreadsheet would run as a formula (starting with = + - @,
 a tab or a carriage return) are prefixed with ``'``, so a student id such as
 ``=HYPERLINK(...)`` stays text.
@@ -13,7 +20,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from grader.contract import NotebookResult, rounded_score
+from grader.contract import NotebookResult, PartResult, Result, rounded_score
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -25,8 +32,16 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
+def waiting_parts(result: Result) -> list[str]:
+    """``exercise/part`` of each part of ``result`` that waits for a TA."""
+    from grader.store.reviews import is_waiting
+
+    return [f"{e.id}/{p.id}" for e, p in result.parts() if is_waiting(p)]
+
+
 def gradebook_csv(results: Sequence[NotebookResult]) -> str:
-    """One row per notebook: student, file, each exercise's score, total, max, error, warning.
+    """One row per notebook: student, file, each exercise's score, total, max, error, warning, and the parts
+    waiting for a TA (``waiting_for_ta``, ``; ``-separated).
 
     ``warning`` says where the notebook's metadata disagrees with whose it was
     graded as (see :func:`grader.notebooks.batch.owner`).
@@ -38,7 +53,7 @@ def gradebook_csv(results: Sequence[NotebookResult]) -> str:
                 exercise_ids.append(exercise.id)
     stream = io.StringIO()
     writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(["student", "file", *exercise_ids, "total", "max", "error", "warning"])
+    writer.writerow(["student", "file", *exercise_ids, "total", "max", "error", "warning", "waiting_for_ta"])
     for result in results:
         scores = {e.id: e.score for e in result.exercises}
         writer.writerow(
@@ -49,35 +64,78 @@ def gradebook_csv(results: Sequence[NotebookResult]) -> str:
                 result.max_score,
                 safe_cell(result.error or ""),
                 safe_cell(result.warning or ""),
+                safe_cell("; ".join(waiting_parts(result))),
             ]
         )
     return stream.getvalue()
 
 
-def gradescope(result: NotebookResult) -> dict[str, Any]:
-    """Gradescope's autograder results.json for one notebook: one test per part."""
-    tests = []
-    for exercise, part in result.parts():
-        tag = f" [{part.misconception}]" if part.misconception else ""
-        tests.append(
-            {
-                "name": f"{exercise.id} / {part.id}",
-                "score": rounded_score(part.score),
-                "max_score": rounded_score(part.max_score),
-                "status": "passed" if part.status == "correct" else "failed",
-                "output": f"{part.status}{tag}: {part.feedback}",
-                "visibility": "visible",
-            }
-        )
-    output = f"The notebook could not be run to the end: {result.error}" if result.error else ""
-    return {"score": result.score, "output": output, "tests": tests, "visibility": "visible"}
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+# The assignment's ``feedback`` setting (course.yaml) as Gradescope's visibility: what students see, and when.
+FEEDBACK_VISIBILITY = {"full": "visible", "verdict": "visible", "none": "after_due_date"}
 
 
-def gradescope_many(results: Sequence[NotebookResult]) -> Any:
-    """One results.json object for one notebook, else one per notebook file."""
-    if len(results) == 1:
-        return gradescope(results[0])
-    return {r.file or r.student: gradescope(r) for r in results}
+def gradescope_visibility(assignment: Any) -> tuple[str, bool]:
+    """Gradescope's ``visibility`` for an assignment (a :class:`~grader.specs.model.Assignment`, or None), and
+    whether the tests' output may carry the feedback sentences: from its ``feedback`` setting, ``visible`` and
+    full feedback when it has none. ``verdict`` shows each test's score and status only; ``none`` hides the
+    tests until the due date."""
+    rules = getattr(assignment, "rules", None)
+    mode = getattr(rules, "feedback", None) or getattr(assignment, "feedback", None) or "full"
+    return FEEDBACK_VISIBILITY.get(mode, "visible"), mode != "verdict"
+
+
+def gradescope_test(
+    exercise_id: str, part: PartResult, visibility: str = "visible", sentences: bool = True
+) -> dict[str, Any]:
+    """One part as a Gradescope test: passed when correct, failed when graded and not; a part waiting for a TA
+    has no status (it is neither), and its output says it waits."""
+    from grader.store.reviews import WAITING, is_waiting
+
+    tag = f" [{part.misconception}]" if part.misconception else ""
+    said = part.feedback if sentences else ""
+    test: dict[str, Any] = {
+        "name": f"{exercise_id} / {part.id}",
+        "score": rounded_score(part.score),
+        "max_score": rounded_score(part.max_score),
+        "visibility": visibility,
+    }
+    if is_waiting(part):
+        test["output"] = f"{WAITING}: " + (said or "a person will score this part")
+        test["tags"] = [WAITING]
+    else:
+        test["status"] = "passed" if part.status == "correct" else "failed"
+        test["output"] = f"{part.status}{tag}" + (f": {said}" if said else "")
+    return test
+
+
+def gradescope(result: Result, visibility: str = "visible", sentences: bool = True) -> dict[str, Any]:
+    """Gradescope's autograder results.json for one submission: one test per part (see :func:`gradescope_test`).
+
+    ``visibility`` is Gradescope's (``visible``, ``hidden``, ``after_due_date``, ``after_published``), for the
+    whole result and each test; without ``sentences`` the tests say only their status and score.
+    """
+    tests = [gradescope_test(e.id, p, visibility, sentences) for e, p in result.parts()]
+    error = getattr(result, "error", None)
+    output = f"The notebook could not be run to the end: {error}" if error else ""
+    waiting = waiting_parts(result)
+    if waiting:
+        note = f"{len(waiting)} part{'' if len(waiting) == 1 else 's'} waiting for a TA: {', '.join(waiting)}."
+        output = f"{output} {note}".strip()
+    return {"score": result.score, "output": output, "tests": tests, "visibility": visibility}
+
+
+def gradescope_folders(results: Sequence[Result], names: Sequence[str], catalog: Any = None) -> dict[str, str]:
+    """``<name>/results.json`` → its text, one per result (Gradescope takes one results.json per submission);
+    each result's visibility comes from its assignment's feedback setting in ``catalog``."""
+    files = {}
+    for result, name in zip(results, names, strict=True):
+        assignment = getattr(result, "assignment", None)
+        found = catalog.assignments.get(assignment) if catalog is not None and assignment else None
+        visibility, sentences = gradescope_visibility(found)
+        report = gradescope(result, visibility, sentences)
+        files[f"{name}/results.json"] = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    return files
 
 
 def to_json(results: Sequence[NotebookResult]) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader.contract import Result, rounded_score
+from grader.reports.maths_text import python_as_text
 from grader.reports.plots import subscript, svg_data_uri
 from grader.specs.model import Catalog
 
@@ -52,8 +53,8 @@ Answers bound before that were graded.</p>{% endif %}
 {% endfor %}</table>
 {% set plot = plots.get(exercise.id) %}
 {% if plot %}<figure>
-<img src="{{ plot.data_uri }}" alt="Plot of your path{% if plot.reference %} and the expected path{% endif %} on f(x) = {{ plot.function }}; the table below gives the numbers.">
-<figcaption>Your iterates on f(x) = {{ plot.function }}{% if plot.reference %}, with the expected ones (dashed){% endif %}; the table gives the same numbers.</figcaption>
+<img src="{{ plot.data_uri }}" alt="Plot of your path{% if plot.reference %} and the expected path{% endif %} on f(x) = {{ plot.shown_function }}; the table below gives the numbers.">
+<figcaption>Your iterates on f(x) = {{ plot.shown_function }}{% if plot.reference %}, with the expected ones (dashed){% endif %}; the table gives the same numbers.</figcaption>
 </figure>
 <table>
 <caption>Your path{% if plot.reference %} and the expected path{% endif %}, step by step</caption>
@@ -87,9 +88,14 @@ class PathPlot:
         return svg_data_uri(self.svg)
 
     @property
+    def shown_function(self) -> str:
+        """The formula as the prompt writes it (``x² + 2``)."""
+        return python_as_text(self.function)
+
+    @property
     def alt(self) -> str:
         """The picture in one sentence: the curve, the student's path, and the expected one where shown."""
-        text = f"Plot of f(x) = {self.function} with your path: {describe_path(self.iterates)}"
+        text = f"Plot of f(x) = {self.shown_function} with your path: {describe_path(self.iterates)}"
         if self.reference:
             text += f"; the expected path: {describe_path(self.reference)}"
         return text + "."

@@ -49,3 +49,16 @@ def _script(match: re.Match[str]) -> str:
     if body and all(c in table for c in body):
         return "{}" + "".join(table[c] for c in body)
     return "{} " + ("sub" if kind == "_" else "to the power") + " {" + body + "} "
+
+
+_POWER = re.compile(r"\*\*\s*(-?\d+)")
+
+
+def python_as_text(formula: str) -> str:
+    """A formula in the grader's Python syntax (``x**2 + 2*x``) as the prompts show it (``x² + 2x``): powers as
+    superscripts, ``2*x`` as ``2x``, other products as ``·``, minus signs as ``−``. For legends and titles, where
+    ``**`` would look like code."""
+    text = _POWER.sub(lambda m: "".join(SUPERSCRIPTS[c] for c in m.group(1)), str(formula))
+    text = text.replace("**", "^")
+    text = re.sub(r"(\d)\s*\*\s*([A-Za-z(])", r"\1\2", text)
+    return text.replace("*", "·").replace("sqrt(", "√(").replace("-", "−")

@@ -17,7 +17,7 @@ from typing import Any
 _STYLE = {
     "svg.fonttype": "path",
     "svg.hashsalt": "optgrader",
-    "font.size": 10,
+    "font.size": 12,  # the pictures are scaled to the page's width: smaller text was hard to read
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
@@ -63,6 +63,7 @@ def path_plot(f: str, iterates: list[Any], reference: list[Any] | None = None) -
     from matplotlib.figure import Figure
 
     from grader.expressions import ExpressionError, parse
+    from grader.reports.maths_text import python_as_text
 
     try:
         formula = parse(f)
@@ -87,7 +88,7 @@ def path_plot(f: str, iterates: list[Any], reference: list[Any] | None = None) -
         figure = Figure(figsize=(6.4, 3.6))
         figure.subplots_adjust(left=0.11, right=0.98, bottom=0.14, top=0.92)  # room for ticks and a 1e7 above
         axes = figure.add_subplot()
-        axes.plot(grid, curve, color=CURVE_COLOUR, linewidth=1.5, label=f"f(x) = {f}")
+        axes.plot(grid, curve, color=CURVE_COLOUR, linewidth=1.5, label=f"f(x) = {python_as_text(f)}")
         if expected:
             ys = np.asarray(function(np.asarray(expected)), dtype=float) * np.ones(len(expected))
             axes.plot(expected, ys, "o--", color=REFERENCE_COLOUR, markersize=4, label="reference")
@@ -101,11 +102,11 @@ def path_plot(f: str, iterates: list[Any], reference: list[Any] | None = None) -
                     textcoords="offset points",
                     xytext=(4, 6),
                     color=STUDENT_COLOUR,
-                    fontsize=8,
+                    fontsize=11,
                 )
         axes.set_xlabel("x")
         axes.set_ylabel("f(x)")
-        axes.legend(loc="upper center", frameon=False, fontsize=8)
+        axes.legend(loc="upper center", frameon=False, fontsize=11)
         return _svg(figure, tight=False)
 
 
@@ -121,7 +122,7 @@ def bar_chart(labels: Sequence[str], counts: Sequence[float], title: str = "", y
         axes.bar(positions, list(counts), color=BAR_COLOUR)
         axes.set_xticks(positions, [str(label) for label in labels], rotation=20, ha="right")
         axes.set_ylabel(ylabel)
-        axes.set_title(title, fontsize=10)
+        axes.set_title(title, fontsize=12)
         axes.yaxis.get_major_locator().set_params(integer=True)
         return _svg(figure)
 
@@ -141,7 +142,7 @@ def histogram_chart(edges: Sequence[float], counts: Sequence[int], title: str = 
         )  # fmt: skip
         axes.set_xlabel("score")
         axes.set_ylabel("students")
-        axes.set_title(title, fontsize=10)
+        axes.set_title(title, fontsize=12)
         axes.yaxis.get_major_locator().set_params(integer=True)
         return _svg(figure)
 

@@ -7,10 +7,12 @@ from typing import Any
 import numpy as np
 
 from grader.calculus import objective
+from grader.reports.maths_text import python_as_text
 
 
 def plot_trace(formula: str, trace: Any, path: str, title: str = "") -> None:
-    """Write a PNG of ``trace`` (a :class:`grader.optim.Trace`) on ``formula`` to ``path``."""
+    """Write a PNG of ``trace`` (a :class:`grader.optim.Trace`) on ``formula`` to ``path``; ``{f}`` in ``title``
+    becomes the formula as the prompts write it (``x² + 2``, not ``x**2 + 2``)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -20,14 +22,14 @@ def plot_trace(formula: str, trace: Any, path: str, title: str = "") -> None:
     points = np.asarray(trace.iterates, dtype=np.float64)
     figure, axes = plt.subplots(figsize=(6, 4.5), dpi=110)
     if f.dim == 1:
-        _curve(axes, f, points[:, 0], np.asarray(trace.values))
+        _curve(axes, f, points[:, 0], np.asarray(trace.values), formula)
     elif f.dim == 2:
         _contours(axes, f, points)
     else:
         axes.plot(np.asarray(trace.values), marker="o")
         axes.set_xlabel("step t")
         axes.set_ylabel("f(x_t)")
-    axes.set_title(title)
+    axes.set_title(title.replace("{f}", python_as_text(formula)))
     figure.tight_layout()
     figure.savefig(path, format="png")
     plt.close(figure)
@@ -40,13 +42,13 @@ def _span(values: np.ndarray) -> tuple[float, float]:
     return low - margin, high + margin
 
 
-def _curve(axes: Any, f: Any, xs: np.ndarray, values: np.ndarray) -> None:
+def _curve(axes: Any, f: Any, xs: np.ndarray, values: np.ndarray, formula: str) -> None:
     low, high = _span(xs)
     grid = np.linspace(low, high, 400)
-    axes.plot(grid, [f.value([x]) for x in grid], color="0.4", label="f(x)")
+    axes.plot(grid, [f.value([x]) for x in grid], color="0.4", label=f"f(x) = {python_as_text(formula)}")
     axes.plot(xs, values, "o-", color="tab:red", label="iterates")
     for t, (x, y) in enumerate(zip(xs, values, strict=False)):
-        axes.annotate(f"x{t}", (x, y), textcoords="offset points", xytext=(4, 6), fontsize=8)
+        axes.annotate(f"x{t}", (x, y), textcoords="offset points", xytext=(4, 6), fontsize=10)
     axes.set_xlabel("x")
     axes.set_ylabel("f(x)")
     axes.legend()

@@ -325,25 +325,45 @@ _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)(?:\s*\|\s*([A-Za-z_]
 
 
 def render(template: str, params: Mapping[str, Any]) -> str:
-    """Fill ``{{ name }}`` (or ``{{ name | latex }}``, a filter of :data:`FILTERS`) with a variant's parameters."""
+    """Fill ``{{ name }}`` (or ``{{ name | latex }}``, a filter of :data:`FILTERS`) with a variant's parameters.
+
+    Inside TeX maths (between ``$`` signs) a number with an exponent is written as a power of ten
+    (``$\\epsilon = {{eps}}$`` → ``$\\epsilon = 10^{-8}$``), which KaTeX typesets; ``1e-8`` there would read
+    "1e − 8". Elsewhere it stays ``1e-8``.
+    """
+    text = template or ""
 
     def fill(match: re.Match[str]) -> str:
         name, style = match.group(1), match.group(2)
         if name not in params or (style is not None and style not in FILTERS):
             return match.group(0)
         value = params[name]
-        return FILTERS[style](value) if style is not None and isinstance(value, str) else _format(value)
+        if style is not None and isinstance(value, str):
+            return FILTERS[style](value)
+        return _format(value, maths=_in_maths(text, match.start()))
 
-    return _PLACEHOLDER.sub(fill, template or "")
+    return _PLACEHOLDER.sub(fill, text)
 
 
-def _format(value: Any) -> str:
+def _in_maths(text: str, position: int) -> bool:
+    """Whether ``position`` lies between ``$`` signs (an odd number of unescaped ``$`` before it)."""
+    return len(re.findall(r"(?<!\\)\$", text[:position])) % 2 == 1
+
+
+def _format(value: Any, maths: bool = False) -> str:
     if isinstance(value, float):
         if value.is_integer() and abs(value) < 1e16:
             return str(int(value))
-        return re.sub(r"e([+-])0*(\d)", lambda m: "e" + m.group(1).strip("+") + m.group(2), f"{value:.10g}")  # 1e-8
+        shown = re.sub(r"e([+-])0*(\d)", lambda m: "e" + m.group(1).strip("+") + m.group(2), f"{value:.10g}")  # 1e-8
+        if maths and "e" in shown:
+            mantissa, exponent = shown.split("e")
+            power = f"10^{{{exponent}}}"
+            if mantissa in ("1", "-1"):
+                return mantissa[:-1] + power
+            return f"{mantissa} \\cdot {power}"
+        return shown
     if isinstance(value, list):
-        return "[" + ", ".join(_format(v) for v in value) + "]"
+        return "[" + ", ".join(_format(v, maths) for v in value) + "]"
     return str(value)
 
 

@@ -11,6 +11,10 @@
   Ids are time-ordered (see :func:`grader.store.submissions.new_id`); only the
   unfinished rows are indexed by status.
 - ``part_results``: one row per graded part, for the gradebook and analytics.
+- ``reviews``: what people said about one part of one submission, oldest first: a TA's score with a
+  comment (an override, applied on top of the result by :func:`grader.store.reviews.apply_overrides`,
+  so it outlives a regrade), or a request that a TA look at the part (a flag). The result JSON and
+  ``part_results`` always hold what the grader said.
 
 Times are naive UTC datetimes (the same on SQLite and PostgreSQL).
 Changing a model needs a new Alembic revision in ``migrations/versions``.
@@ -43,6 +47,7 @@ STAFF_ROLES = ("ta", "instructor")
 KINDS = ("answers", "notebook")
 STATUSES = ("queued", "running", "done", "failed")
 UNFINISHED = ("queued", "running")  # the states a job still has to move on
+REVIEW_ACTIONS = ("score", "flag")  # a TA's score (with a comment), or a request for one
 # The predicate of the partial index ix_submissions_unfinished; a query must spell it with literal values (not
 # bound parameters) for SQLite to use that index.
 UNFINISHED_WHERE = text(f"status IN {UNFINISHED}")
@@ -151,3 +156,25 @@ class PartResult(Base):
     status: Mapped[str] = mapped_column(String(16))
     misconception: Mapped[str | None] = mapped_column(String(64))
     first_wrong_step: Mapped[int | None] = mapped_column(Integer)
+
+
+class Review(Base):
+    __tablename__ = "reviews"
+    __table_args__ = (
+        CheckConstraint(_choice("action", REVIEW_ACTIONS), name="action"),
+        Index("ix_reviews_submission_part", "submission_id", "exercise", "part"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
+    student_id: Mapped[str] = mapped_column(String(128))  # denormalised, as in part_results
+    exercise: Mapped[str] = mapped_column(String(64))
+    part: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    score: Mapped[float | None] = mapped_column(Float)  # the points given (``score``); None for a flag
+    comment: Mapped[str] = mapped_column(Text, default="")
+    reviewer: Mapped[str] = mapped_column(String(128))  # who: a TA's id, or the student asking
+    created_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
+
+
+REGRADE_STATUSES = ("queued", "running", "done", "failed")

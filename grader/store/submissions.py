@@ -350,11 +350,17 @@ def view(row: Submission, *, with_result: bool = True) -> StoredSubmission:
     )
 
 
-def get(db: Database, submission_id: str) -> StoredSubmission | None:
-    """One submission with its result, or None."""
+def get(db: Database, submission_id: str, *, reviewed: bool = True) -> StoredSubmission | None:
+    """One submission with its result, or None; TAs' reviews are applied on top of the result and score
+    (:mod:`grader.store.reviews`) unless ``reviewed`` is False (what the grader said)."""
     with db.read() as session:
         row = session.get(Submission, submission_id)
-        return None if row is None else view(row)
+        found = None if row is None else view(row)
+    if found is None or not reviewed:
+        return found
+    from grader.store.reviews import reviewed as with_reviews
+
+    return with_reviews(db, found)
 
 
 def finished(db: Database, ids: list[str], chunk: int = 500) -> list[StoredSubmission]:
@@ -372,7 +378,7 @@ def finished(db: Database, ids: list[str], chunk: int = 500) -> list[StoredSubmi
 
 
 def history(db: Database, student: str, limit: int = 100) -> list[StoredSubmission]:
-    """A student's submissions, newest first, without their results."""
+    """A student's submissions, newest first, without their results (scores as TAs' reviews leave them)."""
     with db.read() as session:
         rows = session.scalars(
             select(Submission)
@@ -380,7 +386,10 @@ def history(db: Database, student: str, limit: int = 100) -> list[StoredSubmissi
             .order_by(Submission.created_at.desc(), Submission.id)
             .limit(limit)
         )
-        return [view(row, with_result=False) for row in rows]
+        found = [view(row, with_result=False) for row in rows]
+    from grader.store.reviews import reviewed_scores
+
+    return reviewed_scores(db, found)
 
 
 def count(db: Database, statuses: Iterable[str] | None = None) -> int:

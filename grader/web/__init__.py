@@ -29,7 +29,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from grader.jobs import charging, make_queue
     from grader.specs.model import course_secret, load_catalog
     from grader.store.db import Database
-    from grader.web import api, auth, csrf, errors, pages, service
+    from grader.web import api, auth, csrf, errors, pages, reviewing, service
     from grader.web.jsonio import OrjsonProvider
     from grader.web.ratelimit import FailedLogins, make_limiter
     from grader.web.state import GraderState
@@ -108,6 +108,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(reviewing.bp)
     csrf.protect(app)
     app.before_request(_uncompressed_bodies_only)
     app.after_request(_security_headers)

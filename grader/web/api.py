@@ -10,8 +10,11 @@
 | ``POST /api/submissions`` | token (or open mode) | queue a notebook (multipart) or answers (JSON): 202 and an id |
 | ``GET /api/submissions/<id>`` | its student, staff | status and result |
 | ``GET /api/students/<id>/submissions`` | that student, staff | their history |
-| ``GET /api/gradebook`` (``.csv``) | staff | best score per student and exercise |
-| ``GET /api/analytics/<exercise>`` | staff | score histogram, misconceptions, first wrong steps |
+| ``GET /api/submissions/<id>/reviews`` | its student, staff | the TAs' scores and comments, and requests |
+| ``POST /api/submissions/<id>/reviews`` | staff (a score), its student (a request) | review one part |
+| ``GET /api/reviews`` | staff | the parts waiting for a TA |
+| ``GET /api/gradebook`` (``.csv``) ``?attempt=best|latest`` | staff | each student's counted score per exercise |
+| ``GET /api/analytics/<exercise>?attempt=best|latest`` | staff | score histogram, misconceptions, first wrong steps |
 
 Every request to ``/api`` is rate-limited per user (per address when anonymous or the token is not valid).
 A bearer token that is not valid is a failed login: past the failed-login limits (per token tried, per address;
@@ -27,7 +30,7 @@ from sqlalchemy import text
 
 from grader.grading import STUDENT_ID
 from grader.store import gradebook as book
-from grader.store import submissions
+from grader.store import reviews, submissions
 from grader.web import service
 from grader.web.auth import api_principal, is_open, may_read, require_staff
 from grader.web.errors import ApiError, unavailable
@@ -139,27 +142,91 @@ def student_submissions(student: str) -> Response:
     return jsonify({"student": student, "submissions": [row.to_json() for row in history]})
 
 
+@bp.get("/api/submissions/<submission_id>/reviews")
+def submission_reviews(submission_id: str) -> Response:
+    found = _readable(submission_id)
+    return jsonify(
+        {"submission": found.id, "reviews": [r.to_json() for r in reviews.of_submission(state().db, found.id)]}
+    )
+
+
+@bp.post("/api/submissions/<submission_id>/reviews")
+def review_part(submission_id: str) -> tuple[Response, int]:
+    """A TA scores one part (``score`` and ``comment``: an override), or its student asks a TA to look again
+    (``comment`` only)."""
+    principal = api_principal()
+    found = _readable(submission_id)
+    body = service.json_body()
+    if not isinstance(body, dict):
+        raise ApiError(400, "send a JSON object with 'exercise', 'part', 'score' and 'comment'")
+    exercise, part, score, comment = (body.get(k) for k in ("exercise", "part", "score", "comment"))
+    if not isinstance(exercise, str) or not isinstance(part, str):
+        raise ApiError(400, "'exercise' and 'part' must name a part of the submission")
+    if comment is not None and not isinstance(comment, str):
+        raise ApiError(400, "'comment' must be text")
+    if score is not None and (isinstance(score, bool) or not isinstance(score, int | float)):
+        raise ApiError(400, "'score' must be a number (or left out, to ask a TA to look again)")
+    if score is not None and not (principal is not None and principal.is_staff):
+        raise ApiError(403, "only a TA or instructor gives a score; leave 'score' out to ask for a review")
+    by = principal.student if principal is not None else "anonymous"
+    try:
+        record = reviews.record(state().db, found.id, exercise, part, by=by, score=score, comment=comment)
+    except reviews.ReviewError as exc:
+        raise ApiError(exc.status, str(exc)) from None
+    now = submissions.get(state().db, found.id)
+    shown = reviews.part_of(now.result or {}, exercise, part)
+    return jsonify({"review": record.to_json(), "part": shown, "score": now.to_json()["score"]}), 201
+
+
+def _readable(submission_id: str) -> Any:
+    """A submission the caller may read (its student, staff), else 401 or 404."""
+    principal = api_principal()
+    if principal is None:
+        raise ApiError(401, headers={"WWW-Authenticate": "Bearer"})
+    found = submissions.get(state().db, submission_id, reviewed=False) if len(submission_id) <= 64 else None
+    if found is None or not may_read(principal, found.student):
+        raise ApiError(404, f"no submission {submission_id[:64]!r} that this token may read")
+    return found
+
+
+@bp.get("/api/reviews")
+def review_queue() -> Response:
+    require_staff(api_principal())
+    from grader.review import queue
+
+    return jsonify({"waiting": [item.to_json() for item in queue(state().db, state().catalog)]})
+
+
 @bp.get("/api/gradebook")
 def gradebook() -> Response:
     require_staff(api_principal())
-    return jsonify(gradebook_json(book.gradebook(state().db), state().catalog))
+    return jsonify(gradebook_json(book.gradebook(state().db, _attempt()), state().catalog))
 
 
 @bp.get("/api/gradebook.csv")
 def gradebook_export() -> Response:
     require_staff(api_principal())
-    body = gradebook_csv(book.gradebook(state().db), state().catalog)
+    attempt = _attempt()
+    body = gradebook_csv(book.gradebook(state().db, attempt), state().catalog)
     return Response(
         body,
         mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="gradebook.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="gradebook-{attempt}.csv"'},
     )
 
 
 @bp.get("/api/analytics/<exercise_id>")
 def analytics(exercise_id: str) -> Response:
     require_staff(api_principal())
-    return jsonify(service.analytics(exercise_id))
+    return jsonify(service.analytics(exercise_id, _attempt()))
+
+
+def _attempt() -> str:
+    """The ``attempt`` query parameter (``best`` or ``latest``; default best), else 400."""
+    try:
+        return book.attempt_choice(request.args.get("attempt"))
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from None
 
 
 def _limit(raw: Any) -> int:

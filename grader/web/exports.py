@@ -1,7 +1,11 @@
 """The gradebook as JSON and as CSV (safe to open in a spreadsheet).
 
 Columns follow the catalog's order of exercises (only those somebody has
-attempted, plus every exercise of an assignment that was). A CSV cell that
+attempted, plus every exercise of an assignment that was). Each score is
+the counted attempt's (``attempt``: each student's best or latest, said in
+the JSON and in a CSV column), with TAs' reviews applied; the parts still
+waiting for a TA are listed beside it (``waiting_for_ta``), never counted
+as failed. A CSV cell that
 starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
 leading ``'`` so that a spreadsheet shows it as text instead of running it as
 a formula (student ids and names are user-provided).
@@ -14,7 +18,7 @@ import io
 from typing import Any
 
 from grader.contract import rounded_score
-from grader.store.gradebook import Gradebook
+from grader.store.gradebook import ATTEMPT_WORDS, Gradebook
 
 DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -41,13 +45,15 @@ def _columns(book: Gradebook, catalog: Any) -> list[Any]:
 
 
 def gradebook_json(book: Gradebook, catalog: Any) -> dict[str, Any]:
-    """``{"exercises": [...], "students": [{"student", "name", "scores", "total", "max_score", "submissions"}]}``."""
+    """``{"attempt", "counted", "exercises": [...], "students": [{"student", "name", "scores", "total", "max_score",
+    "submissions", "waiting_for_ta", "counted_submissions"}]}``."""
     columns = _columns(book, catalog)
     maximum = sum(e.max_score for e in columns)
     students = []
     for student in book.students:
         own = book.scores.get(student, {})
         scores = {e.id: (own[e.id][0] if e.id in own else None) for e in columns}
+        waiting = book.waiting.get(student, {})
         students.append(
             {
                 "student": student,
@@ -56,22 +62,38 @@ def gradebook_json(book: Gradebook, catalog: Any) -> dict[str, Any]:
                 "total": _number(sum(v for v in scores.values() if v is not None)),
                 "max_score": _number(maximum),
                 "submissions": book.attempts.get(student, 0),
+                "waiting_for_ta": {
+                    e.id: [{"part": part, "points": _number(points)} for part, points in waiting[e.id]]
+                    for e in columns
+                    if e.id in waiting
+                },
+                "counted_submissions": {e.id: book.submissions[student][e.id] for e in columns if e.id in own},
             }
         )
     return {
+        "attempt": book.attempt,
+        "counted": ATTEMPT_WORDS[book.attempt],
         "exercises": [{"id": e.id, "title": e.title, "max_score": _number(e.max_score)} for e in columns],
         "students": students,
     }
 
 
 def gradebook_csv(book: Gradebook, catalog: Any) -> str:
-    """One row per student: id, name, one column per exercise, total, max, submissions."""
+    """One row per student: id, name, one column per exercise, total, max, submissions, the attempt counted
+    (``best`` or ``latest``), and the parts waiting for a TA (``learning-rate/why (2 points)``)."""
     data = gradebook_json(book, catalog)
     exercise_ids = [e["id"] for e in data["exercises"]]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student", "name", *exercise_ids, "total", "max_score", "submissions"])
+    writer.writerow(
+        ["student", "name", *exercise_ids, "total", "max_score", "submissions", "attempt", "waiting_for_ta"]
+    )
     for row in data["students"]:
+        waiting = "; ".join(
+            f"{exercise}/{item['part']} ({_format(item['points'])} point{'' if item['points'] == 1 else 's'})"
+            for exercise, items in row["waiting_for_ta"].items()
+            for item in items
+        )
         cells = [
             row["student"],
             row["name"],
@@ -79,6 +101,8 @@ def gradebook_csv(book: Gradebook, catalog: Any) -> str:
             row["total"],
             row["max_score"],
             row["submissions"],
+            data["attempt"],
+            waiting,
         ]
         writer.writerow([safe_cell(c) for c in cells])
     return out.getvalue()

@@ -254,9 +254,27 @@ _SCHEMAS: dict[str, Any] = {
                         "total": {"type": "number"},
                         "max_score": {"type": "number"},
                         "submissions": {"type": "integer"},
+                        "waiting_for_ta": {
+                            "type": "object",
+                            "description": "Per exercise, the counted attempt's parts waiting for a TA.",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "properties": {"part": {"type": "string"}, "points": {"type": "number"}},
+                                },
+                            },
+                        },
+                        "counted_submissions": {
+                            "type": "object",
+                            "description": "Per exercise, the id of the submission counted.",
+                            "additionalProperties": {"type": "string"},
+                        },
                     },
                 },
             },
+            "attempt": {"enum": ["best", "latest"], "description": "Which attempt of each exercise is counted."},
+            "counted": {"type": "string", "description": "The same in words."},
         },
     },
     "Analytics": {
@@ -297,9 +315,65 @@ _SCHEMAS: dict[str, Any] = {
                             "type": "object",
                             "additionalProperties": {"type": "integer"},
                         },
+                        "waiting_for_ta": {"type": "integer"},
+                        "reviewed": {"type": "integer", "description": "Answers a TA scored."},
+                        "unread": {
+                            "type": "object",
+                            "description": "Answers that could not be read (`invalid`), and their most common forms.",
+                            "properties": {
+                                "count": {"type": "integer"},
+                                "share": {"type": "number"},
+                                "forms": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "properties": {
+                                            "form": {"type": "string"},
+                                            "count": {"type": "integer"},
+                                            "example": {"type": "string"},
+                                        },
+                                    },
+                                },
+                            },
+                        },
                     },
                 },
             },
+            "attempt": {"enum": ["best", "latest"], "description": "Which attempt of each student is counted."},
+        },
+    },
+    "Review": {
+        "type": "object",
+        "description": "A TA's score and comment on one part (`action` `score`: an override), or a request that a "
+        "TA look at it again (`flag`).",
+        "required": ["id", "submission", "exercise", "part", "action", "score", "comment", "by", "at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "submission": {"type": "string"},
+            "student": {"type": "string"},
+            "exercise": {"type": "string"},
+            "part": {"type": "string"},
+            "action": {"enum": ["score", "flag"]},
+            "score": {"type": ["number", "null"]},
+            "comment": {"type": "string"},
+            "by": {"type": "string"},
+            "at": {"type": ["string", "null"]},
+        },
+    },
+    "Waiting": {
+        "type": "object",
+        "description": "A part waiting for a TA; `ref` names it for `grader review`.",
+        "properties": {
+            "ref": {"type": "string"},
+            "submission": {"type": "string"},
+            "student": {"type": "string"},
+            "exercise": {"type": "string"},
+            "part": {"type": "string"},
+            "created_at": {"type": ["string", "null"]},
+            "score": {"type": "number"},
+            "max_score": {"type": "number"},
+            "reason": {"enum": ["free text", "regrade requested"]},
+            "request": {"type": "string"},
         },
     },
 }
@@ -325,6 +399,16 @@ for _name in ("RateLimited", "Unavailable"):
 
 _BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 _OPTIONAL_BEARER: list[dict[str, list[str]]] = [{}, {"bearer": []}]
+
+
+_ATTEMPT = {
+    "name": "attempt",
+    "in": "query",
+    "required": False,
+    "description": "Which attempt of each exercise counts: each student's best (default; the latest of equal "
+    "scores) or latest.",
+    "schema": {"enum": ["best", "latest"], "default": "best"},
+}
 
 
 def _path_parameter(name: str, description: str) -> dict[str, Any]:
@@ -494,14 +578,88 @@ _PATHS: dict[str, Any] = {
             },
         }
     },
+    "/api/submissions/{submission_id}/reviews": {
+        "get": {
+            "operationId": "listReviews",
+            "summary": "The reviews of a submission's parts, oldest first (its student, or staff).",
+            "security": _BEARER,
+            "parameters": [_path_parameter("submission_id", "A submission id.")],
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "submission": {"type": "string"},
+                            "reviews": {"type": "array", "items": _ref("Review")},
+                        },
+                    },
+                    "The reviews.",
+                ),
+                **_errors(401, 404, 429, 503),
+            },
+        },
+        "post": {
+            "operationId": "reviewPart",
+            "summary": "A TA scores one part with a comment (an override, kept through regrades); its student, "
+            "without a score, asks a TA to look at the part again.",
+            "security": _BEARER,
+            "parameters": [_path_parameter("submission_id", "A graded submission's id.")],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["exercise", "part"],
+                            "properties": {
+                                "exercise": {"type": "string"},
+                                "part": {"type": "string"},
+                                "score": {"type": "number", "minimum": 0, "description": "TA or instructor only."},
+                                "comment": {"type": "string", "maxLength": 2000},
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "201": _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "review": _ref("Review"),
+                            "part": {"oneOf": [_ref("PartResult"), {"type": "null"}]},
+                            "score": {"type": ["number", "null"]},
+                        },
+                    },
+                    "Recorded; the part as it counts now, and the submission's score.",
+                ),
+                **_errors(400, 401, 403, 404, 413, 415, 429, 503),
+            },
+        },
+    },
+    "/api/reviews": {
+        "get": {
+            "operationId": "reviewQueue",
+            "summary": "The parts waiting for a TA (TA or instructor).",
+            "security": _BEARER,
+            "responses": {
+                "200": _json(
+                    {"type": "object", "properties": {"waiting": {"type": "array", "items": _ref("Waiting")}}},
+                    "The queue, oldest submission first.",
+                ),
+                **_errors(401, 403, 429, 503),
+            },
+        }
+    },
     "/api/gradebook": {
         "get": {
             "operationId": "gradebook",
-            "summary": "Best score per student and exercise (TA or instructor).",
+            "summary": "Each student's counted score per exercise, reviews applied (TA or instructor).",
             "security": _BEARER,
+            "parameters": [_ATTEMPT],
             "responses": {
                 "200": _json(_ref("Gradebook"), "The gradebook."),
-                **_errors(401, 403, 429, 503),
+                **_errors(400, 401, 403, 429, 503),
             },
         }
     },
@@ -510,24 +668,26 @@ _PATHS: dict[str, Any] = {
             "operationId": "gradebookCsv",
             "summary": "The gradebook as CSV, safe to open in a spreadsheet (TA or instructor).",
             "security": _BEARER,
+            "parameters": [_ATTEMPT],
             "responses": {
                 "200": {
                     "description": "One row per student.",
                     "content": {"text/csv": {"schema": {"type": "string"}}},
                 },
-                **_errors(401, 403, 429, 503),
+                **_errors(400, 401, 403, 429, 503),
             },
         }
     },
     "/api/analytics/{exercise_id}": {
         "get": {
             "operationId": "analytics",
-            "summary": "Score histogram, misconception counts and first wrong steps (TA or instructor).",
+            "summary": "Score histogram, misconception counts, first wrong steps and unread answers, counted as the "
+            "gradebook counts (TA or instructor).",
             "security": _BEARER,
-            "parameters": [_path_parameter("exercise_id", "An exercise id.")],
+            "parameters": [_path_parameter("exercise_id", "An exercise id."), _ATTEMPT],
             "responses": {
                 "200": _json(_ref("Analytics"), "The statistics."),
-                **_errors(401, 403, 404, 429, 503),
+                **_errors(400, 401, 403, 404, 429, 503),
             },
         }
     },

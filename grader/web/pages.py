@@ -30,14 +30,11 @@ from grader.checking.reading import ReadError, read_sequence
 from grader.contract import ExerciseResult
 from grader.reports.feedback import PathPlot, path_figure
 from grader.reports.maths_text import maths_as_text
-from grader.reports.plots import svg_data_uri
-from grader.store import gradebook as book
 from grader.store import submissions
 from grader.store.users import Principal
 from grader.web import service
 from grader.web.auth import is_open, page_principal
 from grader.web.errors import ApiError
-from grader.web.exports import gradebook_csv, gradebook_json
 from grader.web.state import state
 
 log = logging.getLogger(__name__)
@@ -218,9 +215,9 @@ def instructor() -> Response | str:
     who, redirect_to = _visitor(staff=True)
     if redirect_to:
         return redirect_to
-    catalog = state().catalog
-    data = gradebook_json(book.gradebook(state().db), catalog)
-    return render_template("instructor.html", who=who, book=data, exercises=list(catalog.exercises.values()))
+    from grader.web import overview
+
+    return render_template("instructor.html", who=who, **overview.gradebook_page(overview.attempt_arg()))
 
 
 @bp.get("/instructor/gradebook.csv")
@@ -228,11 +225,13 @@ def instructor_csv() -> Response:
     _, redirect_to = _visitor(staff=True)
     if redirect_to:
         return redirect_to
-    body = gradebook_csv(book.gradebook(state().db), state().catalog)
+    from grader.web import overview
+
+    attempt = overview.attempt_arg()
     return Response(
-        body,
+        overview.gradebook_csv_body(attempt),
         mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="gradebook.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="gradebook-{attempt}.csv"'},
     )
 
 
@@ -241,25 +240,6 @@ def analytics(exercise_id: str) -> Response | str:
     who, redirect_to = _visitor(staff=True)
     if redirect_to:
         return redirect_to
-    stats = service.analytics(exercise_id)
-    from grader.reports.plots import bar_chart, histogram_chart
+    from grader.web import overview
 
-    histogram = stats["score_histogram"]
-    charts = {
-        "histogram": svg_data_uri(histogram_chart(histogram["edges"], histogram["counts"], "Exercise scores"))
-        if stats["students"]
-        else None,
-        "parts": {
-            part["id"]: svg_data_uri(
-                bar_chart(
-                    list(part["misconceptions"]),
-                    list(part["misconceptions"].values()),
-                    f"Misconceptions in {part['id']}",
-                )
-            )
-            for part in stats["parts"]
-            if part["misconceptions"]
-        },
-    }
-    bins = [(histogram["edges"][k], histogram["edges"][k + 1], count) for k, count in enumerate(histogram["counts"])]
-    return render_template("analytics.html", who=who, stats=stats, charts=charts, histogram=bins)
+    return render_template("analytics.html", who=who, **overview.analytics_page(exercise_id, overview.attempt_arg()))

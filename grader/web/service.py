@@ -332,13 +332,14 @@ def _enqueue(submission_id: str, student: str) -> None:
         raise unavailable("the grading queue does not answer, so the submission was not accepted") from exc
 
 
-def analytics(exercise_id: str) -> dict[str, Any]:
-    """Class statistics of one exercise, with its title and part prompts; 404 if unknown."""
+def analytics(exercise_id: str, attempt: str = book.DEFAULT_ATTEMPT) -> dict[str, Any]:
+    """Class statistics of one exercise over each student's ``attempt`` (best or latest, as the gradebook counts),
+    with its title and part prompts; 404 if unknown."""
     catalog = state().catalog
     exercise = catalog.exercises.get(exercise_id)
     if exercise is None:
         raise ApiError(404, f"there is no exercise {exercise_id!r}")
-    stats = book.analytics(state().db, exercise_id)
+    stats = book.analytics(state().db, exercise_id, attempt=attempt)
     stats["title"] = exercise.title
     order = {p.id: i for i, p in enumerate(exercise.parts)}
     stats["parts"].sort(key=lambda p: order.get(p["id"], len(order)))

@@ -1,0 +1,294 @@
+"""``grader review …`` (the review page from a terminal) and ``grader gradebook`` (the gradebook and its exports).
+
+    grader review list [--format text|json]
+    grader review show SUBMISSION/EXERCISE/PART [--format text|json]
+    grader review set SUBMISSION/EXERCISE/PART --score 1.5 [--comment "…"] [--by ta1]
+    grader review flag SUBMISSION/EXERCISE/PART --comment "…" [--by s001]
+    grader gradebook [--attempt best|latest] [--format csv|json|gradescope] [--assignment A] [--out PATH]
+
+A part is named as ``review list`` prints it: submission id, exercise and
+part, joined by ``/``. The store is ``--database URL``, else
+``DATABASE_URL``, else the SQLite file in the data folder. Exit codes: 0
+done, 2 bad input (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from grader.cli import catalog_or_exit, fail
+
+database_option = click.option(
+    "--database",
+    "database_url",
+    envvar="DATABASE_URL",
+    default=None,
+    help="SQLAlchemy URL of the store (default: DATABASE_URL, else data/grader.db).",
+)
+FORMAT = click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+
+
+def _db(url: str | None) -> Any:
+    from grader.store.db import Database, is_unavailable
+
+    db = Database(url)
+    try:
+        db.migrate()
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        fail(f"the database does not answer ({db!r})")
+    return db
+
+
+def _reviewer(by: str | None) -> str:
+    """``--by``, else ``GRADER_REVIEWER``, else the login name."""
+    from grader.students import is_student_id
+
+    name = by or os.environ.get("GRADER_REVIEWER") or getpass.getuser()
+    if not is_student_id(name):
+        fail(f"--by must be an id of letters, digits and . _ @ + -, not {name[:40]!r}")
+    return name
+
+
+@click.group("review")
+def review() -> None:
+    """Score the parts waiting for a TA, and override any part's score, with a comment (as the /review page)."""
+
+
+@review.command("list")
+@FORMAT
+@database_option
+def list_command(output_format: str, database_url: str | None) -> None:
+    """The parts waiting for a TA, oldest submission first: free text nobody scored in the attempts the gradebook
+    counts (each student's best and latest), and every part a student asked about again."""
+    from grader.review import answers_of, queue
+
+    db = _db(database_url)
+    waiting = queue(db, catalog_or_exit())
+    if output_format == "json":
+        answers = answers_of(db, waiting, limit=2000)
+        click.echo(json.dumps([{**w.to_json(), "answer": answers.get(w.ref)} for w in waiting], indent=2))
+        return
+    if not waiting:
+        click.echo("nothing waits for a TA")
+        return
+    answers = answers_of(db, waiting, limit=60)
+    for item in waiting:
+        why = item.reason + (f": {item.request}" if item.request else "")
+        click.echo(f"{item.ref}\t{item.student}\t{_points(item.max_score)} pt\t{why}\t{answers.get(item.ref, '')}")
+    click.echo(f"{len(waiting)} part(s) wait for a TA", err=True)
+
+
+@review.command("show")
+@click.argument("part")
+@FORMAT
+@database_option
+def show_command(part: str, output_format: str, database_url: str | None) -> None:
+    """Everything about one part (SUBMISSION/EXERCISE/PART): the question, the answer, the keyword hint, the model
+    answer, what the grader said, the score now and every review."""
+    from grader.reports.maths_text import maths_as_text
+    from grader.review import parse_ref, part_view
+    from grader.store.reviews import ReviewError
+
+    db = _db(database_url)
+    try:
+        view = part_view(db, catalog_or_exit(), *parse_ref(part))
+    except ReviewError as exc:
+        fail(str(exc))
+    if output_format == "json":
+        click.echo(json.dumps(view.to_json(), indent=2, ensure_ascii=False))
+        return
+    lines = [
+        f"{view.title}, part {view.part} ({_points(view.points)} pt) — {view.student}, submitted {view.created_at}",
+        f"question: {maths_as_text(view.prompt)}" if view.prompt else "",
+        f"answer:   {view.answer if view.answer is not None else '(none kept)'}",
+        f"hint:     {view.hint}" if view.hint else "",
+        f"model:    {view.model}" if view.model else "",
+        f"grader:   {_status(view.automatic.status)}, {_points(view.automatic.score)} / {_points(view.points)}: "
+        f"{view.automatic.feedback}",
+        f"now:      {_status(view.shown.status)}, {_points(view.shown.score)} / {_points(view.points)}"
+        + (" (waiting for a TA)" if view.waiting else ""),
+    ]
+    lines += [
+        f"  {r.at} {r.by}: "
+        + (f"score {_points(r.score or 0)}" if r.action == "score" else "asked to look again")
+        + (f" — {r.comment}" if r.comment else "")
+        for r in view.reviews
+    ]
+    click.echo("\n".join(line for line in lines if line))
+
+
+@review.command("set")
+@click.argument("part")
+@click.option("--score", type=str, default=None, help="The points to give (0 to the part's points).")
+@click.option("--comment", default=None, help="What the student reads beside the score.")
+@click.option("--by", default=None, help="Who reviews (default: GRADER_REVIEWER, else your login name).")
+@database_option
+def set_command(part: str, score: str | None, comment: str | None, by: str | None, database_url: str | None) -> None:
+    """Score one part (SUBMISSION/EXERCISE/PART) with a comment: an override of the grader's score, kept when the
+    submission is graded again. Without --score, the part keeps the score it has now (a comment only)."""
+    from grader.review import parse_ref, part_view
+    from grader.store import reviews
+    from grader.store.reviews import ReviewError
+
+    reviewer = _reviewer(by)
+    db = _db(database_url)
+    try:
+        submission_id, exercise, part_id = parse_ref(part)
+        view = part_view(db, catalog_or_exit(), submission_id, exercise, part_id)
+        if score is None and view.waiting:
+            fail("give --score: this part waits for a TA and has no score of a person yet")
+        value = view.shown.score if score is None else _number(score)
+        record = reviews.record(db, submission_id, exercise, part_id, by=reviewer, score=value, comment=comment)
+    except ReviewError as exc:
+        fail(str(exc))
+    click.echo(
+        f"{part}: {_points(record.score or 0)} / {_points(view.points)} by {record.by}"
+        + (f" ({record.comment})" if record.comment else "")
+    )
+
+
+@review.command("flag")
+@click.argument("part")
+@click.option("--comment", required=True, help="What a TA should look at again.")
+@click.option("--by", default=None, help="Who asks (default: GRADER_REVIEWER, else your login name).")
+@database_option
+def flag_command(part: str, comment: str, by: str | None, database_url: str | None) -> None:
+    """Ask a TA to look at one part again (a regrade request): it waits for a TA until someone scores it."""
+    from grader.review import parse_ref
+    from grader.store import reviews
+    from grader.store.reviews import ReviewError
+
+    reviewer = _reviewer(by)
+    db = _db(database_url)
+    try:
+        record = reviews.record(db, *parse_ref(part), by=reviewer, comment=comment)
+    except ReviewError as exc:
+        fail(str(exc))
+    click.echo(f"{part}: waiting for a TA ({record.comment})")
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text.replace(",", ".").replace("−", "-"))
+    except ValueError:
+        fail(f"--score must be a number, not {text[:20]!r}")
+
+
+def _points(value: float) -> str:
+    return f"{round(float(value), 4):g}"
+
+
+def _status(status: str) -> str:
+    return "waiting for a TA" if status == "needs_review" else status.replace("_", " ")
+
+
+# gradebook -----------------------------------------------------------------------------------------
+
+
+@click.command("gradebook")
+@click.option(
+    "--attempt",
+    type=click.Choice(["best", "latest"]),
+    default="best",
+    show_default=True,
+    help="Which attempt of each exercise counts (the same choice as the gradebook page's).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["csv", "json", "gradescope"]),
+    default="csv",
+    show_default=True,
+    help="gradescope: one <student>/results.json per student under --out (needs --assignment).",
+)
+@click.option("--assignment", default=None, help="The assignment whose exercises Gradescope's results hold.")
+@click.option("--out", type=click.Path(), default=None, help="A file (csv, json) or a folder (gradescope).")
+@database_option
+def gradebook(
+    attempt: str, output_format: str, assignment: str | None, out: str | None, database_url: str | None
+) -> None:
+    """The service's gradebook: each student's counted score per exercise, with TAs' reviews; parts waiting for a
+    TA are listed (CSV column waiting_for_ta) and never count as failed."""
+    from grader.commands.notebooks import write_atomically
+    from grader.store import gradebook as book
+    from grader.web.exports import gradebook_csv, gradebook_json
+
+    catalog = catalog_or_exit()
+    if output_format == "gradescope":
+        if assignment is None or assignment not in catalog.assignments:
+            known = ", ".join(catalog.assignments)
+            fail(f"--format gradescope needs --assignment, one of: {known}")
+        if not out:
+            fail("--format gradescope writes one <student>/results.json per student: give --out a folder")
+        _gradescope_folder(_db(database_url), catalog, assignment, attempt, Path(out))
+        return
+    data = book.gradebook(_db(database_url), attempt)
+    text = (
+        gradebook_csv(data, catalog) if output_format == "csv" else json.dumps(gradebook_json(data, catalog), indent=2)
+    )
+    if out is None:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    try:
+        write_atomically(Path(out), text if text.endswith("\n") else text + "\n")
+    except OSError as exc:
+        fail(f"could not write {out}: {exc.strerror or exc} (the file was left as it was)")
+
+
+def _gradescope_folder(db: Any, catalog: Any, assignment: str, attempt: str, folder: Path) -> None:
+    """One Gradescope results.json per student: the counted attempt of each exercise of ``assignment``, reviewed;
+    an exercise never attempted has its parts ``missing``."""
+    from grader.commands.notebooks import write_atomically
+    from grader.contract import ExerciseResult, PartResult, Result
+    from grader.reports import exports
+    from grader.store import gradebook as book
+
+    exercises = list(catalog.assignments[assignment].exercises)
+    visibility, sentences = exports.gradescope_visibility(catalog.assignments[assignment])
+    results = book.counted_results(db, exercises, attempt)
+    if folder.exists() and not folder.is_dir():
+        fail(f"--out {folder} is a file; give a folder")
+    written = 0
+    try:
+        for student, result in results.items():
+            have = {e.id: e for e in result.exercises}
+            complete = Result(
+                student=student,
+                exercises=[
+                    have.get(e)
+                    or ExerciseResult(
+                        e,
+                        [
+                            PartResult(p.id, 0.0, p.points, "missing", "No answer was handed in.")
+                            for p in catalog.exercises[e].parts
+                        ],
+                    )
+                    for e in exercises
+                ],
+            )
+            target = folder / _safe(student) / "results.json"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            report = exports.gradescope(complete, visibility, sentences)
+            write_atomically(target, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+            written += 1
+    except OSError as exc:
+        fail(f"could not write to {folder}: {exc.strerror or exc} ({written} of {len(results)} written)")
+    click.echo(
+        f"wrote {written} results.json file(s) under {folder} (counting each student's {attempt} attempt)", err=True
+    )
+
+
+def _safe(student: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9._@+-]", "_", student)[:100].lstrip(".") or "unknown"
