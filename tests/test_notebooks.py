@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import json
 import random
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +28,6 @@ CODE = SOLUTIONS / "code"
 
 
 # Helpers ---------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(workers=2, limits=Limits(cpu_seconds=10, wall_seconds=20)) as box:
-        yield box
 
 
 def reference_answers(assignment: str) -> dict[str, dict[str, Any]]:

@@ -41,12 +41,6 @@ def running(pid: int, wait: float = 2.0) -> bool:
         time.sleep(0.02)
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox(workers=2, limits=LIMITS) as box:
-        yield box
-
-
 def test_values_come_back_as_plain_data(sandbox: Sandbox) -> None:
     outcome = sandbox.run(GD_CELLS, ["gd_parabola_iterates", "gd_parabola_values", "missing_name"])
     assert outcome.error is None

@@ -27,12 +27,6 @@ LIBC = "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\nlibc.syscal
 ERRNO = "def err(result):\n    return 'succeeded' if result >= 0 else os.strerror(ctypes.get_errno())\n"
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox(workers=2, limits=LIMITS) as box:
-        yield box
-
-
 def protected(box: Sandbox, *needs: str) -> None:
     report = box.report
     missing = [n for n in needs if not report.get(n)]

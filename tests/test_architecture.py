@@ -1,0 +1,54 @@
+"""The layers of docs/architecture.md: lower layers never import upper ones (module-level imports)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "grader"
+FACES = {"web", "cli", "commands", "celery_app"}
+
+# layer -> what it must never import (at module level: a face may be imported lazily by nothing below it either)
+FORBIDDEN = {
+    "settings": {"*"},
+    "students": {"*"},
+    "sandbox": {"grading", "checking", "answers", "specs", "notebooks", "store", "jobs", "reports", *FACES},
+    "checking": {"answers", "specs", "grading", "notebooks", "store", "jobs", "reports", *FACES},
+    "answers": {"specs", "grading", "notebooks", "store", "jobs", "reports", *FACES},
+    "specs": {"grading", "notebooks", "store", "jobs", "reports", *FACES},
+    "grading": {"notebooks", "store", "jobs", "reports", *FACES},
+    "store": {"notebooks", "jobs", "reports", *FACES},
+    "notebooks": {"reports", *FACES},
+    "reports": {"notebooks", "store", "jobs", *FACES},
+}
+
+
+def layer(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "grader"
+
+
+def imports(path: Path) -> set[str]:
+    """The grader modules ``path`` imports at module level (lazy imports inside functions are not counted)."""
+    found = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("grader"):
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.startswith("grader"))
+    return found
+
+
+@pytest.mark.parametrize("low", sorted(FORBIDDEN))
+def test_a_lower_layer_never_imports_an_upper_one(low: str) -> None:
+    files = [PACKAGE / f"{low}.py"] if (PACKAGE / f"{low}.py").exists() else sorted((PACKAGE / low).rglob("*.py"))
+    broken = []
+    for path in files:
+        for module in imports(path):
+            target = layer(module)
+            if target != low and ("*" in FORBIDDEN[low] and target != "grader" or target in FORBIDDEN[low]):
+                broken.append(f"{path.relative_to(PACKAGE.parent)} imports {module}")
+    assert broken == []
