@@ -7,11 +7,12 @@ import click
 
 def register(cli: click.Group) -> None:
     """Attach the optional command groups (each module imports its heavy parts lazily)."""
+    from grader.commands.gradescope import gradescope_autograder
     from grader.commands.notebooks import grade, notebook
     from grader.commands.review import gradebook, review
     from grader.commands.serve import serve
 
-    for command in (notebook, grade, serve, _users(), review, gradebook):
+    for command in (notebook, grade, serve, _users(), review, gradebook, gradescope_autograder):
         cli.add_command(command)
 
 
