@@ -1,6 +1,7 @@
 """What hostile answers cost: one answer, one submission, and an honest student's latency beside them.
 
     python bench/bench_hostile.py [--seconds 30] [--rounds 2] [--skip-service] [--skip-in-process] [--flood]
+                                  [--workers N | --workers 0 [--serve-workers N]] [--redis URL | --redis '']
 
 1. In this process, the one grading function (``grader.grading.grade``) on the
    worst answers that fit the request limits (1000 items per list, 1000
@@ -12,17 +13,27 @@
    Aims: the worst answer <= 50 ms, a whole submission <= 0.5 s.
 2. Against the real service, as it is deployed: ``gunicorn -w 5 app:app``
    (2 x cores + 1 workers, started as bench/bench_service.py does) with its
-   default limits, shared by the workers through Redis. 8 honest students (a
-   token each) post a ``lec4-homework`` submission 1.5 times a second each,
-   their requests spread evenly; in alternating rounds, 4 hostile clients (a
-   token each, in a process of their own) post the worst submission non-stop,
-   sending again once a 429's ``Retry-After`` has passed (``--flood``: at
-   once, ignoring it). The honest students' p50 / p99 latency, quiet and beside
-   the hostile clients, and how many hostile submissions were graded.
-   ``--set GRADER_CPU_SHARE=0`` shows the service without its CPU share;
-   ``--redis ''`` keeps the limits per worker process; ``BENCH_TRACE=1``
-   prints every honest request's time and latency.
-   Aim: p99 beside them <= 2x the quiet p99.
+   default limits, shared by the workers through Redis; or, with
+   ``--workers 0``, ``grader serve`` as a small course starts it (its own
+   defaults: gunicorn with 2 x cores + 1 workers sharing their limits in
+   memory; ``--serve-workers 1`` for its one-process threaded server), best
+   with ``--redis ''`` (no broker, as the Quick start). 8 honest students (a
+   token each) post a ``lec4-homework`` submission with the two formulas of
+   ``logistic-derivative`` (``σ(z)(1-σ(z))``, ``a(σ(wa) − y)``) 1.5 times a
+   second each, their requests spread evenly; in alternating rounds, 4
+   hostile clients (a token each, in a process of their own) post the worst
+   submission (every list part 1000 nested ``sqrt`` formulas, every formula
+   part a factorial chain sympy cannot finish, ``((((5!)!)!)!)``) non-stop,
+   alternately to ``/api/grade`` and ``/api/submissions`` (graded later in a
+   job), sending again once a 429's ``Retry-After`` has passed (``--flood``: at
+   once, ignoring it). The honest students' p50 / p99 / slowest latency, quiet
+   and beside the hostile clients, and how many hostile submissions were
+   graded or queued. ``--set GRADER_CPU_SHARE=0`` shows the service without
+   its CPU share; ``--redis ''`` keeps the limits per worker process under
+   plain gunicorn; ``BENCH_TRACE=1`` prints every honest request's time and
+   latency.
+   Aims: p99 beside them <= 2x the quiet p99; every honest request, formulas
+   included, answered within 1 s.
 
 Not run by the tests.
 """
@@ -31,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import json
 import os
 import statistics
@@ -50,6 +62,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 N = 2**1000 + 12345
 BIG_FRACTION = f"({N}/({N}+1))**1000"  # 617 characters; refused by the parser now
 NESTED = "sqrt(" * 29 + "2" + ")" * 29  # 29 nested calls, 88 characters: the dearest formula per character
+COSTLY_FORMULA = (
+    "((((5!)!)!)!)"  # legal, but sympy would compute (120!)! exactly: stopped at the answer's worker seconds
+)
 
 
 def _balanced_sum(terms: int) -> str:
@@ -67,9 +82,10 @@ HONEST = {
     "minibatch-gradient": {"full": "[19/5, 11/5]", "batch": "[10/3, 2]"},
     "updates-per-epoch": {"b50": 24, "b200": "6", "b32": "38"},
 }
+HONEST_FORMULAS = {"sigmoid": "σ(z)(1-σ(z))", "loss": "a(σ(wa) − y)"}  # compared by sympy in its workers
 HONEST_SUBMISSION = {  # no "student": a student token grades its own
     "assignment": "lec4-homework",
-    "answers": {e: HONEST[e] for e in HONEST if e != "gd-parabola"},
+    "answers": {**{e: HONEST[e] for e in HONEST if e != "gd-parabola"}, "logistic-derivative": HONEST_FORMULAS},
 }
 
 
@@ -85,18 +101,18 @@ def hostile_answers() -> dict[str, Any]:
 
 
 def worst_submission(answer: list[Any]) -> dict[str, Any]:
-    """Every part of every answers exercise given the list ``answer``, cut so that the JSON stays within the
-    service's limit for a JSON submission (``MAX_JSON_BYTES``)."""
+    """Every part of every answers exercise given the list ``answer`` (a formula part: :data:`COSTLY_FORMULA`),
+    cut so that the JSON stays within the service's limit for a JSON submission (``MAX_JSON_BYTES``)."""
     from grader.specs.model import load_catalog
     from grader.web.service import MAX_JSON_BYTES
 
     limit = MAX_JSON_BYTES
     catalog = load_catalog()
-    parts = [(e.id, p.id) for e in catalog.exercises.values() if e.kind == "answers" for p in e.parts]
+    parts = [(e.id, p) for e in catalog.exercises.values() if e.kind == "answers" for p in e.parts]
     items = min(len(answer), (limit - 10_000) // (len(parts) * (len(json.dumps(answer[0])) + 2)))
     answers: dict[str, dict[str, Any]] = {}
     for exercise, part in parts:
-        answers.setdefault(exercise, {})[part] = answer[:items]
+        answers.setdefault(exercise, {})[part.id] = COSTLY_FORMULA if part.kind == "expression" else answer[:items]
     return {"student": "s0002", "answers": answers}
 
 
@@ -154,6 +170,23 @@ def in_process() -> None:
     print(f"{'  (N/(N+1))**1000 as Fraction did it':36} {'':>11} {exact:12.2f}   (now refused before computing)")
     print(f"worst answer with budgets: {worst:.1f} ms (aim <= 50 ms)\n")
 
+    from grader import budget
+
+    print("One formula answer (logistic-derivative loss), CPU ms of this thread and of the sympy workers:")
+    print(f"{'answer':36} {'thread':>11} {'workers':>12}   verdict")
+    for answer in (HONEST_FORMULAS["loss"], COSTLY_FORMULA):
+        submission = {"answers": {"logistic-derivative": {"loss": answer}}}
+        grade(submission, catalog)  # warm: the worker has started, sympy's caches hold the reference
+        start = time.thread_time()
+        with budget.charged_to("bench") as account:
+            part = grade(submission, catalog).exercises[0].parts[-1]
+        thread = (time.thread_time() - start) * 1000
+        verdict = f"{part.status}: {part.feedback[:60]}"
+        print(f"{answer:36} {thread:11.2f} {account.worker_seconds * 1000:12.2f}   {verdict}")
+    print(
+        f"a formula's workers' time is bounded by its answer's worker seconds: {budget.SYMBOLIC_PART_SECONDS * 1000:.0f} ms\n"
+    )
+
     print("A whole submission (every part of every answers exercise), CPU ms of grade():")
     honest_submission = {"answers": HONEST}
     print(f"{'honest (4 exercises)':36} {cpu_ms(lambda: grade(honest_submission, catalog)):11.2f}")
@@ -174,10 +207,12 @@ def _client(url: str) -> http.client.HTTPConnection:
     return http.client.HTTPConnection(host, int(port), timeout=60)
 
 
-def _post(connection: http.client.HTTPConnection, body: bytes, token: str) -> tuple[int, float]:
-    """POST ``body`` to /api/grade: the status, and the seconds of a 429's ``Retry-After``."""
+def _post(
+    connection: http.client.HTTPConnection, body: bytes, token: str, path: str = "/api/grade"
+) -> tuple[int, float]:
+    """POST ``body`` to ``path``: the status, and the seconds of a 429's ``Retry-After``."""
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
-    connection.request("POST", "/api/grade", body=body, headers=headers)
+    connection.request("POST", path, body=body, headers=headers)
     response = connection.getresponse()
     response.read()
     return response.status, float(response.getheader("Retry-After") or 0)
@@ -222,23 +257,28 @@ def _honest_class(url: str, tokens: list[str], seconds: float, pace: float) -> t
 
 
 def _hostile_client(url: str, token: str, body: bytes, flood: bool, stop: Any, graded: Any, refused: Any) -> None:
-    """Post ``body`` as fast as the service answers, and after a 429 again at once (``flood``) or once its
-    ``Retry-After`` has passed; count what was graded and what was refused."""
+    """Post ``body`` as fast as the service answers, alternately to /api/grade and /api/submissions (graded in a
+    job), and after a 429 again at once (``flood``) or once its ``Retry-After`` has passed; count what was
+    graded or queued and what was refused."""
     connection = _client(url)
-    while not stop.is_set():
-        status, retry_after = _post(connection, body, token)
+    for path in itertools.cycle(("/api/grade", "/api/submissions")):
+        if stop.is_set():
+            break
+        status, retry_after = _post(connection, body, token, path)
         with graded.get_lock():
-            (graded if status == 200 else refused).value += 1
+            (graded if status in (200, 202) else refused).value += 1
         if status == 429 and not flood:
             stop.wait(retry_after)
     connection.close()
 
 
 def _hostile_process(
-    url: str, tokens: list[str], bodies: list[bytes], flood: bool, stop: Any, graded: Any, refused: Any
+    url: str, tokens: list[str], bodies: list[bytes], flood: bool, go: Any, stop: Any, graded: Any, refused: Any
 ) -> None:
     """The hostile clients, a thread each, in a process of their own (so that they share no GIL with the
-    honest students' clients)."""
+    honest students' clients), started ahead and let loose by ``go`` (so that starting Python for them is not
+    counted in the honest students' latency: it is this machine's work, not the service's)."""
+    go.wait()
     clients = [
         threading.Thread(target=_hostile_client, args=(url, token, body, flood, stop, graded, refused))
         for token, body in zip(tokens, bodies, strict=True)
@@ -254,7 +294,14 @@ def _p(latencies: list[float], q: float) -> float:
 
 
 def service(
-    seconds: float, rounds: int, students: int, pace: float, workers: int, flood: bool, settings: dict[str, str]
+    seconds: float,
+    rounds: int,
+    students: int,
+    pace: float,
+    workers: int,
+    flood: bool,
+    settings: dict[str, str],
+    serve_workers: int | None = None,
 ) -> None:
     import multiprocessing
 
@@ -275,10 +322,13 @@ def service(
     ]
     if workers:
         process, url = start_gunicorn("app:app", env, ROOT, work / "gunicorn.log", workers=workers)
-    else:  # grader serve: one process, werkzeug's threads
+    else:  # grader serve as a course starts it (its defaults, unless --serve-workers)
         port = free_port()
         grader = str(Path(sys.executable).with_name("grader"))
-        process, url = start_server([grader, "serve", "--port", str(port)], port, env, work / "serve.log", ROOT)
+        command = [grader, "serve", "--port", str(port)]
+        if serve_workers is not None:
+            command += ["--workers", str(serve_workers)]
+        process, url = start_server(command, port, env, work / "serve.log", ROOT)
     quiet: list[float] = []
     beside: list[float] = []
     errors = 0
@@ -287,15 +337,17 @@ def service(
     try:
         _honest_class(url, honest_tokens, 2, pace)  # warm-up
         for _ in range(rounds):
+            go, stop_event = context.Event(), context.Event()
+            attackers = context.Process(
+                target=_hostile_process,
+                args=(url, attackers_tokens, hostile_bodies, flood, go, stop_event, graded, refused),
+            )
+            attackers.start()  # it waits for go
+            time.sleep(2)  # ... once it has started
             latencies, failed = _honest_class(url, honest_tokens, seconds, pace)
             quiet += latencies
             errors += failed
-            stop_event = context.Event()
-            attackers = context.Process(
-                target=_hostile_process,
-                args=(url, attackers_tokens, hostile_bodies, flood, stop_event, graded, refused),
-            )
-            attackers.start()
+            go.set()
             latencies, failed = _honest_class(url, honest_tokens, seconds, pace)
             stop_event.set()
             attackers.join()
@@ -304,16 +356,25 @@ def service(
     finally:
         stop(process)
     shown = ", ".join(f"{k}={v}" for k, v in settings.items()) or "the service's defaults"
-    print(
-        f"The service ({f'gunicorn -w {workers}' if workers else 'grader serve'}, {os.cpu_count()} cores, {shown}), {rounds} alternating rounds of "
-        f"{seconds:.0f} s; hostile clients {'ignore' if flood else 'wait out'} Retry-After; {students} honest students at {pace:g} requests/s each; hostile body "
-        f"{len(hostile_bodies[0]) / 1000:.0f} KB (every part: nested sqrt formulas)"
+    server = (
+        f"gunicorn -w {workers}"
+        if workers
+        else "grader serve" + (f" --workers {serve_workers}" if serve_workers else "")
     )
-    print(f"{'honest students':32} {'requests':>9} {'p50 ms':>8} {'p99 ms':>8}")
-    print(f"{'quiet':32} {len(quiet):9d} {_p(quiet, 0.5):8.1f} {_p(quiet, 0.99):8.1f}")
-    print(f"{'beside 4 hostile clients':32} {len(beside):9d} {_p(beside, 0.5):8.1f} {_p(beside, 0.99):8.1f}")
     print(
-        f"p99 ratio {_p(beside, 0.99) / _p(quiet, 0.99):.2f}x (aim <= 2x); hostile requests graded: "
+        f"The service ({server}, {os.cpu_count()} cores, {shown}), {rounds} alternating rounds of "
+        f"{seconds:.0f} s; hostile clients {'ignore' if flood else 'wait out'} Retry-After; {students} honest students at {pace:g} requests/s each "
+        f"(two formulas in each); hostile body {len(hostile_bodies[0]) / 1000:.0f} KB (list parts: nested sqrt formulas; formula parts: "
+        f"{COSTLY_FORMULA}), to /api/grade and /api/submissions in turn"
+    )
+    print(f"{'honest students':32} {'requests':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+    for name, latencies in (("quiet", quiet), ("beside 4 hostile clients", beside)):
+        print(
+            f"{name:32} {len(latencies):9d} {_p(latencies, 0.5):8.1f} {_p(latencies, 0.99):8.1f} {max(latencies):8.1f}"
+        )
+    print(
+        f"p99 ratio {_p(beside, 0.99) / _p(quiet, 0.99):.2f}x (aim <= 2x); slowest honest request beside them "
+        f"{max(beside) / 1000:.2f} s (aim <= 1 s); hostile requests graded or queued: "
         f"{graded.value}, refused: {refused.value}; honest requests not answered 200: {errors}"
     )
 
@@ -340,7 +401,13 @@ def main() -> None:
         "--workers",
         type=int,
         default=2 * (os.cpu_count() or 1) + 1,
-        help="gunicorn's worker processes (default: 2 x cores + 1); 0: grader serve, one threaded process",
+        help="gunicorn's worker processes (default: 2 x cores + 1); 0: grader serve with its own defaults",
+    )
+    parser.add_argument(
+        "--serve-workers",
+        type=int,
+        default=None,
+        help="with --workers 0: grader serve --workers N (1: its one-process threaded server)",
     )
     parser.add_argument(
         "--flood",
@@ -369,7 +436,9 @@ def main() -> None:
     if not args.skip_in_process:
         in_process()
     if not args.skip_service:
-        service(args.seconds, args.rounds, args.students, args.pace, args.workers, args.flood, settings)
+        service(
+            args.seconds, args.rounds, args.students, args.pace, args.workers, args.flood, settings, args.serve_workers
+        )
 
 
 if __name__ == "__main__":

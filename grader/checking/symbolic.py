@@ -74,7 +74,8 @@ SYMBOLIC_SECONDS = 1.0  # CPU seconds a worker spends on one comparison at most
 STARTUP_SECONDS = 15.0  # starting Python and importing sympy, once per worker
 POOL_SIZE = max(1, int(os.environ.get("GRADER_SYMBOLIC_WORKERS") or 2))  # worker processes per server process
 PER_CALLER_SLOTS = 1  # workers one caller may hold at once (always fewer than the pool, when it has several)
-SLOT_WAIT_SECONDS = 0.5  # how long a comparison waits for a free worker before sampling decides it
+SLOT_WAIT_SECONDS = 0.25  # how long a comparison waits for a free worker before sampling decides it
+WORKER_NICENESS = 10  # workers yield the CPU to the server's own processes: a costly formula never slows pages
 SAMPLES = 24
 MIN_DIGITS = 3  # significant figures a decimal in a formula needs to stand for an exact number
 DIGITS = 30  # precision of the exact-point evaluation
@@ -350,9 +351,13 @@ def _timed_decide(student: str, reference: str, names: list[str], cpu_limit: flo
     return status, verdict, time.process_time() - start
 
 
-def _serve(connection: Any) -> None:
+def _serve(connection: Any, niceness: int = WORKER_NICENESS) -> None:
     """Worker loop: say ``ready`` once sympy is imported, then answer each (student, reference, names,
     cpu_limit) with ``(status, verdict, cpu seconds)`` (see :func:`_timed_decide`)."""
+    try:
+        os.nice(niceness)
+    except OSError:
+        pass
     decide("cosh(x)**2 - sinh(x)**2 + sec(x)", "1 + sec(x)", ["x"])  # import and warm sympy's simplify once
     signal.signal(signal.SIGPROF, _out_of_time)
     connection.send("ready")
@@ -378,21 +383,22 @@ def _cpu_of(pid: int) -> float | None:
 
 
 TIMER_SLACK = 0.25  # CPU seconds past its limit at which a worker whose timer did not stop it is killed
+WALL_SECONDS = 10.0  # wall seconds after which a comparison is given up even under its CPU limit
 
 
 def _wall_limit(cpu_limit: float) -> float:
     """Wall seconds after which a worker that has not answered is killed even though its CPU time is under the
     limit: the machine is so loaded that it hardly runs (the caller then samples, as before a proof)."""
-    return max(10.0, 5 * cpu_limit)
+    return max(WALL_SECONDS, 5 * cpu_limit)
 
 
 class _Process:
     """One sympy process and the pipe to it; ``ready`` once it has said so."""
 
-    def __init__(self) -> None:
+    def __init__(self, niceness: int = WORKER_NICENESS) -> None:
         context = multiprocessing.get_context("spawn")
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child,), daemon=True, name="grader-sympy")
+        self.process = context.Process(target=_serve, args=(child, niceness), daemon=True, name="grader-sympy")
         self.process.start()
         child.close()
         self.ready = False
@@ -507,13 +513,18 @@ class SymbolicPool:
     from /proc, passes the limit by ``TIMER_SLACK``), or after
     :func:`_wall_limit` of wall time on a machine too loaded to run it. A
     comparison waits for the first slot's process to start (up to
-    ``STARTUP_SECONDS``: the first formula a command checks), but for another
-    slot's only ``slot_wait``, sampling meanwhile: those are needed only while
-    someone else holds the first.
+    ``STARTUP_SECONDS``: the first formula a command checks), but not for
+    another slot's: sampling decides it while that process starts (they are
+    needed only while someone else holds the first). The processes run at a
+    lower priority (``WORKER_NICENESS``) than the server, so that the CPU they
+    burn on a costly formula is taken from other formulas, not from pages.
     """
 
-    def __init__(self, size: int = POOL_SIZE, per_caller: int = PER_CALLER_SLOTS) -> None:
+    def __init__(
+        self, size: int = POOL_SIZE, per_caller: int = PER_CALLER_SLOTS, niceness: int = WORKER_NICENESS
+    ) -> None:
         self.slots = FairSlots(size, per_caller)
+        self.niceness = niceness
         self._processes: list[_Process | None] = [None] * self.slots.size
         self._lock = threading.Lock()
 
@@ -530,7 +541,7 @@ class SymbolicPool:
             if process is None or not process.alive():
                 if process is not None:
                     process.stop()
-                process = self._processes[slot] = _Process()
+                process = self._processes[slot] = _Process(self.niceness)
             return process
 
     def _replace(self, slot: int) -> None:
@@ -559,7 +570,7 @@ class SymbolicPool:
         if slot is None:
             return Outcome(None)  # every worker is busy with others' comparisons: sampling decides this one
         try:
-            return self._run(slot, (student, reference, names, cpu_limit), STARTUP_SECONDS if slot == 0 else slot_wait)
+            return self._run(slot, (student, reference, names, cpu_limit), STARTUP_SECONDS if slot == 0 else 0.0)
         finally:
             self.slots.release(slot, caller)
 

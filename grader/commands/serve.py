@@ -11,11 +11,11 @@ import click
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
-    default=1,
-    show_default=True,
-    help="Processes: 1 is a threaded server; more start gunicorn (use Celery, GRADER_BROKER, for their jobs).",
+    default=None,
+    help="Processes (default: 2 x cores + 1 with gunicorn, which keeps one student's dear answers from slowing "
+    "everyone's); 1 is a threaded server in one process, for trying the grader.",
 )
-def serve(host: str, port: int, workers: int) -> None:
+def serve(host: str, port: int, workers: int | None) -> None:
     """Serve the student pages, the instructor pages and the JSON API (see docs/service.md)."""
     from grader.web.server import serve as run
 
@@ -31,10 +31,13 @@ def _first_instructor(url: str) -> None:
     from grader.store.users import add_user, count_users
 
     database = Database()
-    database.migrate()
-    if count_users(database):
-        return
-    token = add_user("instructor", role="instructor", db=database)
+    try:
+        database.migrate()
+        if count_users(database):
+            return
+        token = add_user("instructor", role="instructor", db=database)
+    finally:
+        database.dispose()  # no connection of this process may be inherited by gunicorn's forked workers
     click.echo(
         f"No users yet: registered 'instructor'. Log in at {url}login with this token (shown once):\n\n    {token}\n\n"
         "Add students with 'grader users add ID' or 'grader users import roster.csv'.",
