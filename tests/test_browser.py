@@ -360,7 +360,7 @@ def test_the_answer_form_works_from_the_keyboard_alone(server: tuple[str, Any], 
     assert browser.find_element(By.ID, "result-heading").text.startswith("Score:")
     field = browser.find_element(By.ID, "input-iterates")
     assert field.get_attribute("aria-invalid") == "true"
-    assert field.get_attribute("aria-describedby") == "hint-iterates feedback-iterates"
+    assert field.get_attribute("aria-describedby") == "hint-iterates read-iterates feedback-iterates"
     assert "You moved uphill" in browser.find_element(By.ID, "feedback-iterates").text
     assert browser.find_element(By.ID, "input-values").get_attribute("aria-invalid") == "true"
     # The link in the score summary takes the keyboard to the field, whose description is its feedback.

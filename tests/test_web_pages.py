@@ -161,8 +161,15 @@ def test_a_student_downloads_their_notebook_and_hands_it_in_from_the_page(client
     assert download.status_code == 200
     assert "lec4-inclass-s001.ipynb" in download.headers["Content-Disposition"]
     generated = nbformat.reads(download.get_data(as_text=True), as_version=4)
-    assert generated.metadata["grader"] == {"assignment": "lec4-inclass", "student": "s001"}
+    assert generated.metadata["grader"] == {
+        "assignment": "lec4-inclass",
+        "student": "s001",
+        "server": "http://localhost",
+    }
     assert any("gd_parabola_iterates = None" in cell.source for cell in generated.cells)
+    sources = [cell.source for cell in generated.cells]  # check() and submit() talk to this service
+    assert 'check("gd-parabola")' in sources and "submit()" in sources
+    assert any("'url': 'http://localhost'" in source for source in sources)
 
     data = notebook_bytes({"gd-parabola": {"iterates": CORRECT}})
     response = client.post(
@@ -221,18 +228,18 @@ def test_errors_are_pages_for_browsers_and_json_for_api_clients(client: Any, tok
 def test_answer_fields_name_their_maths_and_point_to_their_feedback(client: Any, tokens: dict) -> None:
     _login(client, tokens["s001"])
     before = client.get("/exercises/gd-parabola").get_data(as_text=True)
-    assert "aria-invalid" not in before and 'aria-describedby="hint-iterates"' in before
+    assert "aria-invalid" not in before and 'aria-describedby="hint-iterates read-iterates"' in before
     assert '<span class="visually-hidden">The values f(x₀), …, f(x₅).</span>' in before
     page = client.post(
         "/exercises/gd-parabola", data={"part-iterates": SIGN_ERROR, "part-values": "four, two"}
     ).get_data(as_text=True)
     for part in ("iterates", "values"):
         field = re.search(rf'<input id="input-{part}"[^>]*>', page).group(0)
-        assert f'aria-describedby="hint-{part} feedback-{part}"' in field and 'aria-invalid="true"' in field
+        assert f'aria-describedby="hint-{part} read-{part} feedback-{part}"' in field and 'aria-invalid="true"' in field
         assert f'id="feedback-{part}"' in page
     right = client.post("/exercises/gd-parabola", data={"part-iterates": CORRECT}).get_data(as_text=True)
     field = re.search(r'<input id="input-iterates"[^>]*>', right).group(0)
-    assert 'aria-describedby="hint-iterates feedback-iterates"' in field and "aria-invalid" not in field
+    assert 'aria-describedby="hint-iterates read-iterates feedback-iterates"' in field and "aria-invalid" not in field
     assert 'id="result" tabindex="-1"' in right  # the score summary, focused after a check
 
 
@@ -294,7 +301,7 @@ def test_maths_as_text(tex: str, text: str) -> None:
 def test_every_input_has_its_hint_beside_it(client: Any, tokens: dict) -> None:
     _login(client, tokens["s001"])
     page = client.get("/exercises/gd-parabola").get_data(as_text=True)
-    assert 'aria-describedby="hint-iterates"' in page
+    assert 'aria-describedby="hint-iterates read-iterates"' in page
     hint = re.search(r'<p class="hint muted" id="hint-iterates">(.*?)</p>', page).group(1)
     assert hint == "Answer: write 6 numbers separated by commas, like 12.3, -4.56, 7.89, …"
     answered = client.post("/exercises/gd-parabola", data={"part-iterates": "4, 2, one"}).get_data(as_text=True)

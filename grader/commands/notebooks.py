@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,15 @@ from grader.contract import NotebookResult
 @click.option(
     "-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True), help="The .ipynb file to write."
 )
-def notebook(assignment: str, student: str | None, output: str) -> None:
-    """Generate the student notebook of ASSIGNMENT (prompts with the student's numbers, answer cells)."""
+@click.option(
+    "--server",
+    default=None,
+    metavar="URL",
+    help="The grader's address (https://…) that the notebook's check() and submit() use when GRADER_URL is not set.",
+)
+def notebook(assignment: str, student: str | None, output: str, server: str | None) -> None:
+    """Generate the student notebook of ASSIGNMENT (prompts with the student's numbers, answer cells, and
+    check()/submit() cells that talk to the grader)."""
     import nbformat
 
     from grader.grading import STUDENT_ID
@@ -34,7 +42,9 @@ def notebook(assignment: str, student: str | None, output: str) -> None:
     if student is not None and not STUDENT_ID.match(student):
         # grading draws the variant from this id; one it cannot take back would be graded against other numbers
         fail("--student must be an id of letters, digits and . _ @ + - (at most 128 characters)")
-    node = student_notebook(catalog, assignment, student)
+    if server is not None and not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", server.strip()):
+        fail("--server must be an http:// or https:// address, like https://grader.example.edu")
+    node = student_notebook(catalog, assignment, student, server=server.strip().rstrip("/") if server else None)
     try:
         nbformat.write(node, output)
     except OSError as exc:

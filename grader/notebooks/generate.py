@@ -4,13 +4,22 @@ One notebook answers one assignment. Each exercise gets its prompt (Markdown
 with LaTeX, the student's own numbers); each part an answer cell binding
 ``E_P`` (dashes become underscores: ``gd_parabola_iterates``); a code
 exercise a function stub with its docstring. Cells and the notebook carry
-``metadata.grader`` (assignment, exercise, part, student), but grading never
-depends on it: answers are found by variable name.
+``metadata.grader`` (assignment, exercise, part, student, and the grader's
+address when given), but grading never depends on it: answers are found by
+variable name.
+
+A student's notebook also talks to the service: one setup cell (its source
+hidden in JupyterLab, a form in Colab) defines ``check`` and ``submit``
+(:mod:`grader.notebooks.kernel_tools`); each typed-answer exercise ends with
+``check("<exercise>")``, which grades that exercise's variables as they are
+and shows the feedback inline; the last cell, ``submit()``, hands the notebook
+in and shows its result. The grader's sandbox runs these cells as no-ops.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from grader.checking.key import AnswerKey
@@ -34,9 +43,20 @@ def variable_name(exercise_id: str, part_id: str) -> str:
     return f"{exercise_id}_{part_id}".replace("-", "_")
 
 
-def student_notebook(catalog: Catalog, assignment: str, student: str | None = None) -> Any:
-    """The notebook of ``assignment`` for ``student`` (their variant), as an nbformat node."""
-    return _notebook(catalog, assignment, student, answers=None)
+CHECK_INSTRUCTIONS = """\
+**Check as you go.** The cell after each exercise, e.g. `check("gd-parabola")`, grades that exercise's
+answers as they are now and shows the feedback below it (how each answer was read, what is wrong and where);
+nothing is handed in. `submit()` at the end hands in this notebook as last saved and shows its result. Both
+need the grader's address (`GRADER_URL`, else the one this notebook was made with) and your token
+(`GRADER_TOKEN`, else you are asked once; it is never saved in the notebook)."""
+
+SETUP_TITLE = "# @title Grader: check() and submit(). Run this cell first; nothing to change here."
+
+
+def student_notebook(catalog: Catalog, assignment: str, student: str | None = None, server: str | None = None) -> Any:
+    """The notebook of ``assignment`` for ``student`` (their variant), as an nbformat node; ``server`` is the
+    grader's address that ``check()`` and ``submit()`` use when ``GRADER_URL`` is not set."""
+    return _notebook(catalog, assignment, student, answers=None, server=server)
 
 
 def solution_notebook(catalog: Catalog, assignment: str, implementations: Mapping[str, str]) -> Any:
@@ -44,17 +64,29 @@ def solution_notebook(catalog: Catalog, assignment: str, implementations: Mappin
     return _notebook(catalog, assignment, None, answers=implementations)
 
 
-def _notebook(catalog: Catalog, assignment: str, student: str | None, answers: Mapping[str, str] | None) -> Any:
+def _notebook(
+    catalog: Catalog,
+    assignment: str,
+    student: str | None,
+    answers: Mapping[str, str] | None,
+    server: str | None = None,
+) -> Any:
     import nbformat.v4 as nbf
 
     if assignment not in catalog.assignments:
         raise KeyError(f"unknown assignment {assignment!r}")
     spec = catalog.assignments[assignment]
     only_code = all(catalog.exercises[e].kind == "code" for e in spec.exercises)
+    for_student = answers is None
+    instructions = CODE_INSTRUCTIONS if only_code else INSTRUCTIONS
     cells = [
-        nbf.new_markdown_cell(f"# {spec.title}\n\n{CODE_INSTRUCTIONS if only_code else INSTRUCTIONS}"),
-        nbf.new_code_cell("import numpy as np"),
+        nbf.new_markdown_cell(
+            f"# {spec.title}\n\n{instructions}" + (f"\n\n{CHECK_INSTRUCTIONS}" if for_student else "")
+        )
     ]
+    if for_student:
+        cells.append(_setup_cell(nbf, catalog, assignment, server))
+    cells.append(nbf.new_code_cell("import numpy as np"))
     for exercise_id in spec.exercises:
         exercise = catalog.exercises[exercise_id]
         params = catalog.variant(exercise, student)
@@ -70,13 +102,47 @@ def _notebook(catalog: Catalog, assignment: str, student: str | None, answers: M
         keys = catalog.keys(exercise, params)
         for part, key, shown_part in zip(exercise.parts, keys, shown["parts"], strict=True):
             cells.extend(_part_cells(nbf, exercise, part, key, shown_part, solution=answers is not None))
+        if for_student:
+            cells.append(nbf.new_code_cell(f'check("{exercise.id}")', metadata={"tags": ["grader-check"]}))
+    if for_student:
+        cells.append(
+            nbf.new_markdown_cell(
+                "## Hand in\n\nSave the notebook (Ctrl+S / ⌘S), then run the cell below: it hands in this file "
+                "as saved and shows the result here once it is graded. You may hand in again; the grader keeps each one."
+            )
+        )
+        cells.append(nbf.new_code_cell("submit()", metadata={"tags": ["grader-submit"]}))
     for index, cell in enumerate(cells):
         cell["id"] = f"cell-{index}"  # stable ids: the same specs give the same file
     notebook = nbf.new_notebook(cells=cells)
     notebook.metadata["grader"] = {"assignment": assignment, "student": student or "default"}
+    if server:
+        notebook.metadata["grader"]["server"] = server
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     notebook.metadata["language_info"] = {"name": "python"}
     return notebook
+
+
+def _setup_cell(nbf: Any, catalog: Catalog, assignment: str, server: str | None) -> Any:
+    """The cell that defines ``check`` and ``submit`` (source hidden in JupyterLab and Notebook, a form in Colab)."""
+    from grader.notebooks import kernel_tools
+
+    exercises = {
+        e: [p.id for p in catalog.exercises[e].parts]
+        for e in catalog.assignments[assignment].exercises
+        if catalog.exercises[e].kind == "answers"
+    }
+    titles = {e: catalog.exercises[e].title for e in catalog.assignments[assignment].exercises}
+    config = {"url": server or "", "assignment": assignment, "exercises": exercises, "titles": titles}
+    text = Path(kernel_tools.__file__).read_text(encoding="utf-8")
+    function = text[text.index("def _grader_tools(") :].rstrip()
+    source = f"{SETUP_TITLE}\n{function}\n\n\ncheck, submit = _grader_tools({config!r}, globals())\ndel _grader_tools\n"
+    metadata = {
+        "jupyter": {"source_hidden": True},
+        "cellView": "form",
+        "tags": ["grader-setup"],
+    }
+    return nbf.new_code_cell(source, metadata=metadata)
 
 
 def _part_cells(

@@ -392,6 +392,29 @@ def history(db: Database, student: str, limit: int = 100) -> list[StoredSubmissi
     return reviewed_scores(db, found)
 
 
+def exercises_of(db: Database, ids: list[str], chunk: int = 500) -> dict[str, list[str]]:
+    """The exercises each of ``ids`` has part results for, in the order they were stored (for titles)."""
+    found: dict[str, list[str]] = {}
+    with db.read() as session:
+        for start in range(0, len(ids), chunk):
+            rows = session.execute(
+                select(PartResult.submission_id, PartResult.exercise)
+                .where(PartResult.submission_id.in_(ids[start : start + chunk]))
+                .order_by(PartResult.id)
+            )
+            for submission_id, exercise in rows:
+                listed = found.setdefault(submission_id, [])
+                if exercise not in listed:
+                    listed.append(exercise)
+    return found
+
+
+def payload(db: Database, submission_id: str) -> bytes | None:
+    """What was handed in (answers JSON or notebook bytes), or None; for the student's own pages, never the API."""
+    with db.read() as session:
+        return session.scalar(select(Submission.payload).where(Submission.id == submission_id))
+
+
 def count(db: Database, statuses: Iterable[str] | None = None) -> int:
     """How many submissions there are (in the given states)."""
     query = select(func.count()).select_from(Submission)

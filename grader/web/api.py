@@ -6,7 +6,8 @@
 | ``GET /openapi.json`` | anyone | this API as OpenAPI 3.1 |
 | ``GET /api/exercises`` | anyone | exercises and assignments |
 | ``GET /api/exercises/<id>?student=S`` | anyone; ``S`` only by S or staff | prompt and parameters, never answers |
-| ``POST /api/grade`` | token (or open mode) | grade a submission at once and store it |
+| ``POST /api/grade`` | token (or open mode) | grade a submission at once and store it (``?include=read,plot``) |
+| ``POST /api/read`` | token (or open mode) | how one typed answer is read, before it is graded |
 | ``POST /api/submissions`` | token (or open mode) | queue a notebook (multipart) or answers (JSON): 202 and an id |
 | ``GET /api/submissions/<id>`` | its student, staff | status and result |
 | ``GET /api/students/<id>/submissions`` | that student, staff | their history |
@@ -31,8 +32,8 @@ from sqlalchemy import text
 from grader.grading import STUDENT_ID
 from grader.store import gradebook as book
 from grader.store import reviews, submissions
-from grader.web import service
-from grader.web.auth import api_principal, is_open, may_read, require_staff
+from grader.web import results, service
+from grader.web.auth import api_principal, is_open, may_read, require_staff, submitter
 from grader.web.errors import ApiError, unavailable
 from grader.web.exports import gradebook_csv, gradebook_json
 from grader.web.openapi import openapi_document
@@ -100,9 +101,27 @@ def exercise(exercise_id: str) -> Response:
 
 @bp.post("/api/grade")
 def grade() -> Response:
+    include = results.includes(request.args.get("include"))
     submission = service.json_body()
     outcome = service.grade_and_store(submission, api_principal())
-    return jsonify({"submission": outcome.submission_id, **outcome.result.to_json()})
+    body = {"submission": outcome.submission_id, **outcome.result.to_json()}
+    if include:  # each part as read and the student's own path: what a notebook's check() shows
+        results.add_extras(body, state().catalog, outcome.result.student, submission.get("answers") or {}, include)
+    return jsonify(body)
+
+
+@bp.post("/api/read")
+def read() -> Response:
+    """How a typed answer is read (``read_as``, ``latex``), or the reason it cannot be read yet; nothing graded."""
+    body = service.json_body()
+    principal = api_principal()
+    if principal is None and not is_open():
+        raise ApiError(401, headers={"WWW-Authenticate": "Bearer"})
+    wanted = body.get("student") if isinstance(body, dict) else None
+    if wanted is not None and (not isinstance(wanted, str) or not STUDENT_ID.match(wanted)):
+        raise ApiError(400, "'student' must be an id of letters, digits and . _ @ + -")
+    student = submitter(principal, wanted)
+    return jsonify(results.read_part(state().catalog, body, student))
 
 
 @bp.post("/api/submissions")
@@ -124,10 +143,15 @@ def submission(submission_id: str) -> Response:
     principal = api_principal()
     if principal is None and not is_open():  # whether the id exists or not: no oracle for anonymous callers
         raise ApiError(401, headers={"WWW-Authenticate": "Bearer"})
+    include = results.includes(request.args.get("include"))
     found = submissions.get(state().db, submission_id) if len(submission_id) <= 64 else None
     if found is None or not (is_open() or may_read(principal, found.student)):
         raise ApiError(404, f"no submission {submission_id[:64]!r} that this token may read")
-    return jsonify(found.to_json())
+    body = found.to_json()
+    if include and found.status == "done" and isinstance(body.get("result"), dict):
+        answers = results.answers_of(state().db, found)
+        results.add_extras(body["result"], state().catalog, found.student, answers, include)
+    return jsonify(body)
 
 
 @bp.get("/api/students/<student>/submissions")

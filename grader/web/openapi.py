@@ -91,6 +91,7 @@ _SCHEMAS: dict[str, Any] = {
             "feedback": {"type": "string"},
             "misconception": {"type": ["string", "null"]},
             "details": {"type": "object"},
+            "read": {**_ref("Reading"), "description": "With `include=read`: how the answer was read."},
         },
     },
     "ExerciseResult": {
@@ -101,6 +102,7 @@ _SCHEMAS: dict[str, Any] = {
             "score": {"type": "number"},
             "max_score": {"type": "number"},
             "parts": {"type": "array", "items": _ref("PartResult")},
+            "plot": {**_ref("Plot"), "description": "With `include=plot`, for exercises that draw a path."},
         },
     },
     "Result": {
@@ -121,6 +123,46 @@ _SCHEMAS: dict[str, Any] = {
                 "description": "Notebooks: where the notebook's metadata names another student or assignment than "
                 "the one it was graded as (it is graded as the one it was handed in for).",
             },
+        },
+    },
+    "Reading": {
+        "type": "object",
+        "description": "How an answer is read, as grading reads it, before anything is compared: `read_as` and "
+        "`latex` (for KaTeX), or the `reason` it cannot be read yet (then `read_as` is null).",
+        "required": ["read_as", "latex", "size", "notes", "reason", "hint"],
+        "properties": {
+            "read_as": {"type": ["string", "null"], "description": "Plain text, e.g. `4, 2, 1, ½, ¼, ⅛`."},
+            "latex": {"type": ["string", "null"], "description": "The same in LaTeX, e.g. `4,\\ 2,\\ \\frac{1}{2}`."},
+            "size": {
+                "type": ["string", "null"],
+                "description": "How many items were read, e.g. `6 numbers`, `5 numbers; this part asks for 6`.",
+            },
+            "notes": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Liberties taken, e.g. `Read 37,5 as 37.5 (decimal comma).`",
+            },
+            "reason": {"type": ["string", "null"], "description": "Why it cannot be read yet, with the hint."},
+            "hint": {"type": ["string", "null"], "description": "How to write an answer to this part."},
+        },
+    },
+    "ReadRequest": {
+        "type": "object",
+        "required": ["exercise", "part", "text"],
+        "properties": {
+            "exercise": {"type": "string"},
+            "part": {"type": "string"},
+            "text": {"type": "string", "maxLength": 10000, "description": "The answer as typed so far."},
+            "student": {**_STUDENT_ID, "description": "Whose variant (staff only; a student token reads its own)."},
+        },
+    },
+    "Plot": {
+        "type": "object",
+        "required": ["data_uri", "alt"],
+        "description": "The student's own path on the loss curve (never the reference path).",
+        "properties": {
+            "data_uri": {"type": "string", "description": "An SVG as a `data:image/svg+xml` URI (at most 256 KB)."},
+            "alt": {"type": "string", "description": "The picture in words."},
         },
     },
     "GradeResponse": {
@@ -397,6 +439,15 @@ _RESPONSES = {
 for _name in ("RateLimited", "Unavailable"):
     _RESPONSES[_name]["headers"] = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
 
+_INCLUDE = {
+    "name": "include",
+    "in": "query",
+    "required": False,
+    "description": "Extras, comma-separated: `read` (each part's `read`: how its answer was read) and `plot` "
+    "(each exercise's `plot`: the student's own path), as a notebook's `check()` shows them.",
+    "schema": {"type": "string", "pattern": "^(read|plot)(,(read|plot))?$"},
+}
+
 _BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 _OPTIONAL_BEARER: list[dict[str, list[str]]] = [{}, {"bearer": []}]
 
@@ -487,12 +538,36 @@ _PATHS: dict[str, Any] = {
             "operationId": "grade",
             "summary": "Grade a submission at once and store it.",
             "security": _BEARER,
+            "parameters": [_INCLUDE],
             "requestBody": {
                 "required": True,
                 "content": {"application/json": {"schema": _ref("Submission")}},
             },
             "responses": {
                 "200": _json(_ref("GradeResponse"), "The result, with the stored submission's id."),
+                **_errors(400, 401, 403, 413, 415, 429, 503),
+            },
+        }
+    },
+    "/api/read": {
+        "post": {
+            "operationId": "readAnswer",
+            "summary": "How one typed answer is read, before it is graded (nothing is graded or stored).",
+            "security": _BEARER,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ReadRequest")}}},
+            "responses": {
+                "200": _json(
+                    {
+                        "allOf": [
+                            _ref("Reading"),
+                            {
+                                "type": "object",
+                                "properties": {"exercise": {"type": "string"}, "part": {"type": "string"}},
+                            },
+                        ]
+                    },
+                    "The reading, or the reason there is none yet.",
+                ),
                 **_errors(400, 401, 403, 413, 415, 429, 503),
             },
         }
@@ -542,10 +617,10 @@ _PATHS: dict[str, Any] = {
             "operationId": "getSubmission",
             "summary": "A submission's status and, once done, its result.",
             "security": _BEARER,
-            "parameters": [_path_parameter("submission_id", "The id returned on submission.")],
+            "parameters": [_path_parameter("submission_id", "The id returned on submission."), _INCLUDE],
             "responses": {
                 "200": _json(_ref("SubmissionStatus"), "The submission."),
-                **_errors(401, 404, 429, 503),
+                **_errors(400, 401, 404, 429, 503),
             },
         }
     },

@@ -6,7 +6,10 @@
 | ``/exercises/<id>`` | logged in (or open mode) | the prompt with the student's numbers; a form; per-part feedback and a plot of the path |
 | ``/assignments/<a>/notebook`` | logged in | the student's own notebook for an assignment (download) |
 | ``/assignments/<a>/upload`` (POST) | logged in | hand in a notebook (graded in the background) |
-| ``/submissions`` | logged in | the student's own submissions |
+| ``/exercises/<id>/read`` (POST, JSON) | logged in (or open mode) | how a typed answer is read, while it is typed |
+| ``/submissions`` | logged in | the student's own submissions, each linked to its page |
+| ``/submissions/<id>`` | its student, staff | a submission's per-part feedback, plots, a notebook's cell errors; its status while graded |
+| ``/submissions/<id>/status`` | its student, staff | that status as JSON, polled by the page |
 | ``/instructor`` | TA, instructor | the gradebook, a CSV download, links to analytics |
 | ``/instructor/exercises/<id>`` | TA, instructor | score histogram and misconception charts |
 
@@ -23,17 +26,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 
-from grader import budget
-from grader.checking.reading import ReadError, read_sequence
-from grader.contract import ExerciseResult
-from grader.reports.feedback import PathPlot, path_figure
+from grader.contract import ExerciseResult, StoredSubmission, whole_number
+from grader.grading import STUDENT_ID
+from grader.reports.feedback import PathPlot
 from grader.reports.maths_text import maths_as_text
 from grader.store import submissions
 from grader.store.users import Principal
-from grader.web import service
-from grader.web.auth import is_open, page_principal
+from grader.web import results, service
+from grader.web.auth import is_open, may_read, page_principal
 from grader.web.errors import ApiError
 from grader.web.state import state
 
@@ -100,7 +102,8 @@ def notebook_download(assignment: str) -> Response:
         return redirect_to or _login_redirect()
     if assignment not in state().catalog.assignments:
         raise ApiError(404, f"there is no assignment {assignment!r}")
-    text = nbformat.writes(student_notebook(state().catalog, assignment, who.student))
+    server = request.url_root.rstrip("/")  # check() and submit() in the notebook talk to this service
+    text = nbformat.writes(student_notebook(state().catalog, assignment, who.student, server=server))
     name = f"{assignment}-{who.student}.ipynb"
     return Response(
         text, mimetype="application/x-ipynb+json", headers={"Content-Disposition": f'attachment; filename="{name}"'}
@@ -161,7 +164,8 @@ def exercise(exercise_id: str) -> Response | tuple[str, int] | str:
             error, status = str(exc.detail), 400
         else:
             result = outcome.result.exercises[0]
-            plot = _plot(catalog, spec, student, answers, result)
+            unreadable = [p.id for p in result.parts if p.status == "invalid"]
+            plot = results.exercise_plot(catalog, spec, student, answers, unreadable)
     prompt = service.prompt(catalog, spec.id, student if who or is_open() else None)
     body = render_template(
         "exercise.html",
@@ -178,27 +182,20 @@ def exercise(exercise_id: str) -> Response | tuple[str, int] | str:
     return body, status
 
 
-def _plot(catalog: Any, spec: Any, student: str, answers: dict[str, str], result: ExerciseResult) -> PathPlot | None:
-    """The student's path on the loss curve, for exercises that ask for one (never the reference).
-
-    Only an answer that grading could read is drawn, and it is read again under the same CPU budget as one
-    part's checking (:mod:`grader.budget`).
-    """
-    part = (spec.plot or {}).get("part")
-    if not part or part not in answers:
-        return None
-    if any(p.id == part and p.status == "invalid" for p in result.parts):
-        return None
-    try:
-        with budget.limited(budget.PART_SECONDS, "drawing your answer"):
-            values = [number.value for number in read_sequence(answers[part])]
-    except (ReadError, TypeError, AttributeError, budget.BudgetExceeded):
-        return None
-    try:
-        return path_figure(catalog, spec, student, values, show_reference=False)
-    except ValueError:
-        log.warning("could not plot %s for %s", spec.id, student)
-        return None
+@bp.post("/exercises/<exercise_id>/read")
+def read_answer(exercise_id: str) -> Response:
+    """How the answer being typed into a part's field is read (JSON, for the page's script; see
+    :func:`grader.web.results.read_part`). Same-site only, with the form's CSRF token in ``X-CSRFToken``."""
+    who = page_principal()
+    if who is None and not is_open():
+        raise ApiError(401, "log in again to see how your answers are read")
+    service.take_turn(who)
+    body = service.json_body()
+    if not isinstance(body, dict):
+        raise ApiError(400, "send a JSON object with 'part' and 'text'")
+    wanted = str(body.get("student") or DEMO_STUDENT) if who is None else who.student
+    student = wanted if STUDENT_ID.match(wanted) else DEMO_STUDENT
+    return jsonify(results.read_part(state().catalog, {**body, "exercise": exercise_id}, student))
 
 
 @bp.get("/submissions")
@@ -207,7 +204,49 @@ def history() -> Response | str:
     if redirect_to or who is None:
         return redirect_to or _login_redirect()
     rows = submissions.history(state().db, who.student, 100)
-    return render_template("history.html", who=who, rows=rows)
+    answered = submissions.exercises_of(state().db, [row.id for row in rows if row.assignment is None])
+    titles = {row.id: results.title_of(row, answered.get(row.id, []), state().catalog) for row in rows}
+    return render_template("history.html", who=who, rows=rows, titles=titles)
+
+
+def _readable_submission(submission_id: str) -> tuple[Principal | None, StoredSubmission | None, Response | None]:
+    """The visitor and the submission they may read (its student or staff), a login redirect, or a 404."""
+    who = page_principal()
+    if who is None:
+        return None, None, _login_redirect()
+    found = submissions.get(state().db, submission_id) if len(submission_id) <= 64 else None
+    if found is None or not may_read(who, found.student):  # another student's id looks like no id at all
+        raise ApiError(404, "there is no submission at this address that you may read")
+    return who, found, None
+
+
+@bp.get("/submissions/<submission_id>")
+def submission(submission_id: str) -> Response | str:
+    who, found, redirect_to = _readable_submission(submission_id)
+    if redirect_to or found is None:
+        return redirect_to or _login_redirect()
+    view = results.submission_view(state().db, state().catalog, found)
+    return render_template("submission.html", who=who, view=view, stored=found)
+
+
+@bp.get("/submissions/<submission_id>/status")
+def submission_status(submission_id: str) -> Response:
+    """Where a submission is in the queue (JSON), for its page's script; 401 once the login has expired."""
+    if page_principal() is None:
+        raise ApiError(401, "log in again to follow this submission")
+    _, found, _ = _readable_submission(submission_id)
+    if found is None:
+        raise ApiError(404, "there is no submission at this address that you may read")
+    return jsonify(
+        {
+            "id": found.id,
+            "status": found.status,
+            "score": whole_number(found.score),
+            "max_score": whole_number(found.max_score),
+            "error": found.error,
+            "attempts": found.attempts,
+        }
+    )
 
 
 @bp.get("/instructor")
