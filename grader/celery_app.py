@@ -124,3 +124,14 @@ def grade_submission(self: Any, submission_id: str) -> str:
         # The database does not answer: wait it out (the job must not be acknowledged as done, or it is lost).
         pause = min(STORE_RETRY_MAX_DELAY, _number("GRADER_RETRY_DELAY", 2) * 2 ** min(self.request.retries, 8))
         raise self.retry(exc=exc, countdown=pause) from exc
+
+
+@app.task(name="grader.regrade")
+def regrade(job_id: str) -> str:
+    """Run a regrade job queued by ``POST /api/regrade`` (:func:`grader.regrade.run_job`), with the specs as they
+    are now on disk (the worker's own catalog may be older)."""
+    from grader.regrade import run_job as run_regrade
+    from grader.specs.model import load_catalog
+
+    db, _ = _resources()
+    return run_regrade(db, load_catalog(), job_id)

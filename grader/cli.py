@@ -226,7 +226,10 @@ def exercises_list(output_format: str) -> None:
         {"id": e.id, "title": e.title, "parts": [p.id for p in e.parts], "max_score": e.max_score}
         for e in catalog.exercises.values()
     ]
-    assignments = [{"id": a.id, "title": a.title, "exercises": list(a.exercises)} for a in catalog.assignments.values()]
+    assignments = [
+        {"id": a.id, "title": a.title, "exercises": list(a.exercises), "rules": a.rules.to_json()}
+        for a in catalog.assignments.values()
+    ]
     if output_format == "json":
         click.echo(json.dumps({"exercises": rows, "assignments": assignments}, indent=2, ensure_ascii=False))
         return
@@ -236,6 +239,18 @@ def exercises_list(output_format: str) -> None:
     click.echo("\nassignments:")
     for a in assignments:
         click.echo(f"  {a['id']}: {', '.join(a['exercises'])}")
+        rules = catalog.assignments[a["id"]].rules
+        if rules.active:  # the course's deadlines, attempts and feedback (docs/specs.md)
+            from grader.deadlines import shown_time
+
+            times = [f"{name} {shown_time(t)}" for name, t in (("opens", rules.opens), ("due", rules.due)) if t]
+            late = (
+                f"late until {shown_time(rules.late_until)} at -{rules.penalty_per_day:.0%} a day"
+                if rules.late_until
+                else ""
+            )
+            tries = f"{rules.max_attempts} attempts" if rules.max_attempts else "unlimited attempts"
+            click.echo("    " + "; ".join([*times, *([late] if late else []), tries, f"feedback {rules.feedback}"]))
 
 
 @exercises.command("show")

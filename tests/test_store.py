@@ -41,7 +41,7 @@ def test_migrations_create_exactly_the_models(any_db: Database) -> None:
     with any_db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
-        assert context.get_current_revision() == "0004"
+        assert context.get_current_revision() == "0005"
 
 
 def test_migrate_twice_is_harmless(any_db: Database) -> None:

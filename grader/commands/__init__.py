@@ -7,6 +7,7 @@ import click
 
 def register(cli: click.Group) -> None:
     """Attach the optional command groups (each module imports its heavy parts lazily)."""
+    from grader.commands.course import extensions, regrade
     from grader.commands.gradescope import gradescope_autograder
     from grader.commands.notebooks import grade, notebook
     from grader.commands.review import gradebook, review
@@ -14,6 +15,8 @@ def register(cli: click.Group) -> None:
 
     for command in (notebook, grade, serve, _users(), review, gradebook, gradescope_autograder):
         cli.add_command(command)
+    cli.add_command(extensions)  # the course's rules: extensions, and regrades after a spec change
+    cli.add_command(regrade)
 
 
 def _users() -> click.Command:

@@ -220,6 +220,7 @@ def gradebook(
     """The service's gradebook: each student's counted score per exercise, with TAs' reviews; parts waiting for a
     TA are listed (CSV column waiting_for_ta) and never count as failed."""
     from grader.commands.notebooks import write_atomically
+    from grader.store import course
     from grader.store import gradebook as book
     from grader.web.exports import gradebook_csv, gradebook_json
 
@@ -232,7 +233,9 @@ def gradebook(
             fail("--format gradescope writes one <student>/results.json per student: give --out a folder")
         _gradescope_folder(_db(database_url), catalog, assignment, attempt, Path(out))
         return
-    data = book.gradebook(_db(database_url), attempt)
+    db = _db(database_url)
+    late = course.late_book(db, catalog) if any(a.rules.due for a in catalog.assignments.values()) else None
+    data = book.gradebook(db, attempt, late)  # late penalties, as the service's gradebook applies them
     text = (
         gradebook_csv(data, catalog) if output_format == "csv" else json.dumps(gradebook_json(data, catalog), indent=2)
     )

@@ -35,6 +35,7 @@ from grader.checking.key import AnswerKey, Misconception
 from grader.checking.reading import Interval, Number
 from grader.paths import data_dir, exercises_dir, private_dir, private_file
 from grader.specs import language
+from grader.specs.course import Assignment, read_course
 from grader.specs.functions import FUNCTIONS, example, plain
 
 ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -110,13 +111,6 @@ class Exercise:
         return sum(p.points for p in self.parts)
 
 
-@dataclass(frozen=True)
-class Assignment:
-    id: str
-    title: str
-    exercises: tuple[str, ...]
-
-
 class Catalog:
     """All specs of a folder: exercises, assignments, the misconception catalogue and course settings."""
 
@@ -128,10 +122,14 @@ class Catalog:
         per_student: bool,
         secret: str,
         kernel_packages: tuple[str, ...] = (),
+        late_days: int = 0,
     ) -> None:
         self.exercises = dict(exercises)
         self.kernel_packages = tuple(kernel_packages)  # what students may import: the sandbox's self-check proves it
         self.assignments = dict(assignments)
+        self.late_days = late_days  # the course's bank of free late days (course.yaml ``late_days``)
+        # Each exercise's assignment with rules (deadlines, attempts, feedback): at most one, checked at load.
+        self.ruled = {e: a for a in self.assignments.values() if a.rules.active for e in a.exercises}
         self.misconceptions = dict(misconceptions)
         self.per_student = per_student
         self.secret = secret
@@ -139,6 +137,10 @@ class Catalog:
         self._keys: dict[tuple[str, tuple[tuple[str, str], ...]], list[AnswerKey]] = {}
         self._derived: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, Any]] = {}
         self._lock = threading.Lock()
+
+    def rules_for(self, exercise_id: str) -> Assignment | None:
+        """The assignment whose rules govern hand-ins of ``exercise_id`` (None: always open, full feedback)."""
+        return self.ruled.get(exercise_id)
 
     def exercise(self, exercise_id: str) -> Exercise:
         try:
@@ -389,8 +391,12 @@ def load_catalog(path: Path | str | None = None) -> Catalog:
     folder = Path(path) if path else exercises_dir()
     if not folder.is_dir():
         raise SpecError(f"{folder} is not a folder of exercise specs")
-    course = _read_yaml(folder / "course.yaml") if (folder / "course.yaml").exists() else {}
-    misconceptions = course.get("misconceptions", {}) or {}
+    course_file = folder / "course.yaml"
+    course = _read_yaml(course_file) if course_file.exists() else {}
+    settings, mistakes = read_course(course, course_file)  # before the exercises: they use its misconceptions
+    if mistakes:
+        raise SpecError(mistakes)
+    misconceptions = settings.misconceptions
     exercises: dict[str, Exercise] = {}
     for file in sorted(folder.glob("*.yaml")):
         if file.name == "course.yaml":
@@ -401,12 +407,22 @@ def load_catalog(path: Path | str | None = None) -> Catalog:
                 f"{file.name}: exercise id {exercise.id!r} is already used by {exercises[exercise.id].path.name}"
             )
         exercises[exercise.id] = exercise
-    assignments = _assignments(course.get("assignments", {}) or {}, exercises)
-    variants = os.environ.get("GRADER_VARIANTS") or course.get("variants", "slides")
+    settings, mistakes = read_course(course, course_file, exercises)
+    if mistakes:
+        raise SpecError(mistakes)
+    variants = os.environ.get("GRADER_VARIANTS") or settings.variants
     if variants not in ("slides", "per-student"):
-        raise SpecError(f"course.yaml: variants must be 'slides' or 'per-student', not {variants!r}")
+        raise SpecError(f"GRADER_VARIANTS must be 'slides' or 'per-student', not {variants!r}")
     packages = _kernel_packages(course.get("kernel"))
-    return Catalog(exercises, assignments, misconceptions, variants == "per-student", course_secret(), packages)
+    return Catalog(
+        exercises,
+        settings.assignments,
+        misconceptions,
+        variants == "per-student",
+        course_secret(),
+        packages,
+        late_days=settings.late_days,
+    )
 
 
 def _kernel_packages(kernel: Any) -> tuple[str, ...]:
@@ -515,7 +531,12 @@ def load_exercise(file: Path, misconceptions: Mapping[str, Mapping[str, Any]] | 
     where = file.name
     unknown = set(data) - _EXERCISE_FIELDS
     if unknown:
-        raise SpecError(f"{where}: unknown field {min(unknown, key=str)!r}")
+        name = min(unknown, key=str)
+        raise SpecError(f"{where}{_at(file, (name,))}: unknown field {name!r}{_nearest_field(name, _EXERCISE_FIELDS)}")
+    for name, kind in (("id", str), ("title", str), ("prompt", str), ("parts", list)):
+        if name in data and not isinstance(data[name], kind):
+            shown = "text" if kind is str else "a list"
+            raise SpecError(f"{where}{_at(file, (name,))}: the field {name!r} must be {shown}, not {data[name]!r}")
     exercise_id = _require(data, "id", where, str)
     if not ID.match(exercise_id):
         raise SpecError(f"{where}: id {exercise_id!r} must be lower-case letters, digits and dashes")
@@ -523,13 +544,21 @@ def load_exercise(file: Path, misconceptions: Mapping[str, Mapping[str, Any]] | 
     parameters_data = data.get("parameters") or {}
     if not isinstance(parameters_data, dict):
         raise SpecError(f"{where}: 'parameters' must map names to values")
-    parameters = tuple(_parameter(name, value, where) for name, value in parameters_data.items())
+    parameters = tuple(
+        _parameter(name, value, where, lambda key, n=name: _at(file, ("parameters", n, key)))
+        for name, value in parameters_data.items()
+    )
     derived = data.get("derived") or {}
     if not isinstance(derived, dict) or not all(isinstance(v, str) for v in derived.values()):
         raise SpecError(f"{where}: 'derived' must map names to expressions")
     parts_data = _require(data, "parts", where, list)
     parts = tuple(
-        _part(p, f"{where} part {i + 1}", misconceptions or {}, lambda name, i=i: _line(file, ("parts", i, name)))
+        _part(
+            p,
+            f"{where} part {i + 1}",
+            misconceptions or {},
+            lambda name, i=i: _line(file, ("parts", i, *(int(k) if k.isdigit() else k for k in name.split(".")))),
+        )
         for i, p in enumerate(parts_data)
     )
     ids = [p.id for p in parts]
@@ -660,16 +689,18 @@ def _plot_option(value: Any, where: str, parts: tuple[Part, ...]) -> dict[str, s
     return {"function": str(value["function"]), "part": str(value["part"])}
 
 
-def _parameter(name: Any, value: Any, where: str) -> Parameter:
+def _parameter(name: Any, value: Any, where: str, at: Callable[[str], str] = lambda key: "") -> Parameter:
     if not isinstance(name, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
         raise SpecError(f"{where}: parameter name {name!r} is not a valid name")
     if not isinstance(value, dict):
         return Parameter(name, value)
     if "default" not in value:
         raise SpecError(f"{where}: parameter {name!r} needs a 'default' (the slides' value)")
-    unknown = set(value) - {"default", "choices", "range", "step"}
+    known = ("default", "choices", "range", "step")
+    unknown = set(value) - set(known)
     if unknown:
-        raise SpecError(f"{where}: parameter {name!r}: unknown field {min(unknown, key=str)!r}")
+        key = min(unknown, key=str)
+        raise SpecError(f"{where}{at(key)}: parameter {name!r}: unknown field {key!r}{_nearest_field(key, known)}")
     choices: tuple[Any, ...] = ()
     if "choices" in value:
         if not isinstance(value["choices"], list) or not value["choices"]:
@@ -693,6 +724,18 @@ def _parameter(name: Any, value: Any, where: str) -> Parameter:
 def _tidy(number: float) -> float | int:
     rounded = round(number, 10)
     return int(rounded) if float(rounded).is_integer() and isinstance(number, int) else rounded
+
+
+def _nearest_field(name: Any, known: Any) -> str:
+    """`` (did you mean 'title'?)``, else `` (the fields are …)``: for an unknown field of a spec."""
+    close = language.nearest(name, list(known))
+    return close or f" (the fields are {', '.join(sorted(known))})"
+
+
+def _at(file: Path, path: tuple[str | int, ...]) -> str:
+    """`` (line 12)`` for the key at ``path`` of ``file``, or nothing."""
+    number = _line(file, path)
+    return "" if number is None else f" (line {number})"
 
 
 def _line(file: Path, path: tuple[str | int, ...]) -> int | None:
@@ -731,7 +774,9 @@ def _part(data: Any, where: str, catalogue: Mapping[str, Mapping[str, Any]], lin
         answer_type = type_class.configure(options)
     except OptionError as exc:
         number = line(exc.option)
-        raise SpecError(f"{where}{'' if number is None else f' (line {number})'}: {exc}") from None
+        known = sorted({*_PART_FIELDS, *type_class.options, *COMMON_OPTIONS})
+        close = _nearest_field(exc.option, known) if str(exc).startswith("unknown field") else ""
+        raise SpecError(f"{where}{'' if number is None else f' (line {number})'}: {exc}{close}") from None
     if type_class.needs_answer and "answer" not in data:
         raise SpecError(f"{where}: the field 'answer' is missing")
     points = data.get("points", 1)
@@ -740,8 +785,17 @@ def _part(data: Any, where: str, catalogue: Mapping[str, Mapping[str, Any]], lin
     rules_data = data.get("misconceptions") or []
     if not isinstance(rules_data, list):
         raise SpecError(f"{where}: 'misconceptions' must be a list")
-    rules = tuple(_rule(r, where, catalogue) for r in rules_data)
+    rules = tuple(
+        _rule(r, where, catalogue, lambda key, j=j: line(f"misconceptions.{j}.{key}")) for j, r in enumerate(rules_data)
+    )
     tolerance_data = data.get("tolerance") or {}
+    if isinstance(tolerance_data, dict) and not set(tolerance_data) <= {"rtol", "atol", "digits"}:
+        key = min(set(tolerance_data) - {"rtol", "atol", "digits"}, key=str)
+        number = line(f"tolerance.{key}")
+        raise SpecError(
+            f"{where}{'' if number is None else f' (line {number})'}: tolerance: unknown field {key!r}"
+            f"{_nearest_field(key, ('rtol', 'atol', 'digits'))}"
+        )
     if (
         not isinstance(tolerance_data, dict)
         or not set(tolerance_data) <= {"rtol", "atol", "digits"}
@@ -774,13 +828,22 @@ def _finite(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _rule(data: Any, where: str, catalogue: Mapping[str, Mapping[str, Any]]) -> MisconceptionRule:
+def _rule(
+    data: Any,
+    where: str,
+    catalogue: Mapping[str, Mapping[str, Any]],
+    line: Callable[[str], int | None] = lambda key: None,
+) -> MisconceptionRule:
     if not isinstance(data, dict):
         raise SpecError(f"{where}: each misconception must be a mapping with id and answer")
     rule_id = _require(data, "id", where, str)
-    unknown = set(data) - {"id", "answer", "credit", "feedback"}
+    known = ("id", "answer", "credit", "feedback")
+    unknown = set(data) - set(known)
     if unknown:
-        raise SpecError(f"{where} misconception {rule_id}: unknown field {min(unknown, key=str)!r}")
+        key = min(unknown, key=str)
+        number = line(key)
+        at = "" if number is None else f" (line {number})"
+        raise SpecError(f"{where} misconception {rule_id}{at}: unknown field {key!r}{_nearest_field(key, known)}")
     known = catalogue.get(rule_id, {})
     feedback = data.get("feedback", known.get("feedback"))
     credit = data.get("credit", known.get("credit", 0))
@@ -790,19 +853,3 @@ def _rule(data: Any, where: str, catalogue: Mapping[str, Mapping[str, Any]]) -> 
         raise SpecError(f"{where}: misconception {rule_id!r}: credit must be at least 0 and below 1")
     answer = _require(data, "answer", f"{where} misconception {rule_id}", str)
     return MisconceptionRule(rule_id, answer, float(credit), str(feedback).strip())
-
-
-def _assignments(data: Any, exercises: Mapping[str, Exercise]) -> dict[str, Assignment]:
-    if not isinstance(data, dict):
-        raise SpecError("course.yaml: 'assignments' must map names to lists of exercises")
-    result = {}
-    for name, value in data.items():
-        entry = value if isinstance(value, dict) else {"exercises": value}
-        listed = entry.get("exercises")
-        if not isinstance(listed, list) or not listed:
-            raise SpecError(f"course.yaml: assignment {name!r} needs a list of exercises")
-        for exercise_id in listed:
-            if exercise_id not in exercises:
-                raise SpecError(f"course.yaml: assignment {name!r} names unknown exercise {exercise_id!r}")
-        result[name] = Assignment(name, str(entry.get("title", name)), tuple(listed))
-    return result

@@ -158,17 +158,25 @@ class Gradebook:
     attempt: str = DEFAULT_ATTEMPT
     waiting: dict[str, dict[str, list[tuple[str, float]]]] = field(default_factory=dict)
     submissions: dict[str, dict[str, str]] = field(default_factory=dict)
+    late: Any = None  # the late hand-ins applied (grader.store.course.LateBook), if any
 
 
-def gradebook(db: Database, attempt: str = DEFAULT_ATTEMPT) -> Gradebook:
-    """The counted attempt's reviewed score per student and exercise, over graded (``done``) submissions."""
+def gradebook(db: Database, attempt: str = DEFAULT_ATTEMPT, late: Any = None) -> Gradebook:
+    """The counted attempt's reviewed score per student and exercise, over graded (``done``) submissions.
+
+    ``late``: the class's late hand-ins (:func:`grader.store.course.late_book`), whose penalties are taken from
+    each attempt's score before the one that counts is chosen.
+    """
     history = attempts(db)
     with db.read() as session:
         tried = session.execute(select(Submission.student_id, func.count()).group_by(Submission.student_id)).all()
         enrolled = session.scalars(select(Token.student_id).where(Token.role == "student").distinct()).all()
         names = dict(session.execute(select(Student.id, Student.name)).all())
     book = Gradebook(attempts={s: int(n) for s, n in tried}, attempt=attempt)
+    book.late = late
     for (student, exercise), own in history.items():
+        if late is not None:  # an assignment's late penalty, before choosing
+            own = late.penalised(own)
         chosen = counted(own, attempt)
         book.scores.setdefault(student, {})[exercise] = (chosen.score, chosen.max_score)
         book.submissions.setdefault(student, {})[exercise] = chosen.submission

@@ -11,6 +11,12 @@
   Ids are time-ordered (see :func:`grader.store.submissions.new_id`); only the
   unfinished rows are indexed by status.
 - ``part_results``: one row per graded part, for the gradebook and analytics.
+- ``handins``: one row per exercise of an assignment with rules that a submission hands in, with the
+  time it counts as handed in: attempts and late days are counted from these (:mod:`grader.store.course`).
+- ``extensions`` and ``extension_changes``: a student's extra days on an assignment's due date, and
+  every change to them with who made it and when.
+- ``previous_results``: the results a submission had before a regrade replaced them (the history).
+- ``regrades``: regrade jobs (an exercise or assignment graded again with today's specs) and their reports.
 - ``reviews``: what people said about one part of one submission, oldest first: a TA's score with a
   comment (an override, applied on top of the result by :func:`grader.store.reviews.apply_overrides`,
   so it outlives a regrade), or a request that a TA look at the part (a flag). The result JSON and
@@ -28,6 +34,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Float,
@@ -178,3 +185,80 @@ class Review(Base):
 
 
 REGRADE_STATUSES = ("queued", "running", "done", "failed")
+
+
+class HandIn(Base):
+    """A submission handing in one exercise of an assignment with rules, at the time it counts as handed in."""
+
+    __tablename__ = "handins"
+    __table_args__ = (Index("ix_handins_student_exercise", "student_id", "exercise"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    student_id: Mapped[str] = mapped_column(String(128))
+    assignment: Mapped[str] = mapped_column(String(64))
+    exercise: Mapped[str] = mapped_column(String(64))
+    handed_in_at: Mapped[datetime] = mapped_column(DateTime())
+
+
+class Extension(Base):
+    """A student's extra days on an assignment (its due date and late window move by them)."""
+
+    __tablename__ = "extensions"
+
+    student_id: Mapped[str] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"), primary_key=True)
+    assignment: Mapped[str] = mapped_column(String(64), primary_key=True)
+    days: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(Text)
+    set_by: Mapped[str] = mapped_column(String(128))
+    set_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
+
+
+class ExtensionChange(Base):
+    """One change to an extension: set (``days``) or removed (``days`` None), by whom, when and how."""
+
+    __tablename__ = "extension_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    student_id: Mapped[str] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"), index=True)
+    assignment: Mapped[str] = mapped_column(String(64))
+    days: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(String(128))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
+    source: Mapped[str] = mapped_column(String(16))  # cli, import, page
+
+
+class PreviousResult(Base):
+    """A result a submission had before a regrade replaced it."""
+
+    __tablename__ = "previous_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    score: Mapped[float | None] = mapped_column(Float)
+    max_score: Mapped[float | None] = mapped_column(Float)
+    graded_at: Mapped[datetime | None] = mapped_column(DateTime())
+    replaced_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
+    regrade_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class Regrade(Base):
+    """A regrade job: every stored submission of an exercise or assignment graded again with today's specs."""
+
+    __tablename__ = "regrades"
+    __table_args__ = (CheckConstraint(_choice("status", REGRADE_STATUSES), name="status"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    target: Mapped[str] = mapped_column(String(64))
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16))
+    requested_by: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime())
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -62,6 +62,7 @@ def gradebook_json(book: Gradebook, catalog: Any) -> dict[str, Any]:
                 "total": _number(sum(v for v in scores.values() if v is not None)),
                 "max_score": _number(maximum),
                 "submissions": book.attempts.get(student, 0),
+                **_late(book, student, columns),
                 "waiting_for_ta": {
                     e.id: [{"part": part, "points": _number(points)} for part, points in waiting[e.id]]
                     for e in columns
@@ -105,8 +106,37 @@ def gradebook_csv(book: Gradebook, catalog: Any) -> str:
             waiting,
         ]
         writer.writerow([safe_cell(c) for c in cells])
-    return out.getvalue()
+    return _with_late_columns(out.getvalue(), data)
 
 
 def _number(value: float | None) -> float | int | None:
     return None if value is None else rounded_score(value)
+
+
+def _late(book: Gradebook, student: str, columns: list[Any]) -> dict[str, Any]:
+    """With an assignment's rules (``book.late``): the late days the student spent per assignment, and the points
+    each counted score lost to a late penalty (after the late days)."""
+    late = getattr(book, "late", None)
+    if late is None:
+        return {}
+    chosen = getattr(book, "submissions", {}).get(student, {})
+    lost = {e.id: late.points_lost(chosen.get(e.id), e.id) for e in columns}
+    return {
+        "late_days": dict(late.late_days.get(student, {})),
+        "late_penalties": {e: _number(points) for e, points in lost.items() if points},
+    }
+
+
+def _with_late_columns(text: str, data: dict[str, Any]) -> str:
+    """The CSV with ``late_days`` (spent in all) and ``late_points_lost`` columns when the course has deadlines."""
+    rows = data["students"]
+    if not rows or "late_days" not in rows[0]:
+        return text
+    lines = list(csv.reader(io.StringIO(text)))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*lines[0], "late_days", "late_points_lost"])
+    for cells, row in zip(lines[1:], rows, strict=True):
+        lost = sum(row["late_penalties"].values())
+        writer.writerow([*cells, safe_cell(sum(row["late_days"].values())), safe_cell(_number(lost))])
+    return out.getvalue()

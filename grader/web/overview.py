@@ -16,7 +16,7 @@ from flask import request
 
 from grader.reports.plots import svg_data_uri
 from grader.store import gradebook as book
-from grader.web import service
+from grader.web import handins, service
 from grader.web.errors import ApiError
 from grader.web.exports import gradebook_csv, gradebook_json
 from grader.web.state import state
@@ -33,7 +33,7 @@ def attempt_arg() -> str:
 def gradebook_page(attempt: str) -> dict[str, Any]:
     """The gradebook's template values."""
     catalog = state().catalog
-    data = gradebook_json(book.gradebook(state().db, attempt), catalog)
+    data = gradebook_json(book.gradebook(state().db, attempt, handins.late()), catalog)
     return {
         "book": data,
         "exercises": list(catalog.exercises.values()),
@@ -44,7 +44,7 @@ def gradebook_page(attempt: str) -> dict[str, Any]:
 
 
 def gradebook_csv_body(attempt: str) -> str:
-    return gradebook_csv(book.gradebook(state().db, attempt), state().catalog)
+    return gradebook_csv(book.gradebook(state().db, attempt, handins.late()), state().catalog)
 
 
 def analytics_page(exercise_id: str, attempt: str) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from grader.store import gradebook as book
 from grader.store import submissions
 from grader.store.users import Principal
 from grader.students import ID_RULE, is_student_id
+from grader.web import handins
 from grader.web.auth import caller_key, is_open, submitter
 from grader.web.errors import ApiError, unavailable
 from grader.web.state import state
@@ -47,6 +48,7 @@ class Outcome:
 
     submission_id: str
     result: Result
+    admission: handins.Admission | None = None  # what the hand-in meant under its assignment's rules
 
 
 def json_body() -> Any:
@@ -184,29 +186,33 @@ def _checked(submission: Any, principal: Principal | None) -> tuple[dict[str, An
 def grade_and_store(submission: Any, principal: Principal | None) -> Outcome:
     """Grade a submission at once and store it with its part results."""
     body, checked = _checked(submission, principal)
+    admission = handins.admit(checked.student, handins.answered(checked, state().catalog), principal)
     result = grade_checked(checked, state().catalog)
-    with within_quota():
+    with within_quota(), handins.within_attempts():
         submission_id = submissions.store_graded(
             state().db,
             checked.student,
             result,
             orjson.dumps(body),
+            handin=admission.record,
             submitted_by=principal.student if principal else None,
             assignment=checked.assignment,
             quota=quota_of(principal),
         )
-    return Outcome(submission_id, result)
+    return Outcome(submission_id, result, admission)
 
 
 def queue_answers(submission: Any, principal: Principal | None) -> str:
     """Store an answers submission as ``queued`` and hand it to the job queue."""
     body, checked = _checked(submission, principal)
-    with within_quota():
+    admission = handins.admit(checked.student, handins.answered(checked, state().catalog), principal)
+    with within_quota(), handins.within_attempts():
         submission_id = submissions.create_queued(
             state().db,
             checked.student,
             "answers",
             orjson.dumps(body),
+            handin=admission.record,
             assignment=body.get("assignment"),
             submitted_by=principal.student if principal else None,
             quota=quota_of(principal),
@@ -242,12 +248,14 @@ def queue_notebook(files: Mapping[str, Any], form: Mapping[str, str], principal:
         raise ApiError(400, f"the form field 'student' must be a student id: {ID_RULE}")
     owner = take(Place(Path(filename)), catalog, assignment, submitter(principal, wanted), data=data).owner
     student, assignment = owner.student, owner.assignment if owner.assignment in catalog.assignments else None
-    with within_quota():
+    admission = handins.admit(student, handins.of_assignment(catalog, assignment), principal)
+    with within_quota(), handins.within_attempts():
         submission_id = submissions.create_queued(
             state().db,
             student,
             "notebook",
             data,
+            handin=admission.record,
             filename=filename,
             assignment=assignment,
             submitted_by=principal.student if principal else None,
