@@ -116,7 +116,7 @@ def show_command(part: str, output_format: str, database_url: str | None) -> Non
         f"grader:   {_status(view.automatic.status)}, {_points(view.automatic.score)} / {_points(view.points)}: "
         f"{view.automatic.feedback}",
         f"now:      {_status(view.shown.status)}, {_points(view.shown.score)} / {_points(view.points)}"
-        + (" (waiting for a TA)" if view.waiting else ""),
+        + (" (waiting for a TA)" if view.waiting and view.shown.status != "needs_review" else ""),
     ]
     lines += [
         f"  {r.at} {r.by}: "

@@ -232,7 +232,8 @@ def record(
     that is not a number from 0 to the part's points, a request without a reason, or a comment over
     :data:`MAX_COMMENT` characters.
     """
-    text = " ".join(str(comment or "").split()) if comment is not None else ""
+    lines = str(comment or "").splitlines()  # spaces squeezed within each line, the lines kept
+    text = "\n".join(" ".join(line.split()) for line in lines).strip()
     if len(text) > MAX_COMMENT:
         raise ReviewError(f"the comment has {len(text)} characters; at most {MAX_COMMENT} are kept")
     if not by:
