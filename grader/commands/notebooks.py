@@ -115,6 +115,20 @@ def notebook(assignment: str, student: str | None, output: str, server: str | No
     default=None,
     help="CSV with a 'student' column (course ids) and any other ids (Canvas or Moodle id, email, name) to map from.",
 )
+@click.option(
+    "--late-from",
+    type=click.Choice(["none", "mtime", "csv"]),
+    default="none",
+    show_default=True,
+    help="Apply the assignment's deadlines and late days (course.yaml) with each notebook's hand-in time taken from "
+    "its file's modification time, or from --submitted-at; none: no deadlines.",
+)
+@click.option(
+    "--submitted-at",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="With --late-from csv: a CSV with the columns student,submitted_at (ISO times with a zone).",
+)
 def grade(
     paths: tuple[str, ...],
     assignment: str | None,
@@ -129,6 +143,8 @@ def grade(
     use_queue: bool,
     wait: bool,
     roster: str | None,
+    late_from: str = "none",
+    submitted_at: str | None = None,
 ) -> None:
     """Grade notebooks: files and folders (also submitted/<student>/<assignment>/*.ipynb), in parallel sandboxes."""
     from grader.sandbox import Limits, Sandbox
@@ -148,6 +164,14 @@ def grade(
         if started is not None:
             started.close()
         fail("no .ipynb files found in the given paths")
+    from grader.commands import late
+
+    try:
+        handed_in = late.plan(batch, catalog, late_from, submitted_at, output_format)  # exit 2 here, before grading
+    except BaseException:
+        if started is not None:
+            started.close()
+        raise
     if use_queue:
         results = _grade_queued(batch, catalog, workers, wait)
         if results is None:
@@ -166,6 +190,7 @@ def grade(
             "csv": lambda: exports.gradebook_csv(results),
             "text": lambda: _text(results),
         }[output_format]()
+        rendered = late.rendered(rendered, output_format, results, handed_in)
         if out:
             _write_out(Path(out), rendered)
         else:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -147,6 +147,7 @@ def store_graded(
     result: Result,
     payload: bytes,
     *,
+    handin: Callable[[Any, str], None] | None = None,
     submitted_by: str | None = None,
     assignment: str | None = None,
     quota: int | None = None,
@@ -154,6 +155,8 @@ def store_graded(
     """Store an answers submission already graded, with its part rows, in one transaction.
 
     ``quota``: the most bytes of payloads the student may have stored (see :class:`QuotaExceeded`).
+    ``handin(connection, submission_id)``: called in the transaction once the rows are written, to record
+    what the submission hands in (:meth:`grader.store.course.Planned.record`); what it raises rolls back.
     """
     submission_id = new_id()
     now = utcnow()
@@ -185,6 +188,8 @@ def store_graded(
         )
         if rows:
             connection.execute(_INSERT_PARTS, rows)
+        if handin is not None:
+            handin(connection, submission_id)
     db.known_students.add(student)
     return submission_id
 
@@ -195,6 +200,7 @@ def create_queued(
     kind: str,
     payload: bytes,
     *,
+    handin: Callable[[Any, str], None] | None = None,
     filename: str | None = None,
     assignment: str | None = None,
     submitted_by: str | None = None,
@@ -230,6 +236,9 @@ def create_queued(
                 created_at=utcnow(),
             )
         )
+        if handin is not None:  # as in store_graded: recorded with the row, or neither
+            session.flush()
+            handin(session, submission_id)
     return submission_id
 
 

@@ -15,6 +15,8 @@
 | ``POST /api/submissions/<id>/reviews`` | staff (a score), its student (a request) | review one part |
 | ``GET /api/reviews`` | staff | the parts waiting for a TA |
 | ``GET /api/gradebook`` (``.csv``) ``?attempt=best|latest`` | staff | each student's counted score per exercise |
+| ``POST /api/regrade`` | instructor | regrade an exercise or assignment with today's specs, in the background |
+| ``GET /api/regrade/<id>`` | instructor | a regrade's status and report |
 | ``GET /api/analytics/<exercise>?attempt=best|latest`` | staff | score histogram, misconceptions, first wrong steps |
 
 Every request to ``/api`` is rate-limited per user (per address when anonymous or the token is not valid).
@@ -26,13 +28,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from sqlalchemy import text
 
 from grader.grading import STUDENT_ID
 from grader.store import gradebook as book
 from grader.store import reviews, submissions
-from grader.web import results, service
+from grader.web import handins, results, service
 from grader.web.auth import api_principal, is_open, may_read, require_staff, submitter
 from grader.web.errors import ApiError, unavailable
 from grader.web.exports import gradebook_csv, gradebook_json
@@ -96,7 +98,12 @@ def exercise(exercise_id: str) -> Response:
                 401 if principal is None else 403,
                 "only that student or staff may read a student's variant",
             )
-    return jsonify(service.prompt(state().catalog, exercise_id, student))
+    shown = service.prompt(state().catalog, exercise_id, student)
+    handin = handins.exercise_status(exercise_id, student, api_principal() if student else None)
+    if handin is not None:  # an assignment with rules: attempts used and left, due date, late days
+        shown["attempts"] = handin.pop("attempts", None)
+        shown["handin"] = handin
+    return jsonify(shown)
 
 
 @bp.post("/api/grade")
@@ -107,7 +114,7 @@ def grade() -> Response:
     body = {"submission": outcome.submission_id, **outcome.result.to_json()}
     if include:  # each part as read and the student's own path: what a notebook's check() shows
         results.add_extras(body, state().catalog, outcome.result.student, submission.get("answers") or {}, include)
-    return jsonify(body)
+    return jsonify(handins.shown_grade(body, outcome.admission, api_principal()))
 
 
 @bp.post("/api/read")
@@ -147,6 +154,7 @@ def submission(submission_id: str) -> Response:
     found = submissions.get(state().db, submission_id) if len(submission_id) <= 64 else None
     if found is None or not (is_open() or may_read(principal, found.student)):
         raise ApiError(404, f"no submission {submission_id[:64]!r} that this token may read")
+    found = handins.shown_stored(found, principal)  # an assignment's feedback rules
     body = found.to_json()
     if include and found.status == "done" and isinstance(body.get("result"), dict):
         answers = results.answers_of(state().db, found)
@@ -162,7 +170,7 @@ def student_submissions(student: str) -> Response:
     if not may_read(principal, student):
         raise ApiError(403, "a student token may only read its own submissions")
     limit = _limit(request.args.get("limit"))
-    history = submissions.history(state().db, student, limit)
+    history = handins.shown_history(submissions.history(state().db, student, limit), principal)
     return jsonify({"student": student, "submissions": [row.to_json() for row in history]})
 
 
@@ -224,14 +232,14 @@ def review_queue() -> Response:
 @bp.get("/api/gradebook")
 def gradebook() -> Response:
     require_staff(api_principal())
-    return jsonify(gradebook_json(book.gradebook(state().db, _attempt()), state().catalog))
+    return jsonify(gradebook_json(book.gradebook(state().db, _attempt(), handins.late()), state().catalog))
 
 
 @bp.get("/api/gradebook.csv")
 def gradebook_export() -> Response:
     require_staff(api_principal())
     attempt = _attempt()
-    body = gradebook_csv(book.gradebook(state().db, attempt), state().catalog)
+    body = gradebook_csv(book.gradebook(state().db, attempt, handins.late()), state().catalog)
     return Response(
         body,
         mimetype="text/csv",
@@ -263,3 +271,50 @@ def _limit(raw: Any) -> int:
     if not 1 <= value <= 1000:
         raise ApiError(400, "'limit' must be a whole number from 1 to 1000")
     return value
+
+
+@bp.post("/api/regrade")
+def regrade_start() -> tuple[Response, int, dict[str, str]]:
+    """An instructor grades every stored submission of an exercise or assignment again (see :mod:`grader.regrade`),
+    in the background: 202 with the job's id and url."""
+    from grader import regrade
+
+    principal = _instructor()
+    body = service.json_body()
+    if not isinstance(body, dict) or not isinstance(body.get("target"), str):
+        raise ApiError(400, "send a JSON object with 'target', an exercise or assignment id, and optionally 'dry_run'")
+    unknown = sorted(set(body) - {"target", "dry_run"}, key=str)
+    if unknown:
+        raise ApiError(400, f"unknown field {unknown[0][:40]!r}: a regrade takes 'target' and 'dry_run'")
+    dry_run = body.get("dry_run", False)
+    if not isinstance(dry_run, bool):
+        raise ApiError(400, "'dry_run' must be true or false")
+    try:
+        job_id = regrade.create_job(state().db, state().catalog, body["target"], dry_run=dry_run, by=principal.student)
+    except regrade.RegradeError as exc:
+        raise ApiError(400, str(exc)) from None
+    regrade.start(state().db, state().catalog, job_id, state().jobs, current_app.config.get("NOTEBOOK_GRADER"))
+    location = url_for("api.regrade_status", job_id=job_id)
+    return jsonify({"id": job_id, "status": "queued", "url": location}), 202, {"Location": location}
+
+
+@bp.get("/api/regrade/<job_id>")
+def regrade_status(job_id: str) -> Response:
+    """A regrade job's status, progress and, once done, its report (per student, before and after)."""
+    from grader import regrade
+
+    _instructor()
+    found = regrade.job(state().db, job_id)
+    if found is None:
+        raise ApiError(404, f"there is no regrade {job_id[:64]!r}")
+    return jsonify(found)
+
+
+def _instructor() -> Any:
+    """The caller, an instructor; else 401 (anonymous) or 403."""
+    who = api_principal()
+    if who is None:
+        raise ApiError(401, headers={"WWW-Authenticate": "Bearer"})
+    if who.role != "instructor":
+        raise ApiError(403, "only an instructor may regrade")
+    return who

@@ -769,6 +769,105 @@ _PATHS: dict[str, Any] = {
 }
 
 
+# The course's rules (grader.web.handins) and regrades (grader.regrade) ---------------------------------------------
+
+_ATTEMPTS = {
+    "type": ["object", "null"],
+    "description": "Hand-ins of this exercise so far, and how many its assignment still allows (null: unlimited).",
+    "properties": {"used": {"type": "integer"}, "left": {"type": ["integer", "null"]}},
+}
+_SCHEMAS["WithheldExercise"] = {
+    "type": "object",
+    "required": ["id", "withheld", "parts"],
+    "description": "An exercise whose assignment shows no feedback until the student's hand-ins close.",
+    "properties": {
+        "id": {"type": "string"},
+        "withheld": {"type": "string", "description": "When scores and feedback will be shown."},
+        "parts": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"}}}},
+    },
+}
+_SCHEMAS["ExerciseResult"]["properties"]["attempts"] = _ATTEMPTS
+_SCHEMAS["Result"]["properties"]["exercises"] = {
+    "type": "array",
+    "items": {"anyOf": [_ref("ExerciseResult"), _ref("WithheldExercise")]},
+}
+_SCHEMAS["Result"]["properties"].update(
+    {
+        "feedback_mode": {
+            "enum": ["full", "verdict", "none"],
+            "description": "What the assignment's rules show a student now (`verdict`: scores and statuses only).",
+        },
+        "withheld": {"type": "array", "items": {"type": "string"}, "description": "Exercises whose results wait."},
+        "handins": {
+            "type": "array",
+            "description": "What the hand-in's time meant for each assignment with rules: days late, late days "
+            "spent and left, the penalty.",
+            "items": {"type": "object"},
+        },
+    }
+)
+_SCHEMAS["ExercisePrompt"]["properties"].update(
+    {
+        "attempts": _ATTEMPTS,
+        "handin": {
+            "type": "object",
+            "description": "The assignment's rules for this student: due date (with their extension), whether "
+            "hand-ins are open, late days, what handing in now would mean, the feedback shown.",
+        },
+    }
+)
+_SCHEMAS["RegradeJob"] = {
+    "type": "object",
+    "required": ["id", "target", "status"],
+    "properties": {
+        "id": {"type": "string"},
+        "target": {"type": "string"},
+        "dry_run": {"type": "boolean"},
+        "status": {"enum": ["queued", "running", "done", "failed"]},
+        "progress": {"type": "object"},
+        "error": {"type": ["string", "null"]},
+        "report": {
+            "type": ["object", "null"],
+            "description": "Per student the score before and after, per submission what changed.",
+        },
+    },
+}
+_PATHS["/api/regrade"] = {
+    "post": {
+        "operationId": "regrade",
+        "summary": "Grade every stored submission of an exercise or assignment again with today's specs "
+        "(instructor; in the background).",
+        "security": _BEARER,
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["target"],
+                        "additionalProperties": False,
+                        "properties": {"target": {"type": "string"}, "dry_run": {"type": "boolean"}},
+                    }
+                }
+            },
+        },
+        "responses": {
+            "202": _json(_ref("Queued"), "Queued; poll the url for the report."),
+            **_errors(400, 401, 403, 413, 415, 429, 503),
+        },
+    }
+}
+_PATHS["/api/regrade/{job_id}"] = {
+    "get": {
+        "operationId": "regradeStatus",
+        "summary": "A regrade's status and report (instructor).",
+        "security": _BEARER,
+        "parameters": [_path_parameter("job_id", "The id returned by POST /api/regrade.")],
+        "responses": {"200": _json(_ref("RegradeJob"), "The regrade."), **_errors(401, 403, 404, 429, 503)},
+    }
+}
+
+
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 document of the API."""
     return {

@@ -11,6 +11,7 @@
 | ``/submissions/<id>`` | its student, staff | a submission's per-part feedback, plots, a notebook's cell errors; its status while graded |
 | ``/submissions/<id>/status`` | its student, staff | that status as JSON, polled by the page |
 | ``/instructor`` | TA, instructor | the gradebook, a CSV download, links to analytics |
+| ``/instructor/extensions`` | TA (reads), instructor | students' extensions and their history; set, remove or import them |
 | ``/instructor/exercises/<id>`` | TA, instructor | score histogram and misconception charts |
 
 Everything shown is autoescaped by Jinja (student text included); charts are
@@ -34,7 +35,7 @@ from grader.reports.feedback import PathPlot
 from grader.reports.maths_text import maths_as_text
 from grader.store import submissions
 from grader.store.users import Principal
-from grader.web import results, service
+from grader.web import handins, results, service
 from grader.web.auth import is_open, may_read, page_principal
 from grader.web.errors import ApiError
 from grader.web.state import state
@@ -145,6 +146,7 @@ def exercise(exercise_id: str) -> Response | tuple[str, int] | str:
     result: ExerciseResult | None = None
     error: str | None = None
     plot: PathPlot | None = None
+    withheld: str | None = None  # the assignment shows no feedback yet
     status = 200
     if request.method == "POST" and spec.kind != "answers":
         raise ApiError(400, "this exercise is answered in a notebook: upload it to /api/submissions")
@@ -159,13 +161,15 @@ def exercise(exercise_id: str) -> Response | tuple[str, int] | str:
         try:
             outcome = service.grade_and_store(submission, who)
         except ApiError as exc:
-            if exc.status != 400:
+            if exc.status not in (400, 403):  # 403: the assignment is closed, or no attempt is left
                 raise
-            error, status = str(exc.detail), 400
+            error, status = str(exc.detail), exc.status
         else:
             result = outcome.result.exercises[0]
             unreadable = [p.id for p in result.parts if p.status == "invalid"]
             plot = results.exercise_plot(catalog, spec, student, answers, unreadable)
+            result, withheld, full = handins.page_result(outcome, who)  # the assignment's feedback rules
+            plot = plot if full else None
     prompt = service.prompt(catalog, spec.id, student if who or is_open() else None)
     body = render_template(
         "exercise.html",
@@ -178,6 +182,8 @@ def exercise(exercise_id: str) -> Response | tuple[str, int] | str:
         parts={p.id: p for p in result.parts} if result else {},
         error=error,
         plot=plot,
+        handin=handins.exercise_status(spec.id, student, who),
+        withheld=withheld,
     )
     return body, status
 
@@ -203,7 +209,7 @@ def history() -> Response | str:
     who, redirect_to = _visitor()
     if redirect_to or who is None:
         return redirect_to or _login_redirect()
-    rows = submissions.history(state().db, who.student, 100)
+    rows = handins.shown_history(submissions.history(state().db, who.student, 100), who)
     answered = submissions.exercises_of(state().db, [row.id for row in rows if row.assignment is None])
     titles = {row.id: results.title_of(row, answered.get(row.id, []), state().catalog) for row in rows}
     return render_template("history.html", who=who, rows=rows, titles=titles)
@@ -282,3 +288,12 @@ def analytics(exercise_id: str) -> Response | str:
     from grader.web import overview
 
     return render_template("analytics.html", who=who, **overview.analytics_page(exercise_id, overview.attempt_arg()))
+
+
+@bp.route("/instructor/extensions", methods=["GET", "POST"])
+def extensions() -> Response | tuple[str, int] | str:
+    """Students' extensions and every change to them; an instructor sets, removes or imports (CSV) them here."""
+    who, redirect_to = _visitor(staff=True)
+    if redirect_to or who is None:
+        return redirect_to or _login_redirect()
+    return handins.extensions_page(who, request.method == "POST")
