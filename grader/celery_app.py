@@ -27,7 +27,6 @@ from typing import Any
 from celery import Celery, signals
 
 from grader.jobs import (
-    DEFAULT_MAX_ATTEMPTS,
     STORE_RETRY_MAX_DELAY,
     Charge,
     RetryableJobError,
@@ -35,17 +34,12 @@ from grader.jobs import (
     queue_name,
     run_job,
 )
+from grader.settings import read
 from grader.store.db import is_unavailable
 
+SETTINGS = read()  # the worker's entry point: its settings, read once
 
-def _number(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name) or default)
-    except ValueError:
-        return default
-
-
-app = Celery("grader", broker=os.environ.get("GRADER_BROKER") or "redis://127.0.0.1:6379/0")
+app = Celery("grader", broker=SETTINGS.broker or "redis://127.0.0.1:6379/0")
 app.conf.update(
     task_acks_late=True,
     task_reject_on_worker_lost=True,
@@ -56,8 +50,8 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
     broker_transport_options={
-        "visibility_timeout": _number("GRADER_VISIBILITY_TIMEOUT", 3600),
-        "unacked_restore_interval": max(1, int(_number("GRADER_RESTORE_INTERVAL", 10))),
+        "visibility_timeout": SETTINGS.visibility_timeout,
+        "unacked_restore_interval": max(1, int(SETTINGS.restore_interval)),
         "unacked_restore_throttle": 1,
     },
 )
@@ -95,9 +89,9 @@ def _resources() -> tuple[Any, Any, Charge]:
             _state["db"] = db
             _state["catalog"] = load_catalog()
             shares = make_limiter(
-                _number("GRADER_CPU_SHARE", 1000),
-                _number("GRADER_CPU_BURST", 300),
-                redis_url=os.environ.get("GRADER_BROKER"),
+                SETTINGS.cpu_share,
+                SETTINGS.cpu_burst,
+                redis_url=SETTINGS.broker,
                 namespace=f"{queue_name()}:cpu",
             )
             _state["charge"] = charging(shares)
@@ -113,16 +107,16 @@ def grade_submission(self: Any, submission_id: str) -> str:
             submission_id,
             db=db,
             catalog=catalog,
-            max_attempts=int(_number("GRADER_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)),
+            max_attempts=int(SETTINGS.max_attempts),
             charge=charge,
         )
     except RetryableJobError as exc:
-        raise self.retry(exc=exc, countdown=_number("GRADER_RETRY_DELAY", 2)) from exc
+        raise self.retry(exc=exc, countdown=SETTINGS.retry_delay) from exc
     except Exception as exc:
         if not is_unavailable(exc):
             raise
         # The database does not answer: wait it out (the job must not be acknowledged as done, or it is lost).
-        pause = min(STORE_RETRY_MAX_DELAY, _number("GRADER_RETRY_DELAY", 2) * 2 ** min(self.request.retries, 8))
+        pause = min(STORE_RETRY_MAX_DELAY, SETTINGS.retry_delay * 2 ** min(self.request.retries, 8))
         raise self.retry(exc=exc, countdown=pause) from exc
 
 

@@ -16,6 +16,7 @@ import click
 
 from grader.contract import Result
 from grader.sandbox.selfcheck import JailBroken
+from grader.settings import SettingsError
 
 FORMAT = click.option(
     "--format",
@@ -387,7 +388,7 @@ def main() -> None:
     except click.Abort:
         click.echo("aborted", err=True)
         sys.exit(1)
-    except JailBroken as exc:
+    except (JailBroken, SettingsError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 import threading
 import time
 from collections import deque
@@ -56,6 +55,7 @@ from grader import budget
 from grader.contract import NotebookResult, Result
 from grader.grading import SubmissionError, grade
 from grader.sandbox.selfcheck import JailBroken
+from grader.settings import current
 from grader.store import submissions
 from grader.store.db import Database, is_unavailable
 
@@ -70,7 +70,7 @@ DEFAULT_QUEUE = "grader"
 
 def queue_name() -> str:
     """The broker queue of the grading jobs: ``GRADER_QUEUE``, else ``grader`` (one per course on a shared Redis)."""
-    return os.environ.get("GRADER_QUEUE") or DEFAULT_QUEUE
+    return current().queue or DEFAULT_QUEUE
 
 
 STORE_RETRY_MAX_DELAY = 30.0  # seconds between tries while the database does not answer
@@ -103,7 +103,7 @@ def resolve_grader(grader: NotebookGrader | str | None = None) -> NotebookGrader
     """The notebook grader: a callable as given, a ``module:function`` string, or the default."""
     if callable(grader):
         return grader
-    spec = grader or os.environ.get("GRADER_NOTEBOOK_GRADER") or DEFAULT_NOTEBOOK_GRADER
+    spec = grader or current().notebook_grader or DEFAULT_NOTEBOOK_GRADER
     module_name, _, attribute = spec.partition(":")
     module = importlib.import_module(module_name)
     return getattr(module, attribute or "grade_notebook")

@@ -1,7 +1,7 @@
 """Where things live: specs, solutions, the data folder and the cache.
 
-Environment variables override the defaults: ``GRADER_EXERCISES`` (spec
-folder), ``GRADER_DATA`` (database, secret, uploads), ``GRADER_CACHE``.
+Settings override the defaults (:mod:`grader.settings`): ``GRADER_EXERCISES``
+(spec folder), ``GRADER_DATA`` (database, secret, uploads), ``GRADER_CACHE``.
 By default the specs are the project's ``exercises/`` folder and the data
 folder is ``data/`` beside it.
 
@@ -16,6 +16,8 @@ import contextlib
 import os
 from pathlib import Path
 
+from grader.settings import current
+
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
 
@@ -24,7 +26,7 @@ PROJECT_ROOT = PACKAGE_ROOT.parent
 
 
 def exercises_dir() -> Path:
-    return Path(os.environ.get("GRADER_EXERCISES") or PROJECT_ROOT / "exercises")
+    return current().exercises or PROJECT_ROOT / "exercises"
 
 
 def solutions_dir() -> Path:
@@ -33,11 +35,11 @@ def solutions_dir() -> Path:
 
 def data_dir() -> Path:
     default = PROJECT_ROOT / "data" if (PROJECT_ROOT / "exercises").is_dir() else Path.home() / ".local/share/optgrader"
-    return Path(os.environ.get("GRADER_DATA") or default)
+    return current().data or default
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("GRADER_CACHE") or Path.home() / ".cache" / "optgrader")
+    return current().cache or Path.home() / ".cache" / "optgrader"
 
 
 def private_dir(path: Path) -> Path:

@@ -69,10 +69,11 @@ import numpy as np
 
 from grader import budget
 from grader.expressions import CONSTANTS, FUNCTIONS, Formula, normalise, parse, significant_figures
+from grader.settings import current
 
 SYMBOLIC_SECONDS = 1.0  # CPU seconds a worker spends on one comparison at most
 STARTUP_SECONDS = 15.0  # starting Python and importing sympy, once per worker
-POOL_SIZE = max(1, int(os.environ.get("GRADER_SYMBOLIC_WORKERS") or 2))  # worker processes per server process
+POOL_SIZE = max(1, current().symbolic_workers)  # worker processes per server process
 PER_CALLER_SLOTS = 1  # workers one caller may hold at once (always fewer than the pool, when it has several)
 SLOT_WAIT_SECONDS = 0.25  # how long a comparison waits for a free worker before sampling decides it
 WORKER_NICENESS = 10  # workers yield the CPU to the server's own processes: a costly formula never slows pages

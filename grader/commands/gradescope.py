@@ -162,7 +162,9 @@ def _add(archive: zipfile.ZipFile, name: str, data: str | bytes, executable: boo
 def run(root: Path | None = None) -> int:
     """Grade the submission under ``root`` (``/autograder``) and write its results.json; 0 when written, 1 when
     the grader failed (nothing written, so that Gradescope reports the failure instead of a zero)."""
-    root = root or Path(os.environ.get(ROOT_VARIABLE) or "/autograder")
+    from grader.settings import current
+
+    root = root or current().autograder_root or Path("/autograder")
     config = json.loads((root / "source" / CONFIG).read_text(encoding="utf-8"))
     assignment = config["assignment"]
     results = root / "results" / "results.json"

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +50,10 @@ def _db(url: str | None) -> Any:
 
 def _reviewer(by: str | None) -> str:
     """``--by``, else ``GRADER_REVIEWER``, else the login name."""
+    from grader.settings import current
     from grader.students import is_student_id
 
-    name = by or os.environ.get("GRADER_REVIEWER") or getpass.getuser()
+    name = by or current().reviewer or getpass.getuser()
     if not is_student_id(name):
         fail(f"--by must be an id of letters, digits and . _ @ + -, not {name[:40]!r}")
     return name

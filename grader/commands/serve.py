@@ -47,9 +47,10 @@ def _first_instructor(url: str) -> None:
 
 def _prove_sandbox() -> None:
     """Where this server grades notebooks itself (no broker), refuse to start with a jail that cannot run them."""
-    import os
 
-    if os.environ.get("GRADER_BROKER"):
+    from grader.settings import current
+
+    if current().broker:
         return  # the Celery workers grade, and check their own sandboxes when they start
     from grader.cli import catalog_or_exit
     from grader.sandbox.warm import checked_sandbox

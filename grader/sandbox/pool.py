@@ -117,8 +117,9 @@ class InfrastructureError(Exception):
 # ---------------------------------------------------------------------------
 def _matplotlib_cache() -> str:
     """A private, persistent matplotlib config dir for the forkservers (font cache)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    path = os.path.join(base, "optgrader", "matplotlib")
+    from grader.paths import cache_dir
+
+    path = os.path.join(cache_dir(), "matplotlib")
     try:
         os.makedirs(path, mode=0o700, exist_ok=True)
         return path

@@ -86,10 +86,10 @@ except BaseException as _exc:
 
 def self_check(sandbox: Any, declared: Iterable[str] = ()) -> None:
     """Run the check notebook in ``sandbox``; raise :class:`JailBroken` naming what failed and why."""
-    from grader.sandbox.pool import InfrastructureError, environment_path
+    from grader.sandbox.pool import InfrastructureError
 
     try:
-        outcome = sandbox.run([check_cell(modules_to_check(declared), environment_path())], [RESULT])
+        outcome = sandbox.run([check_cell(modules_to_check(declared), folders_to_check())], [RESULT])
     except InfrastructureError as exc:
         raise JailBroken(f"the sandbox did not start ({exc}); its error is above") from exc
     problems = outcome.values.get(RESULT)
@@ -100,10 +100,30 @@ def self_check(sandbox: Any, declared: Iterable[str] = ()) -> None:
         raise JailBroken(explain(problems, sandbox.report))
 
 
+def folders_to_check() -> list[str]:
+    """The folders of the grader's environment the jail must show (those it hides on purpose left out)."""
+    import os
+    import sys
+
+    from grader.sandbox.jail import inside, python_paths
+    from grader.sandbox.pool import environment_path, secret_paths
+
+    prefixes = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
+    entries = environment_path()
+    keep, hide = python_paths(prefixes, entries, sys.executable, secret_paths())
+    real = {entry: os.path.realpath(entry) for entry in entries}
+    return [
+        entry
+        for entry, path in real.items()
+        if any(inside(path, k) for k in keep) and not any(inside(path, h) for h in hide)
+    ]
+
+
 def explain(problems: dict[str, str], report: dict) -> str:
-    """One sentence: what the jail cannot import, whether the grader's Python has it, and what the jail shows."""
+    """One sentence: what the jail cannot import or list, whether the grader's Python has it, what the jail shows."""
     what = "; ".join(f"{name} ({why})" for name, why in problems.items())
-    missing_here = [n for n in problems if n.split(" ")[0] and not grader_has(n.split(" ")[0])]
+    modules = [n for n in problems if not n.startswith("/")]
+    missing_here = [n for n in modules if n.split(" ")[0] and not grader_has(n.split(" ")[0])]
     visible = ", ".join(report.get("visible_paths") or []) or "nothing"
     if missing_here and len(missing_here) == len(problems):
         cause = "the grader's own Python does not have it either: install it where the grader runs"

@@ -34,6 +34,7 @@ from grader.checking.compare import Tolerance
 from grader.checking.key import AnswerKey, Misconception
 from grader.checking.reading import Interval, Number
 from grader.paths import data_dir, exercises_dir, private_dir, private_file
+from grader.settings import current
 from grader.specs import language
 from grader.specs.course import Assignment, read_course
 from grader.specs.functions import FUNCTIONS, example, plain
@@ -410,7 +411,7 @@ def load_catalog(path: Path | str | None = None) -> Catalog:
     settings, mistakes = read_course(course, course_file, exercises)
     if mistakes:
         raise SpecError(mistakes)
-    variants = os.environ.get("GRADER_VARIANTS") or settings.variants
+    variants = current().variants or settings.variants
     if variants not in ("slides", "per-student"):
         raise SpecError(f"GRADER_VARIANTS must be 'slides' or 'per-student', not {variants!r}")
     packages = _kernel_packages(course.get("kernel"))
@@ -444,8 +445,8 @@ def course_secret() -> str:
     The file (``data/secret``) and its folder are readable by their owner only
     (0600 and 0700), also when they were made before with wider modes.
     """
-    if os.environ.get("GRADER_SECRET"):
-        return os.environ["GRADER_SECRET"]
+    if current().secret:
+        return current().secret
     file = data_dir() / "secret"
     value = secrets.token_hex(16)
     try:

@@ -37,6 +37,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from grader.paths import PRIVATE_FILE, data_dir, private_dir, private_file
+from grader.settings import current
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ _ADVISORY_LOCK = 0x6772616465  # "grade": serialises migrations on PostgreSQL
 
 def default_url() -> str:
     """``DATABASE_URL`` from the environment, else a SQLite file in the data folder."""
-    return os.environ.get("DATABASE_URL") or f"sqlite:///{data_dir() / 'grader.db'}"
+    return current().database_url or f"sqlite:///{data_dir() / 'grader.db'}"
 
 
 SQLITE_TRANSIENT = (
