@@ -298,6 +298,8 @@ def test_verdict_feedback_shows_scores_and_statuses_but_no_sentence_or_misconcep
         .get_data(as_text=True)
     )
     assert "Partly right." in page and "uphill" not in page and "sign-error" not in page
+    result_page = client.get(f"/submissions/{answer.json['submission']}").get_data(as_text=True)
+    assert "Partly right." in result_page and "uphill" not in result_page
     clock("2026-12-02 00:00")  # hand-ins closed (no late window): everything is shown
     after = client.get(f"/api/submissions/{answer.json['submission']}", headers=bearer(people["s001"])).json
     assert after["result"]["exercises"][0]["parts"][0]["misconception"] == "sign-error"
@@ -319,6 +321,10 @@ def test_no_feedback_hides_everything_until_the_due_date_passes(service, clock) 
     assert stored["result"] is None and stored["score"] is None
     history = client.get("/api/students/s001/submissions", headers=bearer(people["s001"])).json
     assert history["submissions"][0]["score"] is None
+    page = login(client, people["s001"]).get(f"/submissions/{answer.json['submission']}")
+    assert page.status_code == 200 and "Score: not shown yet" in page.get_data(as_text=True)
+    status = client.get(f"/submissions/{answer.json['submission']}/status").json
+    assert status["status"] == "done" and status["score"] is None
     clock("2026-12-02 00:00")
     after = client.get(f"/api/submissions/{answer.json['submission']}", headers=bearer(people["s001"])).json
     assert after["result"]["exercises"][0]["id"] == "momentum-step" and after["score"] is not None

@@ -223,7 +223,7 @@ def _readable_submission(submission_id: str) -> tuple[Principal | None, StoredSu
     found = submissions.get(state().db, submission_id) if len(submission_id) <= 64 else None
     if found is None or not may_read(who, found.student):  # another student's id looks like no id at all
         raise ApiError(404, "there is no submission at this address that you may read")
-    return who, found, None
+    return who, handins.shown_stored(found, who), None  # the assignment's feedback rules (grader.web.handins)
 
 
 @bp.get("/submissions/<submission_id>")
