@@ -30,6 +30,45 @@ class Unanswered:
 
 
 @dataclass(frozen=True)
+class Bound:
+    """A value a notebook bound to a part's variable (plain data from the sandbox).
+
+    Its decimals are judged at the precision they show, as typed answers are
+    (``2.02`` for 2.015625 is right, ``2.0`` too coarse), not by the tolerance
+    of numbers a script computed and posted as JSON.
+    """
+
+    value: Any
+
+
+@dataclass(frozen=True)
+class Shown:
+    """Something a notebook shows that may answer a part: a cell's printed output, a line of Markdown, or a
+    value under another name. ``where`` starts the sentence (``cell In [4] prints``); ``bound`` is True for a
+    value (read like :class:`Bound`), False for text."""
+
+    value: Any
+    where: str
+    kind: str  # "printed", "markdown" or "other-name"
+    bound: bool = False
+
+
+@dataclass(frozen=True)
+class Found:
+    """A part whose variable the notebook never set, though it shows what may be the answer.
+
+    Never graded by itself: the first of ``candidates`` that reads as an
+    answer of the part goes to a TA (``needs_review``, 0 points until they
+    decide) with what was found, where, and what it would earn; when none
+    reads, the part is ``otherwise`` (why it has no answer) or ``missing``.
+    """
+
+    variable: str
+    candidates: tuple[Shown, ...]
+    otherwise: Unanswered | None = None
+
+
+@dataclass(frozen=True)
 class Returned:
     """What a student's function returned when the grader called it on a part's hidden input.
 

@@ -20,15 +20,28 @@ check.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from grader import budget
 from grader.checking.key import AnswerKey
 from grader.checking.parts import check_part
-from grader.contract import ExerciseResult, PartResult, Result, Returned, Submission, Unanswered
+from grader.contract import (
+    Bound,
+    ExerciseResult,
+    Found,
+    PartResult,
+    Result,
+    Returned,
+    Submission,
+    Unanswered,
+    rounded_score,
+)
 from grader.specs.model import DEFAULT_STUDENT, Catalog, Exercise
 from grader.students import STUDENT_ID
+
+log = logging.getLogger(__name__)
 
 
 class SubmissionError(ValueError):
@@ -96,18 +109,29 @@ def grade_exercise(catalog: Catalog, exercise: Exercise, answers: Mapping[str, A
     parts: list[PartResult] = []
     for key in keys:
         raw = answers.get(key.part)
-        result, value = _check_within_budget(key, _returned(raw) if exercise.kind == "code" else raw, earlier)
+        misshapen = _not_the_shape(key, raw.value) if exercise.kind == "code" and isinstance(raw, Returned) else None
+        if isinstance(raw, Found):
+            result, value = _for_review(key, raw, earlier), None  # not the student's answer until a TA says so
+        elif misshapen is not None:
+            result, value = misshapen, None
+        else:
+            result, value = _check_within_budget(key, _returned(raw) if exercise.kind == "code" else raw, earlier)
         earlier[key.part] = value
         parts.append(result)
     return ExerciseResult(exercise.id, parts)
 
 
 def _check_within_budget(key: AnswerKey, raw: Any, earlier: Mapping[str, Any]) -> tuple[PartResult, Any]:
-    """:func:`check_part` under the part's CPU budget; ``invalid`` (with the reason) when a budget runs out."""
+    """:func:`check_part` under the part's CPU budget; ``invalid`` (with the reason) when a budget runs out.
+
+    A failure of the grader's own code while checking is never shown as the student's: it is logged, and the
+    part goes to a TA (``needs_review``, ``details["grader_error"]``).
+    """
+    bound = isinstance(raw, Bound)
     try:
         with budget.limited(budget.PART_SECONDS, "this answer", budget.SYMBOLIC_PART_SECONDS):
             budget.checkpoint()  # the submission's budget may be spent already
-            return check_part(key, raw, earlier)
+            return check_part(key, raw.value if bound else raw, earlier, bound=bound)
     except budget.BudgetExceeded as exc:
         result = PartResult(
             id=key.part,
@@ -118,6 +142,116 @@ def _check_within_budget(key: AnswerKey, raw: Any, earlier: Mapping[str, Any]) -
             details={"reason": "time"},
         )
         return result, None
+    except Exception as exc:  # noqa: BLE001 - a bug of the grader, whatever it is, must not become a student's grade
+        log.exception("the grader failed while checking part %s", key.part)
+        result = PartResult(
+            id=key.part,
+            score=0.0,
+            max_score=key.points,
+            status="needs_review",
+            feedback=GRADER_ERROR,
+            details={"grader_error": f"{type(exc).__name__}: {exc}"[:500]},
+        )
+        return result, None
+
+
+GRADER_ERROR = (
+    "The grader itself failed while checking this answer (its error, not yours); a TA will look at it and "
+    "grade it by hand."
+)
+
+
+def _for_review(key: AnswerKey, found: Found, earlier: Mapping[str, Any]) -> PartResult:
+    """A part the notebook answers only by showing something (:class:`~grader.contract.Found`): the first
+    thing shown that reads as an answer goes to a TA, 0 points until they decide, with what it would earn."""
+    for shown in found.candidates[:MAX_SHOWN]:
+        with budget.uncounted():  # each under the part's budget, none at the cost of the answers that are bound
+            would, value = _check_within_budget(key, Bound(shown.value) if shown.bound else shown.value, earlier)
+        if would.status in ("invalid", "missing") or value is None or not _answer_shaped(value, key.reference):
+            continue
+        said = f"{shown.where} {_summary(value)}; `{found.variable}` is not set"
+        if would.status == "needs_review":  # free text: a person reads it in any case
+            outcome = "A TA will read it as your answer"
+        else:
+            outcome = (
+                f"Taken as your answer, it would be {would.status} "
+                f"({rounded_score(would.score):g}/{rounded_score(key.points):g})"
+            )
+        feedback = (
+            f"For a TA to decide: {said}. {outcome}; until a TA accepts it, this part earns nothing. "
+            f"Bind your answer to `{found.variable}` so that it is graded by itself."
+        )
+        review = {
+            "reason": "answer-not-bound",
+            "found": said,
+            "kind": shown.kind,
+            "if_accepted": {
+                "score": would.score,
+                "status": would.status,
+                "feedback": would.feedback,
+                "misconception": would.misconception,
+            },
+        }
+        return PartResult(key.part, 0.0, key.points, "needs_review", feedback, details={"review": review})
+    result, _ = check_part(key, found.otherwise)
+    return result
+
+
+MAX_SHOWN = 4  # things shown tried for one part
+
+
+def _answer_shaped(value: Any, reference: Any) -> bool:
+    """Whether something shown looks like an answer to the part at all: a list where a list is asked for, of
+    about its length (one item more or fewer is an answer with a slip), not a lone number printed nearby."""
+    if not isinstance(reference, list | tuple):
+        return True
+    return isinstance(value, list) and abs(len(value) - len(reference)) <= 1
+
+
+def _summary(value: Any) -> str:
+    """A value read, as a TA recognises it: ``4, 2, 1, …``."""
+    if isinstance(value, list):
+        items = [_summary(item) for item in value[:3]]
+        return ", ".join(items + (["…"] if len(value) > 3 else []))
+    text = str(getattr(value, "text", value))
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _not_the_shape(key: AnswerKey, returned: Any) -> PartResult | None:
+    """A function's result that is not the kind of value the part's contract says (a number where the list
+    of points is asked for, a single point where a list of points is): wrong, whatever its numbers."""
+    reference = key.reference
+    if not isinstance(reference, list):
+        return None
+    if not isinstance(returned, list):
+        what = _kind_of(returned)
+    elif reference and isinstance(reference[0], list) and returned and not all(isinstance(r, list) for r in returned):
+        what = "a list of numbers (one point?)"
+    else:
+        return None
+    return PartResult(
+        key.part,
+        0.0,
+        key.points,
+        "incorrect",
+        f"Your function returned {what}; it must return the list of points [x0, x1, …, x_steps], steps + 1 of "
+        "them (for steps = 0, the list [x0]), as its docstring says.",
+        details={"returned": what},
+    )
+
+
+def _kind_of(value: Any) -> str:
+    if value is None:
+        return "None"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number (only the last point?)"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "a dict"
+    return "something else"
 
 
 CODE_ONLY = "this exercise is graded from your function in a notebook"

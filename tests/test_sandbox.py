@@ -73,9 +73,10 @@ def test_numpy_and_python_types_become_plain_json(sandbox: Sandbox) -> None:
     assert v["g"] == [True, False]
     assert math.isnan(v["h"]) and v["i"] == [math.inf, -math.inf]
     assert v["j"] == [] and v["k"] == "text" and v["m"] == 2**70
+    assert v["p"] == "1/3"  # exact, as a student would type it
     errors = outcome.value_errors
-    assert set(errors) == {"n", "o", "p", "q", "r"} and not set(errors) & set(v)
-    assert "complex" in errors["n"] and "set" in errors["o"] and "Fraction" in errors["p"]
+    assert set(errors) == {"n", "o", "q", "r"} and not set(errors) & set(v)
+    assert "complex" in errors["n"] and "set" in errors["o"]
     assert "too large" in errors["q"] and "key" in errors["r"]
 
 
@@ -332,3 +333,33 @@ def test_visible_paths_keep_the_environment_and_hide_the_course(tmp_path) -> Non
     keep, hide = python_paths([venv], [t, venv + "/lib/site"], venv + "/bin/python", course)
     assert t in keep and venv in keep
     assert hide == [f"{t}/repo/{name}" for name in ("README.md", "data", "exercises", "grader", "solutions")]
+
+
+def test_extras_are_hints_bounded_in_size_and_never_asked_for_by_default(sandbox: Sandbox) -> None:
+    from grader.sandbox.frames import EXTRA_ELEMENTS, MAX_EXTRAS, MAX_OUTPUT, MAX_OUTPUTS_TOTAL
+
+    cells = [
+        "import numpy as np, sys\nprint('x' * 10**6)",
+        "print('shown')\nanswer = None\nanswer",
+        "for i in range(200):\n    globals()[f'v{i}'] = [i] * 10\nhuge = list(range(10**5))",
+        *[f"print('{c}' * 5000)" for c in "abcdefghij"],
+        "sys.stdout.text = lambda: 42\nprint('broken')",
+        "[4.0, 2.0, 1.0]",
+        "display(np.array([0.5, 0.25]))\nx = 3",
+    ]
+    outcome = sandbox.run(cells, ["answer", "x"], extras=True)
+    assert outcome.error is None, outcome.error
+    assert outcome.outputs[0] == "x" * MAX_OUTPUT
+    assert outcome.outputs[1] == "shown\n"  # the last line shows None: nothing, as in Jupyter
+    assert all(len(text) <= MAX_OUTPUT for text in outcome.outputs.values())
+    last = len(cells) - 1
+    assert last - 2 not in outcome.outputs  # a notebook that broke its stdout loses its output, nothing else
+    assert outcome.outputs[last - 1] == "[4.0, 2.0, 1.0]\n" and outcome.outputs[last] == "array([0.5 , 0.25])\n"
+    assert len(outcome.extras) <= MAX_EXTRAS and "huge" not in outcome.extras
+    assert all(value == [int(name[1:])] * 10 for name, value in outcome.extras.items() if name.startswith("v"))
+    assert all(len(str(value)) <= 20 * EXTRA_ELEMENTS for value in outcome.extras.values())
+    assert "answer" not in outcome.extras and "x" not in outcome.extras and outcome.values == {"answer": None, "x": 3}
+    plain = sandbox.run(cells[:3], ["answer"])
+    assert plain.outputs == {} and plain.extras == {}
+    flood = sandbox.run([f"print('{i}' * 5000)" for i in range(60)], [], extras=True)
+    assert sum(len(text) for text in flood.outputs.values()) <= MAX_OUTPUTS_TOTAL < 60 * MAX_OUTPUT

@@ -25,12 +25,18 @@ from typing import Any
 
 from grader.checking.key import AnswerKey
 from grader.checking.outcome import result, sentence
-from grader.checking.reading import ReadError
+from grader.checking.reading import Number, ReadError
 from grader.contract import PartResult, Unanswered
 
 
-def check_part(key: AnswerKey, raw: Any, earlier: Mapping[str, Any] | None = None) -> tuple[PartResult, Any]:
-    """Check one raw answer against its key; returns the result and the value read (None if unreadable)."""
+def check_part(
+    key: AnswerKey, raw: Any, earlier: Mapping[str, Any] | None = None, bound: bool = False
+) -> tuple[PartResult, Any]:
+    """Check one raw answer against its key; returns the result and the value read (None if unreadable).
+
+    ``bound``: the answer is a value a notebook bound (JSON data from the sandbox); its decimals are judged at
+    the precision they show, as if typed (``2.02`` for 2.015625), not by the tolerance of computed JSON numbers.
+    """
     if isinstance(raw, Unanswered):
         return result(key, 0.0, "missing" if raw.missing else "invalid", sentence(raw.reason)), None
     if raw is None or (isinstance(raw, str) and not raw.strip()):
@@ -42,6 +48,8 @@ def check_part(key: AnswerKey, raw: Any, earlier: Mapping[str, Any] | None = Non
         feedback = f"{sentence(str(exc))} {sentence(key.hint())} This part was not graded."
         hedge = {"hedge": exc.kind} if exc.kind else {}  # not one answer: hedged, guessed, doubled or asked about
         return result(key, 0.0, "invalid", feedback, reason=str(exc), **hedge), None
+    if bound:
+        value = _as_typed(value)
     checked = key.type.check(key, value, earlier or {})
     if notes:
         checked = replace(
@@ -50,3 +58,12 @@ def check_part(key: AnswerKey, raw: Any, earlier: Mapping[str, Any] | None = Non
             details={**checked.details, "read_as": notes},
         )
     return checked, value
+
+
+def _as_typed(value: Any) -> Any:
+    """Every number of a value read from JSON, judged as if it had been typed (see :func:`check_part`)."""
+    if isinstance(value, Number):
+        return value if value.typed else replace(value, typed=True)
+    if isinstance(value, list):
+        return [_as_typed(item) for item in value]
+    return value

@@ -47,7 +47,7 @@ from grader.checking.notation.rounding import work_out_rounding
 from grader.checking.notation.tables import printed_table
 from grader.checking.notation.tools import PARAMETER_NAMES, named_values, unwrap_tool_output
 from grader.checking.notation.words import LIST, NUMBER, find_value, interval_words
-from grader.expressions import ExpressionError, Formula, parse, significant_figures
+from grader.expressions import CONSTANTS, FUNCTIONS, ExpressionError, Formula, parse, significant_figures
 
 MAX_TEXT = 10_000  # free text
 MAX_TYPED = 4_000  # typed maths: 400 numbers with their commas; reading is linear in it
@@ -608,10 +608,28 @@ def read_expression(raw: Any, variables: tuple[str, ...], notes: list[str] | Non
     reading = _reading(notes)
     with _step_errors(raw, "a formula"):
         text = reading.run(strip_markup, reading.run(normalise_characters, text)).strip()
+    text = _without_modules(text, reading)
     try:
         return parse(text, variables=variables)
     except ExpressionError as exc:
         raise ReadError(f"could not read {_shown(text)} as a formula: {exc}") from exc
+
+
+_MODULE_CALL = re.compile(r"(?<![\w.])(?P<module>np|numpy|math|torch|jnp|sp|sympy)\.(?P<name>[A-Za-z_]\w*)\b(?!\s*\.)")
+
+
+def _without_modules(text: str, reading: Reading) -> str:
+    """``np.exp(-z)``, ``math.sqrt(x)``, ``sp.pi`` → ``exp(-z)``, ``sqrt(x)``, ``pi``: a formula written as in
+    Python, for functions and constants a formula may use (others are left for the parser to refuse)."""
+    known = set(FUNCTIONS) | set(CONSTANTS)
+
+    def plain(match: re.Match[str]) -> str:
+        if match["name"] not in known:
+            return match[0]
+        reading.note(f"Read {match['module']}.{match['name']} as {match['name']}.")
+        return match["name"]
+
+    return _MODULE_CALL.sub(plain, text) if "." in text else text
 
 
 def read_text(raw: Any, notes: list[str] | None = None) -> str:

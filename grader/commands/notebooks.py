@@ -368,11 +368,14 @@ def _percent(result: NotebookResult) -> float:
 
 
 def _text(results: list[NotebookResult]) -> str:
+    from grader.reports.exports import problems
+
     width = max(len(r.student) for r in results)
     lines = []
     for r in results:
         score = f"{r.score:g}/{r.max_score:g}" if r.graded else "not graded"
-        error = f"  ({r.error})" if r.error else ""
+        said = problems(r)
+        error = f"  ({said})" if said else ""
         lines.append(f"{r.student:<{width}}  {score:>10}  {r.file}{error}")
     return "\n".join(lines)
 
@@ -380,11 +383,20 @@ def _text(results: list[NotebookResult]) -> str:
 def _summary(results: list[NotebookResult]) -> None:
     """On stderr: parts that need a human, notebooks that failed and why, and those whose metadata names another
     student or assignment than the one they were graded as."""
-    review = [f"{r.student}: {e.id}/{p.id}" for r in results for e, p in r.parts() if p.status == "needs_review"]
+    from grader.reports.exports import cell_error_lines
+
+    review = [
+        f"{r.student}: {e.id}/{p.id}" + (f" ({p.details['review']['found']})" if _found(p) else "")
+        for r in results
+        for e, p in r.parts()
+        if p.status == "needs_review"
+    ]
     failed = [f"{r.file}: {r.error}" for r in results if r.error]
+    raised = [f"{r.file}: {'; '.join(cell_error_lines(r))}" for r in results if r.cell_errors]
     disputed = [f"{r.file}: {r.warning}" for r in results if r.warning]
     click.echo(
         f"graded {len(results)} notebook(s); {len(review)} part(s) need a human; {len(failed)} notebook(s) had an error"
+        f"; {len(raised)} notebook(s) had cells that raised"
         + (f"; {len(disputed)} notebook(s) disagree with their metadata" if disputed else ""),
         err=True,
     )
@@ -392,8 +404,15 @@ def _summary(results: list[NotebookResult]) -> None:
         click.echo(f"  review {line}", err=True)
     for line in failed:
         click.echo(f"  error  {line}", err=True)
+    for line in raised:
+        click.echo(f"  cells  {line}", err=True)
     for line in disputed:
         click.echo(f"  warning {line}", err=True)
+
+
+def _found(part: Any) -> bool:
+    review = part.details.get("review")
+    return isinstance(review, dict) and isinstance(review.get("found"), str)
 
 
 def write_atomically(path: Path, text: str) -> None:

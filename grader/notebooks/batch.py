@@ -24,8 +24,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from grader.contract import NotebookResult, Returned, Submission, Unanswered
+from grader import budget
+from grader.checking.parts import check_part
+from grader.contract import Bound, Found, NotebookResult, Returned, Submission, Unanswered, rounded_score
 from grader.grading import grade_checked
+from grader.notebooks import evidence
 from grader.notebooks.generate import variable_name
 from grader.notebooks.intake import HandedIn, Place, Roster, gather, take
 from grader.notebooks.read import MAX_NOTEBOOK_BYTES, Notebook, NotebookError, read_notebook
@@ -79,21 +82,32 @@ def grade_handed_in(handed: HandedIn, catalog: Catalog, sandbox: Any = None) -> 
         )
         log.error("%s: %s", filename, reason)
         return NotebookResult.failed(filename, student, reason, graded=False, warning=owner.warning)
-    answers = _answers(exercises, outcome, calls)
+    answers = _answers(exercises, outcome, calls, notebook)
     graded = grade_checked(Submission(student, answers, assignment), catalog)
     return NotebookResult(
         student=student,
-        exercises=graded.exercises,
+        exercises=_with_later_cells_noted(graded.exercises, exercises, catalog, student, notebook, outcome),
         file=filename,
         warning=owner.warning,
         assignment=assignment,
         error=outcome.error,
-        cell_errors=[{**e, "cell": _position(notebook, e.get("cell"))} for e in outcome.cell_errors],
+        cell_errors=[_cell_error(notebook, e) for e in outcome.cell_errors],
         answers={
-            e: {p: v.value if isinstance(v, Returned) else v for p, v in parts.items() if not isinstance(v, Unanswered)}
-            for e, parts in answers.items()
+            e: {p: v.value for p, v in parts.items() if isinstance(v, Returned | Bound)} for e, parts in answers.items()
         },
     )
+
+
+def _cell_error(notebook: Notebook, error: dict) -> dict:
+    """A cell that raised, for the result: its place among all cells (``cell``), its number as Jupyter shows it
+    when run from the top (``label``: ``In [5]``), the exception's name and message."""
+    index = error.get("cell")
+    return {
+        **error,
+        "cell": _position(notebook, index),
+        "label": notebook.label(index),
+        "line": evidence.error_line(error, notebook),
+    }
 
 
 def _position(notebook: Notebook, code_index: Any) -> Any:
@@ -128,7 +142,7 @@ def _run(sandbox: Any, catalog: Catalog, cells: list[str], names: list[str], pro
         from grader.sandbox.warm import warm_sandbox
 
         sandbox = warm_sandbox(catalog.kernel_packages)
-    return sandbox.run(cells, names, probes)
+    return sandbox.run(cells, names, probes, extras=True)
 
 
 MISSING_MODULE = re.compile(r"No module named '([A-Za-z_][A-Za-z0-9_.]*)'")
@@ -147,32 +161,124 @@ def _grader_import_errors(cell_errors: list[dict]) -> list[str]:
     return missing
 
 
-def _answers(exercises: list[Exercise], outcome: Any, calls: list[tuple[str, str, Any]]) -> dict[str, dict[str, Any]]:
+def _answers(
+    exercises: list[Exercise], outcome: Any, calls: list[tuple[str, str, Any]], notebook: Notebook
+) -> dict[str, dict[str, Any]]:
+    """Each part's answer: the value bound to its variable (:class:`Bound`), what a function returned
+    (:class:`Returned`), why there is none (:class:`Unanswered`), or what the notebook shows instead
+    (:class:`Found`, for a TA)."""
     answers: dict[str, dict[str, Any]] = {}
-    for exercise in exercises:
-        if exercise.kind == "answers":
-            bound = {p.id: _bound(outcome, variable_name(exercise.id, p.id)) for p in exercise.parts}
-            answers[exercise.id] = {part: value for part, value in bound.items() if value is not None}
-    for (exercise_id, part_id, args), probe in zip(calls, outcome.probes, strict=False):
-        answers.setdefault(exercise_id, {})[part_id] = _probe_answer(exercise_id, args, probe)
+    listed = [(e.id, p.id, variable_name(e.id, p.id)) for e in exercises if e.kind == "answers" for p in e.parts]
+    variables = [variable for _, _, variable in listed]
+    for part in evidence.parts_of(listed):
+        value = _bound(outcome, part.variable)
+        if value is None:
+            value = _unset(part, notebook, outcome, variables)
+        if value is not None:
+            answers.setdefault(part.exercise, {})[part.part] = value
+    functions = {e.id: e.code["function"] for e in exercises if e.kind == "code"}
+    for (exercise_id, part_id, _args), probe in zip(calls, outcome.probes, strict=False):
+        answers.setdefault(exercise_id, {})[part_id] = _probe_answer(functions[exercise_id], probe, notebook, outcome)
     return answers
 
 
 def _bound(outcome: Any, name: str) -> Any:
-    """The value the notebook bound to ``name``; a value that could not cross back says why."""
+    """The value the notebook bound to ``name`` (None when it is unset or None); a value that could not cross
+    back says why."""
     reason = getattr(outcome, "value_errors", {}).get(name)
     if reason:
         return Unanswered(f"the value bound to {name} could not be read ({reason}); bind a number, a list or a string")
-    return outcome.values.get(name)
+    value = outcome.values.get(name)
+    return None if value is None else Bound(value)
 
 
-def _probe_answer(exercise_id: str, args: Any, probe: Any) -> Any:
+def _unset(part: evidence.Part, notebook: Notebook, outcome: Any, variables: list[str]) -> Any:
+    """A part whose variable is not set: what the notebook shows instead, for a TA (:class:`Found`), why it is
+    not set (a cell raised or never ran), or None (no answer). A failure here is the grader's: logged, and the
+    part is then simply unanswered."""
+    try:
+        reason = evidence.why_unset(part.variable, notebook, outcome)
+        others = [v for v in variables if v != part.variable]
+        shown = evidence.shown_answers(part, notebook, outcome, others)
+    except Exception:  # noqa: BLE001 - looking around is a help to the TA; it never costs a notebook its grade
+        log.exception("looking for an unbound answer to %s failed", part.variable)
+        return None
+    if shown:
+        return Found(part.variable, tuple(shown), reason)
+    return reason
+
+
+def _probe_answer(function: str, probe: Any, notebook: Notebook, outcome: Any) -> Any:
     if isinstance(probe, dict) and "result" in probe:
         return Returned(probe["result"])
     error = probe.get("error", "no result") if isinstance(probe, dict) else "no result"
-    if error.startswith("NameError"):
-        return Unanswered("the notebook does not define the function this exercise asks for", missing=True)
+    if error.startswith(f"NameError: function {function!r} is not defined"):  # not a NameError inside it
+        why = evidence.why_unset(function, notebook, outcome, definition=True)
+        return why or Unanswered("the notebook does not define the function this exercise asks for", missing=True)
     return Unanswered(f"calling your function on the hidden input raised {error}")
+
+
+def _with_later_cells_noted(
+    results: list[Any], exercises: list[Exercise], catalog: Catalog, student: str, notebook: Notebook, outcome: Any
+) -> list[Any]:
+    """Each graded answer whose variable a later cell bound anew (a scratch cell after the answer cell) says
+    so, and what the value set first would have earned when that differs."""
+    by_id = {e.id: e for e in exercises}
+    for result in results:
+        exercise = by_id.get(result.id)
+        if exercise is None or exercise.kind != "answers":
+            continue
+        for index, part in enumerate(result.parts):
+            variable = variable_name(exercise.id, part.id)
+            try:
+                again = evidence.set_again(variable, notebook, outcome)
+                if again is not None:
+                    result.parts[index] = _noted(part, again, variable, catalog, exercise, student, notebook)
+            except Exception:  # noqa: BLE001 - a note for the TA; never a reason to lose the grade
+                log.exception("noting a later binding of %s failed", variable)
+    return results
+
+
+def _noted(
+    part: Any,
+    again: evidence.SetAgain,
+    variable: str,
+    catalog: Catalog,
+    exercise: Exercise,
+    student: str,
+    notebook: Notebook,
+) -> Any:
+    first, last = notebook.label(again.first), notebook.label(again.last)
+    note = (
+        f"`{variable}` was set in cell {first} and set again, to another value, by the later cell {last}: "
+        f"the value from {last} was graded."
+    )
+    rebound: dict[str, Any] = {"first": first, "last": last}
+    earlier = _would_earn(again.earlier, part.id, catalog, exercise, student)
+    if earlier is not None:
+        rebound["earlier"] = {"score": earlier.score, "status": earlier.status}
+        if earlier.score > part.score:
+            note += (
+                f" The value it had after {first} would be {earlier.status} "
+                f"({rounded_score(earlier.score):g}/{rounded_score(part.max_score):g}): if {last} was scratch work, "
+                "ask a TA to look."
+            )
+    return replace(part, feedback=f"{part.feedback} {note}", details={**part.details, "set_again": rebound})
+
+
+def _would_earn(value: Any, part_id: str, catalog: Catalog, exercise: Exercise, student: str) -> Any:
+    """The result ``value`` would get as the part's answer, or None (not kept, or too costly to check)."""
+    from grader.sandbox.channel import TOO_LARGE
+
+    if value is TOO_LARGE or value == TOO_LARGE:
+        return None
+    key = next(k for k in catalog.keys(exercise, catalog.variant(exercise, student)) if k.part == part_id)
+    try:
+        with budget.limited(budget.PART_SECONDS, "this answer", budget.SYMBOLIC_PART_SECONDS):
+            result, _ = check_part(key, value, bound=True)
+    except budget.BudgetExceeded:
+        return None
+    return result
 
 
 # Many notebooks ---------------------------------------------------------------------------

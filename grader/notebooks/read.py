@@ -7,10 +7,12 @@ notebook carrying megabytes of outputs costs no more than its code.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
+MAX_MARKDOWN = 200  # Markdown cells kept, each cut to MAX_MARKDOWN_CHARS: only for pointing a TA at an answer
+MAX_MARKDOWN_CHARS = 4000
 
 
 class NotebookError(ValueError):
@@ -23,6 +25,23 @@ class Notebook:
     positions: list[int]  # where each code cell stands among all the notebook's cells (for feedback)
     assignment: str | None
     student: str | None
+    markdown: list[tuple[int, str]] = field(default_factory=list)  # (position, source) of Markdown cells
+    labels: list[str] = field(default_factory=list)  # each code cell's label, see in_labels
+
+    def label(self, code_index: Any) -> str:
+        """A code cell as Jupyter numbers it when the notebook is run from the top, as the grader ran it."""
+        if isinstance(code_index, int) and 0 <= code_index < len(self.labels):
+            return self.labels[code_index]
+        return f"cell {code_index}"
+
+
+def in_labels(cells: list[str]) -> list[str]:
+    """``In [1]``, ``In [2]``, … for code cells run from the top; an empty cell is not run, so not numbered."""
+    labels, count = [], 0
+    for source in cells:
+        count += bool(source.strip())
+        labels.append(f"In [{count}]" if source.strip() else "In [ ]")
+    return labels
 
 
 def read_notebook(data: bytes) -> Notebook:
@@ -50,11 +69,16 @@ def read_notebook(data: bytes) -> Notebook:
     metadata = node.get("metadata")
     meta = metadata.get("grader", {}) if isinstance(metadata, dict) else {}
     meta = meta if isinstance(meta, dict) else {}
+    markdown = [
+        (i, _source(c)) for i, c in enumerate(cells) if isinstance(c, dict) and c.get("cell_type") == "markdown"
+    ]
     return Notebook(
         cells=[source for _, source in code],
         positions=[i for i, _ in code],
         assignment=meta.get("assignment") if isinstance(meta.get("assignment"), str) else None,
         student=meta.get("student") if isinstance(meta.get("student"), str) else None,
+        markdown=[(i, source[:MAX_MARKDOWN_CHARS]) for i, source in markdown[:MAX_MARKDOWN]],
+        labels=in_labels([source for _, source in code]),
     )
 
 

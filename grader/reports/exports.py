@@ -32,6 +32,30 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
+MAX_CELLS_LISTED = 3
+
+
+def cell_error_lines(result: Result) -> list[str]:
+    """``cell In [5] raised NameError: name 'np' is not defined``, one per cell of a notebook that raised."""
+    lines = []
+    for error in getattr(result, "cell_errors", None) or []:
+        where = error.get("label") or f"{error.get('cell')}"
+        what = error.get("line") or f"{error.get('ename')}: {error.get('evalue')}"
+        lines.append(f"cell {where} raised {what}")
+    return lines
+
+
+def problems(result: Result) -> str:
+    """What went wrong while running a notebook, in one line: the run's error, then the cells that raised."""
+    error = getattr(result, "error", None)
+    said = [error] if error else []
+    cells = cell_error_lines(result)
+    said += cells[:MAX_CELLS_LISTED]
+    if len(cells) > MAX_CELLS_LISTED:
+        said.append(f"{len(cells) - MAX_CELLS_LISTED} more cell(s) raised")
+    return "; ".join(said)
+
+
 def waiting_parts(result: Result) -> list[str]:
     """``exercise/part`` of each part of ``result`` that waits for a TA."""
     from grader.store.reviews import is_waiting
@@ -43,6 +67,7 @@ def gradebook_csv(results: Sequence[NotebookResult]) -> str:
     """One row per notebook: student, file, each exercise's score, total, max, error, warning, and the parts
     waiting for a TA (``waiting_for_ta``, ``; ``-separated).
 
+    ``error`` says why the notebook could not be run to the end and which cells raised (:func:`problems`);
     ``warning`` says where the notebook's metadata disagrees with whose it was
     graded as (see :func:`grader.notebooks.batch.owner`).
     """
@@ -62,7 +87,7 @@ def gradebook_csv(results: Sequence[NotebookResult]) -> str:
             + [
                 result.score if result.graded else "",
                 result.max_score,
-                safe_cell(result.error or ""),
+                safe_cell(problems(result)),
                 safe_cell(result.warning or ""),
                 safe_cell("; ".join(waiting_parts(result))),
             ]
@@ -117,7 +142,10 @@ def gradescope(result: Result, visibility: str = "visible", sentences: bool = Tr
     """
     tests = [gradescope_test(e.id, p, visibility, sentences) for e, p in result.parts()]
     error = getattr(result, "error", None)
-    output = f"The notebook could not be run to the end: {error}" if error else ""
+    output = f"The notebook could not be run to the end: {error}." if error else ""
+    cells = cell_error_lines(result)
+    if cells:
+        output = f"{output} Cells that raised an error (the notebook ran on): {'; '.join(cells)}.".strip()
     waiting = waiting_parts(result)
     if waiting:
         note = f"{len(waiting)} part{'' if len(waiting) == 1 else 's'} waiting for a TA: {', '.join(waiting)}."

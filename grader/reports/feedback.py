@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader.contract import Result, rounded_score
+from grader.reports.exports import cell_error_lines
 from grader.reports.maths_text import python_as_text
 from grader.reports.plots import subscript, svg_data_uri
 from grader.specs.model import Catalog
@@ -35,6 +36,8 @@ caption { text-align: left; font-weight: 600; padding: .3rem 0; }
 td.num { font-variant-numeric: tabular-nums; }
 .correct { color: #1a7f37; } .partial { color: #9a6700; } .incorrect, .invalid { color: #cf222e; } .missing, .needs_review { color: #57606a; }
 .error { background: #fff4e5; padding: .6rem; border-left: 4px solid #d97706; }
+.review { background: #f4f0f8; padding: .6rem; border-left: 4px solid #7d3c98; }
+section h2 { margin-top: 0; }
 code { background: #f3f3f3; padding: 0 .2rem; }
 figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; }
 </style></head><body>
@@ -43,6 +46,12 @@ figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; }
 <p>Score: <strong>{{ result.score | score }}</strong> / {{ result.max_score | score }}</p>
 {% if result.error %}<p class="error">The notebook could not be run to the end: {{ result.error }}.
 Answers bound before that were graded.</p>{% endif %}
+{% if cell_errors %}<section class="error"><h2>Cells that raised an error</h2>
+<p>The notebook ran on after each of them; what they would have set was not set.</p><ul>
+{% for line in cell_errors %}<li>{{ line }}</li>{% endfor %}</ul></section>{% endif %}
+{% if waiting %}<section class="review"><h2>Waiting for a TA</h2>
+<p>These parts earn nothing until a TA has looked at them:</p><ul>
+{% for item in waiting %}<li><code>{{ item.part }}</code>: {{ item.reason }}</li>{% endfor %}</ul></section>{% endif %}
 {% for exercise in result.exercises %}
 <h2>{{ titles.get(exercise.id, exercise.id) }} <small>({{ exercise.score | score }} / {{ exercise.max_score | score }})</small></h2>
 <table><tr><th scope="col">part</th><th scope="col">score</th><th scope="col">status</th><th scope="col">feedback</th></tr>
@@ -62,8 +71,6 @@ Answers bound before that were graded.</p>{% endif %}
 {% for step in plot.rows %}<tr><th scope="row">x{{ step.index }}</th><td class="num">{{ step.mine }}</td>{% if plot.reference %}<td class="num">{{ step.expected }}</td>{% endif %}</tr>
 {% endfor %}</table>{% endif %}
 {% endfor %}
-{% if result.cell_errors %}<h2>Cells that raised an error</h2><ul>
-{% for e in result.cell_errors %}<li>cell {{ e.cell }}: {{ e.ename }}: {{ e.evalue }}</li>{% endfor %}</ul>{% endif %}
 </main>
 </body></html>
 """
@@ -132,8 +139,30 @@ def feedback_html(result: Result, catalog: Catalog, answers: Callable[[str, str]
     environment = Environment(autoescape=True)
     environment.filters["score"] = rounded_score
     return environment.from_string(TEMPLATE).render(
-        result=result, titles=titles, plots={k: v for k, v in plots.items() if v}
+        result=result,
+        titles=titles,
+        plots={k: v for k, v in plots.items() if v},
+        cell_errors=cell_error_lines(result),
+        waiting=review_reasons(result),
     )
+
+
+def review_reasons(result: Result) -> list[dict[str, str]]:
+    """Each part waiting for a TA and why, in one sentence: an answer shown but not bound (what and where), the
+    grader's own failure, or an answer only a person can score."""
+    found = []
+    for exercise, part in result.parts():
+        if part.status != "needs_review":
+            continue
+        review = part.details.get("review") if isinstance(part.details.get("review"), dict) else {}
+        if review.get("found"):
+            reason = f"{review['found']}; a TA decides whether it counts"
+        elif part.details.get("grader_error"):
+            reason = "the grader failed while checking it (not your error); a TA grades it by hand"
+        else:
+            reason = part.feedback or "a TA scores this part"
+        found.append({"part": f"{exercise.id}/{part.id}", "reason": reason})
+    return found
 
 
 def _plot(

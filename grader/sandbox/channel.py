@@ -15,6 +15,7 @@ from __future__ import annotations
 import array
 import fcntl
 import json
+import re
 import select
 import signal
 import socket
@@ -25,7 +26,13 @@ from collections.abc import Sequence
 from grader.sandbox.frames import (
     CHUNK,
     ENVELOPE_ELEMENTS,
+    EXTRA_TOTAL,
+    HISTORY_ELEMENTS,
+    MAX_EXTRAS,
     MAX_FRAME_BYTES,
+    MAX_HISTORY,
+    MAX_OUTPUT,
+    MAX_OUTPUTS_TOTAL,
     MAX_RUN_ELEMENTS,
     MAX_TEXT,
     FrameTooLarge,
@@ -56,6 +63,16 @@ class Collector:
     child would ever send (:data:`MAX_RUN_ELEMENTS` for the values it holds,
     twice that while a snapshot is pending), sets ``broken``: the grader
     stops reading and kills the child; what was committed before stands.
+
+    Extras, when the run asked for them, are bounded hints for a TA and never
+    graded: ``outputs`` (cell index → what it printed, at most
+    :data:`MAX_OUTPUT` characters each and :data:`MAX_OUTPUTS_TOTAL` in all),
+    ``extras`` (other top-level names, sent after the cells and before any
+    probe result, at most :data:`MAX_EXTRAS` of :data:`EXTRA_TOTAL` JSON
+    values together). ``history`` records, for each requested name, the
+    cells after which its value changed: None when deleted (or None), the
+    first value set when small, else :data:`TOO_LARGE`; :data:`MAX_HISTORY`
+    entries at most.
     """
 
     def __init__(self, n_cells: int, names: Sequence[str], n_probes: int, pid: int) -> None:
@@ -82,6 +99,12 @@ class Collector:
         self.pending_sizes: dict[str, int] = {}
         self.max_held = 2 * (MAX_RUN_ELEMENTS + ENVELOPE_ELEMENTS * len(self.names))
         self.in_flight: int | None = None  # the probe whose inputs were sent last
+        self.outputs: dict[int, str] = {}
+        self.output_chars = 0
+        self.extras: dict[str, object] = {}
+        self.extra_values = 0
+        self.history: dict[str, list[tuple[int, object]]] = {}
+        self.history_values = 0
 
     @property
     def next_probe(self) -> int | None:
@@ -198,7 +221,13 @@ class Collector:
             self.value_errors.pop(name, None)
             if entry is not None:
                 (self.values if entry[0] == "v" else self.value_errors)[name] = entry[1]
+            self._remember(name, index, entry)
         self.pending.clear()
+        output = message.get("o")
+        if isinstance(output, str) and output and self.output_chars < MAX_OUTPUTS_TOTAL:
+            kept = output[: min(MAX_OUTPUT, MAX_OUTPUTS_TOTAL - self.output_chars)]
+            self.outputs[index] = kept
+            self.output_chars += len(kept)
         self.sizes.update(self.pending_sizes)
         self.pending_sizes.clear()
         self.cells_run = index + 1
@@ -210,6 +239,40 @@ class Collector:
                 "evalue": bounded_text(error.get("evalue")),
             }
             self.cell_errors.append(entry)
+        return True
+
+    def _remember(self, name: str, index: int, entry: tuple[str, object] | None) -> None:
+        """That ``name`` changed after cell ``index``, for "set again in a later cell": None when it was deleted
+        (or set to None), the value when it is the first one set and small, else :data:`TOO_LARGE`."""
+        changes = self.history.setdefault(name, [])
+        if len(changes) >= MAX_HISTORY:
+            return
+        if entry is None or entry[0] != "v" or entry[1] is None:
+            changes.append((index, None))
+            return
+        size = self.pending_sizes.get(name, 0)
+        first = all(value is None for _, value in changes)
+        if first and size <= HISTORY_ELEMENTS + ENVELOPE_ELEMENTS and self.history_values + size <= MAX_RUN_ELEMENTS:
+            self.history_values += size
+            changes.append((index, entry[1]))
+        else:
+            changes.append((index, TOO_LARGE))
+
+    def _on_extra(self, message: dict) -> bool:
+        name, value = message.get("n"), message.get("v")
+        if (
+            not isinstance(name, str)
+            or not name.isidentifier()
+            or name in self.names
+            or "v" not in message
+            or not self.cells_finished
+            or any(p is not None for p in self.probes)
+            or len(self.extras) >= MAX_EXTRAS
+            or self.extra_values + self.frame_values > EXTRA_TOTAL + ENVELOPE_ELEMENTS * MAX_EXTRAS
+        ):
+            return False
+        self.extra_values += self.frame_values
+        self.extras[name] = value
         return True
 
     def _on_stop(self, message: dict) -> bool:
@@ -242,8 +305,12 @@ class Collector:
         "cell": _on_cell,
         "stop": _on_stop,
         "probe": _on_probe,
+        "extra": _on_extra,
         "done": _on_done,
     }
+
+
+TOO_LARGE = "<too large to keep>"  # a history entry whose value was not kept
 
 
 def _sender(ancillary: list) -> int | None:
@@ -304,9 +371,26 @@ def verdict(collector: Collector, exited: dict, limits: Limits) -> str | None:
         if collector.stop[1] == "wall":
             return f"timeout after {limits.wall_seconds:g} s"
         return f"CPU time limit ({limits.cpu_seconds:g} s) exceeded"
-    if any(e["ename"] == "MemoryError" for e in collector.cell_errors):
+    if any(_memory_ran_out(e, limits) for e in collector.cell_errors):
         return f"memory limit ({limits.memory_mb} MB) exceeded"
     return None
+
+
+_ALLOCATION = re.compile(r"^Unable to allocate (\d+(?:\.\d+)?) (B|KiB|MiB|GiB|TiB|PiB|EiB) for an array")
+_UNITS = {"B": 0, "KiB": 10, "MiB": 20, "GiB": 30, "TiB": 40, "PiB": 50, "EiB": 60}
+
+
+def _memory_ran_out(error: dict, limits: Limits) -> bool:
+    """A ``MemoryError`` because the notebook's memory was used up; not numpy refusing one array that alone
+    is larger than the whole limit (``Unable to allocate 74.5 GiB for an array with shape (100000, 100000)``):
+    that is the cell's error, and the notebook ran on."""
+    if error.get("ename") != "MemoryError":
+        return False
+    found = _ALLOCATION.match(str(error.get("evalue", "")))
+    if found is None:
+        return True
+    asked = float(found.group(1)) * 2 ** _UNITS[found.group(2)]
+    return asked <= limits.memory_mb * 2**20
 
 
 def describe_exit(exited: dict) -> str:

@@ -42,6 +42,15 @@ MAX_VALUE_CHARS = 1_000_000
 MAX_DEPTH = 32
 MAX_TEXT = 2000
 MAX_RUN_ELEMENTS = 2 * MAX_ELEMENTS  # all requested values of one notebook together
+# Extras (asked for by the grader to point a TA at answers not bound to the names asked; never graded):
+MAX_OUTPUT = 2000  # characters of one cell's printed output
+MAX_OUTPUTS_TOTAL = 64_000  # characters of printed output of one notebook
+MAX_EXTRAS = 50  # other top-level names sent
+EXTRA_ELEMENTS = 2000  # JSON values of one of them
+EXTRA_CHARS = 20_000  # characters of one of them
+EXTRA_TOTAL = 20_000  # JSON values of all of them together
+MAX_HISTORY = 8  # changes of one requested name remembered, cell by cell
+HISTORY_ELEMENTS = 2000  # an earlier value is kept only up to this size
 # A frame is one value plus its envelope (type, name, an error text of MAX_TEXT escaped characters).
 ENVELOPE_BYTES = 64 << 10
 ENVELOPE_ELEMENTS = 16

@@ -94,6 +94,14 @@ class RunOutcome:
     ``peak_memory_mb``: the peak of all memory the notebook held (its
     cgroup's high-water mark: processes, page cache, shared memory, tmpfs,
     memfd files), ``None`` without a memory cgroup.
+
+    Asked for with ``extras=True`` (hints for a TA, never graded):
+    ``outputs``: cell index -> what the cell printed (and the value its last
+    line shows), bounded; ``extras``: the notebook's other top-level names
+    bound to plain values, bounded. Always: ``history``: requested name ->
+    ``[(cell index, value)]``, the cells after which its value changed
+    (None when deleted or None; the first value set when small, else
+    :data:`grader.sandbox.channel.TOO_LARGE`).
     """
 
     values: dict[str, object]
@@ -106,6 +114,9 @@ class RunOutcome:
     degraded: list[str] = field(default_factory=list)
     peak_rss_mb: float = 0.0
     peak_memory_mb: float | None = None
+    outputs: dict[int, str] = field(default_factory=dict)
+    extras: dict[str, object] = field(default_factory=dict)
+    history: dict[str, list[tuple[int, object]]] = field(default_factory=dict)
 
 
 class InfrastructureError(Exception):
@@ -252,7 +263,9 @@ class Worker:
         return self.proc is not None and self.proc.poll() is None
 
     # -- one notebook ------------------------------------------------------
-    def run(self, cells: list[str], names: list[str], probes: list[dict], limits: Limits) -> RunOutcome:
+    def run(
+        self, cells: list[str], names: list[str], probes: list[dict], limits: Limits, extras: bool = False
+    ) -> RunOutcome:
         """Run one notebook; raise :class:`InfrastructureError` if the sandbox failed."""
         if not self.alive:
             self.restart()
@@ -274,6 +287,8 @@ class Worker:
                 "probe_count": len(probes),
                 "probe_seconds": limits.probe_seconds,
             }
+            if extras:
+                request["extras"] = True
             _send_frame(sock, request)
             exited = self._pump(sock, collector, run_id, probes, started + limits.wall_seconds + 15)
         if not collector.ready:
@@ -289,6 +304,9 @@ class Worker:
             degraded=list(self.report.get("missing", [])),
             peak_rss_mb=round(float(exited.get("maxrss_kb", 0)) / 1024, 1),
             peak_memory_mb=None if exited.get("peak_bytes") is None else round(exited["peak_bytes"] / 2**20, 1),
+            outputs=collector.outputs,
+            extras=collector.extras,
+            history=collector.history,
         )
 
     def _control(self, run_id: int, timeout: float) -> dict:
@@ -442,8 +460,14 @@ class Sandbox:
         self.ready()
         return dict(self._workers[0].report)
 
-    def run(self, cells: Iterable[str], names: Iterable[str], probes: Iterable[Probe | dict] = ()) -> RunOutcome:
-        """Run the notebook's code ``cells`` in order; return the requested ``names`` and probe results."""
+    def run(
+        self, cells: Iterable[str], names: Iterable[str], probes: Iterable[Probe | dict] = (), *, extras: bool = False
+    ) -> RunOutcome:
+        """Run the notebook's code ``cells`` in order; return the requested ``names`` and probe results.
+
+        ``extras``: also each cell's printed output and the notebook's other plain top-level values
+        (:class:`RunOutcome`), for pointing a TA at answers the names asked for do not hold.
+        """
         cells, names = [str(c) for c in cells], [str(n) for n in names]
         probe_dicts = [_probe_dict(p) for p in probes]
         if self._closed.is_set():
@@ -457,7 +481,7 @@ class Sandbox:
                 if self._closed.is_set():
                     failure = "sandbox closed"
                     break
-                outcome = worker.run(cells, names, probe_dicts, self.limits)
+                outcome = worker.run(cells, names, probe_dicts, self.limits, extras)
                 outcome.seconds = time.monotonic() - started
                 return outcome
             except (InfrastructureError, OSError) as exc:

@@ -227,6 +227,25 @@ def quadratic_gradient(f: str) -> dict[str, Any]:
     return {"quadratic_gradient": {"A": plain(target.hessian(origin)), "b": plain(target.gradient(origin))}}
 
 
+@example("numpy_array([2, 1])")
+def numpy_array(values: Sequence[float]) -> dict[str, Any]:
+    """A hidden input that is a numpy array of floats (the sandbox builds ``np.array(values, dtype=float)``).
+
+    As data, ``{"ndarray": […]}``, which trusted code in the notebook's sandbox turns into the array.
+    """
+    return {"ndarray": plain(np.asarray(values, dtype=np.float64))}
+
+
+@example("numpy_float(4)")
+def numpy_float(value: float) -> dict[str, Any]:
+    """A hidden input that is a number, as a numpy float64 (a float with numpy's methods, like numpy's results).
+
+    As data, ``{"float64": x}``, which trusted code in the notebook's sandbox turns into ``np.float64(x)``:
+    it is a ``float``, and ``.astype``, ``.copy`` and ``* 1.0`` work on it as on an array.
+    """
+    return {"float64": float(value)}
+
+
 # Learning rates on a quadratic --------------------------------------------------
 
 
@@ -478,6 +497,7 @@ def _vector(*items: float) -> list[float]:
 _CORE = (
     gd, momentum, ema_momentum, nesterov, adam, rmsprop, adagrad, ascent, forgot_eta,
     iterates, path_shape, values, value, gradient, hessian, next_from, next_after, derivative, quadratic_gradient,
+    numpy_array, numpy_float,
     step_factor, regime, regimes, converging_rates, curvature, interval, neg, scale,
     mean, total, batch_gradient, zero_based_batch, updates_per_epoch, sgd_epoch, epoch_step,
     stationary_points, classify_point, classify_points, negate_labels, plain,
