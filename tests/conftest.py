@@ -72,3 +72,53 @@ def sandbox(request: pytest.FixtureRequest, sandboxes: Any) -> Any:
     from grader.sandbox import Limits
 
     return sandboxes(getattr(request.module, "LIMITS", None) or Limits(cpu_seconds=10, wall_seconds=20))
+
+
+# Layers of the suite (markers registered in pyproject.toml): ``pytest -m "not slow"`` is the quick loop,
+# README's command runs everything. Markers follow from what a test uses, so a new test is placed by itself.
+BROWSER_FILES = {"test_browser.py", "test_browser_submissions.py"}
+SERVICE_FIXTURES = {"app", "client", "sqlite_db", "pg_db", "any_db", "pg_url", "tokens"}
+POSTGRES_FIXTURES = {"pg_db", "pg_url"}
+SANDBOX_FIXTURES = {"sandbox", "sandboxes"}
+SANDBOX_FILES = {
+    "test_sandbox.py", "test_sandbox_kernel.py", "test_sandbox_attacks.py", "test_notebooks.py",
+    "test_notebook_cli.py", "test_faults.py", "test_jail_environment.py", "test_ta_reading.py",
+    "test_jupyter_flow.py", "test_gradescope_bundle.py", "test_code_exercises.py",
+}  # fmt: skip
+SLOW_FILES = {
+    "test_faults.py", "test_soak.py", "test_browser.py", "test_browser_submissions.py", "test_jobs_celery.py",
+    "test_jupyter_flow.py", "test_remote_worker.py", "test_fuzz_api.py", "test_fuzz_parsers.py",
+    "test_equivalence_pairs.py", "test_notebook_cli.py", "test_sandbox_attacks.py", "test_sandbox_kernel.py",
+    "test_gradescope_bundle.py", "test_ta_reading.py", "test_fair_checking.py", "test_login_limits.py",
+}  # fmt: skip
+SLOW_TESTS = {
+    "test_symbolic.py::test_overruns_in_a_row_are_each_cut_off_and_the_worker_recovers",
+    "test_symbolic.py::test_the_time_limit_works_off_the_main_thread",
+    "test_symbolic.py::test_an_expensive_expression_is_cut_off_and_settled_by_sampling",
+    "test_fairness.py::test_cpu_is_counted_for_the_notebooks_whole_process_tree",
+    "test_checking.py::test_grade_never_fails_on_any_answer",
+    "test_cli.py::test_validate_proves_the_shipped_specs",
+    "test_notebooks.py::test_malformed_files_get_a_reason_and_the_batch_goes_on",
+    "test_notebooks.py::test_a_function_that_loops_forever_is_stopped_and_the_rest_graded",
+    "test_notebooks.py::test_every_solution_notebook_scores_full",
+    "test_assignment_rules.py::test_grade_applies_deadlines_from_a_csv_of_hand_in_times_only_when_asked",
+    "test_answer_corpus.py::test_the_corpus_is_large_and_covers_every_exercise_and_notation",
+}  # fmt: skip
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        file = item.path.name
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if file in BROWSER_FILES:
+            item.add_marker(pytest.mark.browser)
+        if file in BROWSER_FILES or fixtures & SERVICE_FIXTURES:
+            item.add_marker(pytest.mark.service)
+        if fixtures & POSTGRES_FIXTURES or "[postgresql" in item.nodeid:
+            item.add_marker(pytest.mark.postgres)
+        in_sandbox = file in SANDBOX_FILES or fixtures & SANDBOX_FIXTURES or item.get_closest_marker("sandbox")
+        if in_sandbox:
+            item.add_marker(pytest.mark.sandbox)
+        # starting forkservers and interpreters is what makes a test slow: the quick loop leaves them out
+        if in_sandbox or file in SLOW_FILES or f"{file}::{item.name.split('[')[0]}" in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
