@@ -20,8 +20,11 @@ past either limit a failed login is a 429 with ``Retry-After`` instead of a
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
@@ -150,6 +153,46 @@ def require_staff(principal: Principal | None) -> Principal:
     if not who.is_staff:
         raise ApiError(403, "this needs a TA or instructor token")
     return who
+
+
+def login_required(
+    view: Callable[..., Any] | None = None, *, open_mode: bool = False, refusal: str | None = None
+) -> Any:
+    """A page for logged-in visitors, as in Flask's tutorial: the view is called with ``who``, the visitor (the
+    login cookie's :class:`Principal`).
+
+    Anyone else is sent to the login form (303), which leads back here; a
+    page's script (``refusal``: the sentence) gets a 401 instead. With
+    ``open_mode`` an anonymous visitor passes, as ``who=None``, when the
+    service is open (``GRADER_OPEN``): the exercises may be tried without a
+    login there.
+    """
+
+    def decorate(page: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(page)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            who = page_principal()
+            if who is None and not (open_mode and is_open()):
+                if refusal is not None:
+                    raise ApiError(401, refusal)
+                return redirect(url_for("auth.login_form", next=request.full_path.rstrip("?")), code=303)
+            return page(*args, who=who, **kwargs)
+
+        return wrapped
+
+    return decorate(view) if view is not None else decorate
+
+
+def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A page for TAs and instructors: :func:`login_required` (also in open mode), and a 403 for a student."""
+
+    @functools.wraps(view)
+    def staff_only(*args: Any, who: Principal, **kwargs: Any) -> Any:
+        if not who.is_staff:
+            raise ApiError(403, "this page is for TAs and instructors")
+        return view(*args, who=who, **kwargs)
+
+    return login_required(staff_only)
 
 
 def may_read(principal: Principal | None, student: str) -> bool:

@@ -36,7 +36,7 @@ from grader.reports.maths_text import maths_as_text
 from grader.store import submissions
 from grader.store.users import Principal
 from grader.web import handins, results, service
-from grader.web.auth import is_open, may_read, page_principal
+from grader.web.auth import is_open, login_required, may_read, staff_required
 from grader.web.errors import ApiError
 from grader.web.state import state
 
@@ -59,25 +59,9 @@ def number(value: Any) -> str:
     return str(int(rounded)) if rounded.is_integer() else f"{rounded:g}"
 
 
-def _login_redirect() -> Response:
-    return redirect(url_for("auth.login_form", next=request.full_path.rstrip("?")), code=303)
-
-
-def _visitor(staff: bool = False) -> tuple[Principal | None, Response | None]:
-    """The visitor, or a redirect to the login form (or a 403 for a student on a staff page)."""
-    who = page_principal()
-    if who is None and (staff or not is_open()):
-        return None, _login_redirect()
-    if staff and who is not None and not who.is_staff:
-        raise ApiError(403, "this page is for TAs and instructors")
-    return who, None
-
-
 @bp.get("/")
-def index(upload_error: str | None = None, status: int = 200) -> tuple[str, int] | Response:
-    who, redirect_to = _visitor()
-    if redirect_to:
-        return redirect_to
+@login_required(open_mode=True)
+def index(who: Principal | None, upload_error: str | None = None, status: int = 200) -> tuple[str, int]:
     catalog = state().catalog
     listed = {e for a in catalog.assignments.values() for e in a.exercises}
     others = [e for e in catalog.exercises.values() if e.id not in listed]
@@ -92,15 +76,13 @@ def index(upload_error: str | None = None, status: int = 200) -> tuple[str, int]
 
 
 @bp.get("/assignments/<assignment>/notebook")
-def notebook_download(assignment: str) -> Response:
+@login_required
+def notebook_download(who: Principal, assignment: str) -> Response:
     """The student's own notebook for ``assignment``: prompts with their numbers and answer cells."""
     import nbformat
 
     from grader.notebooks.generate import student_notebook
 
-    who, redirect_to = _visitor()
-    if redirect_to or who is None:
-        return redirect_to or _login_redirect()
     if assignment not in state().catalog.assignments:
         raise ApiError(404, f"there is no assignment {assignment!r}")
     server = request.url_root.rstrip("/")  # check() and submit() in the notebook talk to this service
@@ -112,15 +94,13 @@ def notebook_download(assignment: str) -> Response:
 
 
 @bp.post("/assignments/<assignment>/upload")
-def notebook_upload(assignment: str) -> tuple[str, int, dict[str, str]] | Response:
+@login_required
+def notebook_upload(who: Principal, assignment: str) -> tuple[str, int, dict[str, str]] | Response:
     """Hand in a notebook from the browser: the same path as ``POST /api/submissions``, then the history page.
 
     The same rate limit and storage quota as the API apply; past them the
     index page says why (429 with ``Retry-After``, or 413).
     """
-    who, redirect_to = _visitor()
-    if redirect_to or who is None:
-        return redirect_to or _login_redirect()
     if assignment not in state().catalog.assignments:
         raise ApiError(404, f"there is no assignment {assignment!r}")
     try:
@@ -133,10 +113,8 @@ def notebook_upload(assignment: str) -> tuple[str, int, dict[str, str]] | Respon
 
 
 @bp.route("/exercises/<exercise_id>", methods=["GET", "POST"])
-def exercise(exercise_id: str) -> Response | tuple[str, int] | str:
-    who, redirect_to = _visitor()
-    if redirect_to:
-        return redirect_to
+@login_required(open_mode=True)
+def exercise(who: Principal | None, exercise_id: str) -> tuple[str, int]:
     catalog = state().catalog
     spec = catalog.exercises.get(exercise_id)
     if spec is None:
@@ -189,12 +167,10 @@ def exercise(exercise_id: str) -> Response | tuple[str, int] | str:
 
 
 @bp.post("/exercises/<exercise_id>/read")
-def read_answer(exercise_id: str) -> Response:
+@login_required(open_mode=True, refusal="log in again to see how your answers are read")
+def read_answer(who: Principal | None, exercise_id: str) -> Response:
     """How the answer being typed into a part's field is read (JSON, for the page's script; see
     :func:`grader.web.results.read_part`). Same-site only, with the form's CSRF token in ``X-CSRFToken``."""
-    who = page_principal()
-    if who is None and not is_open():
-        raise ApiError(401, "log in again to see how your answers are read")
     service.take_turn(who)
     body = service.json_body()
     if not isinstance(body, dict):
@@ -205,44 +181,36 @@ def read_answer(exercise_id: str) -> Response:
 
 
 @bp.get("/submissions")
-def history() -> Response | str:
-    who, redirect_to = _visitor()
-    if redirect_to or who is None:
-        return redirect_to or _login_redirect()
+@login_required
+def history(who: Principal) -> str:
     rows = handins.shown_history(submissions.history(state().db, who.student, 100), who)
     answered = submissions.exercises_of(state().db, [row.id for row in rows if row.assignment is None])
     titles = {row.id: results.title_of(row, answered.get(row.id, []), state().catalog) for row in rows}
     return render_template("history.html", who=who, rows=rows, titles=titles)
 
 
-def _readable_submission(submission_id: str) -> tuple[Principal | None, StoredSubmission | None, Response | None]:
-    """The visitor and the submission they may read (its student or staff), a login redirect, or a 404."""
-    who = page_principal()
-    if who is None:
-        return None, None, _login_redirect()
+def _readable_submission(who: Principal, submission_id: str) -> StoredSubmission:
+    """The submission the visitor may read (its student or staff), as the assignment's feedback rules show it
+    (:mod:`grader.web.handins`); a 404 otherwise."""
     found = submissions.get(state().db, submission_id) if len(submission_id) <= 64 else None
     if found is None or not may_read(who, found.student):  # another student's id looks like no id at all
         raise ApiError(404, "there is no submission at this address that you may read")
-    return who, handins.shown_stored(found, who), None  # the assignment's feedback rules (grader.web.handins)
+    return handins.shown_stored(found, who)
 
 
 @bp.get("/submissions/<submission_id>")
-def submission(submission_id: str) -> Response | str:
-    who, found, redirect_to = _readable_submission(submission_id)
-    if redirect_to or found is None:
-        return redirect_to or _login_redirect()
+@login_required
+def submission(who: Principal, submission_id: str) -> str:
+    found = _readable_submission(who, submission_id)
     view = results.submission_view(state().db, state().catalog, found)
     return render_template("submission.html", who=who, view=view, stored=found)
 
 
 @bp.get("/submissions/<submission_id>/status")
-def submission_status(submission_id: str) -> Response:
+@login_required(refusal="log in again to follow this submission")
+def submission_status(who: Principal, submission_id: str) -> Response:
     """Where a submission is in the queue (JSON), for its page's script; 401 once the login has expired."""
-    if page_principal() is None:
-        raise ApiError(401, "log in again to follow this submission")
-    _, found, _ = _readable_submission(submission_id)
-    if found is None:
-        raise ApiError(404, "there is no submission at this address that you may read")
+    found = _readable_submission(who, submission_id)
     return jsonify(
         {
             "id": found.id,
@@ -256,20 +224,16 @@ def submission_status(submission_id: str) -> Response:
 
 
 @bp.get("/instructor")
-def instructor() -> Response | str:
-    who, redirect_to = _visitor(staff=True)
-    if redirect_to:
-        return redirect_to
+@staff_required
+def instructor(who: Principal) -> str:
     from grader.web import overview
 
     return render_template("instructor.html", who=who, **overview.gradebook_page(overview.attempt_arg()))
 
 
 @bp.get("/instructor/gradebook.csv")
-def instructor_csv() -> Response:
-    _, redirect_to = _visitor(staff=True)
-    if redirect_to:
-        return redirect_to
+@staff_required
+def instructor_csv(who: Principal) -> Response:
     from grader.web import overview
 
     attempt = overview.attempt_arg()
@@ -281,19 +245,15 @@ def instructor_csv() -> Response:
 
 
 @bp.get("/instructor/exercises/<exercise_id>")
-def analytics(exercise_id: str) -> Response | str:
-    who, redirect_to = _visitor(staff=True)
-    if redirect_to:
-        return redirect_to
+@staff_required
+def analytics(who: Principal, exercise_id: str) -> str:
     from grader.web import overview
 
     return render_template("analytics.html", who=who, **overview.analytics_page(exercise_id, overview.attempt_arg()))
 
 
 @bp.route("/instructor/extensions", methods=["GET", "POST"])
-def extensions() -> Response | tuple[str, int] | str:
+@staff_required
+def extensions(who: Principal) -> tuple[str, int]:
     """Students' extensions and every change to them; an instructor sets, removes or imports (CSV) them here."""
-    who, redirect_to = _visitor(staff=True)
-    if redirect_to or who is None:
-        return redirect_to or _login_redirect()
     return handins.extensions_page(who, request.method == "POST")

@@ -22,6 +22,8 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from grader import review
 from grader.store import reviews
 from grader.store.reviews import ReviewError
+from grader.store.users import Principal
+from grader.web.auth import staff_required
 from grader.web.errors import ApiError
 from grader.web.state import state
 
@@ -45,27 +47,17 @@ def plural(count: Any, word: str, words: str | None = None) -> str:
     return f"{number(count)} {word if count == 1 else many}"
 
 
-def _staff() -> tuple[Any, Response | None]:
-    from grader.web.pages import _visitor
-
-    return _visitor(staff=True)
-
-
 @bp.get("/review")
-def queue() -> Response | str:
-    who, redirect_to = _staff()
-    if redirect_to:
-        return redirect_to
+@staff_required
+def queue(who: Principal) -> str:
     waiting = review.queue(state().db, state().catalog)
     answers = review.answers_of(state().db, waiting)
     return render_template("review_queue.html", who=who, waiting=waiting, answers=answers)
 
 
 @bp.get("/review/<submission_id>")
-def submission(submission_id: str) -> Response | str:
-    who, redirect_to = _staff()
-    if redirect_to:
-        return redirect_to
+@staff_required
+def submission(who: Principal, submission_id: str) -> str:
     try:
         parts = review.submission_parts(state().db, state().catalog, submission_id)
     except ReviewError as exc:
@@ -74,10 +66,8 @@ def submission(submission_id: str) -> Response | str:
 
 
 @bp.route("/review/<submission_id>/<exercise_id>/<part_id>", methods=["GET", "POST"])
-def part(submission_id: str, exercise_id: str, part_id: str) -> Response | tuple[str, int]:
-    who, redirect_to = _staff()
-    if redirect_to or who is None:
-        return redirect_to  # type: ignore[return-value]
+@staff_required
+def part(who: Principal, submission_id: str, exercise_id: str, part_id: str) -> Response | tuple[str, int]:
     db, catalog = state().db, state().catalog
     try:
         view = review.part_view(db, catalog, submission_id, exercise_id, part_id)
