@@ -39,7 +39,7 @@ from flask import (
 )
 
 from grader.store.users import Principal
-from grader.web.errors import ApiError
+from grader.web.errors import ApiError, too_many
 from grader.web.state import state
 
 COOKIE = "grader_token"
@@ -67,15 +67,11 @@ def api_principal() -> Principal | None:
     token = bearer_token()
     principal = state().principal(token) if token is not None else None
     if token is not None and principal is None:
-        wait, reason = failed_login(token)
-        if wait:
-            g.auth_error = ApiError(429, reason, headers={"Retry-After": str(int(wait) + 1)})
-        else:
-            g.auth_error = ApiError(
-                401,
-                "the token is not valid (unknown, revoked or expired)",
-                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-            )
+        g.auth_error = failed_login(token) or ApiError(
+            401,
+            "the token is not valid (unknown, revoked or expired)",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
         raise g.auth_error
     g.principal = principal
     return principal
@@ -104,23 +100,22 @@ def caller_key(principal: Principal | None) -> tuple[str, bool]:
     return f"addr:{client_network(request.remote_addr)}", False
 
 
-def failed_login(token: str) -> tuple[float, str]:
+def failed_login(token: str) -> ApiError | None:
     """Count a login that failed with ``token`` against the token and the client's address.
 
-    ``(0.0, "")`` while both limits allow it (answer 401), else the seconds to
-    wait and the sentence for the 429. The token is keyed by a hash of its own
-    (not the stored one), so the limiter's keys never match the token table.
+    None while both limits allow it (answer 401), else the 429 to answer.
+    The token is keyed by a hash of its own (not the stored one), so the
+    limiter's keys never match the token table.
     """
     token_key = None
     if token:
         token_key = "token:" + hashlib.sha256(b"failed-login\0" + token.encode("utf-8", "surrogatepass")).hexdigest()
     wait, which = state().login_failures.failed(token_key, f"addr:{client_network(request.remote_addr)}")
     if not wait:
-        return 0.0, ""
-    seconds = int(wait) + 1
+        return None
     if which == "token":
-        return wait, f"too many failed logins with this token, which is not valid: try again in {seconds} s"
-    return wait, f"too many failed logins from this address: check your token and try again in {seconds} s"
+        return too_many("too many failed logins with this token, which is not valid", wait)
+    return too_many("too many failed logins from this address", wait, then="check your token and try again")
 
 
 def client_network(address: str | None) -> str:
@@ -238,10 +233,10 @@ def login() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     principal = state().principal(token) if token else None
     target = request.form.get("next") or ""
     if principal is None:
-        wait, reason = failed_login(token)
-        if wait:
-            message = reason[:1].upper() + reason[1:] + "."
-            return render_template("login.html", next=target, error=message), 429, {"Retry-After": str(int(wait) + 1)}
+        refused = failed_login(token)
+        if refused is not None:
+            message = refused.detail[:1].upper() + refused.detail[1:] + "."
+            return render_template("login.html", next=target, error=message), 429, refused.headers
         message = "That token is not valid: check it, or ask your TA for a new one."
         return render_template("login.html", next=target, error=message), 401
     response = redirect(_safe_next(target), code=303)

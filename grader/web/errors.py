@@ -14,12 +14,14 @@ is a 503 ``unavailable`` with ``Retry-After``, as is a job queue that cannot
 be reached (:func:`unavailable`); the request's transaction was rolled back, so
 nothing of it is stored. Anything else is a bug: it is logged with its
 traceback and answered with a 500 whose body says so, without the traceback.
-Code raises :class:`ApiError` to answer with a specific code, slug and detail.
+Code raises :class:`ApiError` to answer with a specific code, slug and detail;
+every refusal for too much of something is one :func:`too_many`.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, render_template, request
@@ -84,6 +86,18 @@ class ApiError(Exception):
         self.error = error or SLUGS.get(status, "error")
         self.detail = DETAILS.get(status) if detail is None else detail
         self.headers = headers or {}
+
+
+def too_many(reason: str, wait: float, *, then: str | None = "try again", error: str | None = None) -> ApiError:
+    """The one 429: the request rate, the CPU share, failed logins and submissions waiting all refuse with it.
+
+    The sentence is ``<reason>: <then> in <N> s`` (``reason`` alone without
+    ``then``) and ``Retry-After`` is ``N``: ``wait`` in whole seconds, rounded
+    up, at least 1.
+    """
+    seconds = max(1, math.ceil(wait))
+    detail = f"{reason}: {then} in {seconds} s" if then else reason
+    return ApiError(429, detail, error=error, headers={"Retry-After": str(seconds)})
 
 
 def unavailable(what: str, seconds: int = RETRY_AFTER_SECONDS) -> ApiError:

@@ -29,7 +29,7 @@ from grader.store.users import Principal
 from grader.students import ID_RULE, is_student_id
 from grader.web import handins
 from grader.web.auth import caller_key, is_open, submitter
-from grader.web.errors import ApiError, unavailable
+from grader.web.errors import ApiError, too_many, unavailable
 from grader.web.state import state
 
 log = logging.getLogger(__name__)
@@ -110,13 +110,13 @@ def take_turn(principal: Principal | None) -> None:
     key, verified = caller_key(principal)
     wait = state().limiter.check(key, verified=verified)
     if wait:
-        raise _too_many(wait, "too many requests")
+        raise too_many("too many requests", wait)
     if principal is not None and principal.is_staff:
         _open_account(key)  # staff export gradebooks and grade for others: no share, as no storage quota
         return
     wait = state().cpu_limiter.check(key, verified=verified, cost=0)
     if wait:
-        raise _too_many(wait, "your recent requests used up your share of the server's checking time")
+        raise too_many("your recent requests used up your share of the server's checking time", wait)
     g.grader_turn = Turn(key, verified, time.thread_time(), _open_account(key))
 
 
@@ -136,11 +136,6 @@ def end_turn(_error: BaseException | None = None) -> None:
     if turn is not None:
         used_ms = (time.thread_time() - turn.cpu_start + turn.account.worker_seconds) * 1000
         state().cpu_limiter.charge(turn.key, used_ms, verified=turn.verified)
-
-
-def _too_many(wait: float, reason: str) -> ApiError:
-    seconds = int(wait) + 1
-    return ApiError(429, f"{reason}: try again in {seconds} s", headers={"Retry-After": str(seconds)})
 
 
 def exercise_summary(exercise: Any) -> dict[str, Any]:
@@ -288,11 +283,11 @@ def within_quota() -> Iterator[None]:
     try:
         yield
     except submissions.TooManyWaiting as exc:
-        raise ApiError(
-            429,
+        raise too_many(
             f"{exc}: send this one again once one of them is graded",
+            WAITING_RETRY_SECONDS,
+            then=None,
             error="too_many_waiting",
-            headers={"Retry-After": str(WAITING_RETRY_SECONDS)},
         ) from None
     except submissions.QuotaExceeded as exc:
         raise ApiError(
