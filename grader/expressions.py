@@ -423,17 +423,6 @@ def parse(text: str, variables: Collection[str] | None = None) -> Formula:
     return _formula(tree, text.strip(), variables, source)
 
 
-def parse_structure(text: str, variables: Collection[str] | None = None) -> Formula | list[Any]:
-    """Like :func:`parse`, but a top-level list or tuple (``[3.5, 2]``, ``(3.5, 2)``, ``3.5, 2``,
-    ``[[1, 0], [0, 1]]``) becomes a (nested) list of formulas.
-
-    Each item keeps its text as typed (``2.50`` stays ``2.50``), so that its
-    significant figures can still be counted.
-    """
-    source, tree = _parse_tree(text, _allowed(variables))
-    return _structure(tree, text, source, variables, depth=0)
-
-
 def _allowed(variables: Collection[str] | None) -> frozenset[str]:
     return DEFAULT_VARIABLES if variables is None else frozenset(variables)
 
@@ -452,21 +441,6 @@ def _parse_tree(text: str, variables: frozenset[str]) -> tuple[str, ast.expr]:
         return source, ast.parse(source, mode="eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         raise ExpressionError(f"could not read {text.strip()!r} as a formula") from exc
-
-
-def _structure(
-    node: ast.expr, text: str, source: str, variables: Collection[str] | None, depth: int
-) -> Formula | list[Any]:
-    if isinstance(node, ast.Tuple | ast.List):
-        if depth >= 2:
-            raise ExpressionError("lists nested more than two deep are not accepted")
-        if len(node.elts) > 10_000:
-            raise ExpressionError("the list is too long")
-        return [_structure(item, text, source, variables, depth + 1) for item in node.elts]
-    if depth == 0:
-        return _formula(node, text.strip(), variables, source)
-    typed = ast.get_source_segment(source, node) or ast.unparse(node)
-    return _formula(node, "".join(typed.split()), variables, source)  # tokens were joined by spaces
 
 
 def _formula(node: ast.expr, text: str, variables: Collection[str] | None, source: str) -> Formula:

@@ -12,7 +12,7 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader.expressions import ExpressionError, parse, parse_structure, significant_figures
+from grader.expressions import ExpressionError, parse, significant_figures
 
 # Accepted ------------------------------------------------------------------------------
 
@@ -58,41 +58,6 @@ def test_formulas_in_x_are_read(text, at_3):
 
 def test_greek_letters_become_their_names():
     assert parse("η·x").names == {"eta", "x"}
-
-
-@pytest.mark.parametrize(
-    ("text", "items"),
-    [
-        ("[3.5, 2]", [3.5, 2.0]),
-        ("(3.5, 2)", [3.5, 2.0]),
-        ("3.5, 2", [3.5, 2.0]),
-        ("[−1, −2]", [-1.0, -2.0]),
-        ("[10/3, sqrt(4)]", [10 / 3, 2.0]),
-    ],
-)
-def test_lists_are_read_as_lists_of_formulas(text, items):
-    parsed = parse_structure(text, variables=())
-    assert [item.evaluate() for item in parsed] == pytest.approx(items)
-
-
-def test_nested_lists_are_read_as_rows():
-    rows = parse_structure("[[1, 0], [0, 2]]", variables=())
-    assert [[item.evaluate() for item in row] for row in rows] == [[1.0, 0.0], [0.0, 2.0]]
-
-
-def test_list_items_keep_the_text_as_typed():
-    """Trailing zeros are significant figures: ``2.50`` in a list is still ``2.50``."""
-    items = parse_structure("[2.50, 1.000, −3]", variables=())
-    assert [item.text for item in items] == ["2.50", "1.000", "-3"]
-
-
-def test_a_single_value_is_not_a_list():
-    assert parse_structure("3.5", variables=()).evaluate() == 3.5
-
-
-def test_lists_nested_three_deep_are_refused():
-    with pytest.raises(ExpressionError, match="nested"):
-        parse_structure("[[[1]]]", variables=())
 
 
 @pytest.mark.parametrize(
@@ -236,17 +201,16 @@ def test_parse_of_any_text_raises_only_expression_error(text):
 @settings(max_examples=400, deadline=2000)
 @given(st.text(alphabet="0123456789.eE+-−*/^²()[], xyηπ_sqrtexpabs", max_size=80))
 def test_formula_like_text_raises_only_expression_error(text):
-    for function in (parse, parse_structure):
+    try:
+        formula = parse(text)
+    except ExpressionError:
+        return
+    if formula.names <= {"x", "y", "eta"}:
         try:
-            formula = function(text)
+            formula.evaluate({"x": 0.5, "y": -1.5, "eta": 0.25})
         except ExpressionError:
-            continue
-        if not isinstance(formula, list) and formula.names <= {"x", "y", "eta"}:
-            try:
-                formula.evaluate({"x": 0.5, "y": -1.5, "eta": 0.25})
-            except ExpressionError:
-                pass
-            formula.exact()
+            pass
+        formula.exact()
 
 
 # The three readings of a checked tree agree -------------------------------------------

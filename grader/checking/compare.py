@@ -65,15 +65,6 @@ def compare_numbers(student: Sequence[Number], reference: Sequence[float], toler
     return [compare_number(s, r, tolerance) for s, r in zip(student, reference, strict=True)]
 
 
-def all_match(verdicts: Sequence[Verdict]) -> bool:
-    return all(v is Verdict.MATCH for v in verdicts)
-
-
-def all_right(verdicts: Sequence[Verdict]) -> bool:
-    """Every component right, some possibly too coarse."""
-    return all(v is not Verdict.MISMATCH for v in verdicts)
-
-
 def same_value(student: Any, reference: Any, tolerance: Tolerance, coarse_ok: bool = False) -> bool:
     """Structural match of a read answer against a value of the same shape (numbers, lists, intervals, labels).
 

@@ -95,7 +95,6 @@ def gradebook_csv(results: Sequence[NotebookResult]) -> str:
     return stream.getvalue()
 
 
-VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 # The assignment's ``feedback`` setting (course.yaml) as Gradescope's visibility: what students see, and when.
 FEEDBACK_VISIBILITY = {"full": "visible", "verdict": "visible", "none": "after_due_date"}
 

@@ -36,8 +36,6 @@ PR_SET_SECCOMP = 22
 PR_SET_NO_NEW_PRIVS = 38
 SECCOMP_MODE_FILTER = 2
 KEYCTL_JOIN_SESSION_KEYRING = 1
-KEYCTL_GET_KEYRING_ID = 0
-KEY_SPEC_SESSION_KEYRING = -3
 
 # System calls glibc has no wrapper for, by machine.
 _NUMBERS = {
@@ -110,11 +108,6 @@ def join_fresh_session_keyring() -> int:
     Returns the new keyring's serial number.
     """
     return _syscall("keyctl", ctypes.c_long(KEYCTL_JOIN_SESSION_KEYRING), ctypes.c_void_p(None))
-
-
-def session_keyring_id() -> int:
-    """The serial number of the current session keyring (``keyctl(KEYCTL_GET_KEYRING_ID, @s, 0)``)."""
-    return _syscall("keyctl", ctypes.c_long(KEYCTL_GET_KEYRING_ID), ctypes.c_long(KEY_SPEC_SESSION_KEYRING), 0)
 
 
 class _SockFprog(ctypes.Structure):

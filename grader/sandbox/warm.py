@@ -63,14 +63,6 @@ def checked_sandbox(workers: int = 1, limits: Any = None, declared: Iterable[str
     return sandbox
 
 
-def close_warm_sandbox() -> None:
-    """Stop this process's warm sandbox (at exit, or in tests)."""
-    with _lock:
-        sandbox = _warm.pop("sandbox", None)
-    if sandbox is not None:
-        sandbox.close()
-
-
 def _forget_after_fork() -> None:
     """In a forked child: the parent's forkservers are not ours to use (their pipes are shared)."""
     global _lock

@@ -45,11 +45,6 @@ class GraderState:
                 self._auth_cache[digest] = (principal, now + self.auth_cache_seconds)
         return principal
 
-    def forget_tokens(self) -> None:
-        """Drop cached token checks (after a revocation in this process)."""
-        with self._auth_lock:
-            self._auth_cache.clear()
-
 
 def state() -> GraderState:
     """The current app's :class:`GraderState`."""
