@@ -275,8 +275,9 @@ def exercises_show(exercise_id: str, student: str | None, output_format: str) ->
         return
     click.echo(f"{shown['title']} [{shown['id']}]\n\n{shown['prompt'].strip()}\n")
     for part in shown["parts"]:
-        points = f"{part['points']:g} point{'' if part['points'] == 1 else 's'}"
-        click.echo(f"- {part['id']} ({part['type']}, {points}): {part['prompt'].strip()}")
+        from grader.contract import points_text
+
+        click.echo(f"- {part['id']} ({part['type']}, {points_text(part['points'])}): {part['prompt'].strip()}")
         if part.get("hint"):
             click.echo(f"  answer: {part['hint']}")
 

@@ -319,3 +319,14 @@ def rounded_score(value: float) -> float | int:
     """A score as the JSON shows it: 4 decimal places, an integer when whole."""
     rounded = round(float(value), 4)
     return int(rounded) if rounded.is_integer() else rounded
+
+
+def shown_number(value: float) -> str:
+    """A score or a point count as people read it, wherever it is shown (pages, terminal, CSV, feedback):
+    ``6``, ``1.5``, ``0.3333`` (the JSON's :func:`rounded_score`)."""
+    return str(rounded_score(value))
+
+
+def points_text(value: float) -> str:
+    """``1 point``, ``1.5 points``."""
+    return f"{shown_number(value)} point{'' if value == 1 else 's'}"

@@ -36,7 +36,7 @@ from grader.contract import (
     Returned,
     Submission,
     Unanswered,
-    rounded_score,
+    shown_number,
 )
 from grader.specs.model import DEFAULT_STUDENT, Catalog, Exercise
 from grader.students import STUDENT_ID
@@ -175,7 +175,7 @@ def _for_review(key: AnswerKey, found: Found, earlier: Mapping[str, Any]) -> Par
         else:
             outcome = (
                 f"Taken as your answer, it would be {would.status} "
-                f"({rounded_score(would.score):g}/{rounded_score(key.points):g})"
+                f"({shown_number(would.score)}/{shown_number(key.points)})"
             )
         feedback = (
             f"For a TA to decide: {said}. {outcome}; until a TA accepts it, this part earns nothing. "

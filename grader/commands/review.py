@@ -22,6 +22,7 @@ from typing import Any
 import click
 
 from grader.cli import catalog_or_exit, fail
+from grader.contract import shown_number
 
 database_option = click.option(
     "--database",
@@ -84,7 +85,7 @@ def list_command(output_format: str, database_url: str | None) -> None:
     answers = answers_of(db, waiting, limit=60)
     for item in waiting:
         why = item.reason + (f": {item.request}" if item.request else "")
-        click.echo(f"{item.ref}\t{item.student}\t{_points(item.max_score)} pt\t{why}\t{answers.get(item.ref, '')}")
+        click.echo(f"{item.ref}\t{item.student}\t{shown_number(item.max_score)} pt\t{why}\t{answers.get(item.ref, '')}")
     click.echo(f"{len(waiting)} part(s) wait for a TA", err=True)
 
 
@@ -108,19 +109,19 @@ def show_command(part: str, output_format: str, database_url: str | None) -> Non
         click.echo(json.dumps(view.to_json(), indent=2, ensure_ascii=False))
         return
     lines = [
-        f"{view.title}, part {view.part} ({_points(view.points)} pt) — {view.student}, submitted {view.created_at}",
+        f"{view.title}, part {view.part} ({shown_number(view.points)} pt) — {view.student}, submitted {view.created_at}",
         f"question: {maths_as_text(view.prompt)}" if view.prompt else "",
         f"answer:   {view.answer if view.answer is not None else '(none kept)'}",
         f"hint:     {view.hint}" if view.hint else "",
         f"model:    {view.model}" if view.model else "",
-        f"grader:   {_status(view.automatic.status)}, {_points(view.automatic.score)} / {_points(view.points)}: "
+        f"grader:   {_status(view.automatic.status)}, {shown_number(view.automatic.score)} / {shown_number(view.points)}: "
         f"{view.automatic.feedback}",
-        f"now:      {_status(view.shown.status)}, {_points(view.shown.score)} / {_points(view.points)}"
+        f"now:      {_status(view.shown.status)}, {shown_number(view.shown.score)} / {shown_number(view.points)}"
         + (" (waiting for a TA)" if view.waiting and view.shown.status != "needs_review" else ""),
     ]
     lines += [
         f"  {r.at} {r.by}: "
-        + (f"score {_points(r.score or 0)}" if r.action == "score" else "asked to look again")
+        + (f"score {shown_number(r.score or 0)}" if r.action == "score" else "asked to look again")
         + (f" — {r.comment}" if r.comment else "")
         for r in view.reviews
     ]
@@ -152,7 +153,7 @@ def set_command(part: str, score: str | None, comment: str | None, by: str | Non
     except ReviewError as exc:
         fail(str(exc))
     click.echo(
-        f"{part}: {_points(record.score or 0)} / {_points(view.points)} by {record.by}"
+        f"{part}: {shown_number(record.score or 0)} / {shown_number(view.points)} by {record.by}"
         + (f" ({record.comment})" if record.comment else "")
     )
 
@@ -182,10 +183,6 @@ def _number(text: str) -> float:
         return float(text.replace(",", ".").replace("−", "-"))
     except ValueError:
         fail(f"--score must be a number, not {text[:20]!r}")
-
-
-def _points(value: float) -> str:
-    return f"{round(float(value), 4):g}"
 
 
 def _status(status: str) -> str:

@@ -26,7 +26,7 @@ from typing import Any
 
 from grader import budget
 from grader.checking.parts import check_part
-from grader.contract import Bound, Found, NotebookResult, Returned, Submission, Unanswered, rounded_score
+from grader.contract import Bound, Found, NotebookResult, Returned, Submission, Unanswered, shown_number
 from grader.grading import grade_checked
 from grader.notebooks import evidence
 from grader.notebooks.generate import variable_name
@@ -260,7 +260,7 @@ def _noted(
         if earlier.score > part.score:
             note += (
                 f" The value it had after {first} would be {earlier.status} "
-                f"({rounded_score(earlier.score):g}/{rounded_score(part.max_score):g}): if {last} was scratch work, "
+                f"({shown_number(earlier.score)}/{shown_number(part.max_score)}): if {last} was scratch work, "
                 "ask a TA to look."
             )
     return replace(part, feedback=f"{part.feedback} {note}", details={**part.details, "set_again": rebound})

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.checking.key import AnswerKey
+from grader.contract import points_text
 from grader.specs.model import Catalog, Exercise, Part
 
 INSTRUCTIONS = """\
@@ -150,7 +151,7 @@ def _part_cells(
 ) -> list[Any]:
     """The part's prompt, and its answer cell: the reference (a solution) or None with the part's hint."""
     name = variable_name(exercise.id, part.id)
-    points = _points(part.points)
+    points = points_text(part.points)
     prompt = nbf.new_markdown_cell(f"**{part.id}** ({points}). {shown['prompt'].strip()}")
     if solution:
         source = f"{name} = {key.type.literal(key.reference)}"
@@ -160,10 +161,6 @@ def _part_cells(
         source, metadata={"grader": {"exercise": exercise.id, "part": part.id, "points": part.points}}
     )
     return [prompt, answer]
-
-
-def _points(points: float) -> str:
-    return f"{points:g} point{'' if points == 1 else 's'}"
 
 
 def _code_cells(
@@ -176,7 +173,7 @@ def _code_cells(
     docstring = str(code.get("docstring", "")).strip().replace('"""', "'''")
     indented = "\n".join(("    " + line) if line else "" for line in docstring.splitlines())
     stub = f'def {code["signature"]}:\n    """{indented.strip()}\n    """\n{code.get("body", "    raise NotImplementedError")}'
-    tests = "\n".join(f"- **{p['id']}** ({_points(p['points'])}): {p['prompt'].strip()}" for p in shown["parts"])
+    tests = "\n".join(f"- **{p['id']}** ({points_text(p['points'])}): {p['prompt'].strip()}" for p in shown["parts"])
     return [
         nbf.new_code_cell(stub, metadata=metadata),
         nbf.new_markdown_cell(f"Your function is called on hidden inputs:\n\n{tests}"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.contract import NotebookResult, Result, rounded_score
+from grader.contract import NotebookResult, Result, shown_number
 
 SYMBOLS = {
     "correct": "✓",
@@ -14,25 +14,21 @@ SYMBOLS = {
 }
 
 
-def _score(value: float) -> str:
-    return f"{rounded_score(value):g}"
-
-
 def result_text(result: Result) -> str:
     """Per exercise and part: a symbol, the score and the feedback; the total last."""
     lines = []
     if result.student:
         lines.append(f"student {result.student}")
     for exercise in result.exercises:
-        lines.append(f"\n{exercise.id}  {_score(exercise.score)}/{_score(exercise.max_score)}")
+        lines.append(f"\n{exercise.id}  {shown_number(exercise.score)}/{shown_number(exercise.max_score)}")
         for part in exercise.parts:
             symbol = SYMBOLS.get(part.status, "?")
             tag = f" [{part.misconception}]" if part.misconception else ""
             lines.append(
-                f"  {symbol} {part.id:<12} {_score(part.score)}/{_score(part.max_score)}  "
+                f"  {symbol} {part.id:<12} {shown_number(part.score)}/{shown_number(part.max_score)}  "
                 f"{part.status}{tag}: {part.feedback}"
             )
     if isinstance(result, NotebookResult) and result.error:
         lines.append(f"\nerror: {result.error}")
-    lines.append(f"\ntotal {_score(result.score)}/{_score(result.max_score)}")
+    lines.append(f"\ntotal {shown_number(result.score)}/{shown_number(result.max_score)}")
     return "\n".join(lines)

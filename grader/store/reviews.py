@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 
-from grader.contract import PartResult, Result, StoredSubmission, rounded_score, whole_number
+from grader.contract import PartResult, Result, StoredSubmission, rounded_score, shown_number, whole_number
 from grader.store.db import Database
 from grader.store.models import PartResult as PartRow
 from grader.store.models import Review, Submission, isoformat, utcnow
@@ -137,7 +137,9 @@ def review_part(part: PartResult, state: PartReview | None) -> PartResult:
         said = f"Reviewed by {override.by}" + (f": {override.comment}" if override.comment else ".")
         automatic = part.feedback if part.status != "needs_review" else ""
         if automatic:
-            said += f" (The automatic check gave {_points(part.score)} / {_points(part.max_score)}: {automatic})"
+            said += (
+                f" (The automatic check gave {shown_number(part.score)} / {shown_number(part.max_score)}: {automatic})"
+            )
         changed = replace(changed, score=score, status=status_for(score, part.max_score), feedback=said)
         review.update(
             score=whole_number(rounded_score(score)),
@@ -156,10 +158,6 @@ def review_part(part: PartResult, state: PartReview | None) -> PartResult:
     earlier = part.details.get("review")  # what the grader noted for a reviewer (kept, under the TA's word)
     changed.details["review"] = {**earlier, **review} if isinstance(earlier, Mapping) else review
     return changed
-
-
-def _points(value: float) -> str:
-    return str(rounded_score(value))
 
 
 def apply_overrides(result: ResultT, reviews: Iterable[ReviewRecord] | Mapping[tuple[str, str], PartReview]) -> ResultT:
@@ -250,7 +248,7 @@ def record(
             raise ReviewError(f"submission {submission_id} has no part {exercise}/{part}", 404)
         maximum = float(found.get("max_score") or 0)
         if score is not None and not 0 <= score <= maximum:
-            raise ReviewError(f"the score must be from 0 to {_points(maximum)} (the points of {exercise}/{part})")
+            raise ReviewError(f"the score must be from 0 to {shown_number(maximum)} (the points of {exercise}/{part})")
         if score is None and not text:
             raise ReviewError("say what a TA should look at again (a comment)")
         review = Review(

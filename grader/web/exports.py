@@ -17,7 +17,7 @@ import csv
 import io
 from typing import Any
 
-from grader.contract import rounded_score
+from grader.contract import points_text, rounded_score, shown_number
 from grader.store.gradebook import ATTEMPT_WORDS, Gradebook
 
 DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
@@ -30,13 +30,9 @@ def safe_cell(value: Any) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, int | float):
-        return _format(value)
+        return shown_number(value)
     text = str(value)
     return "'" + text if text.startswith(DANGEROUS_START) else text
-
-
-def _format(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.4g}"
 
 
 def _columns(book: Gradebook, catalog: Any) -> list[Any]:
@@ -91,7 +87,7 @@ def gradebook_csv(book: Gradebook, catalog: Any) -> str:
     )
     for row in data["students"]:
         waiting = "; ".join(
-            f"{exercise}/{item['part']} ({_format(item['points'])} point{'' if item['points'] == 1 else 's'})"
+            f"{exercise}/{item['part']} ({points_text(item['points'])})"
             for exercise, items in row["waiting_for_ta"].items()
             for item in items
         )

@@ -29,7 +29,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 
-from grader.contract import ExerciseResult, StoredSubmission, whole_number
+from grader.contract import ExerciseResult, StoredSubmission, shown_number, whole_number
 from grader.grading import STUDENT_ID
 from grader.reports.feedback import PathPlot
 from grader.reports.maths_text import maths_as_text
@@ -52,11 +52,8 @@ bp.add_app_template_filter(maths_as_text, "maths_as_text")
 
 @bp.app_template_filter("num")
 def number(value: Any) -> str:
-    """A score or a point count as people write it: 6, 1.5, 0.3333."""
-    if value is None:
-        return ""
-    rounded = round(float(value), 4)
-    return str(int(rounded)) if rounded.is_integer() else f"{rounded:g}"
+    """A score or a point count as people write it: 6, 1.5, 0.3333 (nothing for None)."""
+    return "" if value is None else shown_number(value)
 
 
 @bp.get("/")

@@ -20,6 +20,7 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
 from grader import review
+from grader.contract import shown_number
 from grader.store import reviews
 from grader.store.reviews import ReviewError
 from grader.store.users import Principal
@@ -41,10 +42,8 @@ def status_label(status: str) -> str:
 @bp.app_template_filter("plural")
 def plural(count: Any, word: str, words: str | None = None) -> str:
     """``1 student``, ``2 students``, ``1.5 points`` (``words`` when the plural is not ``word`` + s)."""
-    from grader.web.pages import number
-
     many = words or word + "s"
-    return f"{number(count)} {word if count == 1 else many}"
+    return f"{shown_number(count)} {word if count == 1 else many}"
 
 
 @bp.get("/review")
@@ -87,11 +86,13 @@ def part(who: Principal, submission_id: str, exercise_id: str, part_id: str) -> 
         except ReviewError as exc:
             error, status = str(exc), 400
         else:
-            flash(f"Saved {view.student}'s {view.exercise}/{view.part}: {_points(score)} / {_points(view.points)}.")
+            flash(
+                f"Saved {view.student}'s {view.exercise}/{view.part}: {shown_number(score)} / {shown_number(view.points)}."
+            )
             return redirect(_after_saving(view.ref, refs, submission_id), code=303)
     position = refs.index(view.ref) if view.ref in refs else None
     previous, following = _neighbours(view.ref, refs, position)
-    shown_score = score_text if request.method == "POST" else _points(view.shown.score) if not view.waiting else ""
+    shown_score = score_text if request.method == "POST" else shown_number(view.shown.score) if not view.waiting else ""
     if request.method != "POST":
         last = next((r for r in reversed(view.reviews) if r.action == "score"), None)
         comment = last.comment if last is not None else ""
@@ -113,20 +114,14 @@ def part(who: Principal, submission_id: str, exercise_id: str, part_id: str) -> 
 def _score(text: str, points: float) -> float:
     """The score typed in the form (``1.5`` or ``1,5``), from 0 to the part's points; ReviewError otherwise."""
     if not text:
-        raise ReviewError(f"give a score from 0 to {_points(points)}")
+        raise ReviewError(f"give a score from 0 to {shown_number(points)}")
     try:
         value = float(text.replace(",", ".").replace("−", "-"))
     except ValueError:
-        raise ReviewError(f"the score must be a number from 0 to {_points(points)}, not {text[:20]!r}") from None
+        raise ReviewError(f"the score must be a number from 0 to {shown_number(points)}, not {text[:20]!r}") from None
     if not math.isfinite(value) or not 0 <= value <= points:
-        raise ReviewError(f"the score must be from 0 to {_points(points)}")
+        raise ReviewError(f"the score must be from 0 to {shown_number(points)}")
     return value
-
-
-def _points(value: float) -> str:
-    from grader.web.pages import number
-
-    return number(value)
 
 
 def _neighbours(ref: str, refs: list[str], position: int | None) -> tuple[str | None, str | None]:
