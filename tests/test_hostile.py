@@ -31,12 +31,12 @@ from grader.contract import NotebookResult, Result
 from grader.notebooks.batch import MAX_NOTEBOOK_BYTES, grade_notebook
 from grader.notebooks.generate import student_notebook, variable_name
 from grader.reports import exports
+from grader.reports.exports import FORMULA_START
 from grader.reports.feedback import feedback_html
 from grader.sandbox import Sandbox
 from grader.store import submissions
 from grader.store.models import Submission, Token
 from grader.store.users import add_user, revoke
-from grader.web.exports import DANGEROUS_START
 from grader.web.service import upload_name
 
 pytest_plugins = ["test_web_helpers"]  # the shared fixtures
@@ -447,7 +447,7 @@ def test_outputs_are_never_run_and_cost_little_from_the_command_line(
 
 
 def _unsafe_cells(text: str) -> list[str]:
-    return [cell for row in csv.reader(io.StringIO(text)) for cell in row if cell.startswith(DANGEROUS_START)]
+    return [cell for row in csv.reader(io.StringIO(text)) for cell in row if cell.startswith(FORMULA_START)]
 
 
 def test_formulas_in_ids_names_and_answers_never_reach_a_spreadsheet(
@@ -477,7 +477,7 @@ def test_formulas_in_ids_names_and_answers_never_reach_a_spreadsheet(
     )
     result = grade_notebook(nbformat.writes(node).encode(), f"{HYPERLINK}.ipynb", catalog, sandbox=sandbox)
     failed = NotebookResult.failed("@SUM(1).ipynb", "+cmd|' /C calc'!A0", "-2+3", graded=True)
-    text = exports.gradebook_csv([result, failed])
+    text = exports.results_csv([result, failed])
     assert _unsafe_cells(text) == []
     rows = list(csv.reader(io.StringIO(text)))
     # the name became an id (as on every path); the file name stays as it was, as text

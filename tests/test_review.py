@@ -335,7 +335,7 @@ def test_a_free_text_part_is_never_failed_before_review(client: Any, tokens: dic
     assert feedback is not None and feedback.group(1) == "waiting for a TA"
     result = grade({"student": "s001", "answers": {"learning-rate": LEARNING_RATE}}, catalog)
     graded = NotebookResult(result.student, result.exercises, file="s001.ipynb")
-    row = list(csv.DictReader(io.StringIO(exports.gradebook_csv([graded]))))[0]
+    row = list(csv.DictReader(io.StringIO(exports.results_csv([graded]))))[0]
     assert row["waiting_for_ta"] == "learning-rate/why"
     report = exports.gradescope(graded)
     why = next(t for t in report["tests"] if t["name"] == "learning-rate / why")

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from test_web_helpers import SIGN_ERROR, bearer, make_app, notebook_bytes
 
+from grader.reports.exports import safe_cell
 from grader.store.users import add_user, revoke
-from grader.web.exports import safe_cell
 from grader.web.ratelimit import RateLimiter, RedisRateLimiter, make_limiter
 
 pytest_plugins = ["test_web_helpers"]  # the shared fixtures

@@ -187,7 +187,7 @@ def grade(
     else:
         rendered = {
             "json": lambda: exports.to_json(results),
-            "csv": lambda: exports.gradebook_csv(results),
+            "csv": lambda: exports.results_csv(results),
             "text": lambda: _text(results),
         }[output_format]()
         rendered = late.rendered(rendered, output_format, results, handed_in)

@@ -217,9 +217,9 @@ def gradebook(
     """The service's gradebook: each student's counted score per exercise, with TAs' reviews; parts waiting for a
     TA are listed (CSV column waiting_for_ta) and never count as failed."""
     from grader.commands.notebooks import write_atomically
+    from grader.reports.gradebook import gradebook_csv, gradebook_json
     from grader.store import course
     from grader.store import gradebook as book
-    from grader.web.exports import gradebook_csv, gradebook_json
 
     catalog = catalog_or_exit()
     if output_format == "gradescope":

@@ -20,16 +20,22 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from grader.contract import NotebookResult, PartResult, Result, rounded_score
+from grader.contract import NotebookResult, PartResult, Result, rounded_score, shown_number
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def safe_cell(value: Any) -> Any:
-    """A CSV cell that spreadsheets will not evaluate."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+def safe_cell(value: Any) -> str:
+    """A CSV cell that no spreadsheet evaluates: text that starts like a formula (:data:`FORMULA_START`) after a
+    ``'``; numbers as they are shown (:func:`~grader.contract.shown_number`), booleans in lower case, None empty."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return shown_number(value)
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 MAX_CELLS_LISTED = 3
@@ -63,7 +69,7 @@ def waiting_parts(result: Result) -> list[str]:
     return [f"{e.id}/{p.id}" for e, p in result.parts() if is_waiting(p)]
 
 
-def gradebook_csv(results: Sequence[NotebookResult]) -> str:
+def results_csv(results: Sequence[NotebookResult]) -> str:
     """One row per notebook: student, file, each exercise's score, total, max, error, warning, and the parts
     waiting for a TA (``waiting_for_ta``, ``; ``-separated).
 

@@ -32,12 +32,12 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from sqlalchemy import text
 
 from grader.grading import STUDENT_ID
+from grader.reports.gradebook import gradebook_csv, gradebook_json
 from grader.store import gradebook as book
 from grader.store import reviews, submissions
 from grader.web import handins, results, service
 from grader.web.auth import api_principal, is_open, may_read, require_staff, submitter
 from grader.web.errors import ApiError, unavailable
-from grader.web.exports import gradebook_csv, gradebook_json
 from grader.web.openapi import openapi_document
 from grader.web.state import state
 

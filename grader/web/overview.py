@@ -14,11 +14,11 @@ from typing import Any
 
 from flask import request
 
+from grader.reports.gradebook import gradebook_csv, gradebook_json
 from grader.reports.plots import svg_data_uri
 from grader.store import gradebook as book
 from grader.web import handins, service
 from grader.web.errors import ApiError
-from grader.web.exports import gradebook_csv, gradebook_json
 from grader.web.state import state
 
 

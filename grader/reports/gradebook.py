@@ -1,4 +1,5 @@
-"""The gradebook as JSON and as CSV (safe to open in a spreadsheet).
+"""The service's gradebook (:func:`grader.store.gradebook.gradebook`) as JSON and as CSV (safe to open in a
+spreadsheet), for its page, ``GET /api/gradebook`` and ``grader gradebook``.
 
 Columns follow the catalog's order of exercises (only those somebody has
 attempted, plus every exercise of an assignment that was). Each score is
@@ -8,31 +9,20 @@ waiting for a TA are listed beside it (``waiting_for_ta``), never counted
 as failed. A CSV cell that
 starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
 leading ``'`` so that a spreadsheet shows it as text instead of running it as
-a formula (student ids and names are user-provided).
+a formula (student ids and names are user-provided; :func:`grader.reports.exports.safe_cell`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from grader.contract import points_text, rounded_score, shown_number
-from grader.store.gradebook import ATTEMPT_WORDS, Gradebook
+from grader.contract import points_text, rounded_score
+from grader.reports.exports import safe_cell
 
-DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> str:
-    """A CSV cell that no spreadsheet evaluates: numbers as they are, risky text prefixed with '."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, int | float):
-        return shown_number(value)
-    text = str(value)
-    return "'" + text if text.startswith(DANGEROUS_START) else text
+if TYPE_CHECKING:
+    from grader.store.gradebook import Gradebook
 
 
 def _columns(book: Gradebook, catalog: Any) -> list[Any]:
@@ -43,6 +33,8 @@ def _columns(book: Gradebook, catalog: Any) -> list[Any]:
 def gradebook_json(book: Gradebook, catalog: Any) -> dict[str, Any]:
     """``{"attempt", "counted", "exercises": [...], "students": [{"student", "name", "scores", "total", "max_score",
     "submissions", "waiting_for_ta", "counted_submissions"}]}``."""
+    from grader.store.gradebook import ATTEMPT_WORDS
+
     columns = _columns(book, catalog)
     maximum = sum(e.max_score for e in columns)
     students = []
