@@ -39,7 +39,7 @@ from grader.contract import (
     shown_number,
 )
 from grader.specs.model import DEFAULT_STUDENT, Catalog, Exercise
-from grader.students import STUDENT_ID
+from grader.students import ID_RULE, is_student_id
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,8 @@ def validate_submission(submission: Any, catalog: Catalog) -> Submission:
     if unknown:
         raise SubmissionError(f"unknown field {min(unknown, key=str)!r} in the submission")
     student = submission.get("student", DEFAULT_STUDENT)
-    if not isinstance(student, str) or not STUDENT_ID.match(student):
-        raise SubmissionError("'student' must be an id of letters, digits and . _ @ + - (at most 128 characters)")
+    if not is_student_id(student):
+        raise SubmissionError(f"'student' must be an id of {ID_RULE}")
     answers = submission.get("answers")
     if not isinstance(answers, dict):
         raise SubmissionError("'answers' must be an object mapping exercise ids to their parts")

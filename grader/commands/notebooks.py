@@ -33,15 +33,15 @@ def notebook(assignment: str, student: str | None, output: str, server: str | No
     check()/submit() cells that talk to the grader)."""
     import nbformat
 
-    from grader.grading import STUDENT_ID
     from grader.notebooks.generate import student_notebook
+    from grader.students import ID_RULE, is_student_id
 
     catalog = catalog_or_exit()
     if assignment not in catalog.assignments:
         fail(f"unknown assignment {assignment!r}; known: {', '.join(catalog.assignments)}")
-    if student is not None and not STUDENT_ID.match(student):
+    if student is not None and not is_student_id(student):
         # grading draws the variant from this id; one it cannot take back would be graded against other numbers
-        fail("--student must be an id of letters, digits and . _ @ + - (at most 128 characters)")
+        fail(f"--student must be an id of {ID_RULE}")
     if server is not None and not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", server.strip()):
         fail("--server must be an http:// or https:// address, like https://grader.example.edu")
     node = student_notebook(catalog, assignment, student, server=server.strip().rstrip("/") if server else None)

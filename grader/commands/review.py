@@ -52,11 +52,11 @@ def _db(url: str | None) -> Any:
 def _reviewer(by: str | None) -> str:
     """``--by``, else ``GRADER_REVIEWER``, else the login name."""
     from grader.settings import current
-    from grader.students import is_student_id
+    from grader.students import ID_RULE, is_student_id
 
     name = by or current().reviewer or getpass.getuser()
     if not is_student_id(name):
-        fail(f"--by must be an id of letters, digits and . _ @ + -, not {name[:40]!r}")
+        fail(f"--by must be an id of {ID_RULE}, not {name[:40]!r}")
     return name
 
 

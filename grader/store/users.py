@@ -21,10 +21,10 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from grader.grading import STUDENT_ID
 from grader.store.db import Database
 from grader.store.models import ROLES, STAFF_ROLES, Student, Token, isoformat, utcnow
 from grader.store.submissions import ensure_student
+from grader.students import ID_RULE, is_student_id
 
 TOKEN_PREFIX = "gr_"
 ID_COLUMNS = ("student", "id", "username", "login", "user")
@@ -65,8 +65,8 @@ def _database(db: Database | None) -> Database:
 
 
 def _check(student: str, role: str) -> None:
-    if not isinstance(student, str) or not STUDENT_ID.match(student):
-        raise UserError(f"{student!r} is not a valid id: use letters, digits and . _ @ + - (at most 128)")
+    if not is_student_id(student):
+        raise UserError(f"{student!r} is not a valid id: use {ID_RULE}")
     if role not in ROLES:
         raise UserError(f"role {role!r} is not one of {', '.join(ROLES)}")
 

@@ -31,10 +31,10 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from sqlalchemy import text
 
-from grader.grading import STUDENT_ID
 from grader.reports.gradebook import gradebook_csv, gradebook_json
 from grader.store import gradebook as book
 from grader.store import reviews, submissions
+from grader.students import ID_RULE, is_student_id
 from grader.web import handins, results, service
 from grader.web.auth import api_principal, is_open, may_read, require_staff, submitter
 from grader.web.errors import ApiError, unavailable
@@ -90,8 +90,8 @@ def exercises() -> Response:
 def exercise(exercise_id: str) -> Response:
     student = request.args.get("student") or None
     if student is not None:
-        if not STUDENT_ID.match(student):
-            raise ApiError(400, "'student' must be an id of letters, digits and . _ @ + -")
+        if not is_student_id(student):
+            raise ApiError(400, f"'student' must be an id of {ID_RULE}")
         principal = api_principal()
         if not is_open() and not may_read(principal, student):
             raise ApiError(
@@ -125,8 +125,8 @@ def read() -> Response:
     if principal is None and not is_open():
         raise ApiError(401, headers={"WWW-Authenticate": "Bearer"})
     wanted = body.get("student") if isinstance(body, dict) else None
-    if wanted is not None and (not isinstance(wanted, str) or not STUDENT_ID.match(wanted)):
-        raise ApiError(400, "'student' must be an id of letters, digits and . _ @ + -")
+    if wanted is not None and not is_student_id(wanted):
+        raise ApiError(400, f"'student' must be an id of {ID_RULE}")
     student = submitter(principal, wanted)
     return jsonify(results.read_part(state().catalog, body, student))
 

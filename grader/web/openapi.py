@@ -10,6 +10,7 @@ from typing import Any
 
 from grader import __version__
 from grader.answers import TYPES
+from grader.students import ID_RULE
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -42,7 +43,7 @@ def _answer_schema_name(type_name: str) -> str:
 _STUDENT_ID = {
     "type": "string",
     "pattern": "^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$",
-    "description": "A student id: letters, digits and . _ @ + - (at most 128 characters).",
+    "description": f"A student id: {ID_RULE}.",
 }
 
 _SCHEMAS: dict[str, Any] = {

@@ -30,11 +30,11 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 
 from grader.contract import ExerciseResult, StoredSubmission, shown_number, whole_number
-from grader.grading import STUDENT_ID
 from grader.reports.feedback import PathPlot
 from grader.reports.maths_text import maths_as_text
 from grader.store import submissions
 from grader.store.users import Principal
+from grader.students import is_student_id
 from grader.web import handins, results, service
 from grader.web.auth import is_open, login_required, may_read, staff_required
 from grader.web.errors import ApiError
@@ -173,7 +173,7 @@ def read_answer(who: Principal | None, exercise_id: str) -> Response:
     if not isinstance(body, dict):
         raise ApiError(400, "send a JSON object with 'part' and 'text'")
     wanted = str(body.get("student") or DEMO_STUDENT) if who is None else who.student
-    student = wanted if STUDENT_ID.match(wanted) else DEMO_STUDENT
+    student = wanted if is_student_id(wanted) else DEMO_STUDENT
     return jsonify(results.read_part(state().catalog, {**body, "exercise": exercise_id}, student))
 
 
