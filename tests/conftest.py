@@ -102,6 +102,7 @@ SLOW_TESTS = {
     "test_notebooks.py::test_a_function_that_loops_forever_is_stopped_and_the_rest_graded",
     "test_notebooks.py::test_every_solution_notebook_scores_full",
     "test_assignment_rules.py::test_grade_applies_deadlines_from_a_csv_of_hand_in_times_only_when_asked",
+    "test_assignment_rules.py::test_grade_queue_with_late_from_puts_the_hand_in_times_in_the_services_gradebook",
     "test_answer_corpus.py::test_the_corpus_is_large_and_covers_every_exercise_and_notation",
 }  # fmt: skip
 

@@ -574,3 +574,80 @@ def test_grade_applies_deadlines_from_a_csv_of_hand_in_times_only_when_asked(tmp
     times.write_text("student,submitted_at\ns001,2026-11-30 10:00\n")
     naive = _grade(tmp_path, exercises, "--late-from", "csv", "--submitted-at", str(times))
     assert naive.returncode == 2 and "line 2: submitted_at '2026-11-30 10:00' has no zone" in naive.stderr
+
+
+class _Jobs:
+    """A job queue that only notes what it was given (queue_files' side of ``grader grade --queue``)."""
+
+    def __init__(self) -> None:
+        self.submitted: list[str] = []
+
+    def submit(self, submission_id: str, student: str | None = None) -> None:
+        self.submitted.append(submission_id)
+
+
+def test_queued_notebooks_record_their_hand_in_times_only_when_given(
+    any_db: Database, ruled_course: Any, tmp_path: Path
+) -> None:
+    from grader.notebooks.intake import gather
+    from grader.notebooks.queued import queue_files
+    from grader.store.models import HandIn
+
+    for student in ("s001", "s002"):
+        (tmp_path / "submitted" / student).mkdir(parents=True)
+        shutil.copy(ROOT / "solutions" / "lec4-homework.ipynb", tmp_path / "submitted" / student / "hw.ipynb")
+    batch = gather([tmp_path / "submitted"], ruled_course, "lec4-homework")
+    late = datetime.fromisoformat("2026-12-04T10:00:00+00:00")
+    times = {str(h.path): late for h in batch if h.owner.student == "s002"}  # s001's time is not known
+    jobs = _Jobs()
+    queued = queue_files(batch, ruled_course, any_db, jobs, handed_in_at=times)
+    assert len(jobs.submitted) == 2 and all(q.id for q in queued)
+    with any_db.read() as session:
+        rows = session.execute(select(HandIn.student_id, HandIn.assignment, HandIn.exercise, HandIn.handed_in_at)).all()
+    exercises = ruled_course.assignments["lec4-homework"].exercises
+    assert sorted(rows) == sorted(("s002", "lec4-homework", e, datetime(2026, 12, 4, 10, 0)) for e in exercises)
+    assert course.standing(any_db, ruled_course, "s002").ledger.spent == {"lec4-homework": 2}  # 3 days late, bank 2
+    queue_files(batch, ruled_course, any_db, jobs)  # no times (no --late-from): nothing recorded
+    with any_db.read() as session:
+        assert len(session.execute(select(HandIn.id)).all()) == len(exercises)
+
+
+def test_grade_queue_with_late_from_puts_the_hand_in_times_in_the_services_gradebook(
+    any_db: Database, ruled_course: Any, tmp_path: Path
+) -> None:
+    import csv
+    import io
+    import os
+    import subprocess
+    import sys
+
+    from grader.store import gradebook
+
+    exercises = ruled_course.exercises["gd-parabola"].path.parent
+    for student in ("s001", "s002"):
+        (tmp_path / "submitted" / student).mkdir(parents=True)
+        shutil.copy(ROOT / "solutions" / "lec4-homework.ipynb", tmp_path / "submitted" / student / "hw.ipynb")
+    times = tmp_path / "times.csv"
+    times.write_text("student,submitted_at\ns001,2026-11-30T10:00:00Z\ns002,2026-12-04T10:00:00+00:00\n")
+    env = {**os.environ, "GRADER_EXERCISES": str(exercises), "DATABASE_URL": _url(any_db)}
+    env.pop("GRADER_BROKER", None)
+    command = [sys.executable, "-c", "from grader.cli import main; main()", "grade", str(tmp_path / "submitted")]
+    options = ["--assignment", "lec4-homework", "--queue", "--format", "csv", "--late-from", "csv"]
+    run = subprocess.run(
+        [*command, *options, "--submitted-at", str(times)], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert run.returncode == 0, run.stderr
+    rows = {row["student"]: row for row in csv.DictReader(io.StringIO(run.stdout))}
+    late = ("days_late", "late_days_spent", "late_penalty")
+    assert tuple(rows["s002"][column] for column in late) == ("3", "2", "0.1")
+    assert (rows["s001"]["days_late"], rows["s001"]["late_penalty"]) == ("0", "0.0")
+
+    # The store has each hand-in at its time: the service's gradebook spends the same late days, takes the same 10 %.
+    assert course.standing(any_db, ruled_course, "s002").ledger.spent == {"lec4-homework": 2}
+    book = gradebook.gradebook(any_db, "best", course.late_book(any_db, ruled_course))
+    full = {e: book.scores["s001"][e][0] for e in ruled_course.assignments["lec4-homework"].exercises}
+    assert all(score > 0 for score in full.values())
+    assert {e: book.scores["s002"][e][0] for e in full} == {e: pytest.approx(0.9 * s) for e, s in full.items()}
+    assert book.late.late_days == {"s002": {"lec4-homework": 2}}
+    total = float(rows["s002"]["total_after_penalty"])
+    assert sum(book.scores["s002"][e][0] for e in full) == pytest.approx(total)

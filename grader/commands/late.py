@@ -13,6 +13,13 @@ score after it (JSON ``late``; CSV columns ``handed_in_at``, ``days_late``,
 ``late_days_spent``, ``late_penalty``, ``total_after_penalty``; text a note
 after each line). A notebook handed in after its assignment closed is
 graded and flagged (``closed``): a TA decides what to do with it.
+
+With ``--queue`` the notebooks become stored submissions, and each one's
+hand-in time is recorded with it (:func:`grader.notebooks.queued.handin_of`),
+so the service's gradebook applies the same late days and penalties; the
+store's standings are then read before the batch is queued
+(:meth:`LatePlan.read_standings`), so the batch's own hand-ins are not
+counted twice.
 """
 
 from __future__ import annotations
@@ -76,10 +83,19 @@ class LatePlan:
     lateness: dict[str, tuple[str, datetime, deadlines.Window, deadlines.Lateness, str | None]] = field(
         default_factory=dict
     )
+    standings: dict[str, tuple[dict[str, int], deadlines.Ledger]] | None = None  # read before the batch was stored
+
+    def read_standings(self, db: Any, students: set[str]) -> None:
+        """Take the students' extensions and late days from ``db`` now, before the batch's hand-ins are stored in
+        it (``--queue``): :meth:`judge` then replays the batch on top of what was there before."""
+        self.standings = _standings_in(db, self.catalog, students)
 
     def judge(self, results: list[Any]) -> None:
         """Replay each student's hand-ins (stored ones first, then the batch's in time order) through their bank."""
-        standings = _standings(self.catalog, {r.student for r in results})
+        if self.standings is not None:
+            standings = {s: (extensions, _copy(ledger)) for s, (extensions, ledger) in self.standings.items()}
+        else:
+            standings = _standings(self.catalog, {r.student for r in results})
         ordered = sorted((r for r in results if r.file in self.times), key=lambda r: (self.times[r.file], r.file))
         for result in ordered:
             assignment = self.catalog.assignments.get(result.assignment or "")
@@ -115,19 +131,28 @@ def _standings(catalog: Any, students: set[str]) -> dict[str, tuple[dict[str, in
     url = default_url()
     if url.startswith("sqlite:///") and not os.path.exists(url.removeprefix("sqlite:///")):
         return {}
-    from grader.store import course
     from grader.store.db import Database
 
     db = Database(url)
     try:
         db.migrate()
-        found = {}
-        for student in students:
-            standing = course.standing(db, catalog, student)
-            found[student] = (standing.extensions, standing.ledger)
-        return found
+        return _standings_in(db, catalog, students)
     finally:
         db.dispose()
+
+
+def _standings_in(db: Any, catalog: Any, students: set[str]) -> dict[str, tuple[dict[str, int], deadlines.Ledger]]:
+    from grader.store import course
+
+    found = {}
+    for student in students:
+        standing = course.standing(db, catalog, student)
+        found[student] = (standing.extensions, standing.ledger)
+    return found
+
+
+def _copy(ledger: deadlines.Ledger) -> deadlines.Ledger:
+    return deadlines.Ledger(ledger.bank, dict(ledger.spent))
 
 
 def plan(

@@ -173,7 +173,7 @@ def grade(
             started.close()
         raise
     if use_queue:
-        results = _grade_queued(batch, catalog, workers, wait)
+        results = _grade_queued(batch, catalog, workers, wait, handed_in)
         if results is None:
             return
     else:
@@ -281,10 +281,14 @@ def _roster(path: str | None) -> Any:
         fail(f"{path}: {exc}")
 
 
-def _grade_queued(batch: list[Any], catalog: Any, workers: int, wait: bool) -> list[NotebookResult] | None:
+def _grade_queued(
+    batch: list[Any], catalog: Any, workers: int, wait: bool, handed_in: Any = None
+) -> list[NotebookResult] | None:
     """Queue the notebooks as submissions (the service's path) and wait for their results, in the files' order.
 
-    Without waiting, print one line per notebook (submission id, student, file) and return None.
+    Without waiting, print one line per notebook (submission id, student, file) and return None. With
+    ``handed_in`` (``--late-from``: a :class:`grader.commands.late.LatePlan`), each notebook's hand-in time is
+    recorded with its submission, so the service's gradebook counts its late days and penalty.
     """
     from grader.jobs import make_queue
     from grader.notebooks.queued import QueueDown, queue_files, wait_for
@@ -312,7 +316,11 @@ def _grade_queued(batch: list[Any], catalog: Any, workers: int, wait: bool) -> l
             notebook_grader=settings["NOTEBOOK_GRADER"],
             max_attempts=settings["MAX_ATTEMPTS"],
         )
-        queued = queue_files(batch, catalog, db, jobs)
+        times = None
+        if handed_in is not None:  # what the store held before this batch; then the batch's hand-ins with it
+            handed_in.read_standings(db, {h.owner.student for h in batch})
+            times = handed_in.times
+        queued = queue_files(batch, catalog, db, jobs, handed_in_at=times)
     except QueueDown as exc:
         fail(str(exc))
     except Exception as exc:

@@ -10,21 +10,28 @@ retry, never the notebook (see :mod:`grader.jobs`).
 
 The submission's student and assignment are decided by the intake, the way
 the local batch decides them (:func:`grader.notebooks.intake.gather`), and the
-job grades it as that student.
+job grades it as that student. Given each notebook's hand-in time
+(``grader grade --queue --late-from mtime|csv``), a notebook of an assignment
+with rules records its hand-in with the submission, as an upload to the
+service does, at that time: the service's gradebook then counts its late days
+and penalty. A TA's batch is never refused (no attempt limit is checked), as
+staff hand-ins to the service are not.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from grader.contract import NotebookResult, StoredSubmission
 from grader.jobs import JobQueue
 from grader.notebooks.intake import HandedIn
 from grader.specs.model import Catalog
-from grader.store import submissions
+from grader.store import course, submissions
 from grader.store.db import Database
 
 FINISHED = ("done", "failed")
@@ -45,12 +52,19 @@ class Queued:
     warning: str | None = None  # where the notebook's metadata disagrees with whose it was queued as
 
 
-def queue_files(batch: list[HandedIn], catalog: Catalog, db: Database, jobs: JobQueue) -> list[Queued]:
+def queue_files(
+    batch: list[HandedIn],
+    catalog: Catalog,
+    db: Database,
+    jobs: JobQueue,
+    handed_in_at: Mapping[str, datetime] | None = None,
+) -> list[Queued]:
     """Store each gathered notebook (stage "store") as a queued submission and submit its job.
 
     ``batch`` comes from :func:`grader.notebooks.intake.gather`, which read
-    each file once and decided whose it is. Raises :class:`QueueDown` if the
-    queue fails.
+    each file once and decided whose it is. ``handed_in_at`` (file path → an
+    aware time): record each notebook's hand-in at that time (see
+    :func:`handin_of`). Raises :class:`QueueDown` if the queue fails.
     """
     queued: list[Queued] = []
     for handed in batch:
@@ -64,6 +78,7 @@ def queue_files(batch: list[HandedIn], catalog: Catalog, db: Database, jobs: Job
             whose.student,
             "notebook",
             handed.data,
+            handin=handin_of(catalog, whose.student, whose.assignment, (handed_in_at or {}).get(str(handed.path))),
             filename=filename,
             assignment=whose.assignment if whose.assignment in catalog.assignments else None,
         )
@@ -78,6 +93,21 @@ def queue_files(batch: list[HandedIn], catalog: Catalog, db: Database, jobs: Job
             ) from exc
         queued.append(Queued(handed.path, whose.student, id=submission_id, warning=whose.warning))
     return queued
+
+
+def handin_of(
+    catalog: Catalog, student: str, assignment: str | None, at: datetime | None
+) -> Callable[[Any, str], None] | None:
+    """What a notebook of ``assignment`` handed in at ``at`` records with its submission: each exercise of the
+    assignment that has rules, at that time (None without a time, or for an assignment without rules)."""
+    if at is None or assignment not in catalog.assignments:
+        return None
+    pairs = tuple(
+        (ruled.id, exercise)
+        for exercise in catalog.assignments[assignment].exercises
+        if (ruled := catalog.rules_for(exercise)) is not None
+    )
+    return course.Planned(student, at, pairs).record if pairs else None
 
 
 def wait_for(
