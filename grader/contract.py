@@ -19,6 +19,13 @@ STATUSES: tuple[Status, ...] = (
     "invalid",
     "needs_review",
 )
+WAITING = "waiting for a TA"  # what a part waiting for a person says, wherever it is shown
+
+
+def status_label(status: str) -> str:
+    """A part's status as people read it: ``needs_review`` is "waiting for a TA" (never a failure); the others
+    as they are written, without the underscore. The pages' ``status_label`` filter and the feedback files use it."""
+    return WAITING if status == "needs_review" else str(status).replace("_", " ")
 
 
 @dataclass(frozen=True)

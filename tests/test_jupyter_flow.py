@@ -163,6 +163,7 @@ def test_a_student_checks_and_hands_in_from_the_notebook(
         gd_parabola_values="gd_parabola_values = np.array([18, 6, 3, 2.25, 2.0625, 2.015625])",
         learning_rate_converges='learning_rate_converges = "0 < eta < 1"',
         learning_rate_classify='learning_rate_classify = "slow, fast, oscillating, stuck, diverging"',
+        learning_rate_why='learning_rate_why = "Too large a step overshoots; too small a step is slow."',
     )
     ran = _run(notebook, tmp_path, GRADER_URL=service.url, GRADER_TOKEN=student_token, JPY_SESSION_NAME=str(path))
     for cell in ran.cells:
@@ -180,6 +181,7 @@ def test_a_student_checks_and_hands_in_from_the_notebook(
     assert f"Check of {catalog.exercises['gd-parabola'].title} (not handed in)" in text
     html, text = checks['check("learning-rate")']
     assert "read as: (0, 1) (an interval)" in text and "✓ converges" in text
+    assert "… why  0 / 2  waiting for a TA" in text  # free text: never "needs review", never failed
 
     (submitted,) = _tagged(ran, "grader-submit")
     html, text = _outputs(submitted)

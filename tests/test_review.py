@@ -342,3 +342,57 @@ def test_a_free_text_part_is_never_failed_before_review(client: Any, tokens: dic
     assert "status" not in why and why["tags"] == ["waiting for a TA"]
     assert "1 part waiting for a TA: learning-rate/why" in report["output"]
     assert [t.get("status") for t in report["tests"]].count("failed") == 1  # classify, missing: failed as it is
+
+
+def test_a_student_asks_for_a_second_look_from_the_submissions_page(client: Any, tokens: dict, app: Any) -> None:
+    """Each part a grader scored has a form under it on /submissions/<id>; a sent request waits for a TA there,
+    in the queue and in the API; free text already waits and has none."""
+    values = "18, 38, 83, 184.25, 412.0625, 924.640625"
+    answers = {"gd-parabola": {"iterates": SIGN_ERROR, "values": values}, "learning-rate": LEARNING_RATE}
+    submission = _hand_in(client, tokens["s001"], answers)
+    _login(client, tokens["s001"])
+    page = client.get(f"/submissions/{submission}").get_data(as_text=True)
+    assert page.count('<details class="second-look"') == 4  # iterates, values, converges, classify: not why
+    assert 'id="second-look-learning-rate-why"' not in page
+    why = re.search(r'id="feedback-learning-rate-why"[^>]*>\s*<h3[^>]*>[^<]*</h3>\s*<strong>([^<]+)</strong>', page)
+    assert why is not None and why.group(1) == "waiting for a TA"  # never "needs review"
+    assert 'action="/submissions/' + submission + '/reviews"' in page and 'for="comment-gd-parabola-iterates"' in page
+
+    url = f"/submissions/{submission}/reviews"
+    refused = client.post(url, data={"exercise": "gd-parabola", "part": "iterates", "comment": "  "})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "say what a TA should look at again" in text
+    assert 'aria-invalid="true" aria-describedby="ask-error-gd-parabola-iterates"' in text
+    assert '<details class="second-look" id="second-look-gd-parabola-iterates" open>' in text
+    assert client.post(url, data={"exercise": "gd-parabola", "part": "nope", "comment": "x"}).status_code == 404
+
+    asked = client.post(
+        url, data={"exercise": "gd-parabola", "part": "iterates", "comment": "I used ascent on purpose"}
+    )
+    assert asked.status_code == 303 and asked.headers["Location"].endswith(
+        f"/submissions/{submission}#feedback-gd-parabola-iterates"
+    )
+    page = client.get(f"/submissions/{submission}").get_data(as_text=True)
+    assert "You asked a TA to look at gd-parabola/iterates again" in page  # the flashed message, once
+    assert 'id="asked-gd-parabola-iterates"' in page and 'id="second-look-gd-parabola-iterates"' not in page
+    assert page.count('<details class="second-look"') == 3
+    waiting = client.get("/api/reviews", headers=bearer(tokens["ta"])).json["waiting"]
+    assert [(w["part"], w["reason"], w.get("request")) for w in waiting] == [
+        ("iterates", "regrade requested", "I used ascent on purpose"),
+        ("why", "free text", ""),
+    ]
+    (record,) = reviews.of_submission(app.extensions["grader"].db, submission)
+    assert (record.action, record.by, record.score) == ("flag", "s001", None)
+
+    other = app.test_client()
+    _login(other, tokens["s002"])
+    assert other.post(url, data={"exercise": "gd-parabola", "part": "values", "comment": "mine?"}).status_code == 404
+    assert len(reviews.of_submission(app.extensions["grader"].db, submission)) == 1
+
+
+def test_the_feedback_file_says_waiting_for_a_ta_for_free_text(catalog: Any) -> None:
+    from grader.reports.feedback import feedback_html
+
+    result = grade({"student": "s001", "answers": {"learning-rate": LEARNING_RATE}}, catalog)
+    page = feedback_html(result, catalog)
+    assert '<td class="needs_review">waiting for a TA' in page and ">needs_review<" not in page

@@ -25,6 +25,7 @@ def _grader_tools(config, namespace):
 
     memory = {"token": None}
     icons = {"correct": "✓", "partial": "~", "incorrect": "✗", "invalid": "?", "missing": "–", "needs_review": "…"}
+    labels = {"needs_review": "waiting for a TA"}  # as the pages say it (grader.contract.status_label)
     colours = {"correct": "#1e8449", "partial": "#9a6700", "incorrect": "#c0392b", "invalid": "#c0392b"}
 
     class Problem(Exception):
@@ -146,7 +147,7 @@ def _grader_tools(config, namespace):
                     notes.append(read.get("reason") or f"read as: {read['read_as']}{size}")
                 if (part.get("details") or {}).get("first_wrong_step") is not None:
                     lines.append(f"First wrong step: {part['details']['first_wrong_step']}.")
-                head = f"{icons.get(status, '')} {part.get('id')}  {points(part)}  {status.replace('_', ' ')}"
+                head = f"{icons.get(status, '')} {part.get('id')}  {points(part)}  {labels.get(status, status.replace('_', ' '))}"
                 html.append(
                     f'<li><span style="color:{colours.get(status, "#55606b")};font-weight:600">{escape(head)}</span>'
                     + "".join(f"<br>{escape(line)}" for line in lines if line)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from grader.contract import Result, rounded_score
+from grader.contract import Result, rounded_score, status_label
 from grader.reports.exports import cell_error_lines
 from grader.reports.maths_text import python_as_text
 from grader.reports.plots import subscript, svg_data_uri
@@ -57,7 +57,7 @@ Answers bound before that were graded.</p>{% endif %}
 <table><tr><th scope="col">part</th><th scope="col">score</th><th scope="col">status</th><th scope="col">feedback</th></tr>
 {% for part in exercise.parts %}
 <tr><td><code>{{ part.id }}</code></td><td>{{ part.score | score }} / {{ part.max_score | score }}</td>
-<td class="{{ part.status }}">{{ part.status }}{% if part.misconception %} <br><small>{{ part.misconception }}</small>{% endif %}</td>
+<td class="{{ part.status }}">{{ part.status | status_label }}{% if part.misconception %} <br><small>{{ part.misconception }}</small>{% endif %}</td>
 <td>{{ part.feedback }}</td></tr>
 {% endfor %}</table>
 {% set plot = plots.get(exercise.id) %}
@@ -138,6 +138,7 @@ def feedback_html(result: Result, catalog: Catalog, answers: Callable[[str, str]
     plots = {e.id: _plot(catalog, e.id, result.student, answers) for e in result.exercises}
     environment = Environment(autoescape=True)
     environment.filters["score"] = rounded_score
+    environment.filters["status_label"] = status_label
     return environment.from_string(TEMPLATE).render(
         result=result,
         titles=titles,

@@ -26,12 +26,11 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 
-from grader.contract import PartResult, Result, StoredSubmission, rounded_score, shown_number, whole_number
+from grader.contract import WAITING, PartResult, Result, StoredSubmission, rounded_score, shown_number, whole_number
 from grader.store.db import Database
 from grader.store.models import PartResult as PartRow
 from grader.store.models import Review, Submission, isoformat, utcnow
 
-WAITING = "waiting for a TA"
 MAX_COMMENT = 2000  # characters
 ResultT = TypeVar("ResultT", bound=Result)
 

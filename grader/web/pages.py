@@ -10,6 +10,7 @@
 | ``/submissions`` | logged in | the student's own submissions, each linked to its page |
 | ``/submissions/<id>`` | its student, staff | a submission's per-part feedback, plots, a notebook's cell errors; its status while graded |
 | ``/submissions/<id>/status`` | its student, staff | that status as JSON, polled by the page |
+| ``/submissions/<id>/reviews`` (POST) | its student, staff | ask a TA to look at one part again (a comment) |
 | ``/instructor`` | TA, instructor | the gradebook, a CSV download, links to analytics |
 | ``/instructor/extensions`` | TA (reads), instructor | students' extensions and their history; set, remove or import them |
 | ``/instructor/exercises/<id>`` | TA, instructor | score histogram and misconception charts |
@@ -27,12 +28,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 
 from grader.contract import ExerciseResult, StoredSubmission, shown_number, whole_number
 from grader.reports.feedback import PathPlot
 from grader.reports.maths_text import maths_as_text
-from grader.store import submissions
+from grader.store import reviews, submissions
 from grader.store.users import Principal
 from grader.students import is_student_id
 from grader.web import handins, results, service
@@ -201,6 +202,29 @@ def submission(who: Principal, submission_id: str) -> str:
     found = _readable_submission(who, submission_id)
     view = results.submission_view(state().db, state().catalog, found)
     return render_template("submission.html", who=who, view=view, stored=found)
+
+
+@bp.post("/submissions/<submission_id>/reviews")
+@login_required
+def ask_for_review(who: Principal, submission_id: str) -> Response | tuple[str, int]:
+    """The student asks a TA to look at one part again, from the form under each part of the submission's page
+    that is not already waiting for a TA: the request ``POST /api/submissions/<id>/reviews`` makes without a
+    score. The part then waits in the review queue, and the page says so."""
+    found = _readable_submission(who, submission_id)
+    service.take_turn(who)
+    exercise, part = (request.form.get(name, "").strip() for name in ("exercise", "part"))
+    comment = request.form.get("comment", "")
+    try:
+        reviews.record(state().db, found.id, exercise, part, by=who.student, comment=comment)
+    except reviews.ReviewError as exc:
+        if exc.status == 404:
+            raise ApiError(404, str(exc)) from None
+        view = results.submission_view(state().db, state().catalog, found)
+        asking = {"ref": f"{exercise}/{part}", "comment": comment, "error": str(exc)}
+        return render_template("submission.html", who=who, view=view, stored=found, asking=asking), 400
+    flash(f"You asked a TA to look at {exercise}/{part} again; this page will show their answer.")
+    page = url_for("pages.submission", submission_id=found.id, _anchor=f"feedback-{exercise}-{part}")
+    return redirect(page, code=303)
 
 
 @bp.get("/submissions/<submission_id>/status")

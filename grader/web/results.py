@@ -7,7 +7,8 @@
   of the student's own path (an SVG ``data:`` URI, at most
   :data:`MAX_PLOT_URI` characters; never the reference path, which a student
   could draw by sending anything);
-- :func:`submission_view`: a stored submission as its page shows it.
+- :func:`submission_view`: a stored submission as its page shows it (with the parts its student asked a TA
+  to look at again).
 
 Every request here runs inside the caller's turn (:func:`grader.web.service.take_turn`), so reading and drawing
 are charged to the caller's CPU share; reading runs under one part's budget, drawing draws at most
@@ -28,7 +29,7 @@ from grader.checking.read_as import read_answer
 from grader.checking.reading import ReadError, read_sequence
 from grader.contract import ExerciseResult, StoredSubmission
 from grader.reports.feedback import PathPlot, path_figure
-from grader.store import submissions
+from grader.store import reviews, submissions
 from grader.web.errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -185,6 +186,7 @@ class SubmissionView:
     warning: str | None = None
     cell_errors: list[dict[str, Any]] = field(default_factory=list)
     graded: bool = True
+    asked: frozenset[str] = frozenset()  # ``exercise/part`` of each part with an open request for a second look
 
     @property
     def pending(self) -> bool:
@@ -228,6 +230,7 @@ def submission_view(db: Any, catalog: Any, stored: StoredSubmission) -> Submissi
             unreadable = [p.id for p in result.parts if p.status == "invalid"]
             plot = exercise_plot(catalog, exercise, student, answers[result.id], unreadable)
         shown.append(ExerciseView(id=result.id, title=name, result=result, plot=plot))
+    states = reviews.fold(reviews.of_submission(db, stored.id))
     return SubmissionView(
         stored=stored,
         title=title,
@@ -236,4 +239,5 @@ def submission_view(db: Any, catalog: Any, stored: StoredSubmission) -> Submissi
         warning=data.get("warning"),
         cell_errors=[e for e in data.get("cell_errors") or [] if isinstance(e, Mapping)],
         graded=bool(data.get("graded", True)),
+        asked=frozenset(f"{e}/{p}" for (e, p), state in states.items() if state.request is not None),
     )

@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
-from grader import review
+from grader import contract, review
 from grader.contract import shown_number
 from grader.store import reviews
 from grader.store.reviews import ReviewError
@@ -30,13 +30,12 @@ from grader.web.state import state
 
 bp = Blueprint("review", __name__)
 
-STATUS_LABELS = {"needs_review": reviews.WAITING}
-
 
 @bp.app_template_filter("status_label")
 def status_label(status: str) -> str:
-    """A part's status as people read it: ``needs_review`` is "waiting for a TA", never a failure."""
-    return STATUS_LABELS.get(status, str(status).replace("_", " "))
+    """A part's status as people read it: ``needs_review`` is "waiting for a TA", never a failure
+    (:func:`grader.contract.status_label`). Every page that shows a part's status shows it through this filter."""
+    return contract.status_label(status)
 
 
 @bp.app_template_filter("plural")
