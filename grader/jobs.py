@@ -54,6 +54,7 @@ import orjson
 from grader import budget
 from grader.contract import NotebookResult, Result
 from grader.grading import SubmissionError, grade
+from grader.sandbox.pool import InfrastructureError
 from grader.sandbox.selfcheck import JailBroken
 from grader.settings import current
 from grader.store import submissions
@@ -93,10 +94,6 @@ def charging(limiter: Any) -> Charge:
 
 class RetryableJobError(RuntimeError):
     """The grader (not the submission) failed; the submission is queued again for another attempt."""
-
-
-class InfrastructureError(RuntimeError):
-    """The notebook grader reported its own failure (``graded: false``), not the student's."""
 
 
 def resolve_grader(grader: NotebookGrader | str | None = None) -> NotebookGrader:

@@ -120,7 +120,8 @@ class RunOutcome:
 
 
 class InfrastructureError(Exception):
-    """The sandbox itself failed (not the notebook)."""
+    """The grader failed, not the notebook: the sandbox itself, or a notebook grader that reported it did not
+    grade (:mod:`grader.jobs`). Never a student's zero."""
 
 
 # ---------------------------------------------------------------------------
