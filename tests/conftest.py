@@ -90,6 +90,7 @@ SLOW_FILES = {
     "test_jupyter_flow.py", "test_remote_worker.py", "test_fuzz_api.py", "test_fuzz_parsers.py",
     "test_equivalence_pairs.py", "test_notebook_cli.py", "test_sandbox_attacks.py", "test_sandbox_kernel.py",
     "test_gradescope_bundle.py", "test_ta_reading.py", "test_fair_checking.py", "test_login_limits.py",
+    "test_term.py",
 }  # fmt: skip
 SLOW_TESTS = {
     "test_symbolic.py::test_overruns_in_a_row_are_each_cut_off_and_the_worker_recovers",
