@@ -63,6 +63,16 @@ def gradient_formulas(text: str, variables: tuple[str, ...] | None = None) -> li
     return derivatives[0]
 
 
+def hessian_formulas(text: str, variables: tuple[str, ...] | None = None) -> list[list[str]]:
+    """The second partial derivatives of ``text`` as formulas, row by row (for prompts)."""
+    formula = parse(text) if variables is None else parse(text, variables)
+    names = variables if variables is not None else variables_of(formula)
+    derivatives = _derivatives(formula, names)
+    if derivatives is None:
+        return [[str(d) for d in row] for row in _sympy_derivatives(formula, names)[1]]
+    return derivatives[1]
+
+
 def cached_formula(kind: str, text: str, compute: Any) -> str | None:
     """``compute(text)``, a formula derived from ``text`` by sympy (or None), remembered in the same cache.
 

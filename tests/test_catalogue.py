@@ -92,6 +92,41 @@ parts:
   - {id: point, type: vector, answer: "x - eta * g"}
   - {id: direction, type: vector, answer: "neg(g)"}
 """,
+    "scheduled": """\
+id: scheduled
+title: Gradient descent with a halving rate
+prompt: "GD on x**2 + 1 from 4, eta_t = 0.25 * 0.5**t."
+parameters: {f: "x**2 + 1", x0: 4, eta: 0.25}
+parts:
+  - {id: run, type: sequence, answer: "iterates(gd(eta, schedule=step_decay(0.5, 1)), f, x0, 3)"}
+""",
+    "clipped": """\
+id: clipped
+title: Clipped steps
+prompt: "One step on x**2 + 2*y**2 from [3, 2] with eta = 0.25, the gradient clipped at 5."
+parameters: {f: "x**2 + 2*y**2", x0: [3, 2], eta: 0.25, g: [6, 8]}
+parts:
+  - {id: by-norm, type: vector, answer: "iterates(gd(eta, clip_norm=5), f, x0, 1)[1]"}
+  - {id: by-value, type: vector, answer: "iterates(gd(eta, clip_value=5), f, x0, 1)[1]"}
+  - {id: clipped, type: vector, answer: "clip_by_norm(g, 5)"}
+""",
+    "adamw": """\
+id: adamw
+title: AdamW and AMSGrad on x^2
+prompt: "f(x) = x**2 from x0 = 1, betas (0.5, 0.75), eps = 0."
+parameters: {f: "x**2", x0: 1}
+parts:
+  - {id: decayed, type: number, answer: "iterates(adamw(0.1, 0.5, 0.75, 0, weight_decay=0.5), f, x0, 1)[1]"}
+  - {id: ams, type: number, answer: "iterates(adam(0.6, 0.5, 0.75, 0, amsgrad=True), f, x0, 2)[2]"}
+""",
+    "loss": """\
+id: loss
+title: The gradient of a mean squared error
+prompt: "y = w a + b at (w, b) = (1, 0) on (1, 2), (2, 3), (3, 5)."
+parameters: {data: [[1, 2], [2, 3], [3, 5]], point: [1, 0]}
+parts:
+  - {id: grad, type: vector, answer: "loss_gradient(data, point)"}
+""",
 }
 
 
@@ -137,6 +172,18 @@ def adam_run(correct: bool = True, t_from: int = 1, scaled: bool = True, n: int 
         mh, vh = (m / (1 - 0.5**e), v / (1 - 0.75**e)) if correct and e > 0 else (m, v)
         xs.append(xs[-1] - 0.1 * (mh / math.sqrt(vh) if scaled else g))
     return xs
+
+
+def adam_ams(amsgrad: bool) -> float:
+    """x₂ of Adam on x² from 1, η = 0.6, β = (0.5, 0.75), ε = 0: g = 2, then 0.8 (v falls from 1 to 0.91)."""
+    xs, m, v, v_max = [1.0], 0.0, 0.0, 0.0
+    for t in (1, 2):
+        g = 2 * xs[-1]
+        m, v = 0.5 * m + 0.5 * g, 0.75 * v + 0.25 * g * g
+        v_max = max(v_max, v)
+        used = v_max if amsgrad else v
+        xs.append(xs[-1] - 0.6 * (m / (1 - 0.5**t)) / math.sqrt(used / (1 - 0.75**t)))
+    return xs[2]
 
 
 def rms(weight: float) -> float:
@@ -218,6 +265,21 @@ CASES: list[tuple[str, str, str, Any, str]] = [
     ("wrong-point-previous", "saddle", "hessian", [[2, 0], [0, -6]], "wrong-point"),  # at (0, 1), not (0, −1)
     ("one-step-too-many-at-index", "quartic", "x2", GD[3], "off-by-one"),
     ("labels-swapped", "saddle", "kinds", "minimum, saddle", "labels-swapped"),  # the points are (0, 1), (0, −1)
+    # GD on x² + 1 from 4 with η_t = 0.25·0.5ᵗ: x ← x(1 − 2η_t); η fixed at 0.25: 4, 2, 1, 0.5;
+    # t from 1 (η 0.125, 0.0625, 0.03125): 4, 3, 2.625, 2.4609375.
+    ("no-schedule", "scheduled", "run", [4, 2, 1, 0.5], "no-schedule"),
+    ("schedule-off-by-one", "scheduled", "run", [4, 3, 2.625, 2.4609375], "schedule-off-by-one"),
+    # ∇f(x₀) = [6, 8], ‖·‖ = 10: unclipped [3, 2] − 0.25·[6, 8] = [1.5, 0]; each component clipped to 5:
+    # [3, 2] − 0.25·[5, 5] = [1.75, 0.75]; by norm (for by value): [3, 2] − 0.25·[3, 4] = [2.25, 1].
+    ("no-clipping", "clipped", "by-norm", [1.5, 0], "no-clipping"),
+    ("clip-by-value-for-norm", "clipped", "clipped", [5, 5], "clip-by-value-for-norm"),
+    ("clip-by-norm-for-value", "clipped", "by-value", [2.25, 1], "clip-by-norm-for-value"),
+    # AdamW: m̂ = 2, v̂ = 4, step 1 + λx = 1.5 → 1 − 0.15; coupled: g + λx = 2.5, step η·sign → 0.9.
+    ("coupled-weight-decay", "adamw", "decayed", 0.9, "coupled-weight-decay"),
+    ("no-amsgrad", "adamw", "ams", adam_ams(False), "no-amsgrad"),
+    # Residuals −1, −1, −2: ∂L/∂w = (2/3)(−9) = −6, ∂L/∂b = −8/3; summed: [−18, −8]; without the 2: [−3, −4/3].
+    ("loss-sum-not-mean", "loss", "grad", [-18, -8], "sum-not-mean"),
+    ("forgot-factor-two", "loss", "grad", [-3, -4 / 3], "forgot-factor-two"),
 ]
 
 

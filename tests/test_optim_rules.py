@@ -11,23 +11,41 @@ from grader.optim import (
     SGD,
     Adagrad,
     Adam,
+    AdamW,
+    Cosine,
+    Exponential,
+    InverseTime,
     Momentum,
     Objective,
     RMSprop,
+    StepDecay,
+    Warmup,
     ascent,
+    clipped,
     forgot_eta,
     make_rule,
     run,
+    scheduled,
 )
 from grader.optim.rules import (
+    AddDecoupledWeightDecay,
     AddWeightDecay,
     bias_correction_from_zero,
+    bias_correction_of,
+    clip_norm_for_value,
+    clip_value_for_norm,
+    coupled_weight_decay,
     ema_momentum,
+    eps_moved,
     forgot_beta,
     rms_without_one_minus_alpha,
+    schedule_from_one,
+    without_amsgrad,
     without_bias_correction,
+    without_clipping,
     without_momentum,
     without_nesterov,
+    without_schedule,
 )
 
 x = sympy.Symbol("x")
@@ -301,14 +319,15 @@ def test_a_misconception_that_does_not_apply_is_none():
 @pytest.mark.parametrize("name", sorted(RULES))
 def test_weight_decay_is_one_link_of_every_rule(name):
     links = make_rule(name, lr=0.1, weight_decay=0.5).links()
-    assert [link for link in links if isinstance(link, AddWeightDecay)] == [AddWeightDecay(0.5)]
+    kind = AddDecoupledWeightDecay if name == "adamw" else AddWeightDecay  # AdamW decays the step, not g
+    assert [link for link in links if isinstance(link, AddWeightDecay | AddDecoupledWeightDecay)] == [kind(0.5)]
 
 
 # --- construction -----------------------------------------------------------------
 
 
 def test_registry_names():
-    assert set(RULES) == {"gd", "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"}
+    assert set(RULES) == {"gd", "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"}
 
 
 def test_pytorch_defaults():
@@ -328,7 +347,7 @@ def test_make_rule_passes_hyper_parameters_and_options():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"name": "adamw"}, "Unknown optimizer 'adamw'; choose one of adagrad, adam, gd, "),
+        ({"name": "adamax"}, "Unknown optimizer 'adamax'; choose one of adagrad, adam, adamw, gd, "),
         ({"name": "gd", "lr": 0}, "lr must be positive, got 0.0."),
         ({"name": "gd", "lr": -0.1}, "lr must be positive, got -0.1."),
         ({"name": "gd", "lr": float("nan")}, "lr must be finite, got nan."),
@@ -375,3 +394,156 @@ def test_update_does_not_modify_its_arguments(name):
     assert [a.tolist() for a in arrays(state1)] == [a.tolist() for a in snapshot]
     assert snapshot or name in ("gd", "sgd")
     assert x1.dtype == np.float64 and x1.shape == (2,)
+
+
+# --- step-size schedules, for any rule --------------------------------------------
+# On f = x² + 2 (f' = 2x) from x₀ = 4 with η = 0.25; the first update uses t = 0.
+
+
+def test_schedules_give_the_rate_of_each_update():
+    # η_t for t = 0, 1, 2, 3, 4, worked from each formula.
+    assert [InverseTime(1).rate(0.25, t) for t in range(3)] == [0.25, 0.125, 0.25 / 3]
+    assert [InverseTime(1, every=2).rate(1, t) for t in range(3)] == [1, 1 / 1.5, 0.5]
+    assert [StepDecay(0.5, every=2).rate(0.25, t) for t in range(5)] == [0.25, 0.25, 0.125, 0.125, 0.0625]
+    assert [Exponential(0.5).rate(0.25, t) for t in range(3)] == [0.25, 0.125, 0.0625]
+    # cos(0) = 1, cos(π/2) = 0, cos(π) = −1, and held at η_min after T = 2.
+    assert [Cosine(2).rate(0.25, t) for t in range(4)] == pytest.approx([0.25, 0.125, 0, 0], abs=1e-16)
+    # η_min = 0.05, T = 4, t = 1: 0.05 + 0.2·(1 + √2/2)/2.
+    assert Cosine(4, min_lr=0.05).rate(0.25, 1) == pytest.approx(0.05 + 0.1 * (1 + math.sqrt(2) / 2), rel=1e-15)
+    assert [Warmup(4).rate(0.25, t) for t in range(5)] == [0.0625, 0.125, 0.1875, 0.25, 0.25]
+    # Warm-up over 2 updates, then halving every update from η.
+    assert [Warmup(2, then=StepDecay(0.5, 1)).rate(1, t) for t in range(5)] == [0.5, 1, 1, 0.5, 0.25]
+
+
+@pytest.mark.parametrize(
+    ("schedule", "expected"),
+    [
+        # x ← x − η_t·2x: η 0.25, 0.125, 1/12 → 4, 2, 1.5, 1.25.
+        (InverseTime(1), [4, 2, 1.5, 1.25]),
+        # η 0.25, 0.25, 0.125, 0.125 → 4, 2, 1, 0.75, 0.5625.
+        (StepDecay(0.5, every=2), [4, 2, 1, 0.75, 0.5625]),
+        # η 0.25, 0.125, 0.0625 → 4, 2, 1.5, 1.3125.
+        (Exponential(0.5), [4, 2, 1.5, 1.3125]),
+        # η 0.25, 0.125, 0, 0 → 4, 2, 1.5, 1.5, 1.5.
+        (Cosine(2), [4, 2, 1.5, 1.5, 1.5]),
+        # η 0.0625, 0.125, 0.1875, 0.25 → 4, 3.5, 2.625, 1.640625, 0.8203125.
+        (Warmup(4), [4, 3.5, 2.625, 1.640625, 0.8203125]),
+    ],
+)
+def test_gradient_descent_with_a_schedule(schedule, expected):
+    rule = scheduled(SGD(lr=0.25), schedule)
+    assert path(rule, len(expected) - 1) == pytest.approx(expected, abs=1e-15)
+
+
+def test_a_schedule_applies_to_momentum_and_adam():
+    # Momentum β = 0.5, η_t = 0.25·0.5^t: b = 8, x = 2; b = 0.5·8 + 4 = 8, x = 2 − 0.125·8 = 1.
+    assert path(scheduled(Momentum(lr=0.25, momentum=0.5), StepDecay(0.5, 1)), 2) == [4, 2, 1]
+    # Adam β = (0.5, 0.75), ε = 0 from 1 with g = 2, −2 (see test_adam_two_steps_exact): the second
+    # step −(−2/3)/2 = 1/3 is taken with η₁ = 0.05 instead of 0.1.
+    got = steps(scheduled(Adam(lr=0.1, betas=(0.5, 0.75), eps=0), StepDecay(0.5, 1)), 1.0, [2.0, -2.0])
+    assert got == pytest.approx([0.9, 0.9 + 0.05 / 3], abs=1e-15)
+
+
+def test_schedule_misconceptions():
+    rule = scheduled(SGD(lr=0.25), InverseTime(1))
+    # η kept at 0.25: x halves each step.
+    assert path(without_schedule(rule), 3) == [4, 2, 1, 0.5]
+    # t from 1: η 0.125, 1/12 → 4 − 1 = 3, 3 − (1/12)·6 = 2.5.
+    assert path(schedule_from_one(rule), 2) == pytest.approx([4, 3, 2.5], abs=1e-15)
+    assert without_schedule(SGD(lr=0.25)) is None
+    assert schedule_from_one(SGD(lr=0.25)) is None
+
+
+def test_schedules_refuse_bad_values_with_one_sentence():
+    with pytest.raises(ValueError, match=r"gamma must be > 0 and ≤ 1, got 1.5."):
+        StepDecay(1.5, 2)
+    with pytest.raises(ValueError, match=r"every must be a whole number ≥ 1, got 0."):
+        StepDecay(0.5, 0)
+    with pytest.raises(ValueError, match=r"decay must be ≥ 0, got -1.0."):
+        InverseTime(-1)
+    with pytest.raises(ValueError, match="schedule must be a schedule"):
+        scheduled(SGD(lr=0.1), 0.5)
+
+
+# --- gradient clipping ----------------------------------------------------------------
+
+
+def test_clipping_by_norm_and_by_value():
+    # g = [3, 4], ‖g‖ = 5 > 1: by norm [0.6, 0.8]; by value [1, 1]; η = 0.5 from the origin.
+    assert steps(clipped(SGD(lr=0.5), max_norm=1), [0, 0], [[3, 4]])[0] == pytest.approx([-0.3, -0.4], abs=1e-15)
+    assert steps(clipped(SGD(lr=0.5), max_value=1), [0, 0], [[3, -0.5]]) == [[-0.5, 0.25]]
+    # ‖[0.3, 0.4]‖ = 0.5 ≤ 1: left as it is.
+    assert steps(clipped(SGD(lr=0.5), max_norm=1), [0, 0], [[0.3, 0.4]])[0] == pytest.approx([-0.15, -0.2])
+    # Clipped first, then the weight decay λx (as clip_grad_norm_ before optimizer.step()):
+    # [0.6, 0.8] + 1·[1, 0] = [1.6, 0.8]; x = [1, 0] − 0.5·[1.6, 0.8] = [0.2, −0.4].
+    (got,) = steps(clipped(SGD(lr=0.5, weight_decay=1), max_norm=1), [1, 0], [[3, 4]])
+    assert got == pytest.approx([0.2, -0.4], abs=1e-15)
+
+
+def test_clipping_misconceptions():
+    rule = clipped(SGD(lr=0.5), max_norm=1)
+    assert steps(without_clipping(rule), [0, 0], [[3, 4]]) == [[-1.5, -2.0]]
+    assert steps(clip_value_for_norm(rule), [0, 0], [[3, 4]]) == [[-0.5, -0.5]]
+    # Shortened to length 1 where each component was to be clipped to [−1, 1]: [3, 4]/5.
+    by_value = clipped(SGD(lr=0.5), max_value=1)
+    assert steps(clip_norm_for_value(by_value), [0, 0], [[3, 4]])[0] == pytest.approx([-0.3, -0.4])
+    assert without_clipping(SGD(lr=0.5)) is None
+    with pytest.raises(ValueError, match="max_norm must be positive"):
+        clipped(SGD(lr=0.5), max_norm=0)
+
+
+# --- Adam's variants ----------------------------------------------------------------------
+# β = (0.5, 0.75), η = 0.1, ε = 0, x₀ = 1, gradients 2 then −2:
+# t = 1: m = 1, v = 1; t = 2: m = 0.5 − 1 = −0.5, v = 0.75 + 1 = 1.75.
+# 1 − β₁ = 0.5, 1 − β₂ = 0.25; 1 − β₁² = 0.75, 1 − β₂² = 0.4375.
+
+
+def test_adam_bias_correction_of_one_moment_or_none():
+    def adam(which):
+        return steps(Adam(lr=0.1, betas=(0.5, 0.75), eps=0, bias_correction=which), 1.0, [2.0, -2.0])
+
+    # both: 2/√4 = 1, then (−2/3)/√4 → 0.9, 0.9 + 1/30.
+    assert adam(True) == pytest.approx([0.9, 0.9 + 1 / 30], abs=1e-15)
+    # m only: 2/√1 = 2 → 0.8; then (−2/3)/√1.75 → 0.8 + 0.1·(2/3)/√1.75.
+    assert adam("m") == pytest.approx([0.8, 0.8 + 0.1 * (2 / 3) / math.sqrt(1.75)], abs=1e-15)
+    # v only: 1/√4 = 0.5 → 0.95; then −0.5/√4 = −0.25 → 0.975.
+    assert adam("v") == pytest.approx([0.95, 0.975], abs=1e-15)
+    # none: 1/√1 = 1 → 0.9; then −0.5/√1.75 → 0.9 + 0.05/√1.75.
+    assert adam(False) == pytest.approx([0.9, 0.9 + 0.05 / math.sqrt(1.75)], abs=1e-15)
+    rule = Adam(lr=0.1, betas=(0.5, 0.75), eps=0)
+    assert steps(bias_correction_of(rule, "m"), 1.0, [2.0, -2.0]) == adam("m")
+    assert steps(bias_correction_of(rule, "v"), 1.0, [2.0, -2.0]) == adam("v")
+    with pytest.raises(ValueError, match="bias_correction must be True, False, 'm' or 'v'"):
+        Adam(bias_correction="both")
+
+
+def test_adam_eps_inside_or_outside_the_root():
+    # ε = 5, t = 1: m̂ = 2, v̂ = 4; inside 2/√(4 + 5) = 2/3, outside 2/(2 + 5) = 2/7.
+    inside = Adam(lr=0.1, betas=(0.5, 0.75), eps=5, eps_inside=True)
+    outside = Adam(lr=0.1, betas=(0.5, 0.75), eps=5)
+    assert steps(inside, 1.0, [2.0]) == pytest.approx([1 - 0.1 * 2 / 3], abs=1e-15)
+    assert steps(outside, 1.0, [2.0]) == pytest.approx([1 - 0.1 * 2 / 7], abs=1e-15)
+    assert steps(eps_moved(outside), 1.0, [2.0]) == steps(inside, 1.0, [2.0])
+
+
+def test_amsgrad_divides_by_the_largest_v():
+    # Gradients 2 then 0: v₁ = 1, v₂ = 0.75 < v_max = 1; m₂ = 0.5, m̂₂ = 2/3.
+    # AMSGrad: v̂ = 1/0.4375 = 16/7, step (2/3)/(4/√7) = √7/6; Adam: v̂ = 12/7, step √21/9.
+    ams = Adam(lr=0.1, betas=(0.5, 0.75), eps=0, amsgrad=True)
+    plain = Adam(lr=0.1, betas=(0.5, 0.75), eps=0)
+    assert steps(ams, 1.0, [2.0, 0.0]) == pytest.approx([0.9, 0.9 - 0.1 * math.sqrt(7) / 6], abs=1e-15)
+    assert steps(plain, 1.0, [2.0, 0.0]) == pytest.approx([0.9, 0.9 - 0.1 * math.sqrt(21) / 9], abs=1e-15)
+    assert steps(without_amsgrad(ams), 1.0, [2.0, 0.0]) == steps(plain, 1.0, [2.0, 0.0])
+    assert without_amsgrad(plain) is None
+
+
+def test_adamw_decays_the_step_not_the_gradient():
+    # λ = 0.5, g = 2 at x = 1: Adam's step 1 plus λx = 0.5 → x = 1 − 0.1·1.5 = 0.85
+    # (PyTorch: 1·(1 − 0.1·0.5) = 0.95, then − 0.1·1 = 0.85).
+    rule = AdamW(lr=0.1, betas=(0.5, 0.75), eps=0, weight_decay=0.5)
+    assert steps(rule, 1.0, [2.0]) == pytest.approx([0.85], abs=1e-15)
+    # Coupled: g + λx = 2.5, and Adam's first step is η·sign(2.5) → 0.9.
+    assert steps(coupled_weight_decay(rule), 1.0, [2.0]) == pytest.approx([0.9], abs=1e-15)
+    assert steps(Adam(lr=0.1, betas=(0.5, 0.75), eps=0, weight_decay=0.5), 1.0, [2.0]) == pytest.approx([0.9])
+    assert coupled_weight_decay(Adam()) is None
+    assert make_rule("adamw") == AdamW(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2)

@@ -103,7 +103,11 @@ def test_the_spec_as_written_is_valid(specs: Path) -> None:
             "iterates(momentun(eta, 0.9), f, x0, steps)",
             "unknown function 'momentun' (did you mean 'momentum' or 'ema_momentum'?)",
         ),
-        ("inverse_time(eta, 3)", "unknown function 'inverse_time' (docs/specs.md lists the functions a spec can call)"),
+        ("line_search(eta, 3)", "unknown function 'line_search' (docs/specs.md lists the functions a spec can call)"),
+        (
+            "iterates(gd(eta, schedule=inverse_tim(0.5)), f, x0, steps)",
+            "unknown function 'inverse_tim' (did you mean 'inverse_time'?)",
+        ),
         ("iterates(gd(etaa), f, x0, steps)", "unknown name 'etaa' (did you mean 'eta'?)"),
         ("iterates(gd(lr), f, x0, steps)", "unknown name 'lr' (the names it may use are eta, f, steps, x0)"),
         ("iterates(adam(eta, bias_correction=false), f, x0, steps)", "unknown name 'false' (did you mean 'False'?)"),
@@ -119,12 +123,12 @@ def test_every_mistake_of_a_spec_is_named_at_once(specs: Path) -> None:
     broken = broken.replace("step: next_from(gd(eta), f)", "step: next_from(gdd(eta), f)")
     broken = broken.replace("iterates(ascent(gd(eta)), f, x0, steps)", "iterates(ascent(gdd(etaa)), f, x0, steps)")
     broken = broken.replace("parts:\n", "plot: {function: g, part: iterates}\nparts:\n")
-    write(specs, broken, "inverse_time(eta, 3)")
+    write(specs, broken, "line_search(eta, 3)")
     assert refused() == (
         "lr-decay.yaml: lr-decay: 6 mistakes: "
         "prompt: unknown name 'stpes' in {{stpes}} (did you mean 'steps'?); "
         "prompt: unknown filter 'tex' in {{f|tex}} (did you mean 'latex'?); "
-        "part iterates answer: unknown function 'inverse_time' (docs/specs.md lists the functions a spec can call); "
+        "part iterates answer: unknown function 'line_search' (docs/specs.md lists the functions a spec can call); "
         "part iterates step, part iterates misconception sign-error answer: unknown function 'gdd' (did you mean 'gd'?); "
         "part iterates misconception sign-error answer: unknown name 'etaa' (did you mean 'eta'?); "
         "plot.function: unknown parameter 'g' (the parameters are eta, f, steps, x0)"
@@ -134,7 +138,9 @@ def test_every_mistake_of_a_spec_is_named_at_once(specs: Path) -> None:
 def test_the_example_in_the_docs_is_what_an_instructor_reads(specs: Path) -> None:
     broken = GOOD.replace("Run {{steps}} steps", "Run {{stpes}} steps")
     broken = broken.replace("step: next_from(gd(eta), f)", "step: next_from(gdd(eta), f)")
-    broken += '  - id: adam\n    type: sequence\n    answer: iterates(adam(eta, bias_correction="m"), f, x0, steps)\n'
+    broken += (
+        '  - id: adam\n    type: sequence\n    answer: iterates(adam(eta, bias_correction="both"), f, x0, steps)\n'
+    )
     write(specs, broken, 'iterates(gd(eta, schedule="step"), f, x0, steps)')
     said = refused()
     docs = (PROJECT_ROOT / "docs" / "specs.md").read_text(encoding="utf-8")
@@ -148,13 +154,20 @@ def test_the_example_in_the_docs_is_what_an_instructor_reads(specs: Path) -> Non
 @pytest.mark.parametrize(
     ("answer", "said"),
     [
-        ("iterates(gd(eta, schedule='step'), f, x0, steps)", "gd has no argument 'schedule', only lr"),
+        (
+            "iterates(gd(eta, momentum=0.9), f, x0, steps)",
+            "gd has no argument 'momentum', only lr, clip_norm, clip_value and schedule",
+        ),
         (
             "iterates(adam(eta, bias_corection=False), f, x0, steps)",
             "adam has no argument 'bias_corection' (did you mean 'bias_correction'?), "
-            "only lr, beta1, beta2, eps and bias_correction",
+            "only lr, beta1, beta2, eps, bias_correction, amsgrad, clip_norm, clip_value, eps_inside, schedule "
+            "and weight_decay",
         ),
-        ("iterates(gd(eta, 0.9), f, x0, steps)", "gd takes 1 argument (lr), not 2"),
+        (
+            "iterates(gd(eta, 0.9), f, x0, steps)",
+            "gd takes 1 argument (lr, schedule=None, clip_norm=None, clip_value=None), not 2",
+        ),
         ("iterates(gd(eta), f, x0)", "iterates is missing the argument 'steps' (its arguments are rule, f, x0, steps)"),
         ("iterates(gd(lr=eta, lr=0.1), f, x0, steps)", "gd got the argument 'lr' twice"),
     ],
@@ -170,12 +183,21 @@ def test_a_wrong_keyword_is_one_sentence_naming_the_allowed_ones(specs: Path, an
     ("answer", "said"),
     [
         (
-            "iterates(adam(eta, bias_correction='m'), f, x0, steps)",
-            "argument 'bias_correction' of adam must be True or False, not 'm'",
+            "iterates(adam(eta, bias_correction='both'), f, x0, steps)",
+            "argument 'bias_correction' of adam must be one of True, False, 'm' or 'v', not 'both'",
         ),
         (
             "iterates(adam(eta, bias_correction=0), f, x0, steps)",
-            "argument 'bias_correction' of adam must be True or False, not 0",
+            "argument 'bias_correction' of adam must be one of True, False, 'm' or 'v', not 0",
+        ),
+        (
+            "iterates(gd(eta, schedule='step'), f, x0, steps)",
+            "argument 'schedule' of gd must be a step-size schedule such as step_decay(0.5, 2) or "
+            "inverse_time(0.5), not 'step'",
+        ),
+        (
+            "iterates(adam(eta, amsgrad='yes'), f, x0, steps)",
+            "argument 'amsgrad' of adam must be True or False, not 'yes'",
         ),
         ("iterates(gd('fast'), f, x0, steps)", "argument 'lr' of gd must be a number, not 'fast'"),
         ("iterates(gd(eta), f, x0, 2.5)", "argument 'steps' of iterates must be a whole number, not 2.5"),
@@ -207,12 +229,15 @@ def test_an_option_must_be_among_the_allowed(specs: Path) -> None:
 
 
 def test_exercises_show_on_a_broken_spec_says_what_validate_says(specs: Path) -> None:
-    write(specs, GOOD, "iterates(gd(eta, schedule='step'), f, x0, steps)")
+    write(specs, GOOD, "iterates(gd(eta, momentum=0.9), f, x0, steps)")
     said = refused()
     shown = grader("exercises", "show", "lr-decay")
     assert shown.exit_code == 2
     assert shown.stderr.strip() == f"error: {said}"
-    assert said == "lr-decay.yaml: lr-decay part iterates answer: gd has no argument 'schedule', only lr"
+    assert said == (
+        "lr-decay.yaml: lr-decay part iterates answer: gd has no argument 'momentum', "
+        "only lr, clip_norm, clip_value and schedule"
+    )
 
 
 def test_a_value_known_only_per_variant_is_refused_when_the_answer_is_computed(specs: Path) -> None:
@@ -220,7 +245,8 @@ def test_a_value_known_only_per_variant_is_refused_when_the_answer_is_computed(s
     broken = GOOD.replace("  steps: 3\n", "  steps: 3\n  bc: 1\n")
     write(specs, broken, "iterates(adam(eta, bias_correction=bc), f, x0, steps)")
     sentence = (
-        "lr-decay.yaml: lr-decay part iterates.answer: argument 'bias_correction' of adam must be True or False, not 1"
+        "lr-decay.yaml: lr-decay part iterates.answer: argument 'bias_correction' of adam must be "
+        "one of True, False, 'm' or 'v', not 1"
     )
     validated = grader("validate", "--seeds", "2", "--no-search")
     assert validated.exit_code == 1

@@ -25,6 +25,7 @@ class Misconception:
     answer: Any
     credit: float
     feedback: str
+    on_collision: str = ""  # the spec's choice where another rule gives the same answer ("name-both": say both)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,11 @@ symbolically), so the rules and their order are shared by all types.
 Written rules come first; when none matches, :func:`searched_match` tries the
 catalogue's answers for this part (see :mod:`grader.specs.catalogue`) and
 reports a match like a written rule. Where several changes give the same
-answer, the first is reported and the others are said too (``details.also``).
+answer, the first is reported and the others are said too (``details.also``);
+so are written rules with the same answer when the spec says
+``on_collision: name-both``. :func:`shaped_match` recognises a written rule
+whose answer has another shape than the part's (the gradient given where the
+Hessian is asked) in an answer the part's own reader cannot read.
 """
 
 from __future__ import annotations
@@ -33,17 +37,28 @@ def first_match(key: AnswerKey, value: Any, same: Same, search: bool = True) -> 
     value given) and ``{answer}`` (the right value, unless the key is secret).
     With ``search``, the catalogue is tried when no written rule matches.
     """
-    for rule in key.misconceptions:
+    for index, rule in enumerate(key.misconceptions):
         if plain_equal(rule.answer, key.reference):
             continue
         if same(value, rule.answer):
             status = "partial" if rule.credit > 0 else "incorrect"
-            others = _same_answer(key, value, same, rule.id) if search else {}
+            named = _named_both(key, rule, index, value, same)
+            others = {**named, **(_same_answer(key, value, same, rule.id) if search else {})}
             sentences = [rule.feedback, *(change.feedback for change in others.values())]
             feedback = _joined([_filled(key, sentence, value) for sentence in sentences])
             details = {"also": list(others)} if others else {}
             return result(key, rule.credit, status, feedback, rule.id, **details)
     return searched_match(key, value, same) if search else None
+
+
+def _named_both(key: AnswerKey, rule: Misconception, index: int, value: Any, same: Same) -> dict[str, Misconception]:
+    """The later written rules that give the same answer where the spec says ``on_collision: name-both``."""
+    found: dict[str, Misconception] = {}
+    for other in key.misconceptions[index + 1 :]:
+        both = "name-both" in (rule.on_collision, other.on_collision)
+        if both and other.id != rule.id and other.id not in found and same(value, other.answer):
+            found[other.id] = other
+    return found
 
 
 def searched_match(key: AnswerKey, value: Any, same: Same, at_least: float = 0.0) -> PartResult | None:
@@ -88,3 +103,45 @@ def _filled(key: AnswerKey, feedback: str, value: Any) -> str:
     """A rule's sentence with ``{student}`` (the value given) and ``{answer}`` (the right value) filled in."""
     right = "the right value" if key.secret else fmt(key.reference)
     return feedback.replace("{student}", fmt(value)).replace("{answer}", right)
+
+
+def shaped_match(key: AnswerKey, raw: Any) -> PartResult | None:
+    """The first written rule whose answer has another shape than the reference and that ``raw``, read in
+    that rule's shape (a number, a vector or a matrix), gives; None when there is none."""
+    from grader.checking.compare import same_value
+    from grader.checking.reading import ReadError, read_matrix, read_number, read_vector
+
+    wanted = _shape(key.reference)
+    for rule in key.misconceptions:
+        shape = _shape(rule.answer)
+        if shape is None or shape == wanted:
+            continue
+        try:
+            if shape == ():
+                value: Any = read_number(raw)
+            elif len(shape) == 1:
+                value = read_vector(raw, shape[0])
+            else:
+                value = read_matrix(raw, shape)  # type: ignore[arg-type]
+        except ReadError:
+            continue
+        if same_value(value, rule.answer, key.tolerance):
+            status = "partial" if rule.credit > 0 else "incorrect"
+            return result(key, rule.credit, status, _filled(key, rule.feedback, value), rule.id, shape=list(shape))
+    return None
+
+
+def _shape(value: Any) -> tuple[int, ...] | None:
+    """() for a number, (n,) for a vector, (r, c) for a matrix; None for anything else."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return ()
+    if isinstance(value, list) and value and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+        return (len(value),)
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(row, list) and len(row) == len(value[0]) and row for row in value)
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for row in value for v in row)
+    ):
+        return (len(value), len(value[0]))
+    return None

@@ -13,6 +13,8 @@ says which) → ``invalid``, with the reader's reason and the accepted form for
 this part;
 then the part's answer type (:mod:`grader.answers`) checks the value: the
 reference, each misconception rule in order, then its own partial credit.
+An answer of another shape than the part's (a vector where a matrix is asked)
+that is a written misconception's answer is that misconception, not ``invalid``.
 Whatever the reader had to interpret ("read 37,5 as 37.5") comes first in
 the feedback and in ``details["read_as"]``.
 """
@@ -24,6 +26,7 @@ from dataclasses import replace
 from typing import Any
 
 from grader.checking.key import AnswerKey
+from grader.checking.misconceptions import shaped_match
 from grader.checking.outcome import result, sentence
 from grader.checking.reading import Number, ReadError
 from grader.contract import PartResult, Unanswered
@@ -45,6 +48,9 @@ def check_part(
     try:
         value = key.type.read(key, raw, notes)
     except ReadError as exc:
+        shaped = shaped_match(key, raw) if key.kind in _SHAPED else None
+        if shaped is not None:  # a written misconception's answer, of another shape than the part's
+            return shaped, None
         feedback = f"{sentence(str(exc))} {sentence(key.hint())} This part was not graded."
         hedge = {"hedge": exc.kind} if exc.kind else {}  # not one answer: hedged, guessed, doubled or asked about
         return result(key, 0.0, "invalid", feedback, reason=str(exc), **hedge), None
@@ -58,6 +64,9 @@ def check_part(
             details={**checked.details, "read_as": notes},
         )
     return checked, value
+
+
+_SHAPED = ("number", "vector", "matrix")  # parts whose reader wants one shape: another may be a misconception's
 
 
 def _as_typed(value: Any) -> Any:

@@ -4,7 +4,8 @@ As in optax, an optimizer is a chain of small transformations of the
 gradient, each with its own state and each written once (weight decay is one
 link, shared by every optimizer)::
 
-    gradient g ─▶ [sign] ─▶ [weight decay] ─▶ momentum / EMA / Adam moments ─▶ scale by −η ─▶ x + u
+    gradient g ─▶ [clip] ─▶ [sign] ─▶ [weight decay] ─▶ momentum / EMA / Adam moments ─▶ [decoupled decay]
+               ─▶ scale by −η_t (a constant η, or a schedule of :mod:`grader.optim.schedules`) ─▶ x + u
 
 A :class:`Chain` of :class:`Link` objects is a rule::
 
@@ -13,18 +14,22 @@ A :class:`Chain` of :class:`Link` objects is a rule::
 
 ``update`` never modifies its arguments; states are immutable NamedTuples.
 The named optimizers (:class:`SGD`, :class:`Momentum`, :class:`Adagrad`,
-:class:`RMSprop`, :class:`Adam`) are frozen dataclasses holding PyTorch's
+:class:`RMSprop`, :class:`Adam`, :class:`AdamW`) are frozen dataclasses holding PyTorch's
 hyper-parameters (validated, with ``torch.optim``'s defaults) that build
 their chain in :meth:`links`; a student who checks an answer with PyTorch
 gets the same numbers. In the formulas, g is the gradient at x, η the
 learning rate (``lr``), t the step count starting at 1, and all operations
-act element-wise.
+act element-wise. Any rule takes a step-size schedule (:func:`scheduled`) and
+gradient clipping by norm or by value (:func:`clipped`).
 
 A misconception about an update rule is one link swapped or dropped
 (:func:`rewire`): moving uphill (:func:`ascent`, a sign link in front),
 η left out (:func:`forgot_eta`), momentum written as an EMA
 (:func:`ema_momentum`), β forgotten, the Nesterov look-ahead dropped, RMSprop
-without (1 − α), Adam without bias correction or counting t from 0.
+without (1 − α), Adam without bias correction (of m, v or both) or counting
+t from 0, ε inside the root, AMSGrad's maximum dropped, AdamW's decay added
+to the gradient, the schedule not applied or counted from 1, the clipping
+left out or done by value where the norm belongs (and the reverse).
 """
 
 from __future__ import annotations
@@ -42,14 +47,18 @@ from numpy.typing import ArrayLike
 
 __all__ = [
     "RULES",
+    "AddDecoupledWeightDecay",
     "AddWeightDecay",
     "Adagrad",
     "AdagradState",
     "Adam",
     "AdamState",
+    "AdamW",
     "Ascent",
     "Chain",
     "ChainState",
+    "ClipByNorm",
+    "ClipByValue",
     "EmptyState",
     "FlipSign",
     "Link",
@@ -67,17 +76,28 @@ __all__ = [
     "Trace",
     "ascent",
     "bias_correction_from_zero",
+    "bias_correction_of",
+    "clip_norm_for_value",
+    "clip_value_for_norm",
+    "clipped",
+    "coupled_weight_decay",
     "ema_momentum",
+    "eps_moved",
     "forgot_beta",
     "forgot_eta",
     "make_rule",
     "rewire",
     "rms_without_one_minus_alpha",
+    "schedule_from_one",
+    "scheduled",
     "with_lr",
     "without_adaptive_scaling",
+    "without_amsgrad",
     "without_bias_correction",
+    "without_clipping",
     "without_momentum",
     "without_nesterov",
+    "without_schedule",
 ]
 
 
@@ -133,11 +153,12 @@ class RMSpropState(NamedTuple):
 
 
 class AdamState(NamedTuple):
-    """Steps taken so far and the moment estimates m (of g) and v (of g²)."""
+    """Steps taken so far, the moment estimates m (of g) and v (of g²), and AMSGrad's running maximum of v."""
 
     step: int
     m: np.ndarray
     v: np.ndarray
+    v_max: np.ndarray | None = None
 
 
 class ChainState(tuple):
@@ -196,6 +217,43 @@ def _set(obj: Any, name: str, value: Any) -> None:
 
 
 @dataclass(frozen=True)
+class ClipByNorm:
+    """Gradient clipping by norm: u ← u·min(1, c/‖u‖₂), the gradient shortened to length c when longer.
+
+    ``torch.nn.utils.clip_grad_norm_(…, max_norm=c)`` before the step (PyTorch divides by ‖u‖ + 10⁻⁶,
+    a relative difference of about 10⁻⁶/‖u‖), optax's ``clip_by_global_norm``.
+    """
+
+    max_norm: float
+
+    def __post_init__(self) -> None:
+        _set(self, "max_norm", _positive("max_norm", self.max_norm))
+
+    def init(self, x: np.ndarray) -> EmptyState:
+        return EmptyState()
+
+    def update(self, u: np.ndarray, state: EmptyState, x: np.ndarray) -> tuple[np.ndarray, EmptyState]:
+        norm = float(np.sqrt(np.sum(u * u)))
+        return (u * (self.max_norm / norm) if norm > self.max_norm else u), state
+
+
+@dataclass(frozen=True)
+class ClipByValue:
+    """Gradient clipping by value: each component clipped to [−c, c] (``torch.nn.utils.clip_grad_value_``)."""
+
+    max_value: float
+
+    def __post_init__(self) -> None:
+        _set(self, "max_value", _positive("max_value", self.max_value))
+
+    def init(self, x: np.ndarray) -> EmptyState:
+        return EmptyState()
+
+    def update(self, u: np.ndarray, state: EmptyState, x: np.ndarray) -> tuple[np.ndarray, EmptyState]:
+        return np.clip(u, -self.max_value, self.max_value), state
+
+
+@dataclass(frozen=True)
 class FlipSign:
     """u ← −u: placed first, the rule climbs f instead of descending it (PyTorch's ``maximize=True``)."""
 
@@ -209,6 +267,22 @@ class FlipSign:
 @dataclass(frozen=True)
 class AddWeightDecay:
     """u ← u + λx (L2 penalty λ added to the gradient, as ``weight_decay`` in ``torch.optim``)."""
+
+    weight_decay: float
+
+    def init(self, x: np.ndarray) -> EmptyState:
+        return EmptyState()
+
+    def update(self, u: np.ndarray, state: EmptyState, x: np.ndarray) -> tuple[np.ndarray, EmptyState]:
+        return u + self.weight_decay * x, state
+
+
+@dataclass(frozen=True)
+class AddDecoupledWeightDecay:
+    """u ← u + λx after the preconditioner (AdamW's decoupled decay): scaled by −η_t next, x loses η_t·λ·x.
+
+    As ``torch.optim.AdamW`` (x ← x − ηλx, then the Adam step) and optax's ``add_decayed_weights``.
+    """
 
     weight_decay: float
 
@@ -295,52 +369,72 @@ class ScaleByRms:
 
 @dataclass(frozen=True)
 class ScaleByAdam:
-    """Adam's moments and bias correction (``torch.optim.Adam``, amsgrad=False):
+    """Adam's moments and bias correction (``torch.optim.Adam``):
 
         m ← β₁m + (1 − β₁)u,  v ← β₂v + (1 − β₂)u²     (m₀ = v₀ = 0)
+        v_max ← max(v_max, v)                           (AMSGrad only; v is then v_max below)
         m̂ = m / (1 − β₁ᵗ),    v̂ = v / (1 − β₂ᵗ)
-        u ← m̂ / (√v̂ + ε)
+        u ← m̂ / (√v̂ + ε)     (or m̂ / √(v̂ + ε) with ``eps_inside``)
 
-    ``bias_correction=False`` uses m and v directly; ``count_from=0`` is the
-    misconception of counting t from 0 (the first step then cannot divide by
-    1 − β⁰ = 0 and goes uncorrected, step k uses the exponent k − 1).
+    ``bias_correction``: True corrects both moments, ``"m"`` only m, ``"v"``
+    only v, False neither. ``count_from=0`` is the misconception of counting t
+    from 0 (the first step then cannot divide by 1 − β⁰ = 0 and goes
+    uncorrected, step k uses the exponent k − 1).
     """
 
     beta1: float
     beta2: float
     eps: float
-    bias_correction: bool = True
+    bias_correction: bool | Literal["m", "v"] = True
     count_from: int = 1
+    eps_inside: bool = False
+    amsgrad: bool = False
 
     def init(self, x: np.ndarray) -> AdamState:
         zeros = np.zeros_like(x)
-        return AdamState(step=0, m=zeros, v=zeros)
+        return AdamState(step=0, m=zeros, v=zeros, v_max=zeros if self.amsgrad else None)
 
     def update(self, u: np.ndarray, state: AdamState, x: np.ndarray) -> tuple[np.ndarray, AdamState]:
         t = state.step + 1
         m = self.beta1 * state.m + (1 - self.beta1) * u
         v = self.beta2 * state.v + (1 - self.beta2) * (u * u)
+        v_max = None
+        if self.amsgrad:
+            v_max = v if state.v_max is None else np.maximum(state.v_max, v)
         exponent = t - 1 + self.count_from
-        if self.bias_correction and exponent > 0:
-            m_hat, v_hat = m / (1 - self.beta1**exponent), v / (1 - self.beta2**exponent)
-        else:
-            m_hat, v_hat = m, v
-        return m_hat / (np.sqrt(v_hat) + self.eps), AdamState(step=t, m=m, v=v)
+        which = self.bias_correction if exponent > 0 else False
+        m_hat = m / (1 - self.beta1**exponent) if which is True or which == "m" else m
+        second = v if v_max is None else v_max
+        v_hat = second / (1 - self.beta2**exponent) if which is True or which == "v" else second
+        denominator = np.sqrt(v_hat + self.eps) if self.eps_inside else np.sqrt(v_hat) + self.eps
+        return m_hat / denominator, AdamState(step=t, m=m, v=v, v_max=v_max)
 
 
 @dataclass(frozen=True)
 class ScaleByLearningRate:
-    """u ← −η_t u, with η_t = η / (1 + (t − 1)·decay) (Adagrad's ``lr_decay``; η_t = η when decay = 0)."""
+    """u ← −η_t u: η_t = ``schedule.rate(η, t)`` with t the updates made before (0 for the first);
+    without a schedule η_t = η / (1 + t·decay) (Adagrad's ``lr_decay``; η_t = η when decay = 0).
+
+    ``offset=1`` is the misconception of counting t from 1 (the first update already decayed).
+    """
 
     lr: float
     decay: float = 0.0
+    schedule: Any = None
+    offset: int = 0
 
     def init(self, x: np.ndarray) -> StepState:
         return StepState(step=0)
 
+    def rate(self, step: int) -> float:
+        """η_t of the update after ``step`` earlier ones."""
+        t = step + self.offset
+        if self.schedule is not None:
+            return float(self.schedule.rate(self.lr, t))
+        return self.lr / (1 + t * self.decay) if self.decay else self.lr
+
     def update(self, u: np.ndarray, state: StepState, x: np.ndarray) -> tuple[np.ndarray, StepState]:
-        lr = self.lr / (1 + state.step * self.decay) if self.decay else self.lr
-        return -lr * u, StepState(step=state.step + 1)
+        return -self.rate(state.step) * u, StepState(step=state.step + 1)
 
 
 # Rules made of links ----------------------------------------------------------------------
@@ -554,19 +648,29 @@ class Adam(_Chained):
     using m and v directly (m̂ = m, v̂ = v): the early steps then have the
     wrong size, the first one η(1 − β₁)/√(1 − β₂) ≈ 3.16η with the defaults.
 
+    The variants are options, each also a misconception: ``bias_correction="m"``
+    or ``"v"`` corrects one moment only; ``eps_inside=True`` divides by
+    √(v̂ + ε) (as optax's ``eps_root``) instead of √v̂ + ε; ``amsgrad=True`` divides
+    by the root of the largest v so far (``torch.optim.Adam(amsgrad=True)``:
+    v_max ← max(v_max, v), v̂ = v_max/(1 − β₂ᵗ)).
+
     Args:
         lr: learning rate η > 0 (PyTorch default 1e-3).
         betas: (β₁, β₂), each in [0, 1) (PyTorch default (0.9, 0.999)).
         eps: ε ≥ 0 added to the denominator (PyTorch default 1e-8).
         weight_decay: L2 penalty λ ≥ 0 added to the gradient (default 0).
-        bias_correction: divide by 1 − βᵗ (default True).
+        bias_correction: True (default), False, ``"m"`` or ``"v"``: which moments are divided by 1 − βᵗ.
+        eps_inside: ε under the square root (default False).
+        amsgrad: AMSGrad's maximum of v (default False).
     """
 
     lr: float = 1e-3
     betas: tuple[float, float] = (0.9, 0.999)
     eps: float = 1e-8
     weight_decay: float = 0.0
-    bias_correction: bool = True
+    bias_correction: bool | Literal["m", "v"] = True
+    eps_inside: bool = False
+    amsgrad: bool = False
 
     def __post_init__(self) -> None:
         _set(self, "lr", _positive("lr", self.lr))
@@ -576,11 +680,47 @@ class Adam(_Chained):
         _set(self, "betas", (_fraction("beta1", betas[0]), _fraction("beta2", betas[1])))
         _set(self, "eps", _non_negative("eps", self.eps))
         _set(self, "weight_decay", _non_negative("weight_decay", self.weight_decay))
+        if not (isinstance(self.bias_correction, bool | np.bool_) or self.bias_correction in ("m", "v")):
+            raise ValueError(f"bias_correction must be True, False, 'm' or 'v', got {self.bias_correction!r}.")
+        if self.bias_correction in ("m", "v"):
+            _set(self, "bias_correction", str(self.bias_correction))
+        else:
+            _set(self, "bias_correction", bool(self.bias_correction))
+        _set(self, "eps_inside", bool(self.eps_inside))
+        _set(self, "amsgrad", bool(self.amsgrad))
+
+    def _scale(self) -> ScaleByAdam:
+        beta1, beta2 = self.betas
+        return ScaleByAdam(
+            beta1, beta2, self.eps, self.bias_correction, eps_inside=self.eps_inside, amsgrad=self.amsgrad
+        )
 
     def links(self) -> tuple[Link, ...]:
-        beta1, beta2 = self.betas
-        adam = ScaleByAdam(beta1, beta2, self.eps, self.bias_correction)
-        return (*_decay(self.weight_decay), adam, ScaleByLearningRate(self.lr))
+        return (*_decay(self.weight_decay), self._scale(), ScaleByLearningRate(self.lr))
+
+
+@dataclass(frozen=True)
+class AdamW(Adam):
+    """AdamW: Adam with decoupled weight decay (Loshchilov & Hutter, 2019), as ``torch.optim.AdamW``.
+
+        m, v, m̂, v̂ as in :class:`Adam`, from g itself (no λx added to it)
+        x ← x − η (m̂/(√v̂ + ε) + λx)
+
+    PyTorch writes it x ← x − ηλx, then the Adam step: the same point, since the
+    Adam step does not depend on x. With a schedule, the decay uses η_t too.
+    Adding λx to the gradient instead (:class:`Adam`'s ``weight_decay``) is the
+    misconception ``coupled-weight-decay``: the decay is then divided by √v̂.
+
+    Args:
+        lr, betas, eps, bias_correction, eps_inside, amsgrad: as :class:`Adam`.
+        weight_decay: λ ≥ 0 (PyTorch default 1e-2).
+    """
+
+    weight_decay: float = 1e-2
+
+    def links(self) -> tuple[Link, ...]:
+        decay = (AddDecoupledWeightDecay(self.weight_decay),) if self.weight_decay else ()
+        return (self._scale(), *decay, ScaleByLearningRate(self.lr))
 
 
 @dataclass(frozen=True)
@@ -688,6 +828,81 @@ def bias_correction_from_zero(rule: Any) -> Chain | None:
     return rewire(rule, _on(ScaleByAdam, lambda link: dataclasses.replace(link, count_from=0)))
 
 
+def bias_correction_of(rule: Any, which: Literal["m", "v"]) -> Chain | None:
+    """Misconceptions ``bias-correction-m-only`` and ``bias-correction-v-only``: one of Adam's moments left uncorrected."""
+    return rewire(rule, _on(ScaleByAdam, lambda link: dataclasses.replace(link, bias_correction=which)))
+
+
+def eps_moved(rule: Any) -> Chain | None:
+    """Misconception ``eps-inside-root`` (or its reverse): ε under the square root, √(v̂ + ε), where √v̂ + ε belongs."""
+    return rewire(rule, _on(ScaleByAdam, lambda link: dataclasses.replace(link, eps_inside=not link.eps_inside)))
+
+
+def without_amsgrad(rule: Any) -> Chain | None:
+    """Misconception ``no-amsgrad``: AMSGrad's running maximum of v dropped (plain Adam)."""
+    return rewire(rule, _on(ScaleByAdam, lambda link: dataclasses.replace(link, amsgrad=False)))
+
+
+def coupled_weight_decay(rule: Any) -> Chain | None:
+    """Misconception ``coupled-weight-decay``: AdamW's decay λx added to the gradient (Adam's L2), not to the step."""
+    links = rule.links()
+    decays = [link for link in links if isinstance(link, AddDecoupledWeightDecay)]
+    if not decays:
+        return None
+    kept = [link for link in links if not isinstance(link, AddDecoupledWeightDecay)]
+    first = next(i for i, link in enumerate(kept) if not isinstance(link, FlipSign | ClipByNorm | ClipByValue))
+    return Chain((*kept[:first], AddWeightDecay(decays[0].weight_decay), *kept[first:]))
+
+
+# Schedules and clipping, for any rule, and their misconceptions ---------------------------------------
+
+
+def scheduled(rule: Any, schedule: Any) -> Any:
+    """``rule`` with the step-size schedule ``schedule`` (:mod:`grader.optim.schedules`): update t uses η_t."""
+    if schedule is None:
+        return rule
+    if not callable(getattr(schedule, "rate", None)):
+        raise ValueError(f"schedule must be a schedule such as StepDecay(0.5, 2), got {schedule!r}.")
+    return rewire(rule, _on(ScaleByLearningRate, lambda link: dataclasses.replace(link, schedule=schedule))) or rule
+
+
+def clipped(rule: Any, max_norm: float | None = None, max_value: float | None = None) -> Any:
+    """``rule`` on the clipped gradient: by norm (:class:`ClipByNorm`) and/or by value (:class:`ClipByValue`), first."""
+    clips = []
+    if max_norm is not None:
+        clips.append(ClipByNorm(max_norm))
+    if max_value is not None:
+        clips.append(ClipByValue(max_value))
+    return Chain((*clips, *rule.links())) if clips else rule
+
+
+def without_schedule(rule: Any) -> Chain | None:
+    """Misconception ``no-schedule``: the base η at every step, the schedule not applied."""
+    return rewire(rule, _on(ScaleByLearningRate, lambda link: dataclasses.replace(link, schedule=None)))
+
+
+def schedule_from_one(rule: Any) -> Chain | None:
+    """Misconception ``schedule-off-by-one``: the schedule's t counted from 1, so the first update is already decayed."""
+    return rewire(
+        rule, _on(ScaleByLearningRate, lambda link: dataclasses.replace(link, offset=1) if link.schedule else link)
+    )
+
+
+def without_clipping(rule: Any) -> Chain | None:
+    """Misconception ``no-clipping``: the gradient used as it is, not clipped."""
+    return rewire(rule, lambda link: None if isinstance(link, ClipByNorm | ClipByValue) else link)
+
+
+def clip_value_for_norm(rule: Any) -> Chain | None:
+    """Misconception ``clip-by-value-for-norm``: each component clipped to [−c, c] where the norm is to be c."""
+    return rewire(rule, _on(ClipByNorm, lambda link: ClipByValue(link.max_norm)))
+
+
+def clip_norm_for_value(rule: Any) -> Chain | None:
+    """Misconception ``clip-by-norm-for-value``: the whole gradient shortened to length c where each component is clipped."""
+    return rewire(rule, _on(ClipByValue, lambda link: ClipByNorm(link.max_value)))
+
+
 # Construction by name ---------------------------------------------------------------------------
 
 
@@ -699,6 +914,7 @@ RULES: dict[str, Callable[..., Rule]] = {
     "adagrad": Adagrad,
     "rmsprop": RMSprop,
     "adam": Adam,
+    "adamw": AdamW,
 }
 
 
@@ -715,12 +931,12 @@ def make_rule(
     """Build the rule ``name`` of :data:`RULES` with PyTorch's defaults for what is not given.
 
     Args:
-        name: one of gd, sgd, momentum, nesterov, adagrad, rmsprop, adam.
+        name: one of gd, sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw.
         lr: learning rate η (> 0, finite).
         momentum: β of momentum and nesterov, in [0, 1).
         alpha: α of rmsprop, in [0, 1).
-        betas: (β₁, β₂) of adam, each in [0, 1).
-        eps: ε of adagrad, rmsprop and adam (≥ 0).
+        betas: (β₁, β₂) of adam and adamw, each in [0, 1).
+        eps: ε of adagrad, rmsprop, adam and adamw (≥ 0).
         **options: any other field of the rule's class, e.g. ``weight_decay``,
             ``dampening``, ``ema=True``, ``bias_correction=False``, ``lr_decay``.
             A value of ``None`` means "not given", everywhere.

@@ -62,8 +62,8 @@ Answers bound before that were graded.</p>{% endif %}
 {% endfor %}</table>
 {% set plot = plots.get(exercise.id) %}
 {% if plot %}<figure>
-<img src="{{ plot.data_uri }}" alt="Plot of your path{% if plot.reference %} and the expected path{% endif %} on f(x) = {{ plot.shown_function }}; the table below gives the numbers.">
-<figcaption>Your iterates on f(x) = {{ plot.shown_function }}{% if plot.reference %}, with the expected ones (dashed){% endif %}; the table gives the same numbers.</figcaption>
+<img src="{{ plot.data_uri }}" alt="Plot of your path{% if plot.reference %} and the expected path{% endif %} on {{ plot.signature }} = {{ plot.shown_function }}; the table below gives the numbers.">
+<figcaption>Your iterates on {{ plot.signature }} = {{ plot.shown_function }}{% if plot.reference %}, with the expected ones (dashed){% endif %}; the table gives the same numbers.</figcaption>
 </figure>
 <table>
 <caption>Your path{% if plot.reference %} and the expected path{% endif %}, step by step</caption>
@@ -87,8 +87,8 @@ class PathPlot:
 
     svg: str
     function: str
-    iterates: list[float]
-    reference: list[float] | None
+    iterates: list[Any]  # numbers, or points [x, y] for a function of two variables
+    reference: list[Any] | None
 
     @property
     def data_uri(self) -> str:
@@ -100,9 +100,14 @@ class PathPlot:
         return python_as_text(self.function)
 
     @property
+    def signature(self) -> str:
+        """``f(x)``, or ``f(x, y)`` for a path of points."""
+        return "f(x, y)" if any(isinstance(x, list) for x in self.iterates) else "f(x)"
+
+    @property
     def alt(self) -> str:
         """The picture in one sentence: the curve, the student's path, and the expected one where shown."""
-        text = f"Plot of f(x) = {self.shown_function} with your path: {describe_path(self.iterates)}"
+        text = f"Plot of {self.signature} = {self.shown_function} with your path: {describe_path(self.iterates)}"
         if self.reference:
             text += f"; the expected path: {describe_path(self.reference)}"
         return text + "."
@@ -112,8 +117,8 @@ class PathPlot:
         """One row per step: its index, the student's x and the expected x (blank past the end of either)."""
         length = max(len(self.iterates), len(self.reference or []))
 
-        def at(values: list[float] | None, k: int) -> str:
-            return f"{values[k]:g}" if values is not None and k < len(values) else ""
+        def at(values: list[Any] | None, k: int) -> str:
+            return _item(values[k]) if values is not None and k < len(values) else ""
 
         return [
             {"index": subscript(k), "mine": at(self.iterates, k), "expected": at(self.reference, k)}
@@ -121,9 +126,16 @@ class PathPlot:
         ]
 
 
-def describe_path(values: list[float]) -> str:
-    """``x₀ = 4, x₁ = 6, …`` for a list of iterates."""
-    return ", ".join(f"x{subscript(k)} = {value:g}" for k, value in enumerate(values))
+def _item(value: Any) -> str:
+    """``4`` for a number, ``(1.68, -0.6)`` for a point."""
+    if isinstance(value, list):
+        return "(" + ", ".join(f"{v:g}" for v in value) + ")"
+    return f"{value:g}"
+
+
+def describe_path(values: list[Any]) -> str:
+    """``x₀ = 4, x₁ = 6, …`` for a list of iterates (numbers or points)."""
+    return ", ".join(f"x{subscript(k)} = {_item(value)}" for k, value in enumerate(values))
 
 
 def feedback_html(result: Result, catalog: Catalog, answers: Callable[[str, str], Any] | None = None) -> str:
@@ -187,7 +199,7 @@ def path_figure(
     """
     if not exercise.plot or not isinstance(iterates, list) or not 0 < len(iterates) <= MAX_PLOTTED_POINTS:
         return None
-    if not all(_is_number(x) for x in iterates):
+    if not (all(_is_number(x) for x in iterates) or all(_is_point(x) for x in iterates)):
         return None
     params = catalog.variant(exercise, student)
     formula = params.get(exercise.plot["function"])
@@ -197,7 +209,8 @@ def path_figure(
     if show_reference:
         part = exercise.plot["part"]
         reference = next((k.reference for k in catalog.keys(exercise, params) if k.part == part), None)
-        if not (isinstance(reference, list) and all(_is_number(x) for x in reference)):
+        same_kind = _is_point if _is_point(iterates[0]) else _is_number
+        if not (isinstance(reference, list) and all(same_kind(x) for x in reference)):
             reference = None
     from grader.reports.plots import path_plot
 
@@ -205,10 +218,19 @@ def path_figure(
     return PathPlot(
         svg=svg,
         function=formula,
-        iterates=[float(x) for x in iterates],
-        reference=[float(x) for x in reference] if reference else None,
+        iterates=[_floats(x) for x in iterates],
+        reference=[_floats(x) for x in reference] if reference else None,
     )
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and abs(value) < 1e12
+
+
+def _is_point(value: Any) -> bool:
+    """A point [x, y] of a path on a function of two variables."""
+    return isinstance(value, list | tuple) and len(value) == 2 and all(_is_number(v) for v in value)
+
+
+def _floats(value: Any) -> Any:
+    return [float(v) for v in value] if isinstance(value, list | tuple) else float(value)

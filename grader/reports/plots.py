@@ -53,26 +53,30 @@ def _svg(figure: Any, *, tight: bool = True) -> str:
 
 
 def path_plot(f: str, iterates: list[Any], reference: list[Any] | None = None) -> str:
-    """The curve of ``f`` (a formula in one variable) with the path x₀ → x₁ → … drawn on it, as SVG.
+    """The curve of ``f`` (a formula in one variable) with the path x₀ → x₁ → … drawn on it, as SVG; for ``f``
+    of two variables, the path of points [x, y] on the contour lines of f.
 
     ``iterates`` are the student's points (non-numbers are skipped); the
     optional ``reference`` path is drawn dashed. Raises ValueError if ``f``
-    is not a one-variable formula that the safe parser accepts.
+    is not a formula of one or two variables that the safe parser accepts.
     """
     import matplotlib
     from matplotlib.figure import Figure
 
+    from grader.calculus import variables_of
     from grader.expressions import ExpressionError, parse
     from grader.reports.maths_text import python_as_text
 
     try:
         formula = parse(f)
-        names = sorted(formula.names) or ["x"]
-        if len(names) > 1:
-            raise ExpressionError(f"it has {len(names)} variables, not one")
+        names = list(variables_of(formula)) or ["x"]
+        if len(names) > 2:
+            raise ExpressionError(f"it has {len(names)} variables, not one or two")
         function = formula.compile(names)
     except ExpressionError as exc:
         raise ValueError(f"cannot plot f = {f}: {exc}") from exc
+    if len(names) == 2:
+        return _contour_plot(f, names, function, _finite_points(iterates), _finite_points(reference))
     import numpy as np
 
     points = _finite(iterates)
@@ -107,6 +111,65 @@ def path_plot(f: str, iterates: list[Any], reference: list[Any] | None = None) -
         axes.set_xlabel("x")
         axes.set_ylabel("f(x)")
         axes.legend(loc="upper center", frameon=False, fontsize=11)
+        return _svg(figure, tight=False)
+
+
+def _finite_points(values: Sequence[Any] | None) -> list[tuple[float, float]]:
+    """The items of ``values`` that are points [x, y] of finite numbers."""
+    out = []
+    for value in values or []:
+        if isinstance(value, list | tuple) and len(value) == 2:
+            point = _finite(value)
+            if len(point) == 2:
+                out.append((point[0], point[1]))
+    return out
+
+
+def _contour_plot(
+    f: str,
+    names: list[str],
+    function: Any,
+    points: list[tuple[float, float]],
+    expected: list[tuple[float, float]],
+) -> str:
+    """The contour lines of a two-variable ``f`` around the paths, with the student's path and the expected one."""
+    import matplotlib
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    from grader.reports.maths_text import python_as_text
+
+    shown = points + expected
+    xs = [p[0] for p in shown] + [0.0]
+    ys = [p[1] for p in shown] + [0.0]
+    margin_x = 0.15 * (max(xs) - min(xs)) or 1.0
+    margin_y = 0.15 * (max(ys) - min(ys)) or 1.0
+    grid_x = np.linspace(min(xs) - margin_x, max(xs) + margin_x, 120)
+    grid_y = np.linspace(min(ys) - margin_y, max(ys) + margin_y, 120)
+    mesh_x, mesh_y = np.meshgrid(grid_x, grid_y)
+    heights = np.broadcast_to(np.asarray(function(mesh_x, mesh_y), dtype=float), mesh_x.shape)
+    finite = heights[np.isfinite(heights)]
+    with matplotlib.rc_context(_STYLE):
+        figure = Figure(figsize=(6.4, 4.2))
+        figure.subplots_adjust(left=0.13, right=0.98, bottom=0.12, top=0.93)
+        axes = figure.add_subplot()
+        if finite.size and finite.max() > finite.min():
+            levels = np.unique(np.quantile(finite, np.linspace(0.02, 0.98, 12)))
+            if len(levels) > 1:
+                axes.contour(mesh_x, mesh_y, heights, levels=levels, colors=CURVE_COLOUR, linewidths=0.6, alpha=0.6)
+        axes.plot([], [], color=CURVE_COLOUR, linewidth=0.6, label=f"contours of f = {python_as_text(f)}")
+        if expected:
+            axes.plot(*zip(*expected, strict=True), "o--", color=REFERENCE_COLOUR, markersize=4, label="reference")
+        if points:
+            axes.plot(*zip(*points, strict=True), "o-", color=STUDENT_COLOUR, markersize=5, label="your path")
+            for k, (x, y) in enumerate(points[:LABELLED_POINTS]):
+                axes.annotate(
+                    f"x{subscript(k)}", (x, y), textcoords="offset points", xytext=(4, 6), color=STUDENT_COLOUR,
+                    fontsize=11,
+                )  # fmt: skip
+        axes.set_xlabel(names[0])
+        axes.set_ylabel(names[1])
+        axes.legend(loc="upper center", frameon=False, fontsize=10, ncol=2)
         return _svg(figure, tight=False)
 
 

@@ -279,6 +279,17 @@ def _without_constant(text: str) -> str | None:
     return None if constant == 0 else str(expression - constant)
 
 
+def _half_mse(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``loss_gradient`` of the mean squared error computed without the factor 2 (not for other losses)."""
+
+    def made(data: Any, point: Any, loss: str = "mse", *args: Any, **kwargs: Any) -> Any:
+        if loss != "mse":
+            raise _NotApplicable
+        return original(data, point, "half-mse", *args, **kwargs)
+
+    return made
+
+
 # Changes of the data of mini-batches ----------------------------------------------------------
 
 
@@ -757,6 +768,76 @@ CATALOGUE: tuple[Change, ...] = (
         0.25,
         "Adam counts steps from t = 1: the first step divides by 1 − β₁¹ and 1 − β₂¹, the second by 1 − β₁² and 1 − β₂².",
         functions=_rules(rules.bias_correction_from_zero, ("adam",)),
+        kinds=NUMERIC,
+    ),
+    # Step-size schedules, gradient clipping, AdamW's decay and AMSGrad: one link of the rule changed.
+    Change(
+        "no-schedule",
+        0.25,
+        "You kept the learning rate fixed: with a schedule each update t uses its own rate η_t.",
+        functions=_rules(rules.without_schedule, (*RULE_MAKERS, "adamw")),
+        kinds=NUMERIC,
+    ),
+    Change(
+        "schedule-off-by-one",
+        0.5,
+        "Your schedule is one update ahead: t counts the updates made before, so the first update uses η₀ = η.",
+        functions=_rules(rules.schedule_from_one, (*RULE_MAKERS, "adamw")),
+        kinds=NUMERIC,
+    ),
+    Change(
+        "no-clipping",
+        0.25,
+        "You stepped along the whole gradient: clip it first, so that no step is longer than η·c.",
+        functions=_rules(rules.without_clipping, (*RULE_MAKERS, "adamw")),
+        kinds=NUMERIC,
+    ),
+    Change(
+        "clip-by-value-for-norm",
+        0.25,
+        "You clipped each component to [−c, c]; clipping by norm keeps the direction and shortens g to length c.",
+        functions={
+            **_rules(rules.clip_value_for_norm, (*RULE_MAKERS, "adamw")),
+            **_replace("clip_by_norm", lambda vector, c: FUNCTIONS["clip"](vector, -float(c), float(c))),
+        },
+        kinds=NUMERIC,
+    ),
+    Change(
+        "clip-by-norm-for-value",
+        0.25,
+        "You shortened the whole gradient to length c; clipping by value clips each component to [−c, c] on its own.",
+        functions=_rules(rules.clip_norm_for_value, (*RULE_MAKERS, "adamw")),
+        kinds=NUMERIC,
+    ),
+    Change(
+        "coupled-weight-decay",
+        0.25,
+        "AdamW decays the weights apart from the gradient, x ← x − η(m̂/(√v̂ + ε) + λx); adding λx to the "
+        "gradient (Adam's L2) divides the decay by √v̂ too.",
+        functions=_rules(rules.coupled_weight_decay, ("adamw",)),
+        kinds=NUMERIC,
+    ),
+    Change(
+        "no-amsgrad",
+        0.25,
+        "AMSGrad divides by the root of the largest v̂ so far, max(v_max, v), not by the latest v̂.",
+        functions=_rules(rules.without_amsgrad, ("adam", "adamw")),
+        kinds=NUMERIC,
+    ),
+    # The gradient of a loss over a data set.
+    Change(
+        "loss-sum-not-mean",
+        0.25,
+        "You summed over the data set; the loss is the mean over its n points, so divide the sum by n.",
+        misconception="sum-not-mean",
+        functions={**_keyword("loss_gradient", reduction="sum"), **_keyword("loss_value", reduction="sum")},
+        kinds=NUMERIC,
+    ),
+    Change(
+        "forgot-factor-two",
+        0.5,
+        "The derivative of (ŷ − y)² is 2(ŷ − y)·∂ŷ: you left out the factor 2.",
+        functions={"loss_gradient": _half_mse},
         kinds=NUMERIC,
     ),
     # Where and what.

@@ -5,8 +5,9 @@ A spec's answers are written as expressions over the optimizer core, e.g.
 They are parsed with :mod:`ast` and evaluated by walking a whitelisted tree:
 calls of the functions in :mod:`grader.specs.functions` (positional and
 keyword arguments), names bound to the variant's parameters, numbers,
-strings, lists, ``+ - * / **``, unary minus and indexing or slicing with
-constants (``xs[1:]``). Nothing else is accepted, and nothing is handed to
+strings, lists, ``+ - * / **``, unary minus, indexing or slicing with
+constants (``xs[1:]``), and comparisons joined by ``and``, ``or``, ``not``
+(for an exercise's ``constraints:``, ``n % b != 0``). Nothing else is accepted, and nothing is handed to
 ``eval``: specs are data, not Python.
 
 A call's arguments are checked against the function's signature and its
@@ -26,6 +27,7 @@ import functools
 import inspect
 import numbers
 import operator
+import types
 import typing
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -67,6 +69,37 @@ _OPERATORS: dict[type, Callable[[Any, Any], Any]] = {
 }
 
 
+_COMPARISONS: dict[type, Callable[[Any, Any], bool]] = {
+    ast.Eq: lambda a, b: _same(a, b),
+    ast.NotEq: lambda a, b: not _same(a, b),
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
+
+
+def _same(a: Any, b: Any) -> bool:
+    """``==`` of spec values: numbers by value, lists item by item, text as text."""
+    a = a.tolist() if isinstance(a, np.ndarray) else a
+    b = b.tolist() if isinstance(b, np.ndarray) else b
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def _compared(op: ast.cmpop, left: Any, right: Any) -> bool:
+    if not isinstance(op, ast.Eq | ast.NotEq) and not (_is_number(left) and _is_number(right)):
+        raise SpecExpressionError(f"only numbers can be ordered, not {_short(left)} and {_short(right)}")
+    return bool(_COMPARISONS[type(op)](left, right))
+
+
+def _truth(value: Any) -> bool:
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    raise SpecExpressionError(f"'and', 'or' and 'not' join comparisons (True or False), not {_short(value)}")
+
+
 @functools.lru_cache(maxsize=4096)
 def compile_expression(text: str) -> ast.expr:
     """Parse and check a spec expression once; raises SpecExpressionError."""
@@ -97,6 +130,12 @@ def _check(node: ast.AST, text: str) -> None:
         ast.Load,
         ast.USub,
         ast.UAdd,
+        ast.Not,
+        ast.Compare,
+        ast.BoolOp,
+        ast.And,
+        ast.Or,
+        *_COMPARISONS,
         *_OPERATORS,
     )
     for child in ast.walk(node):
@@ -143,7 +182,23 @@ def _evaluate(node: ast.AST, names: Mapping[str, Any], functions: Mapping[str, C
         return [_evaluate(item, names, functions) for item in node.elts]
     if isinstance(node, ast.UnaryOp):
         value = _evaluate(node.operand, names, functions)
+        if isinstance(node.op, ast.Not):
+            return not _truth(value)
         return -_array(value) if isinstance(node.op, ast.USub) else value
+    if isinstance(node, ast.Compare):
+        left = _evaluate(node.left, names, functions)
+        for op, comparator in zip(node.ops, node.comparators, strict=True):
+            right = _evaluate(comparator, names, functions)
+            if not _compared(op, left, right):
+                return False
+            left = right
+        return True
+    if isinstance(node, ast.BoolOp):
+        for operand in node.values:
+            value = _truth(_evaluate(operand, names, functions))
+            if value is isinstance(node.op, ast.Or):
+                return value
+        return not isinstance(node.op, ast.Or)
     if isinstance(node, ast.BinOp):
         left = _array(_evaluate(node.left, names, functions))
         right = _array(_evaluate(node.right, names, functions))
@@ -222,6 +277,12 @@ def _literal(choices: tuple[Any, ...]) -> Kind:
 def _kind(annotation: Any) -> Kind | None:
     if typing.get_origin(annotation) is typing.Literal:
         return _literal(typing.get_args(annotation))
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(annotation) if a is not type(None)]
+        inner = _kind(options[0]) if len(options) == 1 else None
+        if inner is None or len(options) == len(typing.get_args(annotation)):
+            return None
+        return Kind(inner.words, lambda value: value is None or inner.accepts(value), inner.choices)  # X | None
     try:
         return KINDS.get(annotation)
     except TypeError:  # an unhashable annotation: not checked
@@ -313,6 +374,7 @@ def signature(function: Callable[..., Any]) -> Signature | None:
             shown.append(f"*{p.name}")
         elif p.kind is p.VAR_KEYWORD:
             any_keyword = True
+            shown.append(f"**{p.name}")
             continue
         else:
             if p.kind is not p.KEYWORD_ONLY:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from grader.answers import TYPES, AnswerType, OptionError
@@ -33,9 +34,10 @@ from grader.answers.base import COMMON_OPTIONS
 from grader.checking.compare import Tolerance
 from grader.checking.key import AnswerKey, Misconception
 from grader.checking.reading import Interval, Number
+from grader.expressions import ExpressionError
 from grader.paths import data_dir, exercises_dir, private_dir, private_file
 from grader.settings import current
-from grader.specs import language
+from grader.specs import formulas, language
 from grader.specs.course import Assignment, read_course
 from grader.specs.functions import FUNCTIONS, example, plain
 
@@ -59,12 +61,17 @@ class Parameter:
         return rng.choice(self.choices) if self.choices else self.default
 
 
+COLLISIONS = ("skip-variant", "name-both", "fail")
+"""What a misconception's ``on_collision:`` may say to do where its answer is the reference's or another rule's."""
+
+
 @dataclass(frozen=True)
 class MisconceptionRule:
     id: str
     answer: str
     credit: float
     feedback: str
+    on_collision: str = ""  # "" (validate fails, listing the variants) or one of COLLISIONS
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,7 @@ class Exercise:
     kind: str = "answers"  # or "code": graded by calling a student's function (see notebooks)
     code: Mapping[str, Any] = field(default_factory=dict)
     plot: Mapping[str, str] = field(default_factory=dict)  # {function: parameter, part: part id}
+    constraints: tuple[str, ...] = ()  # comparisons every drawn variant satisfies (``n % b != 0``)
 
     def part(self, part_id: str) -> Part | None:
         return next((p for p in self.parts if p.id == part_id), None)
@@ -158,16 +166,24 @@ class Catalog:
         per_student = self.per_student or exercise.kind == "code"
         if not per_student or not student or student == DEFAULT_STUDENT:
             drawn = {p.name: p.default for p in exercise.parameters}
-        else:
-            seed = hashlib.sha256(f"{self.secret}\0{exercise.id}\0{student}".encode()).digest()
-            rng = random.Random(seed)
-            drawn = {p.name: p.draw(rng) for p in exercise.parameters}
-        return self._with_derived(exercise, drawn)
+            return self._with_derived(exercise, drawn)
+        seed = hashlib.sha256(f"{self.secret}\0{exercise.id}\0{student}".encode()).digest()
+        return self._drawn(exercise, random.Random(seed))
 
     def seeded_variant(self, exercise: Exercise, seed: int) -> dict[str, Any]:
         """A variant drawn from an integer seed (for ``validate``)."""
-        rng = random.Random(seed)
-        return self._with_derived(exercise, {p.name: p.draw(rng) for p in exercise.parameters})
+        return self._drawn(exercise, random.Random(seed))
+
+    def _drawn(self, exercise: Exercise, rng: random.Random) -> dict[str, Any]:
+        """Parameters drawn from ``rng`` until they satisfy the exercise's ``constraints:`` (the first draw without any)."""
+        for _ in range(MAX_DRAWS):
+            params = self._with_derived(exercise, {p.name: p.draw(rng) for p in exercise.parameters})
+            if not exercise.constraints or not broken_constraints(exercise, params):
+                return params
+        raise SpecError(
+            f"{exercise.path.name}: {exercise.id} constraints: no variant satisfies "
+            f"{' and '.join(exercise.constraints)} in {MAX_DRAWS} draws; widen the choices or the constraints"
+        )
 
     def _with_derived(self, exercise: Exercise, names: dict[str, Any]) -> dict[str, Any]:
         """The parameters with the derived values added, computed once per variant (stationary points
@@ -205,6 +221,7 @@ class Catalog:
                 answer=_value(_evaluate(exercise, f"{where}.misconceptions.{rule.id}", rule.answer, params)),
                 credit=rule.credit,
                 feedback=render(rule.feedback, params),
+                on_collision=rule.on_collision,
             )
             for rule in part.misconceptions
         )
@@ -286,6 +303,24 @@ def _cases(exercise: Exercise, where: str, cases: Any, params: Mapping[str, Any]
     return values
 
 
+MAX_DRAWS = 1000  # draws tried for a variant that satisfies an exercise's constraints
+
+
+def broken_constraints(exercise: Exercise, params: Mapping[str, Any]) -> list[str]:
+    """The constraints of ``exercise`` that the variant ``params`` breaks (each must be True or False)."""
+    broken = []
+    for text in exercise.constraints:
+        value = _evaluate(exercise, "constraints", text, params)
+        if not isinstance(value, bool | np.bool_):
+            raise SpecError(
+                f"{exercise.path.name}: {exercise.id} constraints: {text!r} must be a comparison "
+                f"(True or False), not {value!r}"
+            )
+        if not value:
+            broken.append(text)
+    return broken
+
+
 def _carried(expression: str, params: Mapping[str, Any]) -> Any:
     def carried(earlier: Mapping[str, Any]) -> Any:
         def student(part_id: str) -> Any:
@@ -341,7 +376,7 @@ def render(template: str, params: Mapping[str, Any]) -> str:
         if name not in params or (style is not None and style not in FILTERS):
             return match.group(0)
         value = params[name]
-        if style is not None and isinstance(value, str):
+        if style is not None:
             return FILTERS[style](value)
         return _format(value, maths=_in_maths(text, match.start()))
 
@@ -370,15 +405,16 @@ def _format(value: Any, maths: bool = False) -> str:
     return str(value)
 
 
-@example("x**2 + 2*x")
-def latex(formula: str) -> str:
-    """A formula in LaTeX for prompts: ``x**2 + 2*x`` → ``x^{2} + 2x``."""
-    text = re.sub(r"\*\*\s*(\([^()]*\)|[\w.]+)", lambda m: "^{" + m.group(1).strip("()") + "}", formula)
-    text = re.sub(r"(\d)\s*\*\s*([A-Za-z(])", r"\1\2", text)
-    return text.replace("*", r" \cdot ")
+@example("log(1 + exp(2*x)) + x**2")
+def latex(formula: Any) -> str:
+    """A formula in LaTeX for prompts; a list of formulas (a gradient) as a column vector, a list of rows as a matrix."""
+    try:
+        return formulas.latex(formula, lambda value: _format(value, maths=True))
+    except ExpressionError:  # not a formula: shown as written (grader validate names it)
+        return _format(formula, maths=True)
 
 
-FILTERS: dict[str, Callable[[str], str]] = {"latex": latex}
+FILTERS: dict[str, Callable[[Any], str]] = {"latex": latex}
 """The filters of ``{{ name | filter }}`` in prompts and feedback (each applies to a formula parameter)."""
 
 
@@ -523,6 +559,7 @@ _EXERCISE_FIELDS = {
     "code",
     "source",
     "plot",
+    "constraints",
 }
 
 
@@ -565,7 +602,10 @@ def load_exercise(file: Path, misconceptions: Mapping[str, Mapping[str, Any]] | 
     ids = [p.id for p in parts]
     if len(set(ids)) != len(ids):
         raise SpecError(f"{where}: two parts share an id")
-    problems = _problems(data, parameters, derived, parts)
+    constraints = data.get("constraints") or []
+    if not isinstance(constraints, list) or not all(isinstance(c, str) for c in constraints):
+        raise SpecError(f"{where}{_at(file, ('constraints',))}: 'constraints' must be a list of comparisons in quotes")
+    problems = _problems(data, parameters, derived, parts, tuple(constraints))
     if problems:
         raise SpecError(_problems_sentence(where, problems))
     kind = data.get("kind", "answers")
@@ -593,6 +633,7 @@ def load_exercise(file: Path, misconceptions: Mapping[str, Mapping[str, Any]] | 
         kind=kind,
         code=code,
         plot=_plot_option(data.get("plot"), where, parts),
+        constraints=tuple(constraints),
     )
     return exercise
 
@@ -611,7 +652,11 @@ def _expressions(parts: tuple[Part, ...]) -> list[tuple[str, str]]:
 
 
 def _problems(
-    data: Mapping[str, Any], parameters: tuple[Parameter, ...], derived: Mapping[str, str], parts: tuple[Part, ...]
+    data: Mapping[str, Any],
+    parameters: tuple[Parameter, ...],
+    derived: Mapping[str, str],
+    parts: tuple[Part, ...],
+    constraints: tuple[str, ...] = (),
 ) -> dict[str, list[str]]:
     """Every mistake that shows without evaluating the spec, each with the fields it is in (in the order written).
 
@@ -637,6 +682,8 @@ def _problems(
         names = [*names, str(name)]  # a derived value may use the ones before it
     for field_name, text in _expressions(parts):
         check(field_name, text, [*names, "student"] if field_name.endswith(" carried") else names)
+    for text in constraints:
+        check("constraints", text, names)
     for part in parts:
         _placeholders(f"part {part.id} prompt", part.prompt, names, found)
         for rule in part.misconceptions:
@@ -838,7 +885,7 @@ def _rule(
     if not isinstance(data, dict):
         raise SpecError(f"{where}: each misconception must be a mapping with id and answer")
     rule_id = _require(data, "id", where, str)
-    known = ("id", "answer", "credit", "feedback")
+    known = ("id", "answer", "credit", "feedback", "on_collision")
     unknown = set(data) - set(known)
     if unknown:
         key = min(unknown, key=str)
@@ -853,4 +900,12 @@ def _rule(
     if not isinstance(credit, int | float) or not 0 <= credit < 1:
         raise SpecError(f"{where}: misconception {rule_id!r}: credit must be at least 0 and below 1")
     answer = _require(data, "answer", f"{where} misconception {rule_id}", str)
-    return MisconceptionRule(rule_id, answer, float(credit), str(feedback).strip())
+    collision = data.get("on_collision", "")
+    if collision not in ("", *COLLISIONS):
+        number = line("on_collision")
+        at = "" if number is None else f" (line {number})"
+        raise SpecError(
+            f"{where} misconception {rule_id}{at}: on_collision must be one of {', '.join(COLLISIONS)}, "
+            f"not {collision!r}{language.nearest(collision, COLLISIONS)}"
+        )
+    return MisconceptionRule(rule_id, answer, float(credit), str(feedback).strip(), collision)

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from grader.optim.rules import Rule
+from grader.optim.schedules import Schedule
 from grader.paths import PROJECT_ROOT
 from grader.specs import language
 from grader.specs.functions import FUNCTIONS
@@ -34,6 +35,8 @@ END = "<!-- END functions -->"
 
 RETURNS = {
     "Rule": "an update rule",
+    "Schedule": "a step-size schedule (for a rule's `schedule=`)",
+    "Derivative": "formula text (a list for several variables), or numbers at `point`",
     "float": "a number",
     "int": "a whole number",
     "str": "text",
@@ -151,9 +154,13 @@ def _result(example: str) -> Any:
 def _example(example: str, result: Any) -> str:
     if not example:
         return ""
-    if result is None or callable(result) or language.KINDS[Rule].accepts(result):  # not data: no result shown
+    if result is None or callable(result) or language.KINDS[Rule].accepts(result) or _schedule(result):  # not data
         return f"`{example}`"
     return f"`{example}` → `{_shown(result)}`"
+
+
+def _schedule(value: Any) -> bool:
+    return language.KINDS[Schedule].accepts(value)
 
 
 def _shown(value: Any) -> str:

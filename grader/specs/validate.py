@@ -16,10 +16,24 @@ distinct set of parameters checked once):
   answer is named otherwise (a written rule or an earlier change giving the
   same answer, error carried forward) is noted.
 
-A misconception whose answer equals the reference in some variant cannot be
-told apart there; it is counted as ``indistinguishable``, not as a failure,
-unless that happens in every variant tried. The same failure in many
-variants is reported once, with the number of variants and seeds.
+A misconception whose answer is the reference's in some variant (by the
+part's own comparison: an equivalent formula counts), or another written
+rule's, cannot be told apart there. Validate fails and lists those variants
+unless the misconception says what to do (``on_collision:``): ``skip-variant``
+(it does not apply there; the reference or the earlier rule is named, and a
+note lists the variants), ``name-both`` (where another rule gives the same
+answer, the feedback names both) or ``fail`` (a collision with the reference
+fails too); or the exercise's ``constraints:`` keep such variants from being
+drawn. A rule that collides in every variant tried always fails. A rule
+whose answer has another shape than the part's (a gradient where the Hessian
+is asked) is checked like any other. The same failure in many variants is
+reported once, with the number of variants and seeds.
+
+What would otherwise go wrong without a word is a failure too: a default
+variant that breaks the exercise's constraints, a ``{{name|latex}}`` of
+something that is no formula, and a plot that cannot be drawn (its function
+not a formula of one or two variables, its part not a sequence of points of
+that many numbers).
 """
 
 from __future__ import annotations
@@ -33,7 +47,17 @@ from grader.checking.compare import plain_equal
 from grader.checking.key import AnswerKey
 from grader.checking.parts import check_part
 from grader.checking.reading import Number
-from grader.specs.model import Catalog, Exercise, SpecError, load_catalog, load_exercise, render
+from grader.contract import PartResult
+from grader.specs.model import (
+    _PLACEHOLDER,
+    Catalog,
+    Exercise,
+    SpecError,
+    broken_constraints,
+    load_catalog,
+    load_exercise,
+    render,
+)
 
 
 @dataclass
@@ -46,7 +70,8 @@ class Problem:
     variants: list[str] = field(default_factory=list)
 
     def text(self) -> str:
-        return f"{self.where}: {self.message} ({_variants(self.variants)}; {self.example})"
+        example = f"; {self.example}" if self.example else ""
+        return f"{self.where}: {self.message} ({_variants(self.variants)}{example})"
 
 
 def _variants(labels: list[str]) -> str:
@@ -66,6 +91,12 @@ class Report:
     indistinguishable: Counter[str] = field(default_factory=Counter)
     searchable: dict[str, list[str]] = field(default_factory=dict)
     renamed: Counter[str] = field(default_factory=Counter)
+    collisions: dict[str, list[str]] = field(default_factory=dict)  # a note: the variants, as the spec allows
+
+    def collided(self, note: str, labels: list[str]) -> None:
+        """Record a collision the spec resolves (``on_collision``), with the variants it shows in."""
+        entry = self.collisions.setdefault(note, [])
+        entry.extend(label for label in labels if label not in entry)
 
     def problem(self, where: str, message: str, labels: list[str], example: str = "") -> None:
         """Record a failure; the same ``where`` and ``message`` in another variant only adds its labels."""
@@ -82,8 +113,8 @@ class Report:
             f"({self.checked['distinct variants']} distinct), {self.checked['references']} reference answers, "
             f"{self.checked['misconceptions']} misconception answers, {self.checked['steps']} step and carried rules checked"
         ]
-        for name, count in sorted(self.indistinguishable.items()):
-            lines.append(f"note: {name} equals the reference in {count} variant(s), so it cannot be told apart there")
+        for note, labels in sorted(self.collisions.items()):
+            lines.append(f"note: {note} ({_variants(labels)})")
         for part, changes in sorted(self.searchable.items()):
             lines.append(f"searched: {part}: {', '.join(changes) if changes else 'no catalogue change'}")
         for what, count in sorted(self.renamed.items()):
@@ -101,6 +132,7 @@ class Report:
                 for p in self.problems.values()
             ],
             "indistinguishable": dict(self.indistinguishable),
+            "collisions": {note: labels for note, labels in self.collisions.items()},
             "searchable": self.searchable,
             "renamed": dict(self.renamed),
             "valid": not self.problems,
@@ -168,6 +200,10 @@ def validate_exercise(catalog: Catalog, exercise: Exercise, seeds: int, report: 
     for params, labels in variants:
         report.checked["distinct variants"] += 1
         try:
+            _check_variant(exercise, params, labels, report)
+        except SpecError as exc:
+            report.problem(str(exc), "the constraint cannot be checked", labels)
+        try:
             keys = catalog.keys(exercise, params)
         except SpecError as exc:
             report.problem(str(exc), "the answer cannot be computed", labels)
@@ -179,11 +215,13 @@ def validate_exercise(catalog: Catalog, exercise: Exercise, seeds: int, report: 
             _check_rules(key, references, where, labels, report)
             for rule in key.misconceptions:
                 name = f"{exercise.id}/{key.part}/{rule.id}"
-                if plain_equal(rule.answer, key.reference):
+                graded = _graded(key, rule.answer, references)
+                if plain_equal(rule.answer, key.reference) or graded.status == "correct":
                     report.indistinguishable[name] += len(labels)
+                    _reference_collision(rule, name, where, labels, report)
                     continue
                 told_apart[name] += 1
-                _check_misconception(key, rule, references, where, labels, report)
+                _check_misconception(key, rule, graded, name, where, labels, report)
             if search:
                 _search(catalog, exercise, key, params, searched, references, labels, report)
     for part, changes in searched.items():
@@ -293,18 +331,123 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "…"
 
 
-def _check_misconception(
-    key: AnswerKey, rule: Any, references: dict[str, Any], where: str, labels: list[str], report: Report
-) -> None:
-    report.checked["misconceptions"] += 1
-    result, _ = check_part(key, key.type.submitted(rule.answer), _read_earlier(references))
-    if result.misconception != rule.id or result.score >= result.max_score:
+def _graded(key: AnswerKey, answer: Any, references: dict[str, Any]) -> PartResult:
+    """How the part grades ``answer`` (a rule's) as a student's, with the earlier parts answered right."""
+    result, _ = check_part(key, key.type.submitted(answer), _read_earlier(references))
+    return result
+
+
+RESOLVE = (
+    "say what to do under the misconception (on_collision: skip-variant or name-both), "
+    "or keep such variants from being drawn (constraints:)"
+)
+
+
+def _reference_collision(rule: Any, name: str, where: str, labels: list[str], report: Report) -> None:
+    """A rule whose answer is the reference's in these variants: a note where the spec allows it, else a failure."""
+    if rule.on_collision in ("skip-variant", "name-both"):
+        report.collided(
+            f"{name} equals the reference, so it does not apply there (on_collision: {rule.on_collision})", labels
+        )
+    elif rule.on_collision == "fail":
+        report.problem(where, f"misconception {rule.id}'s answer equals the reference (on_collision: fail)", labels)
+    else:
         report.problem(
             where,
-            f"misconception {rule.id}'s answer is graded {result.status} as {result.misconception or 'no misconception'}",
+            f"misconception {rule.id}'s answer equals the reference, so a student who made that mistake "
+            f"would score full marks there; {RESOLVE}",
             labels,
-            f"answer {_short(rule.answer)}, {result.score}/{result.max_score}",
         )
+
+
+def _check_misconception(
+    key: AnswerKey, rule: Any, result: PartResult, name: str, where: str, labels: list[str], report: Report
+) -> None:
+    report.checked["misconceptions"] += 1
+    if result.misconception == rule.id and result.score < result.max_score:
+        return
+    written = {other.id for other in key.misconceptions if other.id != rule.id}
+    other = result.misconception
+    if other in written and result.score < result.max_score:
+        if rule.id in result.details.get("also", []):
+            report.collided(f"{name} gives {other}'s answer; both are named (on_collision: name-both)", labels)
+            return
+        if rule.on_collision == "skip-variant":
+            report.collided(
+                f"{name} gives {other}'s answer, so {other} is named there (on_collision: skip-variant)", labels
+            )
+            return
+        report.problem(
+            where,
+            f"misconception {rule.id}'s answer is {other}'s, so only {other} is named there; {RESOLVE}",
+            labels,
+            f"answer {_short(rule.answer)}",
+        )
+        return
+    report.problem(
+        where,
+        f"misconception {rule.id}'s answer is graded {result.status} as {result.misconception or 'no misconception'}",
+        labels,
+        f"answer {_short(rule.answer)}, {result.score}/{result.max_score}",
+    )
+
+
+def _check_variant(exercise: Exercise, params: dict[str, Any], labels: list[str], report: Report) -> None:
+    """What a variant would otherwise get wrong without a word: the constraints the default variant breaks,
+    a ``{{name|latex}}`` of no formula, and a plot that cannot be drawn."""
+    where = f"{exercise.path.name}: {exercise.id}"
+    if "default" in labels and exercise.constraints:
+        broken = broken_constraints(exercise, params)
+        if broken:
+            report.problem(
+                where, f"the default variant (the slides' numbers) breaks the constraint {broken[0]!r}", labels
+            )
+    texts = [("prompt", exercise.prompt)] + [(f"part {part.id} prompt", part.prompt) for part in exercise.parts]
+    for field_name, text in texts:
+        for match in _PLACEHOLDER.finditer(text or ""):
+            name, style = match.group(1), match.group(2)
+            if style == "latex" and name in params:
+                problem = _not_latex(params[name])
+                if problem:
+                    report.problem(where, f"{field_name}: {match.group(0)} is {problem}", labels)
+    if exercise.plot:
+        problem = _not_plotted(exercise, params)
+        if problem:
+            report.problem(where, f"plot: {problem}", labels)
+
+
+def _not_latex(value: Any) -> str | None:
+    """Why ``{{name|latex}}`` cannot typeset ``value`` (text that is no formula), or None."""
+    from grader.expressions import ExpressionError
+    from grader.specs.formulas import checked
+
+    if isinstance(value, list):
+        return next((problem for item in value if (problem := _not_latex(item))), None)
+    if isinstance(value, str):
+        try:
+            checked(value)
+        except ExpressionError as exc:
+            return f"not a formula ({exc})"
+    return None
+
+
+def _not_plotted(exercise: Exercise, params: dict[str, Any]) -> str | None:
+    """Why the exercise's plot cannot be drawn for this variant, or None."""
+    from grader.calculus import variables_of
+    from grader.expressions import ExpressionError
+    from grader.specs.formulas import checked
+
+    function, part = exercise.plot["function"], exercise.part(exercise.plot["part"])
+    value = params.get(function)
+    if part is None or part.kind != "sequence":
+        return f"part {exercise.plot['part']} is a {part.kind if part else 'missing'} part; a path is a sequence part"
+    try:
+        names = variables_of(checked(value)) if isinstance(value, str) else None
+    except ExpressionError as exc:
+        return f"{function} is not a formula ({exc})"
+    if names is None or not 1 <= len(names) <= 2:
+        return f"{function} must be a formula of one or two variables to be drawn, not {_short(value)}"
+    return None
 
 
 def _read_earlier(references: dict[str, Any]) -> dict[str, Any]:

@@ -102,7 +102,10 @@ def exercise_plot(
         return None
     try:
         with budget.limited(budget.PART_SECONDS, "drawing your answer"):
-            values = [number.value for number in read_sequence(answers[part])]
+            key = _keys(catalog, exercise, student).get(part)
+            first = key.reference[0] if key is not None and isinstance(key.reference, list) and key.reference else None
+            items = read_sequence(answers[part], len(first) if isinstance(first, list) else None)  # points in 2-D
+            values = [[n.value for n in item] if isinstance(item, list) else item.value for item in items]
     except (ReadError, TypeError, AttributeError, budget.BudgetExceeded):
         return None
     try:
