@@ -65,6 +65,8 @@ AIM_RATE = 20.0
 def aim_ratio(notebooks: int) -> float:
     """Faster than nbclient by: 30x for a small class (40 notebooks, the start counts), 60x from 200 on."""
     return 60.0 if notebooks >= 200 else 30.0
+
+
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
@@ -240,8 +242,8 @@ def grader_command() -> tuple[list[str], str]:
     grader = shutil.which("grader", path=str(Path(sys.executable).parent)) or shutil.which("grader")
     if grader and subprocess.run([grader, "--version"], capture_output=True).returncode == 0:
         return [grader, "grade"], "grader grade"
-    launcher = "import sys; from grader.commands.notebooks import grade; grade.main(sys.argv[1:], prog_name='grade')"
-    return [sys.executable, "-c", launcher], "grade (grader.commands.notebooks; the grader command did not start)"
+    launcher = "import sys; from grader.cli.notebooks import grade; grade.main(sys.argv[1:], prog_name='grade')"
+    return [sys.executable, "-c", launcher], "grade (grader.cli.notebooks; the grader command did not start)"
 
 
 def run_grader(command: list[str], folder: Path, workers: int, out: str) -> tuple[float, int, int]:

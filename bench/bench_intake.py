@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_grade import ASSIGNMENT, grader_command, run_grader, run_queued, write_class  # noqa: E402
 
-IMPORTS = "import grader.commands.notebooks, grader.notebooks.batch, grader.notebooks.intake, grader.reports.exports"
+IMPORTS = "import grader.cli.notebooks, grader.notebooks.batch, grader.notebooks.intake, grader.reports.exports"
 
 
 def _seconds(args: list[str], repeat: int = 5) -> float:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
+import tempfile
 from pathlib import Path
 
 from grader.settings import current
@@ -65,3 +67,36 @@ def private_file(path: Path | str, flags: int = os.O_RDONLY) -> int:
         os.close(descriptor)
         raise
     return descriptor
+
+
+def write_atomically(path: Path, data: str | bytes, mode: int | None = None) -> None:
+    """Write ``data`` (text as UTF-8) to ``path`` whole or not at all: a temporary file beside it, then a rename.
+
+    On any error (a full disk, a file size limit) the temporary file is
+    removed and ``path`` keeps what it held before. The file gets ``mode``,
+    else the mode a plain ``open()`` would give (0666 less the umask).
+    Something that is not a regular file (``/dev/null``, ``/dev/stdout``, a
+    pipe) is written to as it is: renaming over it would replace the device
+    itself.
+    """
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if path.exists() and not stat.S_ISREG(path.stat().st_mode):
+        with path.open("wb") as stream:
+            stream.write(raw)
+        return
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        if mode is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.fchmod(descriptor, mode)  # mkstemp's own is 0600
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(raw)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise

@@ -16,6 +16,8 @@ import unicodedata
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}\Z")  # \Z: "s001\n" is not s001
 ID_RULE = "letters, digits and . _ @ + - (at most 128 characters)"
+ROLES = ("student", "ta", "instructor")  # what a token may act as (grader.store.users)
+STAFF_ROLES = ("ta", "instructor")
 _OTHER = re.compile(r"[^A-Za-z0-9._@+-]+")
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "grader"
-FACES = {"web", "cli", "commands", "celery_app"}
+FACES = {"web", "cli", "celery_app"}
 
 # layer -> what it must never import (at module level: a face may be imported lazily by nothing below it either)
 FORBIDDEN = {
@@ -51,4 +51,41 @@ def test_a_lower_layer_never_imports_an_upper_one(low: str) -> None:
             target = layer(module)
             if target != low and ("*" in FORBIDDEN[low] and target != "grader" or target in FORBIDDEN[low]):
                 broken.append(f"{path.relative_to(PACKAGE.parent)} imports {module}")
+    assert broken == []
+
+
+def every_import(path: Path) -> set[str]:
+    """Every module ``path`` imports, at module level or inside a function (lazily)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+def outside_the_cli() -> list[Path]:
+    return [path for path in sorted(PACKAGE.rglob("*.py")) if path.relative_to(PACKAGE).parts[0] != "cli"]
+
+
+def test_the_command_line_is_imported_by_nothing_but_itself() -> None:
+    """The CLI calls the services; no service calls back into it (no import circle, even a lazy one)."""
+    broken = [
+        f"{path.relative_to(PACKAGE.parent)} imports {module}"
+        for path in outside_the_cli()
+        for module in every_import(path)
+        if module == "grader.cli" or module.startswith("grader.cli.")
+    ]
+    assert broken == []
+
+
+def test_only_the_command_line_imports_click() -> None:
+    broken = [
+        f"{path.relative_to(PACKAGE.parent)} imports {module}"
+        for path in outside_the_cli()
+        for module in every_import(path)
+        if module == "click" or module.startswith("click.")
+    ]
     assert broken == []

@@ -257,7 +257,7 @@ def test_help_does_not_import_heavy_modules() -> None:
 def test_serve_registers_a_first_instructor_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from grader.commands.serve import _first_instructor
+    from grader.cli.serve import _first_instructor
     from grader.store.db import Database
     from grader.store.users import list_users
 
@@ -271,9 +271,6 @@ def test_serve_registers_a_first_instructor_once(
 
 
 def test_click_group_lists_every_command() -> None:
-    from grader.commands import register
-
-    register(cli)
     assert {"trace", "check", "exercises", "validate", "solutions", "notebook", "grade", "serve", "users"} <= set(
         cli.commands
     )

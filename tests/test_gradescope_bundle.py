@@ -24,8 +24,8 @@ import nbformat
 import pytest
 from click.testing import CliRunner, Result
 
-from grader.commands.gradescope import gradescope_autograder
-from grader.commands.notebooks import grade
+from grader.cli.gradescope import gradescope_autograder
+from grader.cli.notebooks import grade
 from grader.notebooks.generate import student_notebook, variable_name
 from grader.reports.exports import gradescope_visibility
 
@@ -104,7 +104,8 @@ def test_the_bundle_holds_what_gradescope_runs(bundle: Path) -> None:
         config = json.loads(archive.read("autograder.json"))
         script = archive.read("run_autograder").decode()
     assert {"setup.sh", "run_autograder", "autograder.json", "optgrader/pyproject.toml"} <= names
-    assert "optgrader/grader/cli.py" in names and "exercises/course.yaml" in names
+    assert "optgrader/grader/autograder.py" in names and "optgrader/grader/cli/__main__.py" in names
+    assert "exercises/course.yaml" in names
     assert not any("__pycache__" in name for name in names)
     assert modes["setup.sh"] & stat.S_IXUSR and modes["run_autograder"] & stat.S_IXUSR
     assert "data/secret" not in names  # the slides' numbers for everyone: no secret needed

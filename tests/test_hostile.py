@@ -280,7 +280,7 @@ def test_a_student_token_cannot_upload_as_someone_else_by_file_name(client: Any,
 
 
 def test_feedback_files_from_the_command_line_stay_in_their_folder(catalog: Any, tmp_path: Path) -> None:
-    from grader.commands.notebooks import grade
+    from grader.cli.notebooks import grade
 
     folder = tmp_path / "class"
     folder.mkdir()

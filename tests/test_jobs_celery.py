@@ -218,7 +218,7 @@ def test_grade_queue_sends_a_folder_to_the_workers_and_reports_their_results(
 
     from click.testing import CliRunner
 
-    from grader.commands.notebooks import grade as grade_command
+    from grader.cli.notebooks import grade as grade_command
 
     folder = tmp_path / "submitted"
     for student, iterates in (("s001", SIGN_ERROR), ("s002", CORRECT)):

@@ -280,7 +280,7 @@ def test_with_the_service_stopped_check_and_submit_say_so_in_one_line(
 def test_the_notebook_keeps_the_servers_address_and_never_a_token(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from grader.commands.notebooks import notebook as command
+    from grader.cli.notebooks import notebook as command
 
     out = tmp_path / "s001.ipynb"
     made = CliRunner().invoke(

@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from grader import contract
-from grader.commands.notebooks import grade, notebook
+from grader.cli.notebooks import grade, notebook
 from grader.notebooks.generate import student_notebook, variable_name
 from grader.specs.model import load_catalog
 
@@ -309,7 +309,7 @@ def test_student_names_whose_notebooks_a_folder_holds(catalog: Any, tmp_path: Pa
 
 
 def test_feedback_names_are_unique_and_safe() -> None:
-    from grader.commands.notebooks import feedback_names
+    from grader.reports.exports import feedback_names
 
     results = [
         contract.NotebookResult(student, [], file=f"{student}.ipynb", assignment=assignment)

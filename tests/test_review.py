@@ -18,7 +18,6 @@ from click.testing import CliRunner
 from test_web_helpers import SIGN_ERROR, bearer, make_app
 
 from grader.cli import cli
-from grader.commands import register
 from grader.contract import NotebookResult, PartResult
 from grader.grading import grade
 from grader.reports import exports
@@ -30,7 +29,6 @@ from grader.store.models import Submission
 from grader.store.users import add_user
 
 pytest_plugins = ["test_web_helpers"]  # the shared fixtures
-register(cli)  # the commands grader's main() attaches (review, gradebook)
 
 WHY = "A large step overshoots the minimum and can diverge; a tiny one is slow."
 LEARNING_RATE = {"converges": "0 < eta < 1", "why": WHY}

@@ -63,9 +63,9 @@ def test_the_database_the_secret_and_token_lists_are_for_their_owner_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, usual_umask: None
 ) -> None:
     """A data folder left world-readable by an older version, and a fresh one: both end up private."""
+    from grader.cli.users import users
     from grader.specs.model import course_secret
     from grader.store.db import default_url
-    from grader.web.commands import users
 
     tmp_path.chmod(0o755)  # the attacker may walk up to the data folder
     old = tmp_path / "old-data"

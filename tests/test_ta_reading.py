@@ -469,7 +469,7 @@ def test_a_grader_error_while_checking_is_the_graders_not_the_students(
 
 
 def test_the_summary_csv_gradescope_and_feedback_count_a_cell_that_raised(catalog: Any, tmp_path: Path) -> None:
-    from grader.commands.notebooks import grade as grade_command
+    from grader.cli.notebooks import grade as grade_command
 
     folder = tmp_path / "class"
     folder.mkdir()

@@ -1,4 +1,4 @@
-"""``grader users add|import|list|revoke`` (the click group the main CLI attaches)."""
+"""``grader users add|import|list|revoke``."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 
 from click.testing import CliRunner
 
+from grader.cli.users import users
 from grader.store.users import authenticate
-from grader.web.commands import users
 
 pytest_plugins = ["test_web_helpers"]  # the shared fixtures
 

@@ -17,10 +17,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from grader.contract import NotebookResult, PartResult, Result, rounded_score, shown_number
+from grader.contract import ExerciseResult, NotebookResult, PartResult, Result, rounded_score, shown_number
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -158,6 +160,26 @@ def gradescope(result: Result, visibility: str = "visible", sentences: bool = Tr
     return {"score": result.score, "output": output, "tests": tests, "visibility": visibility}
 
 
+def with_every_exercise(result: Result, exercise_ids: Sequence[str], catalog: Any) -> Result:
+    """``result`` holding each of ``exercise_ids``, in that order: one it lacks (never attempted) with its parts
+    ``missing``, so that Gradescope shows every test of the assignment."""
+    have = {e.id: e for e in result.exercises}
+    return Result(
+        student=result.student,
+        exercises=[
+            have.get(e)
+            or ExerciseResult(
+                e,
+                [
+                    PartResult(p.id, 0.0, p.points, "missing", "No answer was handed in.")
+                    for p in catalog.exercises[e].parts
+                ],
+            )
+            for e in exercise_ids
+        ],
+    )
+
+
 def gradescope_folders(results: Sequence[Result], names: Sequence[str], catalog: Any = None) -> dict[str, str]:
     """``<name>/results.json`` → its text, one per result (Gradescope takes one results.json per submission);
     each result's visibility comes from its assignment's feedback setting in ``catalog``."""
@@ -173,3 +195,28 @@ def gradescope_folders(results: Sequence[Result], names: Sequence[str], catalog:
 
 def to_json(results: Sequence[NotebookResult]) -> str:
     return json.dumps([r.to_json() for r in results], indent=2, ensure_ascii=False)
+
+
+def file_stem(text: Any) -> str:
+    """``text`` as the name of one file or folder: letters, digits and ``. _ @ + -`` (anything else ``_``), at most
+    100 characters, not hidden (no leading dot); ``unknown`` when nothing is left."""
+    return re.sub(r"[^A-Za-z0-9._@+-]", "_", str(text))[:100].lstrip(".") or "unknown"
+
+
+def feedback_names(results: Sequence[NotebookResult]) -> list[str]:
+    """One file name per result: ``<student>.html``, or ``<student>-<assignment>.html`` for a student with several
+    notebooks in the batch, and ``-2``, ``-3``, … after any name already taken (a notebook handed in twice)."""
+    notebooks = Counter(file_stem(r.student or "unknown") for r in results)
+    taken: set[str] = set()
+    names = []
+    for result in results:
+        stem = file_stem(result.student or "unknown")
+        if notebooks[stem] > 1 and result.assignment:
+            stem = f"{stem}-{file_stem(result.assignment)}"
+        name, number = f"{stem}.html", 1
+        while name.lower() in taken:  # also on a case-insensitive file system
+            number += 1
+            name = f"{stem}-{number}.html"
+        taken.add(name.lower())
+        names.append(name)
+    return names

@@ -9,7 +9,7 @@ from typing import Any
 
 
 def render(run: Any, output_format: str) -> str:
-    """``run`` is a :class:`grader.commands.trace.TraceRun`; JSON keeps full float precision."""
+    """``run`` is a :class:`grader.tracing.TraceRun`; JSON keeps full float precision."""
     trace = run.trace
     if output_format == "json":
         return json.dumps(trace.to_json()) + "\n"

@@ -49,8 +49,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-ROLES = ("student", "ta", "instructor")
-STAFF_ROLES = ("ta", "instructor")
+from grader.students import ROLES
+
 KINDS = ("answers", "notebook")
 STATUSES = ("queued", "running", "done", "failed")
 UNFINISHED = ("queued", "running")  # the states a job still has to move on

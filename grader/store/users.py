@@ -22,9 +22,9 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from grader.store.db import Database
-from grader.store.models import ROLES, STAFF_ROLES, Student, Token, isoformat, utcnow
+from grader.store.models import Student, Token, isoformat, utcnow
 from grader.store.submissions import ensure_student
-from grader.students import ID_RULE, is_student_id
+from grader.students import ID_RULE, ROLES, STAFF_ROLES, is_student_id
 
 TOKEN_PREFIX = "gr_"
 ID_COLUMNS = ("student", "id", "username", "login", "user")

@@ -1,4 +1,5 @@
-"""``grader serve``: the web service on embedded defaults (SQLite in the data folder, local job pool)."""
+"""``grader serve``: the web service (:mod:`grader.web.server`) on embedded defaults (SQLite in the data folder, local
+job pool)."""
 
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ def _prove_sandbox() -> None:
 
     if current().broker:
         return  # the Celery workers grade, and check their own sandboxes when they start
-    from grader.cli import catalog_or_exit
+    from grader.cli.common import catalog_or_exit
     from grader.sandbox.warm import checked_sandbox
 
     checked_sandbox(declared=catalog_or_exit().kernel_packages).close()

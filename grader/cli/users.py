@@ -1,6 +1,4 @@
-"""``grader users …``: register people, hand out tokens, list and revoke them.
-
-A click group meant to be attached to the main CLI (``main.add_command(users)``):
+"""``grader users …``: register people, hand out tokens, list and revoke them (:mod:`grader.store.users`).
 
     grader users add s001 [--role student|ta|instructor] [--name "Ada L."] [--expires-days 120]
     grader users import roster.csv [--output tokens.csv]
@@ -22,29 +20,8 @@ from pathlib import Path
 
 import click
 
-from grader.paths import private_file
-from grader.store.db import Database
-from grader.store.models import ROLES
-from grader.store.users import UserError, add_user, import_roster, list_users, revoke
-
-database_option = click.option(
-    "--database",
-    "database_url",
-    envvar="DATABASE_URL",
-    default=None,
-    help="SQLAlchemy URL of the store (default: DATABASE_URL, else data/grader.db).",
-)
-
-
-def _db(url: str | None) -> Database:
-    db = Database(url)
-    db.migrate()
-    return db
-
-
-def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(2)
+from grader.cli.common import DATABASE, FORMAT, database_or_exit, fail
+from grader.students import ROLES
 
 
 @click.group("users")
@@ -57,23 +34,25 @@ def users() -> None:
 @click.option("--role", type=click.Choice(ROLES), default="student", show_default=True)
 @click.option("--name", "display_name", default=None, help="Display name shown in the gradebook.")
 @click.option("--expires-days", type=float, default=None, help="Token lifetime in days (default: none).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@database_option
+@FORMAT
+@DATABASE
 def add_command(
     name: str,
     role: str,
     display_name: str | None,
     expires_days: float | None,
-    fmt: str,
+    output_format: str,
     database_url: str | None,
 ) -> None:
     """Register NAME (a student id) and print a new token with ROLE."""
+    from grader.store.users import UserError, add_user
+
+    db = database_or_exit(database_url)
     try:
-        token = add_user(name, role, display_name=display_name, expires_in_days=expires_days, db=_db(database_url))
+        token = add_user(name, role, display_name=display_name, expires_in_days=expires_days, db=db)
     except UserError as exc:
-        _fail(str(exc))
-        return
-    if fmt == "json":
+        fail(str(exc))
+    if output_format == "json":
         click.echo(json.dumps({"student": name, "role": role, "token": token}))
     else:
         click.echo(token)
@@ -88,23 +67,24 @@ def add_command(
     help="Write student,token rows here (mode 600, also when the file exists) instead of stdout.",
 )
 @click.option("--expires-days", type=float, default=None, help="Token lifetime in days.")
-@database_option
+@DATABASE
 def import_command(roster: Path, output: Path | None, expires_days: float | None, database_url: str | None) -> None:
     """Register everyone in ROSTER (CSV with a 'student' column, optional 'role' and 'name')."""
+    from grader.paths import private_file
+    from grader.store.users import UserError, import_roster
+
     handle = None
     if output is not None:  # opened before any token is issued: tokens that could not be written would be lost
         try:
             handle = os.fdopen(private_file(output, os.O_WRONLY), "w", newline="")
         except OSError as exc:
-            _fail(f"could not write {output}: {exc.strerror or exc}; no token was issued")
-            return
+            fail(f"could not write {output}: {exc.strerror or exc}; no token was issued")
     try:
-        issued = import_roster(roster, expires_in_days=expires_days, db=_db(database_url))
+        issued = import_roster(roster, expires_in_days=expires_days, db=database_or_exit(database_url))
     except UserError as exc:
         if handle is not None:
             handle.close()  # what the file held stays as it was
-        _fail(str(exc))
-        return
+        fail(str(exc))
     if handle is None:
         _write_tokens(sys.stdout, issued)
         return
@@ -121,12 +101,14 @@ def _write_tokens(stream, issued: list[tuple[str, str]]) -> None:  # type: ignor
 
 
 @users.command("list")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@database_option
-def list_command(fmt: str, database_url: str | None) -> None:
+@FORMAT
+@DATABASE
+def list_command(output_format: str, database_url: str | None) -> None:
     """List everyone registered, with the roles of their active tokens."""
-    people = list_users(db=_db(database_url))
-    if fmt == "json":
+    from grader.store.users import list_users
+
+    people = list_users(db=database_or_exit(database_url))
+    if output_format == "json":
         click.echo(json.dumps(people, indent=2))
         return
     for person in people:
@@ -138,10 +120,12 @@ def list_command(fmt: str, database_url: str | None) -> None:
 @users.command("revoke")
 @click.argument("name")
 @click.option("--token", default=None, help="Revoke only this token (default: all of NAME's).")
-@database_option
+@DATABASE
 def revoke_command(name: str, token: str | None, database_url: str | None) -> None:
     """Revoke NAME's tokens (at once for new requests; servers trust a checked token for a few seconds)."""
-    count = revoke(name, token=token, db=_db(database_url))
+    from grader.store.users import revoke
+
+    count = revoke(name, token=token, db=database_or_exit(database_url))
     if count == 0:
-        _fail(f"no active token of {name!r} to revoke")
+        fail(f"no active token of {name!r} to revoke")
     click.echo(f"revoked {count} token(s) of {name}")

@@ -1,4 +1,6 @@
-"""``grader trace``: read the options, run an optimizer from the core, return the trace."""
+"""Run an optimizer of the core on a typed function (``grader trace``): every input checked first, one sentence
+for what is wrong (:class:`ValueError`), then the path (:class:`TraceRun`, rendered by
+:mod:`grader.reports.trace_output` and :mod:`grader.reports.trace_plot`)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,9 @@
-"""``grader review …`` (the review page from a terminal) and ``grader gradebook`` (the gradebook and its exports).
+"""``grader review …``: the review page from a terminal (:mod:`grader.review`, :mod:`grader.store.reviews`).
 
     grader review list [--format text|json]
     grader review show SUBMISSION/EXERCISE/PART [--format text|json]
     grader review set SUBMISSION/EXERCISE/PART --score 1.5 [--comment "…"] [--by ta1]
     grader review flag SUBMISSION/EXERCISE/PART --comment "…" [--by s001]
-    grader gradebook [--attempt best|latest] [--format csv|json|gradescope] [--assignment A] [--out PATH]
 
 A part is named as ``review list`` prints it: submission id, exercise and
 part, joined by ``/``. The store is ``--database URL``, else
@@ -16,37 +15,11 @@ from __future__ import annotations
 
 import getpass
 import json
-from pathlib import Path
-from typing import Any
 
 import click
 
-from grader.cli import catalog_or_exit, fail
-from grader.contract import shown_number
-
-database_option = click.option(
-    "--database",
-    "database_url",
-    envvar="DATABASE_URL",
-    default=None,
-    help="SQLAlchemy URL of the store (default: DATABASE_URL, else data/grader.db).",
-)
-FORMAT = click.option(
-    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
-
-
-def _db(url: str | None) -> Any:
-    from grader.store.db import Database, is_unavailable
-
-    db = Database(url)
-    try:
-        db.migrate()
-    except Exception as exc:
-        if not is_unavailable(exc):
-            raise
-        fail(f"the database does not answer ({db!r})")
-    return db
+from grader.cli.common import DATABASE, FORMAT, catalog_or_exit, database_or_exit, fail
+from grader.contract import shown_number, status_label
 
 
 def _reviewer(by: str | None) -> str:
@@ -67,13 +40,13 @@ def review() -> None:
 
 @review.command("list")
 @FORMAT
-@database_option
+@DATABASE
 def list_command(output_format: str, database_url: str | None) -> None:
     """The parts waiting for a TA, oldest submission first: free text nobody scored in the attempts the gradebook
     counts (each student's best and latest), and every part a student asked about again."""
     from grader.review import answers_of, queue
 
-    db = _db(database_url)
+    db = database_or_exit(database_url)
     waiting = queue(db, catalog_or_exit())
     if output_format == "json":
         answers = answers_of(db, waiting, limit=2000)
@@ -92,7 +65,7 @@ def list_command(output_format: str, database_url: str | None) -> None:
 @review.command("show")
 @click.argument("part")
 @FORMAT
-@database_option
+@DATABASE
 def show_command(part: str, output_format: str, database_url: str | None) -> None:
     """Everything about one part (SUBMISSION/EXERCISE/PART): the question, the answer, the keyword hint, the model
     answer, what the grader said, the score now and every review."""
@@ -100,7 +73,7 @@ def show_command(part: str, output_format: str, database_url: str | None) -> Non
     from grader.review import parse_ref, part_view
     from grader.store.reviews import ReviewError
 
-    db = _db(database_url)
+    db = database_or_exit(database_url)
     try:
         view = part_view(db, catalog_or_exit(), *parse_ref(part))
     except ReviewError as exc:
@@ -114,9 +87,9 @@ def show_command(part: str, output_format: str, database_url: str | None) -> Non
         f"answer:   {view.answer if view.answer is not None else '(none kept)'}",
         f"hint:     {view.hint}" if view.hint else "",
         f"model:    {view.model}" if view.model else "",
-        f"grader:   {_status(view.automatic.status)}, {shown_number(view.automatic.score)} / {shown_number(view.points)}: "
+        f"grader:   {status_label(view.automatic.status)}, {shown_number(view.automatic.score)} / {shown_number(view.points)}: "
         f"{view.automatic.feedback}",
-        f"now:      {_status(view.shown.status)}, {shown_number(view.shown.score)} / {shown_number(view.points)}"
+        f"now:      {status_label(view.shown.status)}, {shown_number(view.shown.score)} / {shown_number(view.points)}"
         + (" (waiting for a TA)" if view.waiting and view.shown.status != "needs_review" else ""),
     ]
     lines += [
@@ -133,7 +106,7 @@ def show_command(part: str, output_format: str, database_url: str | None) -> Non
 @click.option("--score", type=str, default=None, help="The points to give (0 to the part's points).")
 @click.option("--comment", default=None, help="What the student reads beside the score.")
 @click.option("--by", default=None, help="Who reviews (default: GRADER_REVIEWER, else your login name).")
-@database_option
+@DATABASE
 def set_command(part: str, score: str | None, comment: str | None, by: str | None, database_url: str | None) -> None:
     """Score one part (SUBMISSION/EXERCISE/PART) with a comment: an override of the grader's score, kept when the
     submission is graded again. Without --score, the part keeps the score it has now (a comment only)."""
@@ -142,7 +115,7 @@ def set_command(part: str, score: str | None, comment: str | None, by: str | Non
     from grader.store.reviews import ReviewError
 
     reviewer = _reviewer(by)
-    db = _db(database_url)
+    db = database_or_exit(database_url)
     try:
         submission_id, exercise, part_id = parse_ref(part)
         view = part_view(db, catalog_or_exit(), submission_id, exercise, part_id)
@@ -162,7 +135,7 @@ def set_command(part: str, score: str | None, comment: str | None, by: str | Non
 @click.argument("part")
 @click.option("--comment", required=True, help="What a TA should look at again.")
 @click.option("--by", default=None, help="Who asks (default: GRADER_REVIEWER, else your login name).")
-@database_option
+@DATABASE
 def flag_command(part: str, comment: str, by: str | None, database_url: str | None) -> None:
     """Ask a TA to look at one part again (a regrade request): it waits for a TA until someone scores it."""
     from grader.review import parse_ref
@@ -170,7 +143,7 @@ def flag_command(part: str, comment: str, by: str | None, database_url: str | No
     from grader.store.reviews import ReviewError
 
     reviewer = _reviewer(by)
-    db = _db(database_url)
+    db = database_or_exit(database_url)
     try:
         record = reviews.record(db, *parse_ref(part), by=reviewer, comment=comment)
     except ReviewError as exc:
@@ -183,112 +156,3 @@ def _number(text: str) -> float:
         return float(text.replace(",", ".").replace("−", "-"))
     except ValueError:
         fail(f"--score must be a number, not {text[:20]!r}")
-
-
-def _status(status: str) -> str:
-    return "waiting for a TA" if status == "needs_review" else status.replace("_", " ")
-
-
-# gradebook -----------------------------------------------------------------------------------------
-
-
-@click.command("gradebook")
-@click.option(
-    "--attempt",
-    type=click.Choice(["best", "latest"]),
-    default="best",
-    show_default=True,
-    help="Which attempt of each exercise counts (the same choice as the gradebook page's).",
-)
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["csv", "json", "gradescope"]),
-    default="csv",
-    show_default=True,
-    help="gradescope: one <student>/results.json per student under --out (needs --assignment).",
-)
-@click.option("--assignment", default=None, help="The assignment whose exercises Gradescope's results hold.")
-@click.option("--out", type=click.Path(), default=None, help="A file (csv, json) or a folder (gradescope).")
-@database_option
-def gradebook(
-    attempt: str, output_format: str, assignment: str | None, out: str | None, database_url: str | None
-) -> None:
-    """The service's gradebook: each student's counted score per exercise, with TAs' reviews; parts waiting for a
-    TA are listed (CSV column waiting_for_ta) and never count as failed."""
-    from grader.commands.notebooks import write_atomically
-    from grader.reports.gradebook import gradebook_csv, gradebook_json
-    from grader.store import course
-    from grader.store import gradebook as book
-
-    catalog = catalog_or_exit()
-    if output_format == "gradescope":
-        if assignment is None or assignment not in catalog.assignments:
-            known = ", ".join(catalog.assignments)
-            fail(f"--format gradescope needs --assignment, one of: {known}")
-        if not out:
-            fail("--format gradescope writes one <student>/results.json per student: give --out a folder")
-        _gradescope_folder(_db(database_url), catalog, assignment, attempt, Path(out))
-        return
-    db = _db(database_url)
-    late = course.late_book(db, catalog) if any(a.rules.due for a in catalog.assignments.values()) else None
-    data = book.gradebook(db, attempt, late)  # late penalties, as the service's gradebook applies them
-    text = (
-        gradebook_csv(data, catalog) if output_format == "csv" else json.dumps(gradebook_json(data, catalog), indent=2)
-    )
-    if out is None:
-        click.echo(text, nl=not text.endswith("\n"))
-        return
-    try:
-        write_atomically(Path(out), text if text.endswith("\n") else text + "\n")
-    except OSError as exc:
-        fail(f"could not write {out}: {exc.strerror or exc} (the file was left as it was)")
-
-
-def _gradescope_folder(db: Any, catalog: Any, assignment: str, attempt: str, folder: Path) -> None:
-    """One Gradescope results.json per student: the counted attempt of each exercise of ``assignment``, reviewed;
-    an exercise never attempted has its parts ``missing``."""
-    from grader.commands.notebooks import write_atomically
-    from grader.contract import ExerciseResult, PartResult, Result
-    from grader.reports import exports
-    from grader.store import gradebook as book
-
-    exercises = list(catalog.assignments[assignment].exercises)
-    visibility, sentences = exports.gradescope_visibility(catalog.assignments[assignment])
-    results = book.counted_results(db, exercises, attempt)
-    if folder.exists() and not folder.is_dir():
-        fail(f"--out {folder} is a file; give a folder")
-    written = 0
-    try:
-        for student, result in results.items():
-            have = {e.id: e for e in result.exercises}
-            complete = Result(
-                student=student,
-                exercises=[
-                    have.get(e)
-                    or ExerciseResult(
-                        e,
-                        [
-                            PartResult(p.id, 0.0, p.points, "missing", "No answer was handed in.")
-                            for p in catalog.exercises[e].parts
-                        ],
-                    )
-                    for e in exercises
-                ],
-            )
-            target = folder / _safe(student) / "results.json"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            report = exports.gradescope(complete, visibility, sentences)
-            write_atomically(target, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-            written += 1
-    except OSError as exc:
-        fail(f"could not write to {folder}: {exc.strerror or exc} ({written} of {len(results)} written)")
-    click.echo(
-        f"wrote {written} results.json file(s) under {folder} (counting each student's {attempt} attempt)", err=True
-    )
-
-
-def _safe(student: str) -> str:
-    import re
-
-    return re.sub(r"[^A-Za-z0-9._@+-]", "_", student)[:100].lstrip(".") or "unknown"

@@ -1,4 +1,5 @@
-"""``grader gradescope-autograder ASSIGNMENT -o autograder.zip``: the bundle Gradescope runs for each submission.
+"""The autograder bundle Gradescope runs for each submission (``grader gradescope-autograder ASSIGNMENT -o
+autograder.zip`` writes it), and what runs inside it.
 
 Gradescope (https://gradescope-autograders.readthedocs.io/en/latest/specs/)
 unzips the bundle into ``/autograder/source``, runs its ``setup.sh`` once
@@ -7,7 +8,7 @@ with the student's files in ``/autograder/submission``; the script must write
 ``/autograder/results/results.json``. The bundle holds:
 
 - ``setup.sh``: installs Python and this grader (from the bundle's copy, ``optgrader/``) into ``/autograder/venv``;
-- ``run_autograder``: runs :func:`run` (``python -m grader.commands.gradescope``);
+- ``run_autograder``: runs :func:`run` (``python -m grader.autograder``);
   ``GRADER_AUTOGRADER_ROOT`` replaces ``/autograder`` (to try the bundle
   in a folder laid out the same way) and ``GRADER_AUTOGRADER_PYTHON`` the
   Python it runs;
@@ -30,7 +31,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import stat
 import subprocess
 import sys
@@ -40,10 +40,6 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import click
-
-ROOT_VARIABLE = "GRADER_AUTOGRADER_ROOT"
-PYTHON_VARIABLE = "GRADER_AUTOGRADER_PYTHON"
 CONFIG = "autograder.json"
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
@@ -57,7 +53,7 @@ export GRADER_EXERCISES="$ROOT/source/exercises"
 export GRADER_DATA="$ROOT/source/data"
 export GRADER_CACHE="${GRADER_CACHE:-$ROOT/source/cache}"
 unset GRADER_SECRET GRADER_VARIANTS
-exec "$PYTHON" -m grader.commands.gradescope
+exec "$PYTHON" -m grader.autograder
 """
 
 SETUP = """#!/usr/bin/env bash
@@ -74,31 +70,14 @@ python3 -m venv /autograder/venv
 """
 
 
-@click.command("gradescope-autograder")
-@click.argument("assignment")
-@click.option(
-    "-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True), help="The .zip file to write."
-)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(0.5, 3600),
-    default=60.0,
-    show_default=True,
-    help="Wall-clock seconds for the notebook.",
-)
-@click.option("--memory", type=click.IntRange(64, 65536), default=1024, show_default=True, help="Memory limit, MB.")
-def gradescope_autograder(assignment: str, output: str, timeout: float, memory: int) -> None:
-    """Build the autograder bundle Gradescope runs for ASSIGNMENT: setup.sh, run_autograder, the grader and the
-    specs; one test per part, visible as the assignment's feedback setting says (default: visible)."""
-    from grader.cli import catalog_or_exit, fail
+def bundle_config(catalog: Any, assignment: str, timeout: float, memory: int) -> dict[str, Any]:
+    """What ``autograder.json`` holds: the assignment, the limits, and Gradescope's visibility of the tests (the
+    assignment's feedback setting, :func:`grader.reports.exports.gradescope_visibility`)."""
     from grader.reports.exports import gradescope_visibility
 
-    catalog = catalog_or_exit()
-    if assignment not in catalog.assignments:
-        fail(f"unknown assignment {assignment!r}; known: {', '.join(catalog.assignments)}")
     found = catalog.assignments[assignment]
     visibility, sentences = gradescope_visibility(found)
-    config = {
+    return {
         "assignment": assignment,
         "title": found.title,
         "timeout": timeout,
@@ -106,24 +85,11 @@ def gradescope_autograder(assignment: str, output: str, timeout: float, memory: 
         "visibility": visibility,
         "sentences": sentences,
     }
-    data = bundle(catalog, config)
-    path = Path(output)
-    try:
-        if path.exists() and not path.is_file():
-            fail(f"{output} is not a file")
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-        with os.fdopen(descriptor, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, 0o600 if catalog.per_student else 0o644)  # the course secret is inside
-        os.replace(temporary, path)
-    except OSError as exc:
-        fail(f"could not write {output}: {exc.strerror or exc}")
-    parts = sum(len(catalog.exercises[e].parts) for e in found.exercises)
-    click.echo(
-        f"wrote {output}: {assignment}, {parts} tests (one per part), visibility {visibility}"
-        + ("; it holds the course secret (per-student variants): keep it private" if catalog.per_student else ""),
-        err=True,
-    )
+
+
+def tests_of(catalog: Any, assignment: str) -> int:
+    """How many tests Gradescope shows: one per part of the assignment's exercises."""
+    return sum(len(catalog.exercises[e].parts) for e in catalog.assignments[assignment].exercises)
 
 
 def bundle(catalog: Any, config: dict[str, Any]) -> bytes:

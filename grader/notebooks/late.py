@@ -34,25 +34,26 @@ from pathlib import Path
 from typing import Any
 
 from grader import deadlines
-from grader.cli import fail
 from grader.contract import rounded_score
 
-LATE_FROM = ("none", "mtime", "csv")
+
+class LateError(ValueError):
+    """Options or a ``--submitted-at`` file that cannot be used: one sentence (the command exits 2 with it)."""
 
 
 def read_times(path: str) -> dict[str, datetime]:
-    """``student,submitted_at`` rows as student → aware time; exit 2 naming the line of anything else."""
+    """``student,submitted_at`` rows as student → aware time; :class:`LateError` naming the line of anything else."""
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        fail(f"--submitted-at {path} does not exist")
+        raise LateError(f"--submitted-at {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
-        fail(f"could not read --submitted-at {path} as UTF-8 text ({exc})")
+        raise LateError(f"could not read --submitted-at {path} as UTF-8 text ({exc})") from None
     try:
         reader = csv.DictReader(io.StringIO(text))
         header = [h.strip().lower() for h in reader.fieldnames or []]
         if "student" not in header or "submitted_at" not in header:
-            fail(f"{path}: the first line must name the columns student,submitted_at")
+            raise LateError(f"{path}: the first line must name the columns student,submitted_at")
         times: dict[str, datetime] = {}
         for number, raw in enumerate(reader, start=2):
             row = {str(k).strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
@@ -62,14 +63,18 @@ def read_times(path: str) -> dict[str, datetime]:
             try:
                 moment = datetime.fromisoformat(value.replace(" ", "T", 1) if "T" not in value else value)
             except ValueError:
-                fail(f"{path}: line {number}: submitted_at {value[:40]!r} is not a time like 2026-12-02T10:15:00+00:00")
+                raise LateError(
+                    f"{path}: line {number}: submitted_at {value[:40]!r} is not a time like 2026-12-02T10:15:00+00:00"
+                ) from None
             if moment.tzinfo is None:
-                fail(f"{path}: line {number}: submitted_at {value[:40]!r} has no zone: add +00:00 (or Z) for UTC")
+                raise LateError(
+                    f"{path}: line {number}: submitted_at {value[:40]!r} has no zone: add +00:00 (or Z) for UTC"
+                )
             if student in times:
-                fail(f"{path}: line {number}: {student[:60]} is listed twice")
+                raise LateError(f"{path}: line {number}: {student[:60]} is listed twice")
             times[student] = moment
     except csv.Error as exc:
-        fail(f"{path} is not a CSV file ({exc})")
+        raise LateError(f"{path} is not a CSV file ({exc})") from None
     return times
 
 
@@ -158,24 +163,25 @@ def _copy(ledger: deadlines.Ledger) -> deadlines.Ledger:
 def plan(
     batch: list[Any], catalog: Any, late_from: str, submitted_at: str | None, output_format: str
 ) -> LatePlan | None:
-    """The hand-in times the options ask for (None for ``--late-from none``); exit 2 for options that do not fit."""
+    """The hand-in times the options ask for (None for ``--late-from none``); :class:`LateError` for options that
+    do not fit."""
     if late_from == "none":
         if submitted_at:
-            fail("--submitted-at is read with --late-from csv")
+            raise LateError("--submitted-at is read with --late-from csv")
         return None
     if output_format == "gradescope":
-        fail("--late-from goes with --format text, json or csv (Gradescope applies its own late policy)")
+        raise LateError("--late-from goes with --format text, json or csv (Gradescope applies its own late policy)")
     if late_from == "csv":
         if not submitted_at:
-            fail("--late-from csv needs --submitted-at FILE.csv (columns student,submitted_at)")
+            raise LateError("--late-from csv needs --submitted-at FILE.csv (columns student,submitted_at)")
         by_student = read_times(submitted_at)
         missing = sorted({h.owner.student for h in batch if h.owner.student not in by_student})
         if missing:
             more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
-            fail(f"{submitted_at} has no submitted_at for {missing[0]}{more}")
+            raise LateError(f"{submitted_at} has no submitted_at for {missing[0]}{more}")
         return LatePlan(catalog, "csv", {str(h.path): by_student[h.owner.student] for h in batch})
     if submitted_at:
-        fail("--submitted-at is read with --late-from csv, not mtime")
+        raise LateError("--submitted-at is read with --late-from csv, not mtime")
     times = {}
     for handed in batch:
         try:

@@ -17,38 +17,16 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from typing import Any
 
 import click
 
-from grader.cli import BadInput, catalog_or_exit, fail
+from grader.cli.common import DATABASE, FORMAT, catalog_or_exit, database_or_exit, fail
 
-database_option = click.option(
-    "--database",
-    "database_url",
-    envvar="DATABASE_URL",
-    default=None,
-    help="SQLAlchemy URL of the store (default: DATABASE_URL, else data/grader.db).",
-)
 by_option = click.option(
     "--by",
     default=None,
     help="Who is making the change, as recorded (default: your login name).",
 )
-FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-
-
-def _db(url: str | None) -> Any:
-    from grader.store.db import Database, is_unavailable
-
-    db = Database(url)
-    try:
-        db.migrate()
-    except Exception as exc:
-        if is_unavailable(exc):
-            fail(f"the database does not answer ({db!r})")
-        raise
-    return db
 
 
 def _by(by: str | None) -> str:
@@ -71,7 +49,7 @@ def extensions() -> None:
 @click.option("--days", type=int, required=True, help="Whole days the due date and the late window move by.")
 @click.option("--reason", default=None, help="Why (kept with the change).")
 @by_option
-@database_option
+@DATABASE
 def extensions_set(
     student: str, assignment: str, days: int, reason: str | None, by: str | None, database_url: str | None
 ) -> None:
@@ -82,7 +60,9 @@ def extensions_set(
     catalog = catalog_or_exit()
     try:
         course.check_extension(catalog, student, assignment, days, reason)
-        row = course.set_extension(_db(database_url), catalog, student, assignment, days, by=_by(by), reason=reason)
+        row = course.set_extension(
+            database_or_exit(database_url), catalog, student, assignment, days, by=_by(by), reason=reason
+        )
     except course.ExtensionError as exc:
         fail(str(exc))
     window = deadlines.window(catalog.assignments[assignment], row.days)
@@ -95,14 +75,14 @@ def extensions_set(
 @click.argument("assignment")
 @click.option("--reason", default=None, help="Why (kept with the change).")
 @by_option
-@database_option
+@DATABASE
 def extensions_remove(
     student: str, assignment: str, reason: str | None, by: str | None, database_url: str | None
 ) -> None:
     """Take STUDENT's extension on ASSIGNMENT away."""
     from grader.store import course
 
-    if not course.remove_extension(_db(database_url), student, assignment, by=_by(by), reason=reason):
+    if not course.remove_extension(database_or_exit(database_url), student, assignment, by=_by(by), reason=reason):
         fail(f"{student} has no extension on {assignment}")
     click.echo(f"{student}: extension on {assignment} removed")
 
@@ -112,17 +92,17 @@ def extensions_remove(
 @click.option("--assignment", default=None, help="Only this assignment's.")
 @click.option("--history", is_flag=True, help="Every change (who, when, how) instead of the extensions in force.")
 @FORMAT
-@database_option
+@DATABASE
 def extensions_list(
-    student: str | None, assignment: str | None, history: bool, fmt: str, database_url: str | None
+    student: str | None, assignment: str | None, history: bool, output_format: str, database_url: str | None
 ) -> None:
     """The extensions in force, or with --history every change to them."""
     from grader.store import course
 
-    db = _db(database_url)
+    db = database_or_exit(database_url)
     if history:
         changes = course.extension_changes(db, student, assignment, limit=100_000)
-        if fmt == "json":
+        if output_format == "json":
             click.echo(json.dumps(changes, indent=2))
             return
         for c in changes:
@@ -131,7 +111,7 @@ def extensions_list(
             click.echo(f"{c['at']}\t{c['by']}\t{c['source']}\t{c['student']}\t{c['assignment']}\t{change}{reason}")
         return
     rows = course.list_extensions(db, student, assignment)
-    if fmt == "json":
+    if output_format == "json":
         click.echo(json.dumps([r.to_json() for r in rows], indent=2))
         return
     if not rows:
@@ -144,7 +124,7 @@ def extensions_list(
 @extensions.command("import")
 @click.argument("csv_file", metavar="FILE.csv", type=click.Path(dir_okay=False))
 @by_option
-@database_option
+@DATABASE
 def extensions_import(csv_file: str, by: str | None, database_url: str | None) -> None:
     """Set every extension of FILE.csv (columns student,assignment,days, optionally reason): all or none."""
     from pathlib import Path
@@ -160,7 +140,7 @@ def extensions_import(csv_file: str, by: str | None, database_url: str | None) -
         fail(f"could not read {csv_file} as UTF-8 text ({exc})")
     try:
         rows = course.read_extensions_csv(text, catalog)
-        count = course.import_extensions(_db(database_url), catalog, rows, by=_by(by))
+        count = course.import_extensions(database_or_exit(database_url), catalog, rows, by=_by(by))
     except course.ExtensionError as exc:
         fail(f"{csv_file}: {exc}; nothing was imported")
     click.echo(f"{count} extension(s) imported from {csv_file}")
@@ -171,22 +151,22 @@ def extensions_import(csv_file: str, by: str | None, database_url: str | None) -
 @click.option("--dry-run", is_flag=True, help="Grade again and print before/after, but store nothing.")
 @by_option
 @FORMAT
-@database_option
-def regrade(target: str, dry_run: bool, by: str | None, fmt: str, database_url: str | None) -> None:
+@DATABASE
+def regrade(target: str, dry_run: bool, by: str | None, output_format: str, database_url: str | None) -> None:
     """Grade every stored submission of TARGET (an exercise or assignment) again with today's specs.
 
     Prints, per student, the score on TARGET before and after (TAs' overrides included). A changed result
     replaces the submission's, and the one it replaces is kept in the history; --dry-run stores nothing.
     """
     from grader import regrade as regrading
-    from grader.web.config import from_env
+    from grader.settings import current
 
     catalog = catalog_or_exit()
     try:
         regrading.target_exercises(catalog, target)
     except regrading.RegradeError as exc:
         fail(str(exc))
-    db = _db(database_url)
+    db = database_or_exit(database_url)
 
     def progress(done: int, total: int) -> None:
         if sys.stderr.isatty():
@@ -199,9 +179,9 @@ def regrade(target: str, dry_run: bool, by: str | None, fmt: str, database_url: 
             target,
             dry_run=dry_run,
             by=_by(by),
-            notebook_grader=from_env()["NOTEBOOK_GRADER"],
+            notebook_grader=current().notebook_grader,
             progress=progress,
         )
     except regrading.RegradeError as exc:
-        raise BadInput(str(exc)) from None
-    click.echo(json.dumps(report.to_json(), indent=2) if fmt == "json" else report.text())
+        fail(str(exc))
+    click.echo(json.dumps(report.to_json(), indent=2) if output_format == "json" else report.text())

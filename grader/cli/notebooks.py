@@ -1,8 +1,9 @@
-"""``grader notebook`` (generate a student notebook) and ``grader grade`` (grade many notebooks)."""
+"""``grader notebook`` (generate a student notebook, :mod:`grader.notebooks.generate`) and ``grader grade`` (grade
+many notebooks: :mod:`grader.notebooks.intake` and :mod:`~grader.notebooks.batch`, or the job queue with
+``--queue``; deadlines with :mod:`grader.notebooks.late`; exports from :mod:`grader.reports`)."""
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 import re
@@ -12,7 +13,7 @@ from typing import Any
 
 import click
 
-from grader.cli import catalog_or_exit, fail
+from grader.cli.common import catalog_or_exit, fail
 from grader.contract import NotebookResult
 
 
@@ -164,13 +165,15 @@ def grade(
         if started is not None:
             started.close()
         fail("no .ipynb files found in the given paths")
-    from grader.commands import late
+    from grader.notebooks import late
 
     try:
         handed_in = late.plan(batch, catalog, late_from, submitted_at, output_format)  # exit 2 here, before grading
-    except BaseException:
+    except BaseException as exc:
         if started is not None:
             started.close()
+        if isinstance(exc, late.LateError):
+            fail(str(exc))
         raise
     if use_queue:
         results = _grade_queued(batch, catalog, workers, wait, handed_in)
@@ -221,6 +224,8 @@ def _gathered(
 
 
 def _write_out(path: Path, rendered: str) -> None:
+    from grader.paths import write_atomically
+
     if path.is_dir():
         fail(f"--out {path} is a folder; give a file (only --format gradescope writes a folder)")
     try:
@@ -233,6 +238,7 @@ def _write_gradescope(results: list[NotebookResult], catalog: Any, out: str | No
     """Gradescope's results.json: for one notebook to ``out`` (a file) or stdout; for several, or when ``out`` is
     an existing folder, one ``<student>/results.json`` per notebook under ``out`` (Gradescope takes one file per
     submission). The visibility is each assignment's feedback setting (``visible`` when it has none)."""
+    from grader.paths import write_atomically
     from grader.reports import exports
 
     folder = Path(out) if out else None
@@ -249,7 +255,7 @@ def _write_gradescope(results: list[NotebookResult], catalog: Any, out: str | No
             f"--format gradescope with {len(results)} notebooks writes one results.json per submission "
             "(Gradescope takes one file per submission): give --out a folder"
         )
-    names = [name.removesuffix(".html") for name in feedback_names(results)]
+    names = [name.removesuffix(".html") for name in exports.feedback_names(results)]
     written = 0
     try:
         for relative, text in exports.gradescope_folders(results, names, catalog).items():
@@ -287,16 +293,16 @@ def _grade_queued(
     """Queue the notebooks as submissions (the service's path) and wait for their results, in the files' order.
 
     Without waiting, print one line per notebook (submission id, student, file) and return None. With
-    ``handed_in`` (``--late-from``: a :class:`grader.commands.late.LatePlan`), each notebook's hand-in time is
+    ``handed_in`` (``--late-from``: a :class:`grader.notebooks.late.LatePlan`), each notebook's hand-in time is
     recorded with its submission, so the service's gradebook counts its late days and penalty.
     """
-    from grader.jobs import make_queue
+    from grader.jobs import make_queue, queue_name
     from grader.notebooks.queued import QueueDown, queue_files, wait_for
+    from grader.settings import current
     from grader.store.db import Database, is_unavailable
-    from grader.web.config import from_env
 
-    settings = from_env()
-    broker = settings["GRADER_BROKER"]
+    settings = current()
+    broker = settings.broker
     if not wait and not broker:
         fail("--no-wait needs GRADER_BROKER (Celery workers): without a broker the jobs run in this process")
     if not broker:  # this process grades: prove its sandbox before anything is queued
@@ -304,17 +310,17 @@ def _grade_queued(
 
         size_warm_sandbox(workers)
         warm_sandbox(catalog.kernel_packages)
-    db = Database(settings["DATABASE_URL"])
+    db = Database()
     try:
         db.migrate()
         jobs = make_queue(
             db,
             catalog,
             broker=broker,
-            queue=settings["GRADER_QUEUE"],
+            queue=queue_name(),
             workers=workers,
-            notebook_grader=settings["NOTEBOOK_GRADER"],
-            max_attempts=settings["MAX_ATTEMPTS"],
+            notebook_grader=settings.notebook_grader,
+            max_attempts=settings.max_attempts,
         )
         times = None
         if handed_in is not None:  # what the store held before this batch; then the batch's hand-ins with it
@@ -334,9 +340,7 @@ def _grade_queued(
             click.echo(f"{q.id or '-'}\t{q.student}\t{q.path}" + (f"\t{q.error}" if q.error else ""))
         return None
     try:
-        results = list(
-            _with_progress(wait_for(db, queued, on_idle=_nudge(broker, settings["GRADER_QUEUE"])), len(queued))
-        )
+        results = list(_with_progress(wait_for(db, queued, on_idle=_nudge(broker, queue_name())), len(queued)))
     except KeyboardInterrupt:
         jobs.shutdown(wait=True, cancel_pending=True)
         click.echo("stopped waiting: the unfinished notebooks stay queued in the store", err=True)
@@ -423,39 +427,9 @@ def _found(part: Any) -> bool:
     return isinstance(review, dict) and isinstance(review.get("found"), str)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` whole or not at all: a temporary file beside it, then a rename.
-
-    On any error (a full disk, a file size limit) the temporary file is
-    removed and ``path`` keeps what it held before. Something that is not a
-    regular file (``/dev/null``, ``/dev/stdout``, a pipe) is written to as it
-    is: renaming over it would replace the device itself.
-    """
-    import os
-    import stat
-    import tempfile
-
-    if path.exists() and not stat.S_ISREG(path.stat().st_mode):
-        with path.open("w", encoding="utf-8") as stream:
-            stream.write(text)
-        return
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(descriptor, 0o666 & ~umask)  # the mode a plain open() would give, not mkstemp's 0600
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-
-
 def _write_feedback(results: list[NotebookResult], catalog: Any, folder: Path) -> None:
+    from grader.paths import write_atomically
+    from grader.reports.exports import feedback_names
     from grader.reports.feedback import feedback_html
 
     written = 0
@@ -471,28 +445,3 @@ def _write_feedback(results: list[NotebookResult], catalog: Any, folder: Path) -
             f"could not write feedback files to {folder}: {exc.strerror or exc} "
             f"({written} of {len(results)} written, each one whole; the results are complete)"
         )
-
-
-def feedback_names(results: list[NotebookResult]) -> list[str]:
-    """One file name per result: ``<student>.html``, or ``<student>-<assignment>.html`` for a student with several
-    notebooks in the batch, and ``-2``, ``-3``, … after any name already taken (a notebook handed in twice)."""
-    import re
-    from collections import Counter
-
-    def safe(text: Any) -> str:
-        return re.sub(r"[^A-Za-z0-9._@+-]", "_", str(text))[:100].lstrip(".") or "unknown"
-
-    notebooks = Counter(safe(r.student or "unknown") for r in results)
-    taken: set[str] = set()
-    names = []
-    for result in results:
-        stem = safe(result.student or "unknown")
-        if notebooks[stem] > 1 and result.assignment:
-            stem = f"{stem}-{safe(result.assignment)}"
-        name, number = f"{stem}.html", 1
-        while name.lower() in taken:  # also on a case-insensitive file system
-            number += 1
-            name = f"{stem}-{number}.html"
-        taken.add(name.lower())
-        names.append(name)
-    return names
