@@ -4,13 +4,17 @@ Everything a student wrote is escaped by Jinja's autoescape; plots are SVG
 made by the grader itself, embedded as ``data:`` images that scale with the
 page. Every plot has its text equivalent beside it (:class:`PathPlot`): a
 table of the student's iterates and, after grading, the expected ones, so a
-reader who cannot see the picture loses nothing.
+reader who cannot see the picture loses nothing. The page is the template
+``grader/reports/templates/feedback.html``, beside the web pages' templates
+in spirit but needing no web server (the command line writes these files).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from grader.contract import Result, rounded_score, status_label
@@ -22,58 +26,7 @@ from grader.specs.model import Catalog
 # A path of more points than any exercise asks for is not drawn: each point costs drawing time (tens of ms), and
 # a student could send a thousand.
 MAX_PLOTTED_POINTS = 50
-
-TEMPLATE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Feedback for {{ result.student }}</title>
-<style>
-body { font-family: system-ui, sans-serif; max-width: 52rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.45;
-       color: #222; overflow-wrap: anywhere; }
-h1 { font-size: 1.4rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
-table { border-collapse: collapse; width: 100%; } td, th { border-bottom: 1px solid #ddd; padding: .4rem; vertical-align: top; text-align: left; }
-caption { text-align: left; font-weight: 600; padding: .3rem 0; }
-td.num { font-variant-numeric: tabular-nums; }
-.correct { color: #1a7f37; } .partial { color: #9a6700; } .incorrect, .invalid { color: #cf222e; } .missing, .needs_review { color: #57606a; }
-.error { background: #fff4e5; padding: .6rem; border-left: 4px solid #d97706; }
-.review { background: #f4f0f8; padding: .6rem; border-left: 4px solid #7d3c98; }
-section h2 { margin-top: 0; }
-code { background: #f3f3f3; padding: 0 .2rem; }
-figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; }
-</style></head><body>
-<main>
-<h1>Feedback for {{ result.student }}{% if result.assignment %} — {{ result.assignment }}{% endif %}</h1>
-<p>Score: <strong>{{ result.score | score }}</strong> / {{ result.max_score | score }}</p>
-{% if result.error %}<p class="error">The notebook could not be run to the end: {{ result.error }}.
-Answers bound before that were graded.</p>{% endif %}
-{% if cell_errors %}<section class="error"><h2>Cells that raised an error</h2>
-<p>The notebook ran on after each of them; what they would have set was not set.</p><ul>
-{% for line in cell_errors %}<li>{{ line }}</li>{% endfor %}</ul></section>{% endif %}
-{% if waiting %}<section class="review"><h2>Waiting for a TA</h2>
-<p>These parts earn nothing until a TA has looked at them:</p><ul>
-{% for item in waiting %}<li><code>{{ item.part }}</code>: {{ item.reason }}</li>{% endfor %}</ul></section>{% endif %}
-{% for exercise in result.exercises %}
-<h2>{{ titles.get(exercise.id, exercise.id) }} <small>({{ exercise.score | score }} / {{ exercise.max_score | score }})</small></h2>
-<table><tr><th scope="col">part</th><th scope="col">score</th><th scope="col">status</th><th scope="col">feedback</th></tr>
-{% for part in exercise.parts %}
-<tr><td><code>{{ part.id }}</code></td><td>{{ part.score | score }} / {{ part.max_score | score }}</td>
-<td class="{{ part.status }}">{{ part.status | status_label }}{% if part.misconception %} <br><small>{{ part.misconception }}</small>{% endif %}</td>
-<td>{{ part.feedback }}</td></tr>
-{% endfor %}</table>
-{% set plot = plots.get(exercise.id) %}
-{% if plot %}<figure>
-<img src="{{ plot.data_uri }}" alt="Plot of your path{% if plot.reference %} and the expected path{% endif %} on {{ plot.signature }} = {{ plot.shown_function }}; the table below gives the numbers.">
-<figcaption>Your iterates on {{ plot.signature }} = {{ plot.shown_function }}{% if plot.reference %}, with the expected ones (dashed){% endif %}; the table gives the same numbers.</figcaption>
-</figure>
-<table>
-<caption>Your path{% if plot.reference %} and the expected path{% endif %}, step by step</caption>
-<tr><th scope="col">step</th><th scope="col">your x</th>{% if plot.reference %}<th scope="col">expected x</th>{% endif %}</tr>
-{% for step in plot.rows %}<tr><th scope="row">x{{ step.index }}</th><td class="num">{{ step.mine }}</td>{% if plot.reference %}<td class="num">{{ step.expected }}</td>{% endif %}</tr>
-{% endfor %}</table>{% endif %}
-{% endfor %}
-</main>
-</body></html>
-"""
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 @dataclass(frozen=True)
@@ -144,20 +97,30 @@ def feedback_html(result: Result, catalog: Catalog, answers: Callable[[str, str]
     ``answers(exercise_id, part_id)`` gives the student's own value of a part,
     for the plot of their path (exercises whose spec has ``plot``).
     """
-    from jinja2 import Environment
-
     titles = {e.id: catalog.exercises[e.id].title for e in result.exercises if e.id in catalog.exercises}
     plots = {e.id: _plot(catalog, e.id, result.student, answers) for e in result.exercises}
-    environment = Environment(autoescape=True)
+    return (
+        _templates()
+        .get_template("feedback.html")
+        .render(
+            result=result,
+            titles=titles,
+            plots={k: v for k, v in plots.items() if v},
+            cell_errors=cell_error_lines(result),
+            waiting=review_reasons(result),
+        )
+    )
+
+
+@functools.cache
+def _templates() -> Any:
+    """The feedback templates (loaded once, autoescaped), with the filters they use."""
+    from jinja2 import Environment, FileSystemLoader
+
+    environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True)
     environment.filters["score"] = rounded_score
     environment.filters["status_label"] = status_label
-    return environment.from_string(TEMPLATE).render(
-        result=result,
-        titles=titles,
-        plots={k: v for k, v in plots.items() if v},
-        cell_errors=cell_error_lines(result),
-        waiting=review_reasons(result),
-    )
+    return environment
 
 
 def review_reasons(result: Result) -> list[dict[str, str]]:
