@@ -34,8 +34,6 @@ from grader.specs.model import Catalog
 from grader.store import course, submissions
 from grader.store.db import Database
 
-FINISHED = ("done", "failed")
-
 
 class QueueDown(RuntimeError):
     """The job queue did not take a notebook; the message says how many were queued before."""
