@@ -23,7 +23,8 @@
    second each, their requests spread evenly; in alternating rounds, 4
    hostile clients (a token each, in a process of their own) post the worst
    submission (every list part 1000 nested ``sqrt`` formulas, every formula
-   part a factorial chain sympy cannot finish, ``((((5!)!)!)!)``) non-stop,
+   part a formula sympy needs seconds to prove equal to the reference,
+   ``a(σ(wa) − y) + ((a+1)(a-1))^200 - (a^2-1)^200``) non-stop,
    alternately to ``/api/grade`` and ``/api/submissions`` (graded later in a
    job), sending again once a 429's ``Retry-After`` has passed (``--flood``: at
    once, ignoring it). The honest students' p50 / p99 / slowest latency, quiet
@@ -62,9 +63,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 N = 2**1000 + 12345
 BIG_FRACTION = f"({N}/({N}+1))**1000"  # 617 characters; refused by the parser now
 NESTED = "sqrt(" * 29 + "2" + ")" * 29  # 29 nested calls, 88 characters: the dearest formula per character
-COSTLY_FORMULA = (
-    "((((5!)!)!)!)"  # legal, but sympy would compute (120!)! exactly: stopped at the answer's worker seconds
-)
+# Legal, and equal to the reference at every point, but sympy's simplify needs seconds to prove it: stopped at the
+# answer's worker seconds. One per formula part, in its variables.
+COSTLY_FORMULAS = {
+    "sigmoid": "σ(z)(1-σ(z)) + ((z+1)(z-1))^200 - (z^2-1)^200",
+    "loss": "a(σ(wa) − y) + ((a+1)(a-1))^200 - (a^2-1)^200",
+}
+COSTLY_FORMULA = COSTLY_FORMULAS["loss"]
 
 
 def _balanced_sum(terms: int) -> str:
@@ -101,7 +106,7 @@ def hostile_answers() -> dict[str, Any]:
 
 
 def worst_submission(answer: list[Any]) -> dict[str, Any]:
-    """Every part of every answers exercise given the list ``answer`` (a formula part: :data:`COSTLY_FORMULA`),
+    """Every part of every answers exercise given the list ``answer`` (a formula part: :data:`COSTLY_FORMULAS`),
     cut so that the JSON stays within the service's limit for a JSON submission (``MAX_JSON_BYTES``)."""
     from grader.specs.model import load_catalog
     from grader.web.service import MAX_JSON_BYTES
@@ -112,7 +117,8 @@ def worst_submission(answer: list[Any]) -> dict[str, Any]:
     items = min(len(answer), (limit - 10_000) // (len(parts) * (len(json.dumps(answer[0])) + 2)))
     answers: dict[str, dict[str, Any]] = {}
     for exercise, part in parts:
-        answers.setdefault(exercise, {})[part.id] = COSTLY_FORMULA if part.kind == "expression" else answer[:items]
+        costly = COSTLY_FORMULAS.get(part.id, COSTLY_FORMULA)
+        answers.setdefault(exercise, {})[part.id] = costly if part.kind == "expression" else answer[:items]
     return {"student": "s0002", "answers": answers}
 
 
@@ -365,7 +371,7 @@ def service(
         f"The service ({server}, {os.cpu_count()} cores, {shown}), {rounds} alternating rounds of "
         f"{seconds:.0f} s; hostile clients {'ignore' if flood else 'wait out'} Retry-After; {students} honest students at {pace:g} requests/s each "
         f"(two formulas in each); hostile body {len(hostile_bodies[0]) / 1000:.0f} KB (list parts: nested sqrt formulas; formula parts: "
-        f"{COSTLY_FORMULA}), to /api/grade and /api/submissions in turn"
+        "a formula slow to prove), to /api/grade and /api/submissions in turn"
     )
     print(f"{'honest students':32} {'requests':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     for name, latencies in (("quiet", quiet), ("beside 4 hostile clients", beside)):

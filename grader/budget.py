@@ -17,14 +17,15 @@ The sympy worker processes that compare formulas
 counted apart: each budget also holds *worker seconds*
 (:data:`SYMBOLIC_PART_SECONDS` an answer, :data:`SYMBOLIC_SUBMISSION_SECONDS`
 a submission), a worker never runs a comparison for longer than the seconds
-left (its own CPU timer stops it), and a comparison stopped that way, or one
+left (it stops the comparison itself), and a comparison stopped that way, or one
 asked for once they are spent, raises :class:`BudgetExceeded` like the
 thread's own budget.
 
 Whose work it is: an :class:`Account` (:func:`charged_to`) names the caller
 (the key of their CPU share, see :mod:`grader.web.service`) and collects the
-CPU seconds that worker processes report for them, so that the request or
-job that asked for them can charge them to that caller.
+CPU seconds spent for them outside the asking thread (what worker processes
+report, and what :func:`yielding` grading threads use), so that the request
+or job that asked for them can charge them to that caller.
 
 Budgets nest: the grading function runs a whole submission under
 :data:`SUBMISSION_SECONDS` and each part under :data:`PART_SECONDS`.
@@ -37,14 +38,17 @@ This module depends on nothing else of the grader.
 
 from __future__ import annotations
 
+import contextvars
 import gc
 import math
+import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 SUBMISSION_SECONDS = 0.1  # CPU seconds for checking all parts of a submission (honest: 0.5–7 ms)
 PART_SECONDS = 0.02  # CPU seconds for checking one part's answer (honest: under 1 ms warm, a few ms cold)
@@ -53,6 +57,10 @@ PART_SECONDS = 0.02  # CPU seconds for checking one part's answer (honest: under
 SYMBOLIC_PART_SECONDS = 1.0
 SYMBOLIC_SUBMISSION_SECONDS = 2.0
 TOO_COSTLY = "This part is too costly to check; simplify it"
+YIELD_AFTER_SECONDS = 0.02  # CPU seconds of grading at the server's priority before it yields (honest: 0.5–7 ms)
+YIELD_NICENESS = 10
+
+T = TypeVar("T")
 
 
 class BudgetExceeded(BaseException):
@@ -183,7 +191,8 @@ def refuse_if_workers_spent() -> None:
 @dataclass
 class Account:
     """Whose checking this is: ``key`` (the caller's CPU share, ``user:s001``; None for no one in particular),
-    and the CPU seconds worker processes spent for it (``worker_seconds``)."""
+    and the CPU seconds spent for it outside the asking thread (``worker_seconds``: worker processes, and
+    :func:`yielding` threads)."""
 
     key: str | None = None
     worker_seconds: float = 0.0
@@ -227,3 +236,48 @@ def close_account(token: object) -> None:
 def current_account() -> Account | None:
     """The account the running work is charged to, or None."""
     return _account.get()
+
+
+def yielding(function: Callable[..., T], *args: Any, after: float = YIELD_AFTER_SECONDS) -> T:
+    """``function(*args)`` in a thread of its own that runs at the server's priority for its first ``after`` CPU
+    seconds, then at a lower one (``YIELD_NICENESS``): a dear request gives way to everyone else's, on the same
+    cores, instead of slowing them while it spends its budget. Its CPU time is added to the current
+    :class:`Account` (the request's thread does not see it), and the running budgets and account come along
+    (the thread runs in a copy of this context). A thread per call, because a thread may lower its own priority
+    but never raise it again; what takes less than ``after`` (every honest submission) is never lowered."""
+    outcome: dict[str, Any] = {}
+    context = contextvars.copy_context()
+
+    def run() -> None:
+        start = time.thread_time()
+        try:
+            outcome["value"] = context.run(function, *args)
+        except BaseException as exc:  # given back to the caller
+            outcome["error"] = exc
+        finally:
+            outcome["cpu"] = time.thread_time() - start
+
+    thread = threading.Thread(target=run, name="grading", daemon=True)
+    thread.start()
+    try:
+        clock: int | None = time.pthread_getcpuclockid(thread.ident or 0)
+    except (OSError, AttributeError):
+        clock = None
+    lowered = clock is None
+    while thread.is_alive():
+        thread.join(0.005)
+        if lowered or not thread.is_alive():
+            continue
+        try:
+            if time.clock_gettime(clock) >= after:  # type: ignore[arg-type]
+                lowered = True
+                os.setpriority(os.PRIO_PROCESS, thread.native_id or 0, YIELD_NICENESS)
+        except (OSError, AttributeError):
+            lowered = True
+    thread.join()
+    account = _account.get()
+    if account is not None:
+        account.add(outcome.get("cpu", 0.0))
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]

@@ -555,7 +555,8 @@ def _exact_size(node: ast.expr) -> tuple[int, int] | None:
     Refuses (ExpressionError) a formula whose constant parts would exceed :data:`MAX_EXACT_BITS`, such
     as ``(N/(N+1))**1000`` with a 1000-bit N: exact arithmetic on it (Fraction, sympy) would cost
     tenths of a second for a 611-character answer. Bounds: a·b and a/b add sizes, a ± b adds the
-    cross sizes plus a carry, a**k multiplies by ⌈|k|⌉; a function's value is bounded by its argument's.
+    cross sizes plus a carry, a**k multiplies by ⌈|k|⌉; a function's value is bounded by its argument's,
+    but for n! (log2 Γ(n + 1) bits: ``((5!)!)!`` is refused) and C(n, k) (its own log2).
     """
     if isinstance(node, ast.Constant):
         if isinstance(node.value, float) and not math.isfinite(node.value):
@@ -572,6 +573,8 @@ def _exact_size(node: ast.expr) -> tuple[int, int] | None:
         if len(known) < len(sizes):
             return None
         size = (max(n for n, _ in known), max(d for _, d in known))
+        if node.func.id in _GROWING:  # type: ignore[union-attr]
+            size = (_GROWING[node.func.id](node.args), 1)  # type: ignore[union-attr]
     elif isinstance(node, ast.BinOp):
         left, right = _exact_size(node.left), _exact_size(node.right)
         if left is None or right is None:
@@ -592,6 +595,32 @@ def _exact_size(node: ast.expr) -> tuple[int, int] | None:
             f"a number in the formula is too large to compute exactly (more than {MAX_EXACT_BITS} bits)"
         )
     return size
+
+
+def _factorial_bits(arguments: list[ast.expr]) -> int:
+    """Bits of n! for a constant n (sympy computes it exactly): log2 Γ(n + 1); ((5!)!)! would be 10²⁰¹ bits."""
+    try:
+        n = abs(float(_evaluate(arguments[0], {})))
+        return math.ceil(math.lgamma(n + 1) / math.log(2)) if n > 1 else 1
+    except (OverflowError, ValueError):
+        return MAX_EXACT_BITS + 1
+
+
+def _binomial_bits(arguments: list[ast.expr]) -> int:
+    """Bits of C(n, k) for constants: log2 of Γ(n+1) / (Γ(k+1) Γ(n−k+1)) for 0 ≤ k ≤ n, else at most |n|."""
+    try:
+        n, k = (float(_evaluate(argument, {})) for argument in arguments)
+        if 0 <= k <= n:
+            size = (math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)) / math.log(2)
+        else:
+            size = abs(n)
+        return max(1, math.ceil(size))
+    except (OverflowError, ValueError):
+        return MAX_EXACT_BITS + 1
+
+
+# Functions whose exact value is far larger than their argument's (the others are bounded by it).
+_GROWING: dict[str, Callable[[list[ast.expr]], int]] = {"factorial": _factorial_bits, "binomial": _binomial_bits}
 
 
 def _exact(node: ast.expr) -> Fraction:

@@ -9,8 +9,8 @@ equals ``x``, but ``sqrt(x**2)`` is ``|x|``, not ``x``, ``log(x**2)`` is not
 bases, which are checked like any other point, never skipped.
 
 How it is decided (:func:`compare`), in a sympy worker process (started with
-``spawn``, safe in a threaded web server) that stops itself after
-``SYMBOLIC_SECONDS`` of its own CPU time, or sooner when the answer's budget
+``spawn``, safe in a threaded web server) that stops a comparison after
+``SYMBOLIC_SECONDS`` of its CPU time, or sooner when the answer's budget
 has less left (see below):
 
 1. sympy builds both sides (decimals as the exact rationals they spell);
@@ -45,8 +45,8 @@ a comparison and reports it; :func:`compare` charges it to the account (the
 request or job then takes it from the caller's CPU share) and to the running
 budgets (:mod:`grader.budget`): inside grading, an answer whose comparisons
 need more than its worker seconds is refused as too costly to check, instead of
-being sampled. A worker that its CPU timer cannot stop (stuck in C code) is
-killed and replaced (see :class:`SymbolicPool`).
+being sampled. A worker that cannot stop a comparison (sympy stuck in C code)
+is killed and replaced (see :class:`SymbolicPool`).
 """
 
 from __future__ import annotations
@@ -55,7 +55,6 @@ import functools
 import multiprocessing
 import os
 import re
-import signal
 import threading
 import time
 from collections import Counter
@@ -76,7 +75,8 @@ STARTUP_SECONDS = 15.0  # starting Python and importing sympy, once per worker
 POOL_SIZE = max(1, current().symbolic_workers)  # worker processes per server process
 PER_CALLER_SLOTS = 1  # workers one caller may hold at once (always fewer than the pool, when it has several)
 SLOT_WAIT_SECONDS = 0.25  # how long a comparison waits for a free worker before sampling decides it
-WORKER_NICENESS = 10  # workers yield the CPU to the server's own processes: a costly formula never slows pages
+WORKER_NICENESS = 10  # a comparison past FAST_SECONDS yields the CPU: a costly formula never slows pages
+FAST_SECONDS = 0.05  # CPU seconds a comparison runs at the server's priority (honest ones: 1 ms median, 0.2 s at most)
 SAMPLES = 24
 MIN_DIGITS = 3  # significant figures a decimal in a formula needs to stand for an exact number
 DIGITS = 30  # precision of the exact-point evaluation
@@ -317,57 +317,79 @@ def _simplest_between(low: Fraction, high: Fraction) -> Fraction:
 
 
 class _OutOfTime(BaseException):
-    """Raised in a worker by its CPU timer (a BaseException: sympy's own ``except Exception`` lets it through)."""
+    """Raised in a worker's comparison at its CPU limit (a BaseException: sympy's own ``except Exception`` lets it
+    through)."""
 
 
-_checking = False  # in a worker: a comparison is running, so the CPU timer may stop it
+POLL_SECONDS = 0.005  # in a worker: how often the main thread reads the comparison's CPU clock
 
 
-def _out_of_time(signum: int, frame: Any) -> None:
-    if _checking:
-        raise _OutOfTime
+def _timed_decide(
+    student: str, reference: str, names: list[str], cpu_limit: float, niceness: int = WORKER_NICENESS
+) -> tuple[str, Any, float]:
+    """In a worker: :func:`decide`, in a thread of its own, stopped after ``cpu_limit`` seconds of that thread's CPU
+    time: ``(status, verdict, cpu seconds)``, status ``done``, ``overrun`` (stopped at its limit) or ``failed``
+    (sympy raised).
 
+    The main thread reads the comparison thread's CPU clock every ``POLL_SECONDS`` while it runs, and at the limit
+    raises ``_OutOfTime`` in it (``PyThreadState_SetAsyncExc``), again at every look until it has stopped. The
+    thread runs at the server's priority for its first ``FAST_SECONDS`` (every honest formula so far), then at
+    ``niceness``: a costly formula yields the CPU to pages and to other students' formulas. A thread per
+    comparison, because a thread may lower its own priority but never raise it again."""
+    import ctypes
 
-def _timed_decide(student: str, reference: str, names: list[str], cpu_limit: float) -> tuple[str, Any, float]:
-    """In a worker: :func:`decide` stopped after ``cpu_limit`` seconds of this process's CPU time (``ITIMER_PROF``,
-    again every 5 ms should sympy swallow the first): ``(status, verdict, cpu seconds)``, status ``done``,
-    ``overrun`` (stopped by the timer) or ``failed`` (sympy raised)."""
-    global _checking
     start = time.process_time()
-    status, verdict = "failed", None
-    try:
-        _checking = True
-        signal.setitimer(signal.ITIMER_PROF, max(cpu_limit, 0.001), 0.005)
+    outcome: dict[str, Any] = {"status": "failed", "verdict": None}
+
+    def run() -> None:
         try:
-            verdict = decide(student, reference, names)
-            status = "done"
-        finally:
-            _checking = False
-    except _OutOfTime:
-        status = "overrun"
-    except (Exception, RecursionError):  # any failure of sympy is "undecided", not a dead worker
-        status = "failed"
-    _checking = False
-    signal.setitimer(signal.ITIMER_PROF, 0, 0)
-    return status, verdict, time.process_time() - start
+            try:
+                outcome["verdict"] = decide(student, reference, names)
+                outcome["status"] = "done"
+            except _OutOfTime:
+                outcome["status"] = "overrun"
+            except (Exception, RecursionError):  # any failure of sympy is "undecided", not a dead worker
+                outcome["status"] = "failed"
+        except BaseException:  # the limit's exception arriving as the comparison ends
+            if outcome["status"] == "failed":
+                outcome["status"] = "overrun"
+
+    thread = threading.Thread(target=run, name="comparison", daemon=True)
+    thread.start()
+    demoted = False
+    try:
+        clock: int | None = time.pthread_getcpuclockid(thread.ident or 0)
+    except (OSError, AttributeError):
+        clock = None
+    while thread.is_alive():
+        thread.join(POLL_SECONDS)
+        try:
+            used = time.clock_gettime(clock) if clock is not None else time.process_time() - start
+        except OSError:  # the thread has just ended
+            continue
+        if not demoted and (used >= FAST_SECONDS or cpu_limit <= FAST_SECONDS):
+            demoted = True
+            try:
+                os.setpriority(os.PRIO_PROCESS, thread.native_id or 0, niceness)
+            except (OSError, AttributeError):
+                pass
+        if used >= cpu_limit and thread.is_alive():
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident or 0), ctypes.py_object(_OutOfTime))
+    thread.join()
+    return outcome["status"], outcome["verdict"], time.process_time() - start
 
 
 def _serve(connection: Any, niceness: int = WORKER_NICENESS) -> None:
     """Worker loop: say ``ready`` once sympy is imported, then answer each (student, reference, names,
     cpu_limit) with ``(status, verdict, cpu seconds)`` (see :func:`_timed_decide`)."""
-    try:
-        os.nice(niceness)
-    except OSError:
-        pass
     decide("cosh(x)**2 - sinh(x)**2 + sec(x)", "1 + sec(x)", ["x"])  # import and warm sympy's simplify once
-    signal.signal(signal.SIGPROF, _out_of_time)
     connection.send("ready")
     while True:
         try:
             student, reference, names, cpu_limit = connection.recv()
         except EOFError:
             return
-        connection.send(_timed_decide(student, reference, names, cpu_limit))
+        connection.send(_timed_decide(student, reference, names, cpu_limit, niceness))
 
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -383,7 +405,7 @@ def _cpu_of(pid: int) -> float | None:
         return None
 
 
-TIMER_SLACK = 0.25  # CPU seconds past its limit at which a worker whose timer did not stop it is killed
+TIMER_SLACK = 1.0  # CPU seconds past its limit at which a worker that could not stop a comparison is killed
 WALL_SECONDS = 10.0  # wall seconds after which a comparison is given up even under its CPU limit
 
 
@@ -510,15 +532,16 @@ class SymbolicPool:
 
     A process is started when its slot is first used (:meth:`start` starts the
     first ahead), and replaced at once when it dies or has to be killed: when
-    its CPU timer did not stop it (sympy in C code: the CPU time it used, read
-    from /proc, passes the limit by ``TIMER_SLACK``), or after
+    it could not stop a comparison (sympy in one long C call: the CPU time it
+    used, read from /proc, passes the limit by ``TIMER_SLACK``), or after
     :func:`_wall_limit` of wall time on a machine too loaded to run it. A
     comparison waits for the first slot's process to start (up to
     ``STARTUP_SECONDS``: the first formula a command checks), but not for
     another slot's: sampling decides it while that process starts (they are
-    needed only while someone else holds the first). The processes run at a
-    lower priority (``WORKER_NICENESS``) than the server, so that the CPU they
-    burn on a costly formula is taken from other formulas, not from pages.
+    needed only while someone else holds the first). A comparison past
+    ``FAST_SECONDS`` runs at a lower priority (``WORKER_NICENESS``) than the
+    server, so that the CPU a costly formula burns is taken from no page and
+    no other student's formula.
     """
 
     def __init__(

@@ -182,7 +182,7 @@ def grade_and_store(submission: Any, principal: Principal | None) -> Outcome:
     """Grade a submission at once and store it with its part results."""
     body, checked = _checked(submission, principal)
     admission = handins.admit(checked.student, handins.answered(checked, state().catalog), principal)
-    result = grade_checked(checked, state().catalog)
+    result = budget.yielding(grade_checked, checked, state().catalog)  # a dear one gives way to other requests
     with within_quota(), handins.within_attempts():
         submission_id = submissions.store_graded(
             state().db,
