@@ -102,6 +102,8 @@ def _typed(kind: str, value: Any) -> str:
         return "[" + ", ".join("[" + ", ".join(map(_number, row)) + "]" for row in value) + "]"
     if kind == "vector":
         return "(" + ", ".join(map(_number, value)) + ")"
+    if kind == "sequence" and value and isinstance(value[0], list):  # points: (3, 2), (2.25, 1), …
+        return ", ".join("(" + ", ".join(map(_number, point)) + ")" for point in value)
     if kind == "sequence":
         return ", ".join(map(_number, value))
     return _number(value)
@@ -111,7 +113,7 @@ def _other(kind: str, value: Any) -> Any:
     """Another answer of the same shape: the last number moved (0.1 for a decimal, else 1), an end flipped."""
     if kind == "interval":
         return Interval(value.low, value.high, value.low_closed, not value.high_closed)
-    if kind == "matrix":
+    if kind == "matrix" or (kind == "sequence" and value and isinstance(value[0], list)):
         return [*value[:-1], [*value[-1][:-1], value[-1][-1] + 1]]
     if isinstance(value, list):
         return [*value[:-1], value[-1] + 1]
