@@ -6,7 +6,9 @@ the student only decisions worth telling (Reading.notes).
 
 from __future__ import annotations
 
+import contextlib
 import re
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -34,6 +36,7 @@ from grader.checking.reading import (
     read_sequence,
     read_vector,
 )
+from grader.specs.model import load_catalog
 
 
 def run(step, text):
@@ -886,3 +889,270 @@ def test_plain_lists_beyond_the_limits_take_the_steps_and_are_refused():
     with pytest.raises(ReadError, match="1001 items"):
         read_sequence(", ".join(["1"] * 1001))
     assert len(read_sequence(", ".join(["1"] * 1000))) == 1000
+
+
+# What tools and people print (tests/test_printed_forms.py reads them end to end) -----------------------------
+
+
+def _values(tree):
+    return [_values(item) for item in tree] if isinstance(tree, list) else tree.value
+
+
+@pytest.mark.parametrize(
+    ("typed", "plain"),
+    [
+        ("{⁻1 ⁻2}", "{-1 -2}"),  # a TI calculator's negative sign
+        ("{⁻.5 2}", "{-.5 2}"),
+        ("1.2ᴇ⁻3", "1.2e-3"),
+        ("2⁻¹", "2**(-1)"),  # still a power
+        ("3.3\u0305", "(10/3)"),  # a combining overline on the repeating digit
+        ("0.1\u03076\u0307", "(16/99)"),  # Casio's dots over the first and last repeating digits
+        ("0.1\u030742857\u0307", "(1/7)"),
+        ("3.(3)", "(10/3)"),
+        ("0.1(6)", "(1/6)"),
+        ("f(3.5)", "f(3.5)"),
+        ("√2", "sqrt(2)"),
+        ("2√3", "2*sqrt(3)"),
+        ("√(x+1)", "sqrt(x+1)"),
+        ("(1+√5)/2", "(1+sqrt(5))/2"),
+        ("⎡6  0⎤\n⎢    ⎥\n⎣0  2⎦", "[6  0]\n[0  2]"),  # sympy's pretty printing
+        ("⎛3.5⎞\n⎝ 2 ⎠", "[3.5]\n[2]"),
+        ("oscil\u00adlating-stuck", "oscillating-stuck"),  # a soft hyphen from a PDF
+        ("2.\u200b48", "2.48"),
+        ("𝑥₁ = 2.48", "x1 = 2.48"),  # mathematical italic from a PDF
+        ("the ﬁnal value", "the final value"),
+        ("（4，2，−0.8）", "(4, 2, -0.8)"),  # full-width commas separate items
+        ("0≦η＜1", "0≤η<1"),
+        ("0  1/10  0\n1  2  3", "0  1/10  0\n1  2  3"),  # a row of items, not the mixed number 0 1/10
+        ("0 ⅛", "0 (1/8)"),
+    ],
+)
+def test_characters_of_calculators_pdfs_and_keyboards(typed, plain):
+    assert run(normalise_characters, typed)[0] == plain
+
+
+def test_repeating_decimals_are_exact_and_told_and_an_ellipsis_is_a_rounding():
+    notes = []
+    assert read_number("3.(3)", notes=notes).exact == Fraction(10, 3)
+    assert notes == ["Read 3.(3) as 10/3 (a repeating decimal)."]
+    assert read_number("3.3\u0305").exact == Fraction(10, 3)
+    rounded = read_number("3.33…")
+    assert (rounded.value, rounded.digits, rounded.exact) == (3.33, 3, None)
+
+
+@pytest.mark.parametrize(
+    ("pasted", "plain"),
+    [
+        (r"\num{2.48}", "2.48"),
+        ("\\begin{itemize}\n  \\item slow\n  \\item fast\n\\end{itemize}", "slow\n  \n fast"),
+        (r"$x_{0} = 4,\; x_{1} = 2$", "x_0 = 4,  x_1 = 2"),
+        ("*2.48*", "2.48"),
+        ("2*3*4", "2*3*4"),
+        ("| t | x_t |\n|---|---|\n| 0 | 4 |\n| 1 | 2 |\n| 2 | 1 |", "4\n2\n1"),  # the step column dropped
+        ("| $t$ | $x_t$ |\n|:-:|--:|\n| 0 | 4 |\n| 1 | 2 |", "4\n2"),
+        ("| component | value |\n|---|---|\n| x | 3.5 |\n| y | 2 |", "[3.5, 2]"),
+        ("|   | x | y |\n|---|---|---|\n| x | 6 | 0 |\n| y | 0 | 2 |", "6 0\n0 2"),
+        ("| 6 0 |\n| 0 2 |", "6 0\n0 2"),  # a matrix drawn with bars
+        ("| 6 | 0 |\n| 0 | 2 |", "6\t0\n0\t2"),
+        ("| 0.05 | 0.25 |\n| slow | fast |", "slow\tfast"),  # no rule, not numbers: its last row
+        ("> x1\n[1] 2.48", "> x1\n[1] 2.48"),  # R's prompt over its output is not a quote
+    ],
+)
+def test_markup_of_notes_tables_and_bars(pasted, plain):
+    assert run(strip_markup, pasted)[0].strip() == plain
+
+
+@pytest.mark.parametrize(
+    ("printed", "values"),
+    [
+        ("[1] 2.48", "2.48"),
+        ("> x1\n[1] 2.48", "2.48"),
+        ("[1] 4.000 2.000 1.000\n[4] 0.500 0.250 0.125", "4.000 2.000 1.000 0.500 0.250 0.125"),
+        ("     [,1] [,2]\n[1,]    6    0\n[2,]    0    2", "6    0\n0    2"),
+        ("     [,1]\n[1,]  3.5\n[2,]  2.0", "3.5\n2.0"),
+        ("c(3.5, 2)", "[3.5, 2]"),
+        ("julia> x1\n2.48", "2.48"),
+        ("2-element Vector{Float64}:\n 3.5\n 2.0", "3.5\n 2.0"),
+        ("2×2 Matrix{Float64}:\n 6.0  0.0\n 0.0  2.0", "6.0  0.0\n 0.0  2.0"),
+        ("2-element Vector{Rational{Int64}}:\n 10//3\n  2//1", "10/3\n  2/1"),
+        ("2.48f0", "2.48e0"),
+        ("x1 = 1×2\n\n    3.5000    2.0000\n", "3.5000 2.0000"),  # MATLAB's Live Editor
+        ("  t     x\n1 0 4.000\n2 1 2.000\n3 2 1.000", "4.000\n2.000\n1.000"),  # R's data.frame
+        ("2.48\nAns►Frac\n62/25", "2.48 = 62/25"),  # a TI calculator's ►Frac, both sides kept
+        ("[[6.,0.][0.,2.]]", "[[6.,0.], [0.,2.]]"),  # TI-Nspire and Mathematica rows side by side
+        ("[Fraction(10, 3), Fraction(2, 1)]", "[(10/3), (2/1)]"),
+    ],
+)
+def test_r_julia_matlab_and_calculator_printing_is_unwrapped(printed, values):
+    text = run(normalise_characters, printed)[0]
+    assert run(unwrap_tool_output, text)[0] == values
+
+
+def test_floor_division_stays_python_s_outside_julia():
+    assert read_number("-(-1200 // 32)").value == 38
+    assert read_number("julia> 1200 // 32\n75//2").value == 37.5
+    with pytest.raises(ReadError, match="disagree"):
+        read_number("2.48\nAns►Frac\n31/25")  # the calculator's two lines must agree
+
+
+@pytest.mark.parametrize(
+    ("written", "value"),
+    [
+        ("0.8896 after 2 steps", 0.8896),
+        ("x_2 = 0.8896 after 2 steps", 0.8896),
+        ("x₂ ist 0,8896 nach 2 Schritten", 0.8896),
+        ("x₂ vaut 0,8896 après 2 itérations", 0.8896),
+        ("x₂ es 0,8896 después de 2 pasos", 0.8896),
+        ("Il y a 24 mises à jour par époque.", 24),
+        ("It converges after 24 steps", 24),  # the only number: the answer
+    ],
+)
+def test_a_number_in_a_sentence_with_its_context(written, value):
+    assert read_number(written).value == pytest.approx(value)
+
+
+def test_the_context_of_a_number_is_told_and_single_letters_are_labels_only_before_a_value():
+    notes = []
+    read_number("0.8896 after 2 steps", notes=notes)
+    assert "Read 'after 2 steps' as when, not as your answer." in notes
+    assert _values(read_vector("x = 3.5, y = 2", 2)) == [3.5, 2]
+    assert _values(read_sequence("4, 2, 1 y 0,5")) == [4, 2, 1, 0.5]
+
+
+@pytest.mark.parametrize(
+    ("written", "interval"),
+    [
+        ("eta > 0 & eta < 1", "(0, 1)"),
+        ("eta > 0 && eta < 1", "(0, 1)"),
+        ("η > 0 und η < 1", "(0, 1)"),
+        ("0.0 .. 1.0 (open)", "(0, 1)"),  # Julia's IntervalSets
+        ("0 .. 1 (closed–open)", "[0, 1)"),
+        ("Interval.open(0, 1)", "(0, 1)"),  # sympy
+        ("Interval.Lopen(0, 1)", "(0, 1]"),
+        ("Interval(0, 1)", "[0, 1]"),
+        ("Interval(0, 1, True, False)", "(0, 1]"),
+        ("zwischen 0 und 1 (ausschließlich)", "(0, 1)"),
+        ("entre 0 et 1 exclus", "(0, 1)"),
+        ("entre 0 et 1 inclus", "[0, 1]"),
+        ("entre 0 y 1 (sin incluir los extremos)", "(0, 1)"),
+        ("0≦η＜1", "[0, 1)"),
+    ],
+)
+def test_intervals_as_tools_print_them_and_in_other_languages(written, interval):
+    assert str(read_interval(written)) == interval
+
+
+def test_a_bare_julia_range_is_ambiguous():
+    with pytest.raises(ReadError, match=re.escape("(0, 1) leaves them out, [0, 1] keeps them")):
+        read_interval("0 .. 1")
+
+
+LEARNING_RATE = ("slow-monotone", "fast", "oscillating-converging", "oscillating-stuck", "diverging")
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "langsam, schnell, oszilliert und konvergiert, oszilliert ohne zu konvergieren, divergiert",
+        "lent, rapide, oscille et converge, oscille sans converger, diverge",
+        "lento, rápido, oscila y converge, oscila sin converger, diverge",
+        "langsam monoton; konvergiert schnell; oszillierend konvergent; oszilliert dauerhaft; divergent",
+        "Lento y monótono, converge rápido, oscilante convergente, oscila indefinidamente, divergente",
+    ],
+)
+def test_labels_in_german_french_and_spanish(written):
+    part = load_catalog().exercises["learning-rate"].part("classify")
+    read = read_labels(written, 5, options=(*part.type.labels, *part.type.aliases))
+    assert [part.type.aliases.get(label, label) for label in read] == list(LEARNING_RATE)
+
+
+ALIASES = ("slow", "monotone", "converges-fast", "oscillating", "oscillates", "stuck", "oscillating-forever")
+
+
+def test_a_translated_label_is_told_and_one_that_names_no_single_option_is_not_guessed():
+    notes = []
+    read_labels("langsam, fast", 2, notes=notes, options=(*LEARNING_RATE, *ALIASES))
+    assert "Read 'langsam' as slow." in notes
+    assert read_labels("konvergiert, fast", 2, options=(*LEARNING_RATE, *ALIASES)) == ["konvergiert", "fast"]
+    options = ("minimum", "maximum", "saddle", "local-minimum", "saddle-point")
+    assert read_labels("minimum local, point selle", 2, options=options) == ["local-minimum", "saddle"]
+    assert read_labels("lokales Minimum; Sattelpunkt", 2, options=options) == ["local-minimum", "saddle"]
+    assert read_choice("überschießt", options=("monotone", "overshoots")) == "überschießt"
+
+
+@pytest.mark.parametrize(
+    ("typed", "formula"),
+    [
+        ("σ'(z) = σ(z)(1 − σ(z))", "σ(z)(1 - σ(z))"),
+        ("dσ/dz = σ(z)·(1−σ(z))", "σ(z)*(1-σ(z))"),
+        ("d/dz σ(z) = σ(z)(1-σ(z))", "σ(z)(1-σ(z))"),
+        (r"$\sigma'(z) = \sigma(z)\,(1-\sigma(z))$", "σ(z) (1-σ(z))"),
+        ("√(z+1)", "sqrt(z+1)"),
+    ],
+)
+def test_a_formula_after_a_left_side_naming_what_is_asked(typed, formula):
+    assert read_expression(typed, ("z",)).text == formula
+
+
+def test_a_left_side_naming_the_quantity_is_told_and_working_is_not_taken_for_it():
+    notes = []
+    read_expression("f'(x) = 2x", ("x",), notes=notes)
+    assert notes == ["Read the formula after f'(x) =."]
+    with pytest.raises(ReadError):
+        read_expression("2x + 1 = 2x", ("x",))  # not a name on the left
+
+
+@pytest.mark.parametrize(
+    ("typed", "items"),
+    [
+        ("x1 = (3.5, 2), x2 = (3.1, 1.6)", [[3.5, 2], [3.1, 1.6]]),
+        ("x_0 = (3, 2)\nx_1 = (2.25, 1)", [[3, 2], [2.25, 1]]),
+        ("4, 2,\n1, 0.5", [4, 2, 1, 0.5]),  # a list a PDF broke across lines
+        ("(4,2,-0.8,-2.92)", [4, 2, -0.8, -2.92]),  # decimal points: no comma is a decimal comma
+        ("(¼ 2; 2 0)", [[0.25, 2], [2, 0]]),
+    ],
+)
+def test_labelled_points_broken_lines_and_spaced_fractions(typed, items):
+    read = read_sequence(typed, 2) if "=" in typed else read_matrix(typed) if ";" in typed else read_sequence(typed)
+    assert _values(read) == items
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "√" * 3999,
+        "2√" * 1999,
+        "3.(3)" * 799,
+        "3.3\u0305" * 999,
+        "⁻1 " * 1333,
+        "⎡1⎤\n" * 999,
+        "[1] 1\n" * 666,
+        "     [,1]\n" + "[1,] 1\n" * 570,
+        "julia> x\n" * 444,
+        "1f0 " * 999,
+        "c(" * 1999,
+        "| t | x |\n|---|---|\n" + "| 1 | 2 |\n" * 400,
+        "*a* " * 999,
+        "after 2 steps " * 285,
+        "y a " * 999,
+        "x1 = (1, 2), " * 300,
+        "1,\n" * 1333,
+        "Ans►Frac\n" * 400,
+        "[" + "[1][2]" * 600 + "]",
+        "σ'(z) = " * 500,
+    ],
+)
+def test_the_new_steps_read_or_refuse_hostile_answers_quickly(hostile):
+    import time
+
+    for reader in (
+        read_number,
+        read_sequence,
+        lambda t: read_matrix(t, (2, 2)),
+        read_interval,
+        lambda t: read_labels(t, 5),
+    ):
+        started = time.process_time()
+        with contextlib.suppress(ReadError):
+            reader(hostile[:4000])
+        assert time.process_time() - started < 1.0

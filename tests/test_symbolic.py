@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import threading
 
 import pytest
 
+from grader.checking import symbolic
 from grader.checking.symbolic import equivalent
 from grader.expressions import ExpressionError, parse
 
@@ -116,3 +118,54 @@ def test_checks_from_several_threads_at_once():
     for thread in threads:
         thread.join(timeout=120)
     assert results == [True] * 6
+
+
+# When sympy decides nothing in time --------------------------------------------------------------------------
+
+
+class _Busy:
+    """A pool whose workers are all taken: sympy gives no verdict, sampling decides (as under load)."""
+
+    def decide(self, *args: object, **kwargs: object) -> symbolic.Outcome:
+        return symbolic.Outcome(None)
+
+
+@pytest.fixture
+def no_sympy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(symbolic, "_POOL", _Busy())
+
+
+# (x - 1)^20 written out: its terms reach 10^7 where the value is near 0, so floating point loses every digit
+# near x = 1 and random points used to call these two different.
+EXPANDED = " + ".join(f"{math.comb(20, k) * (-1) ** (20 - k)}*x**{k}" for k in range(21)).replace("+ -", "- ")
+
+
+def test_an_equal_formula_sympy_cannot_settle_is_settled_by_precise_sampling(no_sympy: None) -> None:
+    assert equivalent(parse(EXPANDED), parse("(x - 1)**20")) == (True, "numeric")
+    assert equivalent(parse("(x+1)**200*(x-1)**200"), parse("(x**2-1)**200")) == (True, "numeric")
+
+
+def test_sampling_still_finds_a_difference(no_sympy: None) -> None:
+    assert equivalent(parse(EXPANDED + " + 1e-6"), parse("(x - 1)**20")) == (False, "numeric")
+    assert equivalent(parse("sqrt(x**2)"), parse("x")) == (False, "numeric")
+    assert equivalent(parse("abs(x - 1)**20"), parse("(x - 1)**20")) == (True, "numeric")
+
+
+def test_what_sampling_cannot_decide_goes_to_a_ta(no_sympy: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Floating point disagrees, and the precise evaluation cannot say (here: made unable): not wrong, reviewed."""
+    monkeypatch.setattr(symbolic, "precise_gap", lambda *args: None)
+    verdict = symbolic.compare(parse(EXPANDED), "(x - 1)**20", ["x"])
+    assert (verdict.equal, verdict.how) == (False, "review") and "TA" in verdict.note
+
+
+def test_an_undecided_formula_is_never_marked_incorrect(no_sympy: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader.grading import grade
+    from grader.specs.model import load_catalog
+
+    monkeypatch.setattr(symbolic, "precise_gap", lambda *args: None)
+    # σ'(z) plus (z + 3)^12 minus the same written out: equal, but floating point loses digits near z = 3
+    expanded = " + ".join(f"{math.comb(12, k) * 3 ** (12 - k)}*z**{k}" for k in range(13))
+    answer = f"sigmoid(z)*(1 - sigmoid(z)) + (z + 3)**12 - ({expanded})"
+    result = grade({"answers": {"logistic-derivative": {"sigmoid": answer}}}, load_catalog(None)).to_json()
+    part = result["exercises"][0]["parts"][0]
+    assert part["status"] == "needs_review" and part["details"]["method"] == "review", part

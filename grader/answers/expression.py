@@ -1,4 +1,9 @@
-"""``type: expression``: a formula, equivalent to the reference (sympy in a worker, then numeric sampling)."""
+"""``type: expression``: a formula, equivalent to the reference (sympy in a worker, then numeric sampling).
+
+A formula that is not the reference is named by the part's misconceptions, then by the catalogue's changes of
+the reference formula (:data:`grader.specs.catalogue.FORMULA_CHANGES`: a sign, a factor, the chain rule stopped
+one link early, …); one that neither sympy nor sampling can decide waits for a TA (``needs_review``).
+"""
 
 from __future__ import annotations
 
@@ -22,6 +27,19 @@ def _compare(student: Any, reference: Any, variables: tuple[str, ...]) -> Any:
     return compare(student, reference, variables)
 
 
+def _same_formula(student: Any, answer: Any, variables: tuple[str, ...]) -> bool:
+    """Is the student's formula a misconception's (or a catalogue change's) formula? Floating point first rules
+    out the formulas that are clearly different (most of the catalogue's), so that only a likely match costs a
+    proof by the sympy workers."""
+    from grader.checking.symbolic import could_be_equal, reference_formula
+
+    try:
+        formula = reference_formula(answer, variables)
+    except ValueError:
+        return False
+    return could_be_equal(student, formula) and _compare(student, formula, variables).equal
+
+
 @register
 @dataclass(frozen=True)
 class ExpressionAnswer(AnswerType):
@@ -41,13 +59,15 @@ class ExpressionAnswer(AnswerType):
         note = f" {verdict.note}" if verdict.note else ""
         if verdict.equal:
             return result(key, 1.0, "correct", f"Correct.{note}", method=verdict.how)
-        found = first_match(key, value, lambda v, answer: _compare(v, answer, self.variables).equal)
+        found = first_match(key, value, lambda v, answer: _same_formula(v, answer, self.variables))
         if found:
             return found
         if verdict.how == "coarse":
             return result(key, verdict.credit, "partial", verdict.note, method=verdict.how)
         if verdict.how == "too-complex":
             return result(key, 0.0, "invalid", f"The formula could not be checked in time.{note}", method=verdict.how)
+        if verdict.how == "review":  # neither proved nor disproved: a person decides, it is not marked wrong
+            return result(key, 0.0, "needs_review", verdict.note, method=verdict.how, reason="formula undecided")
         return result(
             key, 0.0, "incorrect", f"{value.text} is not equivalent to the expected formula.{note}", method=verdict.how
         )

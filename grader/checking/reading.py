@@ -18,6 +18,7 @@ comma).", "Took the last side of 1200/50 = 24."). An answer two readings fit
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import re
 import reprlib
@@ -30,7 +31,13 @@ from typing import Any
 from grader.checking.notation import Ambiguous, Reading, StepError
 from grader.checking.notation.brackets import depths, group, top_level
 from grader.checking.notation.characters import normalise_characters
-from grader.checking.notation.equations import answer_after_working, last_side, list_after_working
+from grader.checking.notation.consoles import console_output, printed_by
+from grader.checking.notation.equations import (
+    answer_after_working,
+    formula_after_name,
+    last_side,
+    list_after_working,
+)
 from grader.checking.notation.hedges import INTERVAL, refuse_hedges
 from grader.checking.notation.items import MAX_ITEMS, decimal_comma_readings, split_items
 from grader.checking.notation.labels import (
@@ -41,6 +48,7 @@ from grader.checking.notation.labels import (
     labels_from_sentence,
     option_alone,
     option_named,
+    translated_option,
 )
 from grader.checking.notation.markup import strip_markup
 from grader.checking.notation.rounding import work_out_rounding
@@ -121,6 +129,31 @@ def _shown(raw: Any) -> str:
         return "the number"
 
 
+def _names_the_tool(things: str) -> Any:
+    """A reader whose refusal of text a tool printed says which tool it looks like: "could not read … as a
+    vector of 2 numbers: …; this looks like R output: write the numbers only" (``things``: what to write)."""
+
+    def decorate(read: Any) -> Any:
+        @functools.wraps(read)
+        def reader(raw: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return read(raw, *args, **kwargs)
+            except ReadError as exc:
+                message = str(exc)
+                if exc.kind is not None or not isinstance(raw, str) or not message.startswith("could not read"):
+                    raise
+                tool = printed_by(raw) if "this looks like" not in message else None
+                named = tool and next(word for word in tool.split() if word not in ("a", "an"))
+                if tool is None or re.search(rf"\b{re.escape(named or '')}\b", message.replace(_shown(raw), "")):
+                    raise  # the reason names it already: "MATLAB printed its values scaled by …"
+                raise ReadError(f"{message}; this looks like {tool}: write {things} only") from exc
+
+        return reader
+
+    return decorate
+
+
+@_names_the_tool("the number")
 def read_number(raw: Any, what: str = "a number", notes: list[str] | None = None) -> Number:
     """A JSON number or typed text (``3.5``, ``−2``, ``1e-3``, ``10/3``, ``sqrt(2)``, ``37,5``,
     ``1200/50 = 24``, ``24 updates``, ``tensor(2.0156)``, ``thirty-eight``) as a :class:`Number`."""
@@ -309,6 +342,7 @@ def _number_from_formula(formula: Formula, text: str, what: str) -> Number:
     return Number(value, text, exact=exact, digits=digits)
 
 
+@_names_the_tool("the numbers")
 def read_vector(raw: Any, length: int | None = None, notes: list[str] | None = None) -> list[Number]:
     """A list of numbers: JSON list, or text ``[3.5, 2]``, ``(3.5, 2)``, ``3.5, 2``, ``[3.5 2. ]``,
     ``array([3.5, 2.])``, ``[3.5; 2]``, ``[[3.5], [2]]``, ``(3.5, 2)ᵀ``, ``−[1, 2]``, ``x = (3.5, 2)``."""
@@ -326,6 +360,7 @@ def read_vector(raw: Any, length: int | None = None, notes: list[str] | None = N
     return numbers
 
 
+@_names_the_tool("the rows of numbers")
 def read_matrix(raw: Any, shape: tuple[int, int] | None = None, notes: list[str] | None = None) -> list[list[Number]]:
     """A list of rows of numbers (``[[1, 0], [0, 1]]``, ``[1 0; 0 1]``, numpy's printing, a pmatrix,
     rows on separate lines)."""
@@ -343,6 +378,7 @@ def read_matrix(raw: Any, shape: tuple[int, int] | None = None, notes: list[str]
     return tree
 
 
+@_names_the_tool("the numbers")
 def read_sequence(raw: Any, item_length: int | None = None, notes: list[str] | None = None) -> list[Any]:
     """A sequence of numbers (``4, 2, 1``, ``4 → 2 → 1``, ``x0 = 4, x1 = 2``, one per line) or of
     vectors (``[[4, 3], [3.5, 2]]``)."""
@@ -450,6 +486,7 @@ _INFINITE = {"inf", "infinity", "oo", "∞", "+inf", "+infinity", "+oo", "+∞"}
 _MINUS_INFINITE = {"-inf", "-infinity", "-oo", "-∞"}
 
 
+@_names_the_tool("the interval")
 def read_interval(
     raw: Any, variable_names: tuple[str, ...] = ("eta", "η", "x", "lr"), notes: list[str] | None = None
 ) -> Interval:
@@ -483,7 +520,7 @@ def read_interval(
 
 
 def _interval_from_inequalities(text: str, raw: str, variable_names: tuple[str, ...]) -> Interval:
-    clauses = [c for c in re.split(r"\band\b|&&|∧|,", text) if c.strip()]
+    clauses = [c for c in re.split(r"\b(?:and|und|et|y)\b|&&?|∧|,", text) if c.strip()]
     low: float | None = None
     high: float | None = None
     low_closed = high_closed = False
@@ -553,7 +590,7 @@ def read_labels(
             raise ReadError("the answer is too long to be a list of labels")
         with _step_errors(raw, what):
             text = raw
-            for step in (normalise_characters, label_table, strip_markup, printed_table):
+            for step in (normalise_characters, label_table, console_output, strip_markup, printed_table):
                 text = reading.run(step, text)
             items: list[Any] = label_items(text, reading)
     elif isinstance(raw, list) and len(raw) <= MAX_ITEMS and all(isinstance(item, str) for item in raw):
@@ -564,13 +601,22 @@ def read_labels(
         items = items[0].split()  # slow-monotone fast …: spaces between hyphenated labels
     labels = [normalise_label(item) for item in items]
     if options:
-        labels = [known_option(label, options) or label for label in labels]
+        labels = [known_option(label, options) or _translated(label, options, reading) for label in labels]
         if text is not None and (len(labels) != count or not set(labels) <= set(options)):
             with _step_errors(raw, what):
                 labels = labels_from_sentence(text, options, count, reading, cases) or labels
     if len(labels) != count:
         raise ReadError(f"expected {count} labels, one per case; got {len(labels)}")
     return labels
+
+
+def _translated(label: str, options: Collection[str], reading: Reading) -> str:
+    """A label in German, French or Spanish as the option it names (told), else the label as it is."""
+    option = translated_option(label, options)
+    if option is None:
+        return label
+    reading.note(f"Read {label!r} as {option}.")
+    return option
 
 
 def read_choice(raw: Any, notes: list[str] | None = None, options: Collection[str] = ()) -> str:
@@ -591,6 +637,9 @@ def read_choice(raw: Any, notes: list[str] | None = None, options: Collection[st
     if options and label not in options and known_option(label, options):
         label = known_option(label, options) or label
         reading.note(f"Read {raw.strip()!r} as {label}.")
+    elif options and label not in options and translated_option(label, options):
+        label = translated_option(label, options) or label
+        reading.note(f"Read {raw.strip()!r} as {label}.")
     named = option_named(text, options) if options and label not in options else None
     if named:
         reading.note(f"Read {raw.strip()!r} as {named}.")
@@ -608,6 +657,7 @@ def read_expression(raw: Any, variables: tuple[str, ...], notes: list[str] | Non
     reading = _reading(notes)
     with _step_errors(raw, "a formula"):
         text = reading.run(strip_markup, reading.run(normalise_characters, text)).strip()
+        text = reading.run(formula_after_name, text)
     text = _without_modules(text, reading)
     try:
         return parse(text, variables=variables)

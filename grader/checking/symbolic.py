@@ -51,6 +51,7 @@ is killed and replaced (see :class:`SymbolicPool`).
 
 from __future__ import annotations
 
+import ast
 import functools
 import multiprocessing
 import os
@@ -126,15 +127,19 @@ def compare(student: Formula, reference: Formula | str, variables: Collection[st
         if kind == "coarse":
             return Comparison(False, "coarse", 0.5, note)
         if kind == "different":
-            close = _numerically_equal(student, target, rtol=1e-6) is True
+            close = _numerically_equal(student, target, rtol=1e-6, precise=False) is True
             return Comparison(False, "symbolic", 0.0, _CLOSE if close else "")
     numeric = _numerically_equal(student, target)
+    if numeric is False and student.decimals() and _numerically_equal(student, target, 1e-2, precise=False):
+        return Comparison(False, "review", 0.0, _REVIEW_DECIMALS)  # a rounding only sympy can tell: not wrong
     if numeric is not None:
         return Comparison(numeric, "numeric", 1.0 if numeric else 0.0)
     for side, formula in (("Your formula", student), ("The expected formula", target)):
         if not _finite_anywhere(formula, names):
             return Comparison(False, "undefined", 0.0, f"{side} has no finite value at any point tried.")
-    return Comparison(False, "too-complex", 0.0, "Its values are too large to compare; simplify it.")
+    if _overflows(student, target, names):
+        return Comparison(False, "too-complex", 0.0, "Its values are too large to compare; simplify it.")
+    return Comparison(False, "review", 0.0, _REVIEW)
 
 
 def equivalent(
@@ -159,6 +164,14 @@ _CLOSE = (
     "It is close to the expected formula but not equal to it: a decimal in it is not a rounding of the "
     "exact number. Write exact numbers (1, 1/3) rather than decimals."
 )
+_REVIEW_DECIMALS = (
+    "This formula is close to the expected one; whether its decimals are roundings of the exact numbers could "
+    "not be checked in the time the grader has, so a TA will check it (it is not marked wrong)."
+)
+_REVIEW = (
+    "The grader could neither prove nor disprove that this formula equals the expected one in the time it has, "
+    "and its values at sample points were too imprecise to decide, so a TA will check it (it is not marked wrong)."
+)
 
 
 @functools.cache
@@ -172,26 +185,239 @@ def _sample_points(count: int, width: int) -> np.ndarray:
     return rng.uniform(-3.0, 3.0, size=(count, max(width, 1)))
 
 
+# Where too few of the first points are usable (both sides finite), more are tried: positive ones (logs and
+# roots of a variable are real there), small ones, larger ones.
+_MORE_RANGES = ((0.05, 3.0), (-0.5, 0.5), (-10.0, 10.0), (0.5, 20.0))
+_MORE_PER_RANGE = 24
+MIN_USABLE = 8  # points where both sides are finite before sampling decides
+PRECISE_POINTS = 4  # points where floating point disagrees that are evaluated again, precisely
+PRECISE_DIGITS = (30, 60)  # the precisions of that evaluation, in decimal digits
+
+
+def _more_points(width: int) -> np.ndarray:
+    rng = np.random.default_rng(20261127)
+    return np.vstack([rng.uniform(low, high, size=(_MORE_PER_RANGE, max(width, 1))) for low, high in _MORE_RANGES])
+
+
 def _values(formula: Formula, names: list[str], points: np.ndarray) -> np.ndarray:
     values = formula.compile(names, dtype=np.complex128)(*points.T[: len(names)])
     return np.broadcast_to(np.asarray(values, dtype=np.complex128), (len(points),))
 
 
-def _numerically_equal(a: Formula, b: Formula, rtol: float = 1e-9) -> bool | None:
-    """Compare principal values at random real points; None when fewer than 3 are finite on both sides."""
+def _sampled(a: Formula, b: Formula, names: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points and both sides' values there, extended beyond the first points when too few are finite on both."""
+    points = _sample_points(SAMPLES, len(names))
+    left, right = _values(a, names, points), _values(b, names, points)
+    if (np.isfinite(left) & np.isfinite(right)).sum() < MIN_USABLE:
+        more = _more_points(len(names))
+        points = np.vstack([points, more])
+        left = np.concatenate([left, _values(a, names, more)])
+        right = np.concatenate([right, _values(b, names, more)])
+    return points, left, right
+
+
+def _numerically_equal(a: Formula, b: Formula, rtol: float = 1e-9, precise: bool = True) -> bool | None:
+    """Compare principal values at random real points where both sides are finite; None when fewer than 3 are,
+    or when floating point cannot tell.
+
+    Where the floating-point values disagree (at ``rtol``), the most different points are evaluated again with
+    40 and 80 significant digits (:func:`precise_gap`): a difference that stays is a difference; one that
+    vanishes was rounding (a sum whose terms cancel, ``(x − 1)^20`` written out); one that neither stays nor
+    vanishes leaves the verdict open (None), never "different". Without ``precise``, floating point decides."""
+    names = sorted(a.names | b.names)
+    points, left, right = _sampled(a, b, names)
+    usable = np.isfinite(left) & np.isfinite(right)
+    if usable.sum() < 3:
+        return None
+    gap = np.abs(left - right)
+    scale = np.maximum(np.abs(left), np.abs(right))
+    close = gap <= rtol * scale + 1e-12
+    doubtful = np.flatnonzero(usable & ~close)
+    if not len(doubtful):
+        # floating point agrees; where it can sit on the wrong side of a branch cut (1/x at x < 0 is −a − 0j, so
+        # sqrt(1/x) takes the conjugate of the principal root), a few points are confirmed precisely
+        if precise and any(_precisely_apart(a, b, names, points[i], rtol) for i in _spread(points, usable)):
+            return False
+        return True
+    if not precise:
+        return False
+    order = doubtful[np.argsort(-(gap[doubtful] / (scale[doubtful] + 1e-300)))]
+    undecided = False
+    for i in order[:PRECISE_POINTS]:  # the most different first: a real difference is found at once
+        verdict = precise_gap(a, b, names, points[i])
+        if verdict is False:
+            return False
+        undecided = undecided or verdict is None
+    return None if undecided else True
+
+
+CONFIRMED_POINTS = 3  # points where agreeing floating-point values are confirmed precisely
+
+
+def _spread(points: np.ndarray, usable: np.ndarray) -> list[int]:
+    """Up to ``CONFIRMED_POINTS`` usable points of different sign patterns (all negative, mixed, all positive)."""
+    chosen: dict[tuple[bool, ...], int] = {}
+    for i in np.flatnonzero(usable):
+        signs = tuple(bool(v < 0) for v in points[i])
+        pattern = (all(signs), any(signs) and not all(signs))
+        chosen.setdefault(pattern, int(i))
+    return list(chosen.values())[:CONFIRMED_POINTS]
+
+
+def numerically_same(a: Formula, b: Formula, rtol: float = 1e-9, precise: bool = True) -> bool | None:
+    """:func:`_numerically_equal`: equal at sampled points (True), different (False), or undecided (None)."""
+    return _numerically_equal(a, b, rtol, precise)
+
+
+def could_be_equal(a: Formula, b: Formula) -> bool:
+    """A quick screen before a proof: False only when floating point shows the two formulas clearly apart (a
+    relative gap over 10⁻⁴ at two or more points where both are finite); True otherwise."""
     names = sorted(a.names | b.names)
     points = _sample_points(SAMPLES, len(names))
     left, right = _values(a, names, points), _values(b, names, points)
     usable = np.isfinite(left) & np.isfinite(right)
-    if usable.sum() < 3:
-        return None
-    gap = np.abs(left[usable] - right[usable])
-    scale = np.maximum(np.abs(left[usable]), np.abs(right[usable]))
-    return bool(np.all(gap <= rtol * scale + 1e-12))
+    gap = np.abs(left - right)[usable]
+    scale = np.maximum(np.abs(left), np.abs(right))[usable]
+    return bool(usable.sum() < 3 or (gap > 1e-4 * scale + 1e-9).sum() < 2)
+
+
+def _overflows(a: Formula, b: Formula, names: list[str]) -> bool:
+    """Whether a side is infinite or beyond 10¹⁵⁰ at most points tried (a value floating point cannot compare)."""
+    points = np.vstack([_sample_points(SAMPLES, len(names)), _more_points(len(names))])
+    for formula in (a, b):
+        values = np.abs(_values(formula, names, points))
+        if (~np.isfinite(values) | (values > 1e150)).mean() > 0.5:
+            return True
+    return False
 
 
 def _finite_anywhere(formula: Formula, names: list[str]) -> bool:
-    return bool(np.isfinite(_values(formula, names, _sample_points(SAMPLES, len(names)))).any())
+    points = np.vstack([_sample_points(SAMPLES, len(names)), _more_points(len(names))])
+    return bool(np.isfinite(_values(formula, names, points)).any())
+
+
+# Precise evaluation at one point (mpmath, in this process): bounded in size, counted in the answer's budget.
+
+MAX_MAGNITUDE = 4000  # bits of any intermediate value's exponent: beyond it a point is not evaluated precisely
+
+
+class _Imprecise(Exception):
+    """The formula cannot be evaluated precisely at this point (a value too large, a pole, a function undefined)."""
+
+
+def precise_gap(a: Formula, b: Formula, names: list[str], point: Any) -> bool | None:
+    """At one point, with mpmath: True when both sides agree to within the rounding of ``PRECISE_DIGITS``, False
+    when they differ by the same amount at both precisions (a real difference), None when that cannot be said."""
+    gaps = []
+    for digits in PRECISE_DIGITS:
+        context = _context(digits)
+        try:
+            (left, left_size), (right, right_size) = (_precise(f, names, point, context) for f in (a, b))
+        except (_Imprecise, ZeroDivisionError, ValueError, OverflowError, TypeError):
+            return None
+        size = max(left_size, right_size, abs(left), abs(right))
+        gap = abs(left - right)
+        if gap <= size * context.mpf(10) ** (8 - digits):
+            return True
+        gaps.append(gap)
+    first, second = gaps
+    return False if abs(first - second) <= 1e-3 * second else None
+
+
+_contexts = threading.local()
+
+
+def _context(digits: int) -> Any:
+    """An mpmath context of ``digits`` digits for this thread (mpmath's global one is shared by all threads)."""
+    kept = getattr(_contexts, "by_digits", None)
+    if kept is None:
+        kept = _contexts.by_digits = {}
+    if digits not in kept:
+        with budget.uncounted():  # importing mpmath and building a context, once per thread: not an answer's cost
+            import mpmath
+
+            context = mpmath.MPContext()
+            context.dps = digits
+            kept[digits] = context
+    return kept[digits]
+
+
+def _precisely_apart(a: Formula, b: Formula, names: list[str], point: Any, rtol: float) -> bool:
+    """Whether both sides, evaluated with 30 digits at ``point``, differ by more than ``rtol`` (relative)."""
+    context = _context(PRECISE_DIGITS[0])
+    try:
+        (left, _), (right, _) = (_precise(f, names, point, context) for f in (a, b))
+    except (_Imprecise, ZeroDivisionError, ValueError, OverflowError, TypeError):
+        return False
+    return bool(abs(left - right) > rtol * max(abs(left), abs(right)) + 1e-12)
+
+
+def _precise(formula: Formula, names: list[str], point: Any, context: Any) -> tuple[Any, Any]:
+    """The formula's principal value at ``point`` in mpmath's ``context``, and the largest magnitude of any value
+    computed on the way (how much rounding a cancellation may have left)."""
+    values = {name: context.mpf(float(point[i])) for i, name in enumerate(names)}  # mpmath turns complex as needed
+    largest = [context.mpf(0)]
+    functions = _precise_functions(context)
+
+    def bounded(value: Any) -> Any:
+        if not context.isfinite(value):
+            raise _Imprecise
+        if value != 0 and context.mag(value) > MAX_MAGNITUDE:
+            raise _Imprecise
+        largest[0] = max(largest[0], abs(value))
+        return value
+
+    def walk(node: ast.expr) -> Any:
+        budget.checkpoint()
+        if isinstance(node, ast.Constant):
+            number = node.value
+            return context.mpf(repr(number) if isinstance(number, float) else int(number))
+        if isinstance(node, ast.Name):
+            if node.id in CONSTANTS:
+                return +context.pi if node.id == "pi" else +context.e
+            return values[node.id]
+        if isinstance(node, ast.UnaryOp):
+            operand = walk(node.operand)
+            return -operand if isinstance(node.op, ast.USub) else operand
+        if isinstance(node, ast.BinOp):
+            left, right = walk(node.left), walk(node.right)
+            if isinstance(node.op, ast.Pow):
+                if right != 0 and left != 0 and abs(right) * max(abs(context.log(abs(left))), 1) > MAX_MAGNITUDE:
+                    raise _Imprecise
+                if context.im(right) == 0 and context.re(right) == int(context.re(right)) and abs(right) <= 64:
+                    return bounded(left ** int(context.re(right)))
+                return bounded(left**right)
+            return bounded(_PRECISE_BINARY[type(node.op)](left, right))
+        if isinstance(node, ast.Call):
+            name = node.func.id  # type: ignore[union-attr]
+            arguments = [walk(argument) for argument in node.args]
+            if name in ("exp", "sinh", "cosh", "sigmoid") and abs(arguments[0]) > MAX_MAGNITUDE:
+                raise _Imprecise
+            if name in ("factorial", "binomial") and any(abs(v) > 10**6 for v in arguments):
+                raise _Imprecise
+            return bounded(functions[name](*arguments))
+        raise _Imprecise
+
+    return walk(formula.tree), largest[0]
+
+
+_PRECISE_BINARY = {
+    ast.Add: lambda x, y: x + y,
+    ast.Sub: lambda x, y: x - y,
+    ast.Mult: lambda x, y: x * y,
+    ast.Div: lambda x, y: x / y,
+}
+
+
+def _precise_functions(c: Any) -> dict[str, Any]:
+    """The formula functions of :data:`grader.expressions.FUNCTIONS` in mpmath, principal branches."""
+    return {
+        "sqrt": c.sqrt, "exp": c.exp, "log": c.log, "ln": c.log, "sin": c.sin, "cos": c.cos, "tan": c.tan,
+        "sec": c.sec, "csc": c.csc, "cot": c.cot, "asin": c.asin, "acos": c.acos, "atan": c.atan,
+        "sinh": c.sinh, "cosh": c.cosh, "tanh": c.tanh, "sech": c.sech, "csch": c.csch, "coth": c.coth,
+        "abs": abs, "Abs": abs, "sign": c.sign,
+        "sigmoid": lambda v: 1 / (1 + c.exp(-v)), "factorial": c.factorial, "binomial": c.binomial,
+    }  # fmt: skip
 
 
 # In the worker process ---------------------------------------------------------------------------

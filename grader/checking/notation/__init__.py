@@ -6,8 +6,9 @@ Reading an answer (see :mod:`grader.checking.reading`) runs, in order:
    with their reason (on what the student typed, before any step drops a word);
 1. :func:`~.characters.normalise_characters` – unicode from phones, PDFs and word processors;
 2. :func:`~.markup.strip_markup` – LaTeX and Markdown into plain maths;
-3. :func:`~.tools.unwrap_tool_output` – what Python, numpy, PyTorch, JAX, pandas, MATLAB, Jupyter and
-   spreadsheets print (tables through :mod:`~.tables`);
+3. :func:`~.tools.unwrap_tool_output` – what Python, numpy, PyTorch, JAX, pandas, sympy, MATLAB, Jupyter,
+   calculators and spreadsheets print (tables through :mod:`~.tables`, R's and Julia's consoles through
+   :mod:`~.consoles`);
 4. :func:`~.rounding.work_out_rounding` – ``ceil(…)``, ``⌈…⌉``, ``floor(…)`` of numbers;
 5. :func:`~.words.find_value` – the value among labels, units, notes and words;
 6. :func:`~.equations.last_side` – the answer of a worked equation, refusing sides that disagree;

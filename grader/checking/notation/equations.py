@@ -4,6 +4,10 @@
 (3.5, 2)``. Sides are cut at top-level ``=`` (and ``≈``; where a single number is asked, ``→`` too: "37.5 → 38" rounds). A side that cannot be read (a label such as ``x1`` or ``f(x0)``, a symbolic
 step such as ``x - η∇f``, vector arithmetic) is working, not compared; each two readable sides
 joined by ``=`` must agree, to the precision the student wrote, or the answer is refused naming both.
+
+A formula after a left side that names what is asked (``σ'(z) = σ(z)(1 − σ(z))``, ``dL/dw = …``,
+``∂L/∂w = …``, ``d/dz σ(z) = …``, ``∇f(x) = …``, ``f'(x) = …``) is the formula on the right
+(:func:`formula_after_name`).
 """
 
 from __future__ import annotations
@@ -139,3 +143,26 @@ def last_side(
     if len(readable) > 1:  # a worked equation, not just a label (x1 = 2)
         reading.note(f"Took the last side of {text.strip()}.")
     return readable[-1][2]
+
+
+# What a left side that names the quantity looks like: σ'(z), f(x), y, dL/dw, ∂L/∂w, d/dz σ(z), ∇f(x), ∇_w L.
+_NAME = r"[A-Za-z\u0370-\u03ff][\w\u0370-\u03ff]{0,12}"
+_NAMED_SIDE = re.compile(
+    rf"^\s*(?:{_NAME}'*(?:\([^()=]{{0,30}}\))?"
+    rf"|[d∂]{_NAME}?\s*/\s*[d∂]{_NAME}(?:\([^()=]{{0,30}}\))?"
+    rf"|[d∂]\s*/\s*[d∂]{_NAME}\s*{_NAME}?'*(?:\([^()=]{{0,30}}\))?"
+    rf"|∇(?:_?{_NAME})?\s*{_NAME}?(?:\([^()=]{{0,30}}\))?)\s*$"
+)
+
+
+def formula_after_name(text: str, reading: Reading) -> str:
+    """``σ'(z) = σ(z)(1 − σ(z))`` → ``σ(z)(1 − σ(z))``: one ``=`` whose left side only names what is asked
+    (told); any other text is returned as it is."""
+    equals = top_level(text, _EQUALS)
+    if len(equals) != 1 or equals[0].group() != "=":
+        return text
+    left, right = text[: equals[0].start()], text[equals[0].end() :].strip()
+    if not right or not _NAMED_SIDE.match(left):
+        return text
+    reading.note(f"Read the formula after {left.strip()} =.")
+    return right

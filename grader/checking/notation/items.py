@@ -1,8 +1,10 @@
 """Step 7: the items of a list, the separator decided from the whole answer.
 
-Separators, strongest first: ``;``, new lines, tabs, ``→``/``->``, ``|``, commas, then spaces between plain
-numbers (numpy's ``[3.5 2. ]``, ``-1 -2``). Brackets ``()`` ``[]`` ``{}`` ``⟨⟩`` group; a column vector
-``[[3.5], [2]]`` / ``[3.5; 2]``, a transposed ``[3.5, 2]^T`` and a negated ``−[1, 2]`` are lists too.
+Separators, strongest first: ``;``, new lines (not where a list goes on after a comma, as a PDF's line
+breaks it: ``4, 2,`` / ``1, 0.5``), tabs, ``→``/``->``, ``|``, commas, then spaces between plain numbers
+(numpy's ``[3.5 2. ]``, ``-1 -2``, ``(1/4) 2``). Brackets ``()`` ``[]`` ``{}`` ``⟨⟩`` group; a column vector
+``[[3.5], [2]]`` / ``[3.5; 2]``, a transposed ``[3.5, 2]^T`` and a negated ``−[1, 2]`` are lists too, and so
+is a bracketed item after its label (``x1 = (3.5, 2), x2 = (3.1, 1.6)``: the points, told).
 
 Decimal commas: a comma between two digits (``0,5``) is a decimal comma when the items are separated
 by something else – ``;``, new lines, tabs, spaces or comma-and-space (``4, 2, 0,5``); alone (``3,5``,
@@ -34,7 +36,10 @@ _COMMA = re.compile(r",")
 _TIGHT_COMMA = re.compile(r"(?<=\d),(?=\d)")
 _TRANSPOSED = re.compile(r"\s*(?:\^\s*\(?\s*[Tt]\s*\)?|\.T|')\s*$")
 _NEGATED = re.compile(r"^\s*-\s*(?=[\[(⟨{])")
-_PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*|,\d+)?|\.\d+)(?:[eE][+-]?\d+)?$|^[+-]?\d+/\d+$")
+_PLAIN_NUMBER = re.compile(
+    r"^[+-]?(?:\d+(?:\.\d*|,\d+)?|\.\d+)(?:[eE][+-]?\d+)?$|^[+-]?\d+/\d+$|^[+-]?\(\d+(?:\+\d+)?/\d+\)$"
+)  # 3.5, 3,5, 1e-3, 1/4, and (1/4) or (3+1/3) as the characters step writes ¼ and 3⅓
+_LABELLED = re.compile(r"^\s*[A-Za-z\u0370-\u03ff][\w\u0370-\u03ff']{0,12}(?:\([^()\n]{0,20}\))?\s*[=:]\s*(?=[\[(⟨{])")
 _DECIMAL_NOTE = "Read commas between digits as decimal commas"
 _DECIMAL_NUMBER = re.compile(r"^[+-]?\d+,\d+$")
 
@@ -48,6 +53,10 @@ def split_items(text: str, reading: Reading, decimal_comma: bool = False) -> Tre
     negated = _NEGATED.match(text)
     if negated and group(text[negated.end() :]):
         return _negate(split_items(text[negated.end() :], reading, decimal_comma))
+    labelled = _LABELLED.match(text)
+    if labelled and group(text[labelled.end() :]):
+        reading.note("Read each bracketed value after its label.")
+        text = text[labelled.end() :]  # x1 = (3.5, 2): a point after its label
     bracketed = group(text)
     inside = bracketed[1] if bracketed else text
     pieces, decimal = _pieces(inside, reading, bracketed is not None, decimal_comma)
@@ -72,6 +81,11 @@ def _pieces(inside: str, reading: Reading, bracketed: bool, decimal_comma: bool)
             if bracketed and not all(group(line.strip().rstrip(",")) for line in lines):
                 inside = " ".join(lines)  # numpy wraps a long row over several lines
                 continue
+            if all(_ends_with_comma(line) for line in lines[:-1]) and not all(
+                group(line.strip().rstrip(",")) for line in lines
+            ):
+                inside = " ".join(lines)  # 4, 2, / 1, 0.5: a list broken across lines (a PDF's copy)
+                continue
             return [line.strip().rstrip(",") for line in lines], True
         found = split_top(inside, separator)
         if len([p for p in found if p.strip()]) >= 2:
@@ -93,6 +107,8 @@ def _comma_pieces(inside: str, reading: Reading, bracketed: bool, decimal_comma:
     loose = [m for m in commas if m.start() not in tight_at]
     if decimal_comma and not loose:
         return None, True  # one item with decimal commas: 0,5 after a ;
+    if loose and not decimal_comma and _DECIMAL_POINT.search(inside):
+        return split_top(inside, _COMMA), False  # 4,2,-0.8: decimal points, so no comma is a decimal comma
     if decimal_comma or loose:
         pieces = _cut(inside, loose)
         if all(_DECIMAL_NUMBER.match(p.strip()) or "," not in p for p in pieces):
@@ -118,6 +134,11 @@ def _comma_pieces(inside: str, reading: Reading, bracketed: bool, decimal_comma:
 
 
 _LEADING_ZERO = re.compile(r"^0\d+$")
+_DECIMAL_POINT = re.compile(r"\d\.\d")
+
+
+def _ends_with_comma(line: str) -> bool:
+    return line.rstrip()[-1:] == ","
 
 
 def decimal_comma_readings(text: str, count: int, limit: int = 3) -> list[str]:

@@ -7,12 +7,18 @@ Also: labels between `` / `` (``slow / fast``), after markers counting up (``a) 
 in a pandas Series (``0.05    slow-monotone`` … ``dtype: object``); an option spelled with other
 case, hyphens, spaces or underscores (``Over-shoots``, ``Slow monotone``); and the labels a sentence
 names in order (``(1, 0) is a minimum and (-1, 0) is a saddle point``), never a negated one.
+
+Labels in German, French and Spanish are the options their words say in English (:func:`translated_option`:
+``langsam`` → slow, ``oszilliert und konvergiert`` → oscillating-converging, ``oscille sans converger`` →
+oscillating-stuck, ``diverge``, ``lokales Minimum``, ``point selle``), told to the student; a word that names
+no single option (``konvergiert``: slow, fast or oscillating) is not guessed.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from itertools import permutations, product
 
 from grader.checking.notation import Reading, StepError
 from grader.checking.notation.brackets import group, split_top
@@ -33,7 +39,7 @@ _VALUE = re.compile(r"^\s*[-+]?\d+(?:\.\d*)?\s+(?=[^\W\d_])")  # 0.05    slow-mo
 _DTYPE = re.compile(r"\n[ \t]*(?:Name: [^\n,]*, )?(?:Length: \d+, )?dtype: \w+[ \t]*$")
 _MARKER = re.compile(r"(?<!\S)(\(?)([a-z]|\d{1,2})([.)])(?=\s)")
 _ROW = re.compile(r"^\s*\|.*\|\s*$")
-_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_RULE = re.compile(r"^\s*\|?\s*(?::-+:?|-{2,}:?|-:)\s*(?:\|\s*(?::?-+:?)\s*)*\|?\s*$")  # |---|, |:-:|--:|
 _SUBJECT = re.compile(r"^(?:it|this run|the run|the path|the iterates?|they)\s+(?:(?:is|are|will)\s+)?", re.I)
 
 
@@ -199,3 +205,57 @@ def _place(text: str, case: str) -> int:
     pattern = rf"[(\[]\s*{pattern}\s*[)\]]" if point else rf"(?<![\d.\-]){pattern}(?![\d.])"
     match = re.search(pattern, text)
     return match.start() if match else -1
+
+
+# The words students use for the course's labels in German, French and Spanish, as the English word they say
+# (its other English spellings below); what they combine to is looked up among the part's options and aliases.
+_FOREIGN = {
+    **dict.fromkeys("langsam lent lente lentement lento lenta lentamente".split(), "slow"),
+    **dict.fromkeys("monoton monotone monotón monótono monótona monotono monotona".split(), "monotone"),
+    **dict.fromkeys("schnell rasch rapide rapidement vite rápido rápida rapido rapida rápidamente rapidamente".split(), "fast"),
+    **dict.fromkeys("konvergiert konvergent konvergierend konvergenz converge convergent convergente".split(), "converging"),
+    **dict.fromkeys("oszilliert oszillierend schwingt pendelt oscille oscillant oscillante oscila oscilante".split(), "oscillating"),
+    **dict.fromkeys("divergiert divergierend diverge divergente divergent".split(), "diverging"),
+    **dict.fromkeys("dauerhaft ewig endlos indéfiniment indefiniment indefinidamente".split(), "forever"),
+    **dict.fromkeys("festgefahren feststeckend bloqué bloquée bloque coincé atascado atascada estancado estancada".split(), "stuck"),
+    **dict.fromkeys("mínimo minimo".split(), "minimum"),
+    **dict.fromkeys("máximo maximo".split(), "maximum"),
+    **dict.fromkeys("lokales lokal lokaler locale".split(), "local"),
+    **dict.fromkeys("sattelpunkt sattel selle col silla".split(), "saddle"),
+}  # fmt: skip
+# Phrases first, as words joined by hyphens: "without converging" is how the other languages say stuck.
+_PHRASES = (
+    ("ohne-zu-konvergieren", "stuck"), ("ohne-konvergenz", "stuck"), ("konvergiert-nicht", "stuck"),
+    ("sans-converger", "stuck"), ("sans-convergence", "stuck"), ("ne-converge-pas", "stuck"),
+    ("sin-converger", "stuck"), ("sin-convergencia", "stuck"), ("no-converge", "stuck"),
+    ("without-converging", "stuck"), ("not-converging", "stuck"),
+    ("point-selle", "saddle"), ("point-col", "saddle"), ("punto-de-silla", "saddle"),
+)  # fmt: skip
+_FILLERS = frozenset("und et y e and aber mais pero sehr très tres muy".split())
+_SPELLINGS = {
+    "converging": ("converging", "converges", "convergent", "converge"),
+    "oscillating": ("oscillating", "oscillates", "oscillate"),
+    "diverging": ("diverging", "diverges", "divergent"),
+    "monotone": ("monotone", "monotonic"),
+}
+
+
+def translated_option(label: str, options: Collection[str]) -> str | None:
+    """The option a label in German, French or Spanish names (``langsam`` → ``slow-monotone`` through the alias
+    ``slow``; ``oszilliert und konvergiert`` → ``oscillating-converging``; ``minimum local`` →
+    ``local-minimum``'s option), or None: its words are put in English and tried, in any order and spelling,
+    against the options and aliases (at most three words, so at most 6 × 4³ tries)."""
+    if len(label) > 80:
+        return None
+    key = "-" + "-".join(re.split(r"[-_\s]+", label.strip().lower())) + "-"
+    for phrase, english in _PHRASES:
+        key = key.replace(f"-{phrase}-", f"-{english}-")
+    english = [_FOREIGN.get(word, word) for word in key.split("-") if word and word not in _FILLERS]
+    if not english or len(english) > 3:
+        return None
+    for order in permutations(english):
+        for spelled in product(*(_SPELLINGS.get(word, (word,)) for word in order)):
+            found = known_option("-".join(spelled), options)
+            if found:
+                return found
+    return None

@@ -4,9 +4,12 @@ LaTeX: ``$…$``, ``\\(…\\)``, ``\\frac{a}{b}``, ``\\sqrt{…}``, ``^{…}``, 
 ``\\left( … \\right)``, ``\\lceil … \\rceil``, ``\\begin{pmatrix} a \\\\ b \\end{pmatrix}`` (and
 bmatrix, matrix, and ``\\left[\\begin{array}{cc} … \\end{array}\\right]``: rows by ``\\\\``, columns by ``&``),
 ``3.\\overline{3}``, Greek letters and relations, set braces ``\\{η \\mid 0 < η < 1\\}`` (kept as ``{…}``;
-other braces group) and ``\\iff``.
-Markdown: code fences and backticks, ``**bold**``, bullet and numbered lists, headings, quotes, and
-a table whose last row holds the answer.
+other braces group), ``\\iff``, siunitx's ``\\num{2.48}``, ``x_{0}`` (as ``x_0``), and the items of an
+``itemize`` or ``enumerate`` one per line.
+Markdown: code fences and backticks, ``**bold**``, ``*italic*``, bullet and numbered lists, headings,
+quotes (not R's ``>`` prompt over its output), a table with a header rule read as the printed table it is
+(:mod:`.tables`: a step column ``t`` dropped, rows named ``x``/``y``, a matrix under column names) or else
+its last row, and a matrix drawn with bars (``| 6 0 |`` / ``| 0 2 |``, no header rule) as its rows.
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ import re
 from fractions import Fraction
 
 from grader.checking.notation import Reading, StepError
+from grader.checking.notation.consoles import r_output
+from grader.checking.notation.tables import printed_table
+from grader.checking.notation.tools import PARAMETER_NAMES
 
 
 class MarkupError(StepError):
@@ -88,7 +94,12 @@ _COMMANDS = {
 _COMMAND = re.compile("|".join(re.escape(c) + (r"(?![A-Za-z])" if c[-1].isalpha() else "") for c in _COMMANDS))
 _SIZING = re.compile(r"\\(?:left|right|big|Big|bigg|Bigg)[lr]?(?![A-Za-z])\s*(\\[{}]|[()\[\]|.⌈⌉⌊⌋⟨⟩])?")
 _SPACING = re.compile(r"\\[,;:! ]|~")
-_TEXT = re.compile(r"\\(?:text|textrm|textbf|mathrm|mathbf|mathit|boldsymbol|bm|operatorname|vec|hat|mathsf)\s*(?=\{)")
+_TEXT = re.compile(
+    r"\\(?:text|textrm|textbf|textit|mathrm|mathbf|mathit|boldsymbol|bm|operatorname|vec|hat|mathsf|num)\s*(?=\{)"
+)
+_LIST_ENVIRONMENT = re.compile(r"\\(?:begin|end)\s*\{(?:itemize|enumerate)\}")
+_ITEM = re.compile(r"\\item(?![A-Za-z])(?:\s*\[[^\]\n]{0,20}\])?")
+_SUBSCRIPT = re.compile(r"_\{(\w{1,12})\}")
 _FRAC = re.compile(r"\\[dt]?frac\s*")
 _SQRT = re.compile(r"\\sqrt\s*")
 _OVERLINE = re.compile(r"(-?)(\d*)\.(\d*)\\overline\{(\d+)\}")
@@ -96,15 +107,17 @@ _UNKNOWN = re.compile(r"\\[A-Za-z]+")
 
 _FENCE = re.compile(r"^\s*```[\w-]*\s*$", re.MULTILINE)
 _BOLD = re.compile(r"(?<![\w)*])(\*\*|__)([^*_\s](?:[^*_]*[^*_\s])?)\1(?![\w(*])")  # linear: no * or _ inside
+_ITALIC = re.compile(r"(?<![\w)*\\])\*([^*_\s\n](?:[^*_\n]{0,200}[^*_\s])?)\*(?![\w(*])")  # not 2*3*4
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+", re.MULTILINE)
 _NUMBERED = re.compile(r"^\s*(\d+)[.)]\s+")
 _HEADING = re.compile(r"^\s*(?:#{1,6}|>(?!>>))\s*", re.MULTILINE)  # not Python's >>> prompt
-_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_HEADING_ONLY = re.compile(r"^\s*#{1,6}\s*", re.MULTILINE)  # where > is R's prompt
+_TABLE_RULE = re.compile(r"^\s*\|?\s*(?::-+:?|-{2,}:?|-:)\s*(\|\s*(?::?-+:?)\s*)*\|?\s*$")  # |---|, |:-:|--:|
 
 
 def strip_markup(text: str, reading: Reading) -> str:
     """LaTeX and Markdown into plain maths (``\\frac{10}{3}`` → ``((10)/(3))``, ``**24**`` → ``24``)."""
-    text = _strip_markdown(text)
+    text = _strip_markdown(text, reading)
     if "\\" in text or "$" in text or "^{" in text or "_{" in text:
         text = _strip_latex(text)
     return text
@@ -112,6 +125,8 @@ def strip_markup(text: str, reading: Reading) -> str:
 
 def _strip_latex(text: str) -> str:
     text = _DELIMITERS.sub(" ", text)
+    if "\\item" in text:
+        text = _ITEM.sub("\n", _LIST_ENVIRONMENT.sub("", text))
     text = _MATRIX.sub(_delimited_matrix, text)
     text = _OVERLINE.sub(_repeating_decimal, text)
     text = _SIZING.sub(_sized, text)
@@ -120,7 +135,7 @@ def _strip_latex(text: str) -> str:
     text = _braced(text, _TEXT, lambda body: f" {body} ")
     text = _braced(text, _FRAC, lambda numerator, denominator: f"(({numerator})/({denominator}))", arguments=2)
     text = _braced(text, _SQRT, lambda body: f"sqrt({body})")
-    text = re.sub(r"\^\s*\{", "^(", text).replace("_{", "_(")
+    text = re.sub(r"\^\s*\{", "^(", _SUBSCRIPT.sub(r"_\1", text)).replace("_{", "_(")
     unknown = _UNKNOWN.search(text)
     if unknown:
         raise MarkupError(f"the LaTeX command {unknown.group()} is not something a number or formula can hold")
@@ -188,14 +203,19 @@ def _repeating_decimal(match: re.Match[str]) -> str:
     return f"({sign}{value.numerator}/{value.denominator})"
 
 
-def _strip_markdown(text: str) -> str:
+def _strip_markdown(text: str, reading: Reading) -> str:
     if "`" in text:
         text = _FENCE.sub("", text).replace("`", "")
     if "**" in text or "__" in text:
         text = _BOLD.sub(r"\2", text)
+    if "*" in text:
+        text = _ITALIC.sub(r"\1", text)
     if "|" in text:
-        text = _table_row(text)
-    text = _HEADING.sub("", text)
+        text = _table(text, reading)
+    if ">" in text and not ("[" in text and r_output(text)):
+        text = _HEADING.sub("", text)
+    else:
+        text = _HEADING_ONLY.sub("", text)
     lines = [line for line in text.splitlines() if line.strip()]
     if len(lines) >= 2 and all(_BULLET.match(line) for line in lines) and _is_list(lines):
         text = "\n".join(_BULLET.sub("", line) for line in lines)
@@ -213,11 +233,30 @@ def _is_list(lines: list[str]) -> bool:
     return counted == list(range(counted[0], counted[0] + len(counted))) and counted[0] in (0, 1)
 
 
-def _table_row(text: str) -> str:
-    """A Markdown table → its last row, cells separated by tabs (the header names the columns)."""
+_CELL = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_NUMBERS = re.compile(rf"^[ \t]*{_CELL}(?:[ \t]+{_CELL})*[ \t]*$")  # 6 0: a row of a matrix drawn with bars
+_CELL_MATHS = re.compile(r"^\$([^$]*)\$$")
+
+
+def _table(text: str, reading: Reading) -> str:
+    """A Markdown table (every line opening or closing with ``|``): with a header rule, the table it prints
+    (:func:`.tables.printed_table`: a step column dropped, named rows, a matrix under column names), else its
+    last row, cells separated by tabs; without one, a matrix drawn with bars when every cell holds numbers
+    (``| 6 0 |`` / ``| 0 2 |``: its rows), else its last row."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if len(lines) < 2 or not all(line.startswith("|") or line.endswith("|") for line in lines):
         return text
-    rows = [line for line in lines if not _TABLE_RULE.match(line)]
-    cells = [cell.strip() for cell in rows[-1].strip("|").split("|")]
-    return "\t".join(cells)
+    ruled = any(_TABLE_RULE.match(line) for line in lines)
+    rows = [
+        [_CELL_MATHS.sub(r"\1", cell.strip()) for cell in line.strip("|").split("|")]
+        for line in lines
+        if not _TABLE_RULE.match(line)
+    ]
+    if ruled and len(rows) >= 3:  # a header and two rows or more (one row is the answer itself)
+        printed = "\n".join("\t".join(row) for row in rows)
+        read = printed_table(printed, reading, PARAMETER_NAMES)
+        if read != printed:
+            return read
+    if not ruled and all(_NUMBERS.match(cell) for row in rows for cell in row if cell):
+        return "\n".join("\t".join(cell for cell in row if cell) for row in rows)
+    return "\t".join(rows[-1])

@@ -1,13 +1,16 @@
 """Tables as tools print them, read for step 3 (:mod:`.tools`): the values without their names and index.
 
-- MATLAB/Octave displays: ``x =\\n\\n   4.0000   2.0000\\n`` (a row; ``format rat``'s ``1/2`` too),
+- MATLAB/Octave displays: ``x =\\n\\n   4.0000   2.0000\\n`` (a row; ``format rat``'s ``1/2`` too; the Live
+  Editor's ``x = 1×2`` over it),
   ``x_new =\\n\\n    1.5100\\n    0.2200\\n`` (a column), ``H =\\n\\n   6   0\\n   0   2\\n`` (a matrix),
   wide rows cut into ``Columns 1 through 6``; the name before ``=`` is a label;
 - pandas Series: ``<index>    <value>`` lines and a footer ``dtype: float64`` (``Name: w, dtype: …``,
   ``Length: 3, dtype: …``), under the index's name if it has one → the values in order, numbers or labels;
-- pandas DataFrames: a header of column names, then two or more rows of a label and one number per column;
+- pandas DataFrames (and R's data.frame): a header of column names, then two or more rows of a label and one
+  number per column; a column ``t``/``k``/``step`` counting 0, 1, … is the step, not a value (dropped);
 - spreadsheet copies: a header row then rows whose first column ``t``/``k``/``step``… counts 0, 1, 2, …
-  (or 1, 2, …) → the other columns; and ``x<TAB>3.5`` / ``y<TAB>2`` rows of parameter names and values.
+  (or 1, 2, …) → the other columns; and ``x<TAB>3.5`` / ``y<TAB>2`` rows of parameter names and values, also
+  under a header (``component | value``).
 
 A table of several value columns is read as rows (a matrix, or points), and its column names are kept in
 :attr:`Reading.columns`, so that a part asking for one sequence refuses it naming the columns instead of
@@ -21,7 +24,7 @@ import re
 
 from grader.checking.notation import Reading, StepError
 
-_MATLAB_NAME = re.compile(r"^\s*([A-Za-z]\w*)\s*=\s*$")
+_MATLAB_NAME = re.compile(r"^\s*([A-Za-z]\w*)\s*=\s*(?:\d+\s*[×x*]\s*\d+(?:\s+(?:double|single|int\d*|logical))?)?\s*$")
 _MATLAB_FACTOR = re.compile(r"^\s*[+-]?\d+(?:\.\d*)?[eE][+-]?\d+\s*\*\s*$")
 _MATLAB_COLUMNS = re.compile(r"^\s*Columns?\s+\d+(?:\s+(?:through|to|and)\s+\d+)?\s*:?\s*$", re.IGNORECASE)
 _SERIES_FOOTER = re.compile(r"^\s*(?:Name:[^,\n]*,\s*)?(?:Length:\s*\d+,\s*)?dtype:\s*\w+\s*$")
@@ -50,16 +53,20 @@ def printed_table(text: str, reading: Reading, parameter_names: frozenset[str] =
         return text
     labels = [row[0] for row in body]
     if len(body) >= 2 and all(len(row) == len(header) + 1 for row in body) and _row_labels(labels, header):
-        return _columns(header, [row[1:] for row in body], labels, reading, parameter_names)
+        values = [row[1:] for row in body]
+        if len(header) >= 2 and header[0].lower() in _INDEX_NAMES and _counts([row[0] for row in values]):
+            header, values = header[1:], [row[1:] for row in values]  # R's data.frame(t = 0:5, x = …)
+        return _columns(header, values, labels, reading, parameter_names)
     if len(header) >= 2 and all(len(row) == len(header) for row in body) and _is_header(header):
         if header[0].lower() in _INDEX_NAMES and _counts([row[0] for row in body]):
             return _columns(header[1:], [row[1:] for row in body], [], reading, parameter_names)
         if all(_CELL_NUMBER.match(row[0]) for row in body):
             return _columns(header, body, [], reading, parameter_names)
-    if all(len(row) == 2 and _CELL_NUMBER.match(row[1]) for row in rows) and _named(
-        [row[0] for row in rows], parameter_names
-    ):
-        return _named_values({row[0]: row[1] for row in rows}, reading)
+    for named in (rows, body):  # x<TAB>3.5 / y<TAB>2, under a header or not
+        if all(len(row) == 2 and _CELL_NUMBER.match(row[1]) for row in named) and _named(
+            [row[0] for row in named], parameter_names
+        ):
+            return _named_values({row[0]: row[1] for row in named}, reading)
     return text
 
 

@@ -5,8 +5,10 @@ requires_grad=True)``, JAX's ``Array([3.8, 2.2], dtype=float32)``, ``Parameter c
 ``np.float64(2.0)``, ``dtype=float32``, ``Out[3]: 38`` and ``In [3]:`` lines, ``>>>`` prompts, a
 spreadsheet formula ``=1200/50``, Python's ``math.ceil`` / ``//`` (``-(-1200 // 32)``: the unary minus
 binds tighter), ``diag(6, 2)`` / ``np.diag([6, 2])`` as the diagonal matrix, a dict ``{'x': 3.5, 'y': 2}``
-with the parameter names, and printed tables (MATLAB displays, pandas Series and DataFrames,
-spreadsheet copies: see :mod:`.tables`).
+with the parameter names, Python's ``Fraction(10, 3)`` and sympy's ``Rational(10, 3)``, a TI calculator's
+``►Frac`` (``2.48`` / ``Ans►Frac`` / ``62/25``: the two must agree) and the rows of a matrix side by side
+(TI-Nspire's and Mathematica's ``[[6,0][0,2]]``), R's and Julia's printing (see :mod:`.consoles`), and
+printed tables (MATLAB displays, pandas Series and DataFrames, spreadsheet copies: see :mod:`.tables`).
 """
 
 from __future__ import annotations
@@ -16,9 +18,15 @@ from typing import Any
 
 from grader.checking.notation import Reading
 from grader.checking.notation.brackets import closing_at, group, split_top
+from grader.checking.notation.consoles import console_output
 from grader.checking.notation.tables import printed_table
 
 _PROMPT_LINE = re.compile(r"^\s*(?:In\s*\[\d*\]:|>>>|\.\.\.\s).*$", re.MULTILINE)
+_CONVERSION = re.compile(r"\n[ \t]*(?:Ans)?[ \t]*[►▶▸][ \t]*(?:Frac|Dec|DMS)[ \t]*\n")
+_SIDE_BY_SIDE = re.compile(r"\][ \t]*\[")
+_FRACTION = re.compile(
+    r"\b(?:(?:fractions|sympy|sp)\.)?(?:Fraction|Rational)\(\s*(?:(-?\d+)\s*,\s*(\d+)|['\"](-?\d+)\s*/\s*(\d+)['\"])\s*\)"
+)
 _OUT = re.compile(r"^\s*Out\s*\[\d*\]\s*:\s*", re.MULTILINE)
 _PARAMETER = re.compile(r"^\s*Parameter containing:\s*", re.IGNORECASE)
 _WRAPPER = re.compile(
@@ -49,11 +57,18 @@ def unwrap_tool_output(text: str, reading: Reading) -> str:
     spreadsheet formula, ``math.ceil``/``//``, and a dict of named values → the values alone."""
     text = _PARAMETER.sub("", _PROMPT_LINE.sub("", text) if "In [" in text or ">>>" in text else text)
     text = _OUT.sub("", text)
+    text = console_output(text, reading)
+    if "Frac" in text or "Dec" in text:
+        text = _CONVERSION.sub(" = ", text)  # 2.48 / Ans►Frac / 62/25: both sides, checked to agree
+    if "Fraction(" in text or "Rational(" in text:
+        text = _FRACTION.sub(lambda m: f"({m[1] or m[3]}/{m[2] or m[4]})", text)
     if "\n" in text:
         text = printed_table(text, reading, PARAMETER_NAMES)
     text = text.strip()
     if text.startswith("=") and not text.startswith("=="):
         text = text[1:]  # a spreadsheet formula, =1200/50
+    if "][" in text.replace(" ", "") and (outer := group(text)) and outer[0] == "[":
+        text = _SIDE_BY_SIDE.sub("], [", text)  # [[6,0][0,2]]: rows side by side
     text = _unwrap_calls(text, _WRAPPER, keep_first_argument=True)
     text = _unwrap_calls(text, _SCALAR, keep_first_argument=True)
     for name, call in _ROUNDING_CALL.items():

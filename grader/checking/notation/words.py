@@ -31,6 +31,15 @@ NUMBER, LIST = "number", "list"
 _MATH_NAMES = {name.lower() for name in (*FUNCTIONS, *CONSTANTS)} | {"ceil", "floor", "inf", "infinity", "oo", "pi"}
 _TOKEN = re.compile(r"[A-Za-z\u00c0-\u024f\u0370-\u03ff][\w\u0370-\u03ff']*(?:-[A-Za-z][\w']*)*")
 _LABEL = re.compile(r"^[A-Za-z\u0370-\u03ff](?:\d+|_\w+|'*)$")
+# A single letter alone is a label when a value or its argument follows (x = 2, f(x0): 18, η ≈ 0.1), else a
+# word (French "il y a 24", Spanish "y").
+_NAMES_A_VALUE = re.compile(r"[ \t]*(?:[=:≈~(\[_'<>≤≥∈←,;)\]]|$)")
+_AND = {"and", "und", "et", "y"}
+# When, not what: "0.8896 after 2 steps", "nach 2 Schritten", "après 2 itérations", "después de 2 pasos".
+_CONTEXT = re.compile(
+    r"\b(?:after|nach|apr[èe]s|despu[ée]s\s+de|tras|au\s+bout\s+de|al\s+cabo\s+de|within)\s+(\d+)\s+([^\W\d_][\w-]*)",
+    re.IGNORECASE,
+)
 _UNITS = re.compile(
     r"^(?:updates?|steps?|iterations?|batch(?:es)?|mini-?batch(?:es)?|minibatch(?:es)?|gradient|times|epochs?)$", re.I
 )
@@ -57,6 +66,8 @@ def find_value(text: str, reading: Reading, context: str = NUMBER, number_words:
     (``thirty-eight``), not an item of a list (where ``one`` is more likely a slip than a value)."""
     original = text.strip()
     text = _ELLIPSIS.sub(lambda m: _repeating(m, reading), original)
+    if context == NUMBER:
+        text = _without_context(text, reading)
     if number_words and not _DIGIT.search(text):
         text = original = _NUMBER_WORDS.sub(lambda m: _number_from_words(m.group(), reading), text)
     colons = top_level(text, _COLON)
@@ -86,7 +97,7 @@ def find_value(text: str, reading: Reading, context: str = NUMBER, number_words:
 QUANTITIES = {
     "updates": (
         "update updates step steps iteration iterations iters schritt schritte iterationen aktualisierungen "
-        "itération itérations iteration iteraciones paso pasos actualizaciones"
+        "itération itérations iteration iteraciones paso pasos actualizaciones schritten pas mises"
     ),
     "epochs": "epoch epochs epoche epochen époque époques epoque epoques época épocas epoca epocas",
     "batches": "batch batches minibatch minibatches mini-batch mini-batches lote lotes",
@@ -96,6 +107,19 @@ _QUANTITY_OF = {word: quantity for quantity, words in QUANTITIES.items() for wor
 # Words that may stand before the word naming the quantity: 24 gradient steps, 24 mini-batch updates.
 _QUALIFIERS = {"gradient", "descent", "sgd", "gd", "parameter", "weight", "optimizer", "optimiser", "training"}
 _UNIT_WORDS = re.compile(r"\s*((?:[A-Za-z\u00c0-\u024f][\w'-]*[ \t]*){1,4})")
+
+
+def _without_context(text: str, reading: Reading) -> str:
+    """``0.8896 after 2 steps`` → ``0.8896``: a count of steps after ``after`` (``nach``, ``après``, ``después
+    de``) says when, not what, where another number is left to be the answer (told)."""
+    for match in _CONTEXT.finditer(text):
+        if quantity(match.group(2)) is None:
+            continue
+        rest = text[: match.start()] + text[match.end() :]
+        if _DIGIT.search(rest):
+            reading.note(f"Read {match.group().strip()!r} as when, not as your answer.")
+            return rest.strip()
+    return text
 
 
 def unit_after(text: str) -> str:
@@ -126,11 +150,13 @@ def _spans(text: str, context: str) -> list[tuple[str, str]]:
     start = 0
     for token in _TOKEN.finditer(text):
         word = token.group()
-        if word.lower() in _MATH_NAMES or _LABEL.match(word):
+        if word.lower() in _MATH_NAMES or (
+            _LABEL.match(word) and (len(word) > 1 or _NAMES_A_VALUE.match(text, token.end()))
+        ):
             continue
         if context == LIST and _ends_with(text[: token.start()], _LIST_END):
             continue  # an item of the list (4, 2, one): left for the number reader to refuse
-        if context == LIST and word.lower() == "and":
+        if context == LIST and word.lower() in _AND:
             text_before = text[start : token.start()]
             pieces.append((text_before + ",", ""))
             start = token.end()
@@ -241,14 +267,38 @@ def _number_from_words(phrase: str, reading: Reading) -> str:
     return str(total)
 
 
-_BETWEEN = re.compile(r"\b(?:between\s+(\S+)\s+and|from\s+(\S+)\s+to)\s+(\S+?)[.,;]?(?:\s|$)", re.I)
+_BETWEEN = re.compile(
+    r"\b(?:(?:between|zwischen|entre)\s+(\S+)\s+(?:and|und|et|y)|(?:from|von|de|desde)\s+(\S+)\s+(?:to|bis|à|a|hasta))"
+    r"\s+(\S+?)[.,;]?(?:\s|$)",
+    re.I,
+)  # English, German, French, Spanish
 _EQUIVALENT = re.compile(r"⇔|⟺|<=>|\biff\b")
 _BECAUSE = re.compile(r"\b(?:because|since)\b", re.I)
 _BARE = re.compile(r"^[\s\d.<>≤≥=+-]*$")
-_OPEN_WORDS = re.compile(r"exclusive|excluded|excluding|strict|not included|open|not equal", re.I)
-_CLOSED_WORDS = re.compile(r"inclusive|included|including|closed", re.I)
+_OPEN_WORDS = re.compile(
+    r"exclusive|excluded|excluding|strict|not included|open|not equal"
+    r"|\b(?:ausschlie(?:ß|ss)lich|exklusive|nicht eingeschlossen|offen"
+    r"|exclu|non compris|non inclus|ouvert"
+    r"|sin incluir|no incluid|excluid|excluyendo|estrictamente|abierto|sin los extremos)",
+    re.I,
+)  # English (as before), German, French, Spanish: checked before the closed words ("non compris")
+_CLOSED_WORDS = re.compile(
+    r"inclusive|included|including|closed"
+    r"|\b(?:einschlie(?:ß|ss)lich|inklusive|geschlossen|inclus|compris|ferm[ée]|incluid|incluyendo|cerrado"
+    r"|con los extremos)",
+    re.I,
+)
+# Intervals as tools print them: Julia's IntervalSets (0 .. 1 (open)) and sympy's Interval.open(0, 1).
+_INTERVAL_SETS = re.compile(
+    r"^\s*([-+]?[\d.]+(?:e[-+]?\d+)?)\s*\.\.\s*([-+]?[\d.]+(?:e[-+]?\d+)?)\s*(?:\((open|closed|open-closed|closed-open)\))?\s*$"
+)
+_SYMPY_INTERVAL = re.compile(
+    r"^\s*(?:sympy\.|sp\.)?Interval(?:\.(open|Lopen|Ropen))?\(\s*([^,()]+?)\s*,\s*([^,()]+?)\s*"
+    r"(?:,\s*(True|False)\s*(?:,\s*(True|False)\s*)?)?\)\s*$"
+)
+_ENDS = {"open": (False, False), "closed": (True, True), "open-closed": (False, True), "closed-open": (True, False)}
 _SET_BUILDER = re.compile(r"^\{\s*[^:|{}]+?\s*[:|]\s*(.+)\}$")
-_KEPT = {"and", "in", "inf", "infinity", "oo"}
+_KEPT = {"and", "und", "et", "y", "in", "inf", "infinity", "oo"}
 
 
 def interval_words(text: str, reading: Reading, variables: tuple[str, ...]) -> str:
@@ -261,6 +311,9 @@ def interval_words(text: str, reading: Reading, variables: tuple[str, ...]) -> s
     showing both readings; so are equivalent sides that are plain intervals and differ.
     """
     text = text.strip().rstrip(".")
+    printed = _printed_interval(text, reading)
+    if printed:
+        return printed
     text = _last_equivalent(text, reading, variables)
     builder = _SET_BUILDER.match(text)
     if builder:
@@ -294,6 +347,30 @@ def interval_words(text: str, reading: Reading, variables: tuple[str, ...]) -> s
     for word in reversed(words):  # for 0 < η < 1 it converges; eta must be in (0, 1)
         text = text[: word.start()] + " " + text[word.end() :]
     return re.sub(r"\s+-\s*$", "", text).strip(_EDGE + ".")
+
+
+def _printed_interval(text: str, reading: Reading) -> str | None:
+    """Julia's ``0.0 .. 1.0 (open)`` and sympy's ``Interval.open(0, 1)`` as brackets (``(0.0, 1.0)``);
+    IntervalSets' bare ``0 .. 1`` (closed there, a range to others) is refused showing both readings."""
+    julia = _INTERVAL_SETS.match(text)
+    if julia:
+        low, high, ends = julia.groups()
+        if ends is None:
+            raise Ambiguous(
+                f"{quoted(text)} does not say whether the ends belong: ({low}, {high}) leaves them out, "
+                f"[{low}, {high}] keeps them; write one of these"
+            )
+        low_closed, high_closed = _ENDS[ends]
+    else:
+        sympy = _SYMPY_INTERVAL.match(text)
+        if not sympy:
+            return None
+        which, low, high, left_open, right_open = sympy.groups()
+        low_closed = which not in ("open", "Lopen") and left_open != "True"
+        high_closed = which not in ("open", "Ropen") and right_open != "True"
+    shown = f"{'[' if low_closed else '('}{low}, {high}{']' if high_closed else ')'}"
+    reading.note(f"Read {text.strip()} as {shown}.")
+    return shown
 
 
 def _last_equivalent(text: str, reading: Reading, variables: tuple[str, ...]) -> str:
