@@ -166,10 +166,10 @@ def refuse_hedges(text: str, reading: Reading, context: str = VALUE) -> str:
             "mean, without the '?'",
             QUESTION,
         )
+    _two_lists(text)  # first: 0.4, 0.2, 0.1 / 0.4, 0.2, 1.1 is two lists, not the quotient 0.1/0.4
     if context == VALUE:
         for joined in _JOINED.finditer(text):
             _ask_if_two(text, joined)
-    _two_lists(text)
     return text
 
 
