@@ -1,6 +1,7 @@
-"""How well answers written the way students write them are read: tests/data/answers.yaml and answers_heldout.yaml.
+"""How well answers written the way students write them are read: tests/data/answers.yaml and answers_heldout.yaml,
+and every reference answer as tools and people print it (tests/printed_forms.py).
 
-    python bench/corpus_report.py [--failures] [--json] [--corpus FILE]
+    python bench/corpus_report.py [--failures] [--json] [--corpus FILE] [--forms | --no-forms] [--students N]
 
 Every answer is graded alone through the one grading path (``grader.grading.grade`` on a submission
 for the default variant) and judged against its truth:
@@ -12,11 +13,19 @@ for the default variant) and judged against its truth:
 - every ``invalid`` must give a reason and an example of an accepted form (``like …`` / ``e.g.``).
 
 Prints the figures overall and by notation; ``--failures`` lists each answer that missed.
+
+Then the printed forms: each reference answer of every part whose reference is a number, count, vector,
+sequence, matrix, interval or labels, rendered by each source's generator (Python/numpy/PyTorch/JAX/pandas,
+R, Julia, MATLAB/Octave, calculators, spreadsheets, LaTeX, Markdown, phones, PDF copies, plain text,
+prose in four languages) for the default variant and ``--students`` - 1 others, graded the same way: the
+share read as right by source, by kind of answer and by form (``--forms`` lists every form), and the forms
+of a perturbed value that got full credit (none should).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import re
 import sys
@@ -30,7 +39,8 @@ import yaml
 from grader.grading import grade
 from grader.specs.model import load_catalog
 
-DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+TESTS = Path(__file__).resolve().parent.parent / "tests"
+DATA = TESTS / "data"
 CORPUS = (DATA / "answers.yaml", DATA / "answers_heldout.yaml")
 _EXAMPLE = re.compile(r"\blike\b|\be\.g\.|for example|such as|one of:", re.IGNORECASE)
 
@@ -169,18 +179,103 @@ def _print(numbers: dict[str, Any]) -> None:
         print(f"  {notation:<14} {share}")
 
 
+def _printed_forms_module() -> Any:
+    spec = importlib.util.spec_from_file_location("printed_forms", TESTS / "printed_forms.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["printed_forms"] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def _full(catalog: Any, student: str, exercise: str, part: str, answer: str) -> tuple[bool, dict[str, Any]]:
+    result = grade({"student": student, "answers": {exercise: {part: answer}}}, catalog).to_json()
+    graded = next(p for p in result["exercises"][0]["parts"] if p["id"] == part)
+    return graded["status"] == "correct" and graded["score"] == graded["max_score"], graded
+
+
+def printed_forms(students: int = 4) -> dict[str, Any]:
+    """Every reference answer as each source prints it, graded: read as right by source, kind and form; the
+    perturbed forms given full credit; the forms missed."""
+    forms = _printed_forms_module()
+    catalog = load_catalog()
+    catalog.per_student, catalog.secret = True, "printed-forms"  # the variants tests/test_printed_forms.py uses
+    names = ("default", *(f"s{i:03d}" for i in range(1, students)))
+    shares: dict[str, dict[str, list[int]]] = {"source": {}, "kind": {}, "form": {}}
+    perturbed = [0, 0]
+    missed: list[dict[str, Any]] = []
+    for student, exercise, part, reference in forms.references(catalog, names):
+        wrong = {(f.source, f.form): f.text for f in forms.forms(forms.perturbed(reference))}
+        for form in forms.forms(reference):
+            ok, graded = _full(catalog, student, exercise, part, form.text)
+            for by, key in (
+                ("source", form.source),
+                ("kind", reference.kind),
+                ("form", f"{form.source}: {reference.kind}, {form.form}"),
+            ):
+                share = shares[by].setdefault(key, [0, 0])
+                share[0] += ok
+                share[1] += 1
+            if not ok:
+                missed.append({"where": f"{student} {exercise}/{part}", "source": form.source, "form": form.form,
+                               "answer": form.text, "status": graded["status"], "feedback": graded["feedback"]})  # fmt: skip
+            if (other := wrong.get((form.source, form.form))) is not None and other != form.text:
+                credited, graded = _full(catalog, student, exercise, part, other)
+                perturbed[0] += credited
+                perturbed[1] += 1
+                if credited:
+                    missed.append({"where": f"{student} {exercise}/{part}", "source": form.source, "form": form.form,
+                                   "answer": other, "status": "perturbed value given full credit",
+                                   "feedback": graded["feedback"]})  # fmt: skip
+    read = sum(ok for ok, _ in shares["source"].values())
+    total = sum(n for _, n in shares["source"].values())
+    return {
+        "variants": len(names),
+        "forms": total,
+        "read_as_right": read,
+        "read_as_right_pct": round(100 * read / max(total, 1), 1),
+        "perturbed_with_full_credit": f"{perturbed[0]}/{perturbed[1]}",
+        **{f"by_{by}": {k: f"{ok}/{n}" for k, (ok, n) in sorted(values.items())} for by, values in shares.items()},
+        "missed": missed,
+    }
+
+
+def _print_forms(numbers: dict[str, Any], every_form: bool) -> None:
+    print(f"\nprinted forms of the reference answers ({numbers['variants']} variants; tests/printed_forms.py)")
+    print(
+        f"right forms read as right              {numbers['read_as_right']}/{numbers['forms']}"
+        f"  ({numbers['read_as_right_pct']} %)"
+    )
+    print(f"perturbed forms given full credit      {numbers['perturbed_with_full_credit']}")
+    for by in ("source", "kind"):
+        print(f"read as right, by {by}:")
+        for key, share in numbers[f"by_{by}"].items():
+            print(f"  {key:<14} {share}")
+    forms = numbers["by_form"].items()
+    shown = [(k, v) for k, v in forms if every_form or v.split("/")[0] != v.split("/")[1]]
+    print("read as right, by form" + ("" if every_form else " (those below 100 %)") + ":")
+    for key, share in shown:
+        print(f"  {key:<60} {share}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--failures", action="store_true", help="list every answer that missed its truth")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--corpus", type=Path, action="append", help="a corpus file in the same format (repeatable)")
+    parser.add_argument("--forms", action="store_true", help="list the reading rate of every printed form")
+    parser.add_argument("--no-forms", action="store_true", help="leave out the printed forms of the references")
+    parser.add_argument("--students", type=int, default=4, help="variants of the printed forms (default 4)")
     args = parser.parse_args(argv)
     graded = grade_corpus(load_corpus(tuple(args.corpus) if args.corpus else CORPUS))
     numbers = figures(graded)
+    printed = None if args.no_forms else printed_forms(args.students)
     if args.json:
-        print(json.dumps(numbers, indent=2))
+        print(json.dumps({**numbers, **({"printed_forms": printed} if printed else {})}, indent=2, ensure_ascii=False))
     else:
         _print(numbers)
+        if printed:
+            _print_forms(printed, args.forms)
     if args.failures:
         print("\nmissed:", file=sys.stderr)
         for g in graded:
@@ -190,6 +285,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"  {g.exercise}/{g.part} [{g.notation}] {json.dumps(shown, ensure_ascii=False)}", file=sys.stderr
                 )
+        for miss in printed["missed"] if printed else ():
+            print(
+                f"  {miss['where']} [{miss['source']}: {miss['form']}] {json.dumps(miss, ensure_ascii=False)}",
+                file=sys.stderr,
+            )
     return 0
 
 
