@@ -27,6 +27,7 @@ parts:
   - {id: iterates, type: sequence, points: 4, answer: "iterates(gd(eta), f, x0, steps)", step: "next_from(gd(eta), f)"}
   - {id: values, type: sequence, points: 4, answer: "values(f, iterates(gd(eta), f, x0, steps))"}
   - {id: x2, type: number, answer: "iterates(gd(eta), f, x0, steps)[2]"}
+  - {id: last3, type: sequence, points: 3, answer: "iterates(gd(eta), f, x0, steps)[-3:]"}
 """,
     "batches3d": """\
 id: batches3d
@@ -71,6 +72,7 @@ parameters: {f: "x**2", x0: 1, lr: 0.1}
 parts:
   - {id: adam-run, type: sequence, answer: "iterates(adam(lr, 0.5, 0.75, 0), f, x0, 2)"}
   - {id: rms, type: number, answer: "iterates(rmsprop(lr, 0.75, 0), f, x0, 2)[2]"}
+  - {id: adam-eps, type: number, answer: "iterates(adam(lr, 0.5, 0.75, 0.25), f, x0, 1)[1]"}
 """,
     "saddle": """\
 id: saddle
@@ -89,8 +91,19 @@ prompt: "For which eta does GD on 3*x**2 converge?"
 parameters: {f: "3*x**2", x: [1, 2], g: [4, -2], eta: 0.25}
 parts:
   - {id: converges, type: interval, answer: "converging_rates(f)"}
+  - {id: closed, type: interval, answer: "interval(0, 2 / curvature(f), True, True)"}
   - {id: point, type: vector, answer: "x - eta * g"}
   - {id: direction, type: vector, answer: "neg(g)"}
+  - {id: classify, type: labels, answer: "regimes(f, [0.02, 0.05, 0.1, 0.12])"}
+""",
+    "counts2": """\
+id: counts2
+title: Batches, rounded either way
+prompt: "520 and 560 points in batches of 64."
+parameters: {n1: 520, n2: 560, b: 64}
+parts:
+  - {id: ceiling, type: integer, answer: "ceil(n1 / b)"}
+  - {id: dropped, type: integer, answer: "updates_per_epoch(n2, b, drop_last=True)"}
 """,
     "scheduled": """\
 id: scheduled
@@ -196,6 +209,30 @@ def rms(weight: float) -> float:
     return x
 
 
+def adam_with(
+    average: tuple[float, float] = (0.5, 0.75), correction: Any = lambda beta, t: 1 - beta**t, n: int = 2
+) -> list[float]:
+    """Adam on x² from 1, η = 0.1, ε = 0, as a student computes it: m ← a₁m + (1 − a₁)g, v ← a₂v + (1 − a₂)g² with
+    the weights ``average`` given, then m and v divided by ``correction(β, t)`` with the true β = (0.5, 0.75)."""
+    xs, m, v = [1.0], 0.0, 0.0
+    for t in range(1, n + 1):
+        g = 2 * xs[-1]
+        m, v = average[0] * m + (1 - average[0]) * g, average[1] * v + (1 - average[1]) * g * g
+        mh, vh = m / correction(0.5, t), v / correction(0.75, t)
+        xs.append(xs[-1] - 0.1 * mh / math.sqrt(vh))
+    return xs
+
+
+def rms_with(alpha: float, weight: float) -> float:
+    """RMSprop on x² from 1, η = 0.1, ε = 0, two steps; v ← alpha·v + weight·g²."""
+    x, v = 1.0, 0.0
+    for _ in range(2):
+        g = 2 * x
+        v = alpha * v + weight * g * g
+        x -= 0.1 * g / math.sqrt(v)
+    return x
+
+
 def epoch(batches: list[list[int]], scale: Any = lambda b: 1 / len(b), sign: float = 1) -> list[float]:
     """Weights of SGD on (wa − y)² over ``batches`` of the epoch3 data, each step η·scale(batch)·Σ gradients."""
     data = [(1, 3), (2, 1), (3, 2)]
@@ -265,6 +302,82 @@ CASES: list[tuple[str, str, str, Any, str]] = [
     ("wrong-point-previous", "saddle", "hessian", [[2, 0], [0, -6]], "wrong-point"),  # at (0, 1), not (0, −1)
     ("one-step-too-many-at-index", "quartic", "x2", GD[3], "off-by-one"),
     ("labels-swapped", "saddle", "kinds", "minimum, saddle", "labels-swapped"),  # the points are (0, 1), (0, −1)
+    # The function misread: f = x⁴ + 3, f' = 4x³, η = 0.1, from 1.
+    (
+        "constant-differentiated",
+        "quartic",
+        "iterates",
+        run(lambda x: x - 0.1 * (4 * x**3 + 3), 1.0, 3),
+        "constant-differentiated",
+    ),  # f' taken as 4x³ + 3
+    ("misread-function", "quartic", "x2", run(lambda x: x - 0.1 * 16 * x**3, 1.0, 2)[2], "misread-function"),  # 4x⁴ + 3
+    (
+        "other-parameter",
+        "quartic",
+        "x2",
+        run(lambda x: x - 0.05 * 4 * x**3, 1.0, 2)[2],
+        "other-parameter",
+    ),  # epoch3's η
+    # A term of the update dropped, a sign lost, another part's answer, a unit vector: x = [1, 2], g = [4, −2], η = ¼.
+    ("dropped-current-point", "rates", "point", [-1, 0.5], "dropped-current-point"),  # −ηg alone
+    ("lost-sign", "rates", "point", [-2, -1.5], "lost-sign"),  # −x − ηg
+    ("answer-to-another-part", "rates", "direction", [0, 2.5], "answer-to-another-part"),  # the new point
+    ("normalised-direction", "rates", "direction", [-4 / math.sqrt(20), 2 / math.sqrt(20)], "normalised-direction"),
+    ("normalised-gradient", "rates", "point", [1 - 1 / math.sqrt(20), 2 + 0.5 / math.sqrt(20)], "normalised-direction"),
+    # Counting slips.
+    ("index-shift-next", "quartic", "x2", GD[3], "index-shift"),
+    ("index-shift-previous", "quartic", "x2", GD[1], "index-shift"),
+    ("wrong-window", "quartic", "last3", GD[:3], "wrong-window"),  # x₀ … x₂ for x₁ … x₃
+    ("batch-index-shift", "batches3d", "batch", [1, 5, 3], "index-shift"),  # points 0 (none) and 3 for 1 and 4
+    ("round-for-ceil", "counts2", "ceiling", 8, "round-for-ceil"),  # 520/64 = 8.125: ⌈⌉ 9, rounded 8
+    ("ceil-for-floor", "counts2", "dropped", 9, "ceil-for-floor"),  # 560/64 = 8.75: ⌊⌋ 8, ⌈⌉ 9
+    ("round-for-floor", "counts2", "dropped", 9, "round-for-floor"),  # rounded 9 too
+    ("size-for-count", "counts", "updates", 500, "size-for-count"),
+    ("batch-size-for-count", "counts", "ceiling", 64, "batch-size-for-count"),
+    # Intervals: GD on 3x² converges for 0 < η < 1/3, without passing the minimum for η ≤ 1/6.
+    ("ends-closed", "rates", "converges", "[0, 1/3]", "boundary-included"),
+    ("ends-opened", "rates", "closed", "(0, 1/3]", "boundary-excluded"),
+    ("lower-bound-dropped", "rates", "converges", "eta < 1/3", "interval-end-wrong"),
+    ("lower-bound-mirrored", "rates", "converges", "(-1/3, 1/3)", "interval-end-wrong"),
+    ("upper-bound-dropped", "rates", "converges", "eta > 0", "interval-end-wrong"),
+    ("divergence-region", "rates", "converges", "eta > 1/3", "divergence-region"),
+    ("monotone-range-only", "rates", "converges", "(0, 1/6]", "monotone-range-only"),
+    # β and 1 − β, bias corrections, ε: heavy ball with β = 0.8; Adam with β = (0.5, 0.75); RMSprop with α = 0.75.
+    ("beta-swapped", "heavy-ball", "run", heavy_ball(0.2), "beta-swapped"),
+    ("beta-swapped-in-rule", "adaptive", "rms", rms_with(0.25, 0.75), "beta-swapped"),
+    ("beta-swapped-in-averages", "adaptive", "adam-run", adam_with(average=(0.5, 0.25)), "beta-swapped"),
+    (
+        "bias-correction-power",
+        "adaptive",
+        "adam-run",
+        adam_with(correction=lambda b, t: (1 - b) ** t),
+        "bias-correction-power",
+    ),
+    (
+        "bias-correction-next-power",
+        "adaptive",
+        "adam-run",
+        adam_with(correction=lambda b, t: 1 - b ** (t + 1)),
+        "bias-correction-power",
+    ),
+    (
+        "bias-correction-m-only",
+        "adaptive",
+        "adam-run",
+        adam_with(correction=lambda b, t: 1 - b**t if b == 0.5 else 1),
+        "bias-correction-m-only",
+    ),
+    (
+        "bias-correction-v-only",
+        "adaptive",
+        "adam-run",
+        adam_with(correction=lambda b, t: 1 - b**t if b == 0.75 else 1),
+        "bias-correction-v-only",
+    ),
+    # one Adam step from 1 with ε = 0.25: g = 2, m̂ = 2, v̂ = 4; x − 0.1·2/√(4 + 0.25) where x − 0.1·2/(2 + 0.25)
+    ("eps-inside-root", "adaptive", "adam-eps", 1 - 0.2 / math.sqrt(4.25), "eps-inside-root"),
+    # 3x²: r = 1 − 6η is 0.88, 0.7, 0.4, 0.28: slow, slow, fast, fast; the middle two exchanged
+    ("neighbours-swapped", "rates", "classify", "slow-monotone, fast, slow-monotone, fast", "labels-swapped"),
     # GD on x² + 1 from 4 with η_t = 0.25·0.5ᵗ: x ← x(1 − 2η_t); η fixed at 0.25: 4, 2, 1, 0.5;
     # t from 1 (η 0.125, 0.0625, 0.03125): 4, 3, 2.625, 2.4609375.
     ("no-schedule", "scheduled", "run", [4, 2, 1, 0.5], "no-schedule"),
@@ -285,6 +398,7 @@ CASES: list[tuple[str, str, str, Any, str]] = [
 
 def test_every_change_of_the_catalogue_is_tested() -> None:
     tested = {case[0] for case in CASES} | {"wrong-point-next"}  # see test_a_point_taken_at_the_next_index
+    tested |= {"sibling-function"}  # see test_another_variants_function_with_per_student_variants
     assert {change.name for change in CATALOGUE} == tested
 
 
@@ -351,3 +465,45 @@ def test_a_right_answer_is_never_taken_for_a_change(catalog: Catalog) -> None:
         ("heavy-ball", "run", heavy_ball(0.8)),
     ]:
         assert graded(catalog, exercise, part, answer)["status"] == "correct"
+
+
+SIBLINGS = """\
+id: siblings
+title: Gradient descent, a function per student
+prompt: "GD from 2 with eta = 0.1, two steps."
+parameters: {f: {default: "x**2 + 1", choices: ["x**2 + 1", "3*x**2 - x"]}, x0: 2, eta: 0.1}
+parts:
+  - {id: run, type: sequence, answer: "iterates(gd(eta), f, x0, 2)"}
+"""
+
+
+def test_another_variants_function_with_per_student_variants(tmp_path: Path) -> None:
+    """With per-student variants, a student may work with another variant's f (the slides', a friend's)."""
+    base = load_catalog(None)
+    path = tmp_path / "siblings.yaml"
+    path.write_text(SIBLINGS)
+    per_student = Catalog({"siblings": load_exercise(path, base.misconceptions)}, {}, base.misconceptions, True, "t")
+    # the default student has f = x² + 1; with 3x² − x (f' = 6x − 1): 2, 2 − 1.1 = 0.9, 0.9 − 0.44 = 0.46
+    result = graded(per_student, "siblings", "run", [2, 0.9, 0.46])
+    assert result["misconception"] == "sibling-function" and "3x^2 - x" in result["feedback"], result
+    slides = Catalog({"siblings": load_exercise(path, base.misconceptions)}, {}, base.misconceptions, False, "t")
+    assert graded(slides, "siblings", "run", [2, 0.9, 0.46])["misconception"] is None  # nobody saw another f
+
+
+def test_a_catalogue_name_never_costs_the_right_labels_their_credit(catalog: Catalog) -> None:
+    # two of four labels exchanged: the two others keep their credit (2/4 of the part), and the mistake is named
+    result = graded(catalog, "rates", "classify", "slow-monotone, fast, slow-monotone, fast")
+    assert (result["misconception"], result["score"], result["status"]) == ("labels-swapped", 0.5, "partial")
+
+
+def test_a_code_exercises_hidden_inputs_are_never_said() -> None:
+    """A sentence naming a misread f or another η would show the hidden inputs: not for code exercises."""
+    from grader.specs.catalogue import search_answers
+
+    base = load_catalog(None)
+    exercise = base.exercises["implement-gd"]
+    params = base.variant(exercise, "s001")
+    for part, key in zip(exercise.parts, base.keys(exercise, params), strict=True):
+        context = base.search_context(exercise, part, params)
+        found = search_answers(part.answer, part.kind, params, key.reference, context=context)
+        assert found and not [f.change.name for f in found if f.change.reveals]

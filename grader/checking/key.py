@@ -51,6 +51,7 @@ class AnswerKey:
     cases: tuple[str, ...] = ()
     searched: Callable[[], tuple[Misconception, ...]] | None = None
     secret: bool = False  # the reference is a hidden input's result (code exercises): feedback never shows it
+    at: Callable[[], Mapping[str, float] | None] | None = None  # the point the part evaluates at, if one (x=1, y=0)
 
     @property
     def kind(self) -> str:

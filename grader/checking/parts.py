@@ -14,7 +14,9 @@ this part;
 then the part's answer type (:mod:`grader.answers`) checks the value: the
 reference, each misconception rule in order, then its own partial credit.
 An answer of another shape than the part's (a vector where a matrix is asked)
-that is a written misconception's answer is that misconception, not ``invalid``.
+that is a written misconception's answer is that misconception, not ``invalid``;
+so is an answer left partly symbolic where numbers are asked (a Hessian entry
+``6x``: :mod:`grader.checking.unevaluated`).
 Whatever the reader had to interpret ("read 37,5 as 37.5") comes first in
 the feedback and in ``details["read_as"]``.
 """
@@ -25,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from grader.checking import unevaluated
 from grader.checking.key import AnswerKey
 from grader.checking.misconceptions import shaped_match
 from grader.checking.outcome import result, sentence
@@ -51,6 +54,9 @@ def check_part(
         shaped = shaped_match(key, raw) if key.kind in _SHAPED else None
         if shaped is not None:  # a written misconception's answer, of another shape than the part's
             return shaped, None
+        left = None if exc.kind else unevaluated.diagnose(key, raw, earlier or {})
+        if left is not None:  # formulas where numbers are asked (a Hessian entry 6x): diagnosed, not refused
+            return left, None
         feedback = f"{sentence(str(exc))} {sentence(key.hint())} This part was not graded."
         hedge = {"hedge": exc.kind} if exc.kind else {}  # not one answer: hedged, guessed, doubled or asked about
         return result(key, 0.0, "invalid", feedback, reason=str(exc), **hedge), None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import fcntl
+import functools
 import hashlib
 import math
 import os
@@ -200,6 +201,12 @@ class Catalog:
                 self._derived[cache_key] = derived
         return {**names, **copy.deepcopy(derived)}
 
+    def rederived(self, exercise: Exercise, params: Mapping[str, Any]) -> dict[str, Any]:
+        """``params`` with the derived values computed again from its drawn ones (after one was changed: a
+        student who misreads f also finds other stationary points). Raises SpecError where they cannot be."""
+        drawn = {p.name: params[p.name] for p in exercise.parameters if p.name in params}
+        return {**params, **self._with_derived(exercise, drawn)}
+
     def keys(self, exercise: Exercise, params: Mapping[str, Any]) -> list[AnswerKey]:
         """The answer keys of every part for one variant (computed once per variant)."""
         cache_key = (exercise.id, tuple(sorted((k, repr(v)) for k, v in params.items())))
@@ -237,18 +244,75 @@ class Catalog:
             carried=None if part.carried is None else _carried(part.carried, params),
             cases=tuple(_format(c) for c in _cases(exercise, where, part.cases, params)) if part.cases else (),
             secret=exercise.kind == "code",
+            at=_point_of(part.answer, params),
         )
 
     def _searched(self, exercise: Exercise, part: Part, params: Mapping[str, Any], reference: Any) -> Any:
         """The catalogue's answers for the part, computed when first needed (None: search off or not applicable)."""
-        if not self.search or part.answer is None or part.kind in ("text", "expression", "choice"):
+        if not self.search or part.answer is None or part.kind in ("text", "choice"):
             return None
         from grader.specs.catalogue import searcher
 
         secret = exercise.kind == "code"  # hidden inputs never appear in a sentence
         return searcher(
-            part.answer, part.kind, dict(params), reference, self.misconceptions, None if secret else render
+            part.answer,
+            part.kind,
+            dict(params),
+            reference,
+            self.misconceptions,
+            None if secret else render,
+            self.search_context(exercise, part, params),
         )
+
+    def search_context(self, exercise: Exercise, part: Part, params: Mapping[str, Any]) -> Any:
+        """What the catalogue's changes may use for one part of one variant besides its parameters: the values the
+        spec's parameters take in its variants (with per-student variants: another student's, or the slides'),
+        the values parameters of the same kind take in other exercises, the other parts' references, and a
+        formula part's variables (see :class:`grader.specs.catalogue.Context`)."""
+        from grader.specs.catalogue import Context
+
+        def siblings() -> dict[str, Any]:
+            with_keys = self.keys(exercise, params)
+            return {key.part: key.reference for key in with_keys if key.part != part.id}
+
+        seen = self.per_student and exercise.kind != "code"  # other variants exist only for students to compare
+        return Context(
+            choices={p.name: (p.default, *p.choices) for p in exercise.parameters if p.choices} if seen else {},
+            elsewhere=self._elsewhere(exercise.id),
+            siblings=siblings,
+            variables=tuple(getattr(part.type, "variables", ()) or ()),
+            derive=functools.partial(self._rederived_if_needed, exercise, params) if exercise.derived else None,
+            secret=exercise.kind == "code",
+        )
+
+    def _rederived_if_needed(
+        self, exercise: Exercise, params: Mapping[str, Any], changed: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """``changed`` with the derived values computed again, where one they are derived from has changed."""
+        inputs = _derived_inputs(tuple(exercise.derived.values()))
+        if not any(name in inputs and changed.get(name) != params.get(name) for name in changed):
+            return dict(changed)
+        return self.rederived(exercise, changed)
+
+    def _elsewhere(self, exercise_id: str) -> dict[str, tuple[Any, ...]]:
+        """Per family of parameters (learning rates, momentum factors, …), the numbers they take in the other
+        exercises (defaults and choices, and the items of a list such as ``etas``)."""
+        from grader.specs.catalogue import family
+
+        found: dict[str, set[float]] = {}
+        for other in self.exercises.values():
+            if other.id == exercise_id or other.kind == "code":
+                continue
+            for parameter in other.parameters:
+                kind = family(parameter.name)
+                if kind is None:
+                    continue
+                for value in (parameter.default, *parameter.choices):
+                    items = value if isinstance(value, list) else [value]
+                    found.setdefault(kind, set()).update(
+                        float(v) for v in items if isinstance(v, int | float) and not isinstance(v, bool)
+                    )
+        return {kind: tuple(sorted(values)) for kind, values in found.items()}
 
     def calls(self, exercise: Exercise, params: Mapping[str, Any]) -> dict[str, list[Any]]:
         """For a code exercise: the arguments the student's function is called with, per part."""
@@ -909,3 +973,29 @@ def _rule(
             f"not {collision!r}{language.nearest(collision, COLLISIONS)}"
         )
     return MisconceptionRule(rule_id, answer, float(credit), str(feedback).strip(), collision)
+
+
+def _point_of(answer: str | None, params: Mapping[str, Any]) -> Callable[[], Mapping[str, float] | None] | None:
+    """The point a part's answer evaluates f at (``hessian(f, points[0])``), found when first needed."""
+    if answer is None:
+        return None
+
+    @functools.cache
+    def point() -> Mapping[str, float] | None:
+        from grader.specs.catalogue import point_of
+
+        return point_of(answer, params)
+
+    return point
+
+
+@functools.cache
+def _derived_inputs(expressions: tuple[str, ...]) -> frozenset[str]:
+    """The names derived values are computed from (``f`` for ``points: stationary_points(f)``)."""
+    import ast
+
+    names: set[str] = set()
+    for expression in expressions:
+        tree = language.compile_expression(expression)
+        names |= {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    return frozenset(names)

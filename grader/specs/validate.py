@@ -259,7 +259,8 @@ def _search(
     if part is None or part.answer is None or key.kind in ("text", "expression", "choice"):
         return
     names = set()
-    for change in search_answers(part.answer, part.kind, params, key.reference, render=render):
+    context = catalog.search_context(exercise, part, params)
+    for change in search_answers(part.answer, part.kind, params, key.reference, render=render, context=context):
         result, _ = check_part(key, key.type.submitted(change.answer), _read_earlier(references))
         if result.status == "correct":
             continue  # within the part's tolerance of the reference: not told apart
