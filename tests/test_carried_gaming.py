@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import assume, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from grader.answers import answer_type
@@ -266,7 +266,8 @@ def test_copied_items_earn_nothing_and_a_copied_half_at_most_half(
 
 
 @pytest.mark.parametrize(("exercise", "part"), CARRYING_PARTS)
-@settings(max_examples=20, deadline=None)
+# a schedule's step-decay rates repeat by design, so many drawn slips land on a value already given: filtered
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(data=st.data())
 def test_one_slip_then_the_rule_keeps_all_but_one_share(
     catalog: Catalog, exercise: str, part: str, data: st.DataObject
