@@ -42,6 +42,7 @@ import contextvars
 import gc
 import math
 import os
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -59,6 +60,7 @@ SYMBOLIC_SUBMISSION_SECONDS = 2.0
 TOO_COSTLY = "This part is too costly to check; simplify it"
 YIELD_AFTER_SECONDS = 0.02  # CPU seconds of grading at the server's priority before it yields (honest: 0.5–7 ms)
 YIELD_NICENESS = 10
+MAX_IDLE_GRADERS = 8  # grading threads kept per process between calls (one per concurrent request)
 
 T = TypeVar("T")
 
@@ -243,41 +245,104 @@ def yielding(function: Callable[..., T], *args: Any, after: float = YIELD_AFTER_
     seconds, then at a lower one (``YIELD_NICENESS``): a dear request gives way to everyone else's, on the same
     cores, instead of slowing them while it spends its budget. Its CPU time is added to the current
     :class:`Account` (the request's thread does not see it), and the running budgets and account come along
-    (the thread runs in a copy of this context). A thread per call, because a thread may lower its own priority
-    but never raise it again; what takes less than ``after`` (every honest submission) is never lowered."""
-    outcome: dict[str, Any] = {}
-    context = contextvars.copy_context()
+    (the thread runs in a copy of this context). What takes less than ``after`` (every honest submission) is
+    never lowered.
 
-    def run() -> None:
-        start = time.thread_time()
-        try:
-            outcome["value"] = context.run(function, *args)
-        except BaseException as exc:  # given back to the caller
-            outcome["error"] = exc
-        finally:
-            outcome["cpu"] = time.thread_time() - start
-
-    thread = threading.Thread(target=run, name="grading", daemon=True)
-    thread.start()
+    The threads are kept for the next call while their priority is the server's (starting one for each call
+    cost about as much as grading an honest submission, and kept the request waiting for it); a thread that was
+    lowered ends with its call, because a thread may lower its own priority but never raise it again."""
+    grader = _Grader.take()
+    job = _Job(function, args)
+    grader.jobs.put(job)
+    lowered = finished = False
     try:
-        clock: int | None = time.pthread_getcpuclockid(thread.ident or 0)
-    except (OSError, AttributeError):
-        clock = None
-    lowered = clock is None
-    while thread.is_alive():
-        thread.join(0.005)
-        if lowered or not thread.is_alive():
-            continue
-        try:
-            if time.clock_gettime(clock) >= after:  # type: ignore[arg-type]
+        while not job.done.acquire(timeout=0.005):
+            if lowered or grader.clock is None or job.started is None:
+                continue
+            try:
+                if time.clock_gettime(grader.clock) - job.started >= after:
+                    lowered = True
+                    os.setpriority(os.PRIO_PROCESS, grader.native_id, YIELD_NICENESS)
+            except (OSError, AttributeError):
                 lowered = True
-                os.setpriority(os.PRIO_PROCESS, thread.native_id or 0, YIELD_NICENESS)
-        except (OSError, AttributeError):
-            lowered = True
-    thread.join()
+        finished = True
+    finally:
+        grader.give_back(finished=finished, lowered=lowered)
     account = _account.get()
     if account is not None:
-        account.add(outcome.get("cpu", 0.0))
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
+        account.add(job.cpu)
+    if job.error is not None:
+        raise job.error
+    return job.value  # type: ignore[return-value]
+
+
+class _Job:
+    """One :func:`yielding` call: run in the grading thread, in a copy of the caller's context."""
+
+    def __init__(self, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        self.function, self.args = function, args
+        self.context = contextvars.copy_context()
+        self.done = threading.Lock()
+        self.done.acquire()  # released when the call has returned or raised
+        self.started: float | None = None  # the thread's CPU clock when the call began
+        self.cpu = 0.0
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        start = self.started = time.thread_time()
+        try:
+            self.value = self.context.run(self.function, *self.args)
+        except BaseException as exc:  # given back to the caller
+            self.error = exc
+        finally:
+            self.cpu = time.thread_time() - start
+            self.done.release()
+
+
+class _Grader:
+    """A thread that runs :func:`yielding` calls one at a time, kept idle between them (at most
+    :data:`MAX_IDLE_GRADERS` per process) while its priority is the server's."""
+
+    _idle: list[_Grader] = []
+    _lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        thread = threading.Thread(target=self._serve, name="grading", daemon=True)
+        thread.start()
+        self.native_id = thread.native_id or 0
+        try:
+            self.clock: int | None = time.pthread_getcpuclockid(thread.ident or 0)
+        except (OSError, AttributeError):
+            self.clock = None
+
+    def _serve(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            job.run()
+
+    @classmethod
+    def take(cls) -> _Grader:
+        with cls._lock:
+            if cls._idle:
+                return cls._idle.pop()
+        return cls()
+
+    def give_back(self, *, finished: bool, lowered: bool) -> None:
+        """Keep the thread for the next call, unless it was lowered (or is still running a call whose caller
+        stopped waiting): it then ends once its call has."""
+        if finished and not lowered:
+            with self._lock:
+                if len(self._idle) < MAX_IDLE_GRADERS:
+                    self._idle.append(self)
+                    return
+        self.jobs.put(None)
+
+    @classmethod
+    def forget(cls) -> None:
+        """In a forked child: none of the parent's threads run there."""
+        cls._idle = []
+        cls._lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_Grader.forget)
