@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import select, text, update
+from sqlalchemy import event, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from test_web_helpers import CORRECT, SIGN_ERROR
 
@@ -86,6 +86,62 @@ def test_first_wrong_step_is_kept(any_db: Database, catalog: Any) -> None:
             select(PartResult).where(PartResult.submission_id == submission_id, PartResult.part == "iterates")
         )
     assert row.first_wrong_step == 3
+
+
+def _stored_rows(db: Database, submission_id: str) -> tuple[dict[str, Any], list[dict[str, Any]], int]:
+    """The submission's row, its part rows (without their ids) and its student's stored bytes, as read back."""
+    with db.read() as session:
+        row = session.get(Submission, submission_id)
+        stored = {c.key: getattr(row, c.key) for c in Submission.__table__.c}
+        parts = session.scalars(
+            select(PartResult).where(PartResult.submission_id == submission_id).order_by(PartResult.id)
+        ).all()
+        rows = [{c.key: getattr(p, c.key) for c in PartResult.__table__.c if c.key != "id"} for p in parts]
+        return stored, rows, session.get(Student, row.student_id).stored_bytes
+
+
+def test_the_drivers_own_cursor_stores_what_core_statements_store(any_db: Database, catalog: Any) -> None:
+    """store_graded's fast path (the driver's cursor) writes the very rows its Core statements write: the same
+    types, timestamps, JSON and part rows; a statement listener on the engine takes the Core path."""
+    result = _result(catalog, "s001", "4, 2, 1, 0.7, 0.35, 0.175")
+    assert any_db.raw_writes
+    fast = submissions.store_graded(any_db, "s001", result, b'{"a": 1}', submitted_by="ta1", assignment="lec4-inclass")
+    listened: list[str] = []
+    event.listen(any_db.engine, "before_cursor_execute", lambda *args: listened.append(args[2]))
+    assert not any_db.raw_writes
+    core = submissions.store_graded(any_db, "s001", result, b'{"a": 1}', submitted_by="ta1", assignment="lec4-inclass")
+    assert any("INSERT INTO part_results" in statement for statement in listened)
+    (fast_row, fast_parts, _), (core_row, core_parts, stored_bytes) = (_stored_rows(any_db, i) for i in (fast, core))
+    assert stored_bytes == 2 * len(b'{"a": 1}')
+    differ = {"id", "created_at", "started_at", "finished_at"}
+    assert {k: v for k, v in fast_row.items() if k not in differ} == {
+        k: v for k, v in core_row.items() if k not in differ
+    }
+    assert fast_row["result"] == result.to_json() and fast_row["score"] == result.score
+    assert all(type(fast_row[k]) is type(core_row[k]) for k in fast_row)
+    assert fast_row["created_at"] == fast_row["started_at"] == fast_row["finished_at"]
+    assert [{**p, "submission_id": None} for p in fast_parts] == [{**p, "submission_id": None} for p in core_parts]
+    shown = [{k: v for k, v in submissions.get(any_db, i).to_json().items() if k not in differ} for i in (fast, core)]
+    assert shown[0] == shown[1]
+
+
+def test_a_submission_past_the_quota_or_failing_on_the_fast_path_writes_nothing(
+    any_db: Database, catalog: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = _result(catalog, "s001", CORRECT)
+    first = submissions.store_graded(any_db, "s001", result, b"x" * 600, quota=1000)
+    with pytest.raises(submissions.QuotaExceeded, match="s001's stored submissions take"):
+        submissions.store_graded(any_db, "s001", result, b"y" * 600, quota=1000)
+    with monkeypatch.context() as patched, pytest.raises(IntegrityError):  # the driver's error, as SQLAlchemy's
+        patched.setattr(submissions, "new_id", lambda: first)  # a second row with the same id: the insert fails
+        submissions.store_graded(any_db, "s002", result, b"z" * 10)
+    assert submissions.count(any_db) == 1
+    with any_db.read() as session:
+        assert session.scalar(select(func.count()).select_from(PartResult)) == 2
+        assert session.get(Student, "s001").stored_bytes == 600
+        assert session.get(Student, "s002") is None  # its row, inserted in the same transaction, rolled back
+    second = submissions.store_graded(any_db, "s002", result, b"z" * 10)  # the connection is fine afterwards
+    assert submissions.get(any_db, second).status == "done"
 
 
 def test_queued_submission_is_finished_exactly_once(any_db: Database, catalog: Any) -> None:

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 from sqlalchemy.orm import Session, defer
 
 from grader.contract import Result, StoredSubmission, rounded_score
-from grader.store.db import Database
+from grader.store.db import Database, RawStatement
 from grader.store.models import UNFINISHED, UNFINISHED_WHERE, PartResult, Student, Submission, isoformat, utcnow
 
 
@@ -85,7 +85,9 @@ _GROW = (
 )
 _GROW_WITHIN = _GROW.where(_STUDENTS.c.stored_bytes + bindparam("size") <= bindparam("quota"))
 _STORED = select(_STUDENTS.c.stored_bytes).where(_STUDENTS.c.id == bindparam("student"))
-_WAITING = select(func.count()).select_from(Submission).where(Submission.student_id == bindparam("student"), UNFINISHED_WHERE)
+_WAITING = (
+    select(func.count()).select_from(Submission).where(Submission.student_id == bindparam("student"), UNFINISHED_WHERE)
+)
 _INSERT_SUBMISSION = insert(Submission.__table__)
 _INSERT_PARTS = insert(PartResult.__table__)
 
@@ -112,12 +114,16 @@ def ensure_student(session: Session, student: str, name: str | None = None) -> N
 
 def _insert_student(dialect: str, student: str, name: str | None = None) -> Any:
     """``INSERT … ON CONFLICT DO NOTHING`` of a student row, for SQLite or PostgreSQL."""
+    return _upsert_student(dialect).values(id=student, name=name, created_at=utcnow())
+
+
+def _upsert_student(dialect: str) -> Any:
+    """``INSERT INTO students … ON CONFLICT DO NOTHING``, its values to be given, for SQLite or PostgreSQL."""
     if dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     else:
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    values = {"id": student, "name": name, "created_at": utcnow()}
-    return dialect_insert(Student.__table__).values(**values).on_conflict_do_nothing()
+    return dialect_insert(Student.__table__).on_conflict_do_nothing()
 
 
 def part_rows(submission_id: str, student: str, result: Result) -> list[dict[str, Any]]:
@@ -151,47 +157,102 @@ def store_graded(
     submitted_by: str | None = None,
     assignment: str | None = None,
     quota: int | None = None,
+    document: dict[str, Any] | None = None,
 ) -> str:
     """Store an answers submission already graded, with its part rows, in one transaction.
 
     ``quota``: the most bytes of payloads the student may have stored (see :class:`QuotaExceeded`).
     ``handin(connection, submission_id)``: called in the transaction once the rows are written, to record
     what the submission hands in (:meth:`grader.store.course.Planned.record`); what it raises rolls back.
+    ``document``: ``result.to_json()``, when the caller has made it already (it is what is stored).
+
+    Without ``handin``, the rows go through the driver's own cursor (:meth:`Database.raw_write`: one round
+    trip to PostgreSQL), else through SQLAlchemy's Core statements.
     """
     submission_id = new_id()
     now = utcnow()
+    document = result.to_json() if document is None else document
+    row = {
+        "id": submission_id,
+        "student_id": student,
+        "submitted_by": submitted_by,
+        "kind": "answers",
+        "status": "done",
+        "assignment": assignment,
+        "filename": None,
+        "payload": payload,
+        "result": document,
+        "score": document["score"],
+        "max_score": document["max_score"],
+        "error": None,
+        "attempts": 1,
+        "created_at": now,
+        "started_at": now,
+        "finished_at": now,
+    }
     rows = part_rows(submission_id, student, result)
-    with db.transaction() as connection:
-        if student not in db.known_students:
-            connection.execute(_insert_student(connection.dialect.name, student))
-        _charge(connection, student, len(payload), quota)
-        connection.execute(
-            _INSERT_SUBMISSION,
-            {
-                "id": submission_id,
-                "student_id": student,
-                "submitted_by": submitted_by,
-                "kind": "answers",
-                "status": "done",
-                "assignment": assignment,
-                "filename": None,
-                "payload": payload,
-                "result": result.to_json(),
-                "score": result.score,
-                "max_score": result.max_score,
-                "error": None,
-                "attempts": 1,
-                "created_at": now,
-                "started_at": now,
-                "finished_at": now,
-            },
-        )
-        if rows:
-            connection.execute(_INSERT_PARTS, rows)
-        if handin is not None:
-            handin(connection, submission_id)
+    if handin is None and db.raw_writes:
+        _store_raw(db, row, rows, len(payload), quota)
+    else:
+        with db.transaction() as connection:
+            if student not in db.known_students:
+                connection.execute(_insert_student(connection.dialect.name, student))
+            _charge(connection, student, len(payload), quota)
+            connection.execute(_INSERT_SUBMISSION, row)
+            if rows:
+                connection.execute(_INSERT_PARTS, rows)
+            if handin is not None:
+                handin(connection, submission_id)
     db.known_students.add(student)
     return submission_id
+
+
+@dataclass(frozen=True)
+class _RawStatements:
+    """:func:`store_graded`'s statements, compiled once per database."""
+
+    student: RawStatement
+    grow: RawStatement
+    grow_within: RawStatement
+    stored: RawStatement
+    submission: RawStatement
+    parts: RawStatement
+
+    @classmethod
+    def of(cls, db: Database) -> _RawStatements:
+        found = db.compiled.get(cls)
+        if found is None:
+            student = _upsert_student(db.engine.dialect.name)
+            found = db.compiled[cls] = cls(
+                student=db.raw_statement(student, ["id", "name", "created_at", "stored_bytes"]),
+                grow=db.raw_statement(_GROW),
+                grow_within=db.raw_statement(_GROW_WITHIN),
+                stored=db.raw_statement(_STORED),
+                submission=db.raw_statement(_INSERT_SUBMISSION, [c.key for c in Submission.__table__.c]),
+                parts=db.raw_statement(_INSERT_PARTS, [c.key for c in PartResult.__table__.c if c.key != "id"]),
+            )
+        return found
+
+
+def _store_raw(db: Database, row: dict[str, Any], rows: list[dict[str, Any]], size: int, quota: int | None) -> None:
+    """:func:`store_graded`'s transaction on the driver's cursor: the student's row if new, the bytes counted,
+    the submission and its parts, sent together; over the quota, all of it rolled back."""
+    statements = _RawStatements.of(db)
+    student = row["student_id"]
+    with db.raw_write() as write:
+        with write.batch():
+            if student not in db.known_students:
+                values = {"id": student, "name": None, "created_at": row["created_at"], "stored_bytes": 0}
+                write.execute(statements.student, values)
+            if quota is None:
+                grown = write.execute(statements.grow, {"student": student, "size": size})
+            else:
+                grown = write.execute(statements.grow_within, {"student": student, "size": size, "quota": quota})
+            write.execute(statements.submission, row)
+            write.executemany(statements.parts, rows)
+        if quota is not None and grown.rowcount == 0:
+            used = write.execute(statements.stored, {"student": student}).fetchone()
+            raise QuotaExceeded(student, int(used[0] if used else 0), size, quota)
 
 
 def create_queued(

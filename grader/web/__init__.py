@@ -16,7 +16,8 @@ import atexit
 import logging
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Request, Response
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from grader.web import config as settings
@@ -36,6 +37,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app = Flask(__name__)
     app.json = OrjsonProvider(app)
+    app.session_interface = CookieSessions()
     app.config.update(settings.from_env())
     app.config.update(config or {})
     if not app.config.get("SECRET_KEY"):
@@ -114,6 +116,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.after_request(_security_headers)
     app.teardown_request(service.end_turn)
     return app
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions (they hold the pages' CSRF secret), except that a request without the
+    cookie, as every API call is, gets its empty session without a signing serializer being built for it."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def _login_limiter(per_minute: Any, name: str, shared: dict[str, Any]) -> Any:

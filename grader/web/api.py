@@ -111,7 +111,7 @@ def grade() -> Response:
     include = results.includes(request.args.get("include"))
     submission = service.json_body()
     outcome = service.grade_and_store(submission, api_principal())
-    body = {"submission": outcome.submission_id, **outcome.result.to_json()}
+    body = {"submission": outcome.submission_id, **outcome.document}
     if include:  # each part as read and the student's own path: what a notebook's check() shows
         results.add_extras(body, state().catalog, outcome.result.student, submission.get("answers") or {}, include)
     return jsonify(handins.shown_grade(body, outcome.admission, api_principal()))

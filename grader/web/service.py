@@ -48,6 +48,7 @@ class Outcome:
 
     submission_id: str
     result: Result
+    document: dict[str, Any]  # ``result.to_json()``, as stored
     admission: handins.Admission | None = None  # what the hand-in meant under its assignment's rules
 
 
@@ -183,6 +184,7 @@ def grade_and_store(submission: Any, principal: Principal | None) -> Outcome:
     body, checked = _checked(submission, principal)
     admission = handins.admit(checked.student, handins.answered(checked, state().catalog), principal)
     result = budget.yielding(grade_checked, checked, state().catalog)  # a dear one gives way to other requests
+    document = result.to_json()
     with within_quota(), handins.within_attempts():
         submission_id = submissions.store_graded(
             state().db,
@@ -193,8 +195,9 @@ def grade_and_store(submission: Any, principal: Principal | None) -> Outcome:
             submitted_by=principal.student if principal else None,
             assignment=checked.assignment,
             quota=quota_of(principal),
+            document=document,
         )
-    return Outcome(submission_id, result, admission)
+    return Outcome(submission_id, result, document, admission)
 
 
 def queue_answers(submission: Any, principal: Principal | None) -> str:
