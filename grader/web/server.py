@@ -40,7 +40,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 STOP_SECONDS = 120.0  # how long a graceful stop waits for the jobs being graded
-JOB_NICENESS = 5  # queued grading yields the CPU to the web workers: nobody waits on a page for it
+JOB_NICENESS = 10  # queued grading yields the CPU to the web workers: nobody waits on a page for it
 
 
 def default_workers() -> int:
