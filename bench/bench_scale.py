@@ -127,7 +127,9 @@ def main() -> None:
             seconds = one_run(folder, processes, tmp)
             results[processes] = seconds
             rate = options.notebooks / seconds
-            print(f"  {processes} worker process(es): {seconds:6.1f} s, {rate:6.1f} notebooks/s, {1000 / rate:6.1f} ms each")
+            print(
+                f"  {processes} worker process(es): {seconds:6.1f} s, {rate:6.1f} notebooks/s, {1000 / rate:6.1f} ms each"
+            )
         if 1 in results and len(results) > 1:
             for processes, seconds in results.items():
                 if processes != 1:

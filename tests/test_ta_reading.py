@@ -271,7 +271,6 @@ def test_sympy_fraction_and_numpy_values_read_as_their_values(catalog: Any, sand
 
 
 def test_pandas_series_read_as_its_values(catalog: Any, sandbox: Sandbox) -> None:
-    pytest.importorskip("pandas")
     found = parts(
         graded(
             catalog,
