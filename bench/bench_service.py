@@ -597,6 +597,7 @@ def main() -> None:
             backends.append(_backend(name, work, args.postgres))
         if args.profile:
             profile(backends[0], work, args, settings)
+            shutil.rmtree(work, ignore_errors=True)
             return
         targets = _targets(backends, work, settings)
         for target in targets:
