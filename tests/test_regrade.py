@@ -122,7 +122,8 @@ def test_regrade_after_fixing_a_reference_prints_before_and_after_and_keeps_the_
 
 
 def test_an_override_survives_a_regrade(any_db: Database, broken_course: Any, catalog: Any) -> None:
-    reviews = pytest.importorskip("grader.store.reviews")
+    from grader.store import reviews
+
     first = store(any_db, broken_course, "s001", "4, 2, 1, 0.5, 0.25, 1")  # one slip
     reviews.record(any_db, first, "gd-parabola", "iterates", by="ta1", score=6, comment="a typo, clearly")
     report = regrade.regrade(any_db, catalog, "gd-parabola")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import textwrap
 from collections.abc import Iterable
 from typing import Any
 
@@ -78,7 +79,7 @@ for _name in {json.dumps(modules)}:
     except BaseException as _exc:
         {RESULT}[_name] = f"{{type(_exc).__name__}}: {{_exc}}"
 try:
-    exec({PLOT!r})
+{textwrap.indent(PLOT.strip(), "    ")}
 except BaseException as _exc:
     {RESULT}["matplotlib (contour, savefig to PNG and SVG)"] = f"{{type(_exc).__name__}}: {{_exc}}"
 """

@@ -545,8 +545,9 @@ def course_secret() -> str:
     The file (``data/secret``) and its folder are readable by their owner only
     (0600 and 0700), also when they were made before with wider modes.
     """
-    if current().secret:
-        return current().secret
+    given = current().secret
+    if given:
+        return given
     file = data_dir() / "secret"
     value = secrets.token_hex(16)
     try:
