@@ -329,9 +329,22 @@ def current() -> Settings:
     return read()
 
 
+_read_files: dict[tuple[str, int], dict[str, str]] = {}  # (path, mtime) -> its settings: read once, not per call
+
+
 def _config_file(path: str | None) -> dict[str, str]:
     if not path:
         return {}
+    try:
+        stamp = (path, os.stat(path).st_mtime_ns)
+    except OSError as exc:
+        raise SettingsError(f"{CONFIG_FILE}={path}: cannot read it ({exc.strerror})") from None
+    if stamp not in _read_files:
+        _read_files[stamp] = _parse_config_file(path)
+    return _read_files[stamp]
+
+
+def _parse_config_file(path: str) -> dict[str, str]:
     import yaml
 
     try:
