@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -52,6 +53,11 @@ class Gate:
 
     def open(self) -> None:
         self.event.set()
+
+
+def wait(browser: webdriver.Chrome, seconds: float = 20) -> WebDriverWait:
+    """A wait that polls again when an element it read was redrawn meanwhile (the pages replace parts of themselves)."""
+    return WebDriverWait(browser, seconds, ignored_exceptions=(StaleElementReferenceException,))
 
 
 def _serve(app: Any) -> Iterator[str]:
@@ -109,19 +115,19 @@ def _log_in(browser: webdriver.Chrome, base: str, token: str) -> None:
     browser.get(f"{base}/login")
     browser.find_element(By.ID, "token").send_keys(token)
     browser.find_element(By.ID, "login").click()
-    WebDriverWait(browser, 20).until(lambda d: "/login" not in d.current_url)
+    wait(browser, 20).until(lambda d: "/login" not in d.current_url)
 
 
 def _log_out(browser: webdriver.Chrome) -> None:
     browser.find_element(By.CSS_SELECTOR, "header .who button").click()
-    WebDriverWait(browser, 20).until(expected_conditions.presence_of_element_located((By.ID, "token")))
+    wait(browser, 20).until(expected_conditions.presence_of_element_located((By.ID, "token")))
 
 
 def _ready(browser: webdriver.Chrome) -> None:
     """The page loaded and its scripts ran (KaTeX typeset where there is maths)."""
-    WebDriverWait(browser, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    wait(browser, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
     if browser.find_elements(By.CSS_SELECTOR, ".tex"):
-        WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".katex"))
+        wait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".katex"))
 
 
 def axe_violations(browser: webdriver.Chrome) -> list[str]:
@@ -147,7 +153,7 @@ def reflow_overflow(browser: webdriver.Chrome) -> int:
     original = browser.get_window_size()
     browser.set_window_size(NARROW, 900)
     try:
-        WebDriverWait(browser, 10).until(lambda d: d.execute_script("return window.innerWidth") <= NARROW)
+        wait(browser, 10).until(lambda d: d.execute_script("return window.innerWidth") <= NARROW)
         return int(
             browser.execute_script(
                 "return Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - window.innerWidth"
@@ -191,7 +197,7 @@ def _answer(browser: webdriver.Chrome, base: str, exercise: str, answers: dict[s
         field.clear()
         field.send_keys(text)
     browser.find_element(By.ID, "submit").click()
-    WebDriverWait(browser, 20).until(expected_conditions.presence_of_element_located((By.ID, "result")))
+    wait(browser, 20).until(expected_conditions.presence_of_element_located((By.ID, "result")))
 
 
 def test_every_page_passes_axe_and_reflows_for_each_role(
@@ -242,14 +248,14 @@ def test_every_page_passes_axe_and_reflows_for_each_role(
     browser.get(f"{base}/")
     browser.find_element(By.CSS_SELECTOR, "form.upload input[type=file]").send_keys(str(path))
     browser.find_element(By.CSS_SELECTOR, "form.upload button").click()
-    WebDriverWait(browser, 20).until(expected_conditions.presence_of_element_located((By.ID, "submissions")))
+    wait(browser, 20).until(expected_conditions.presence_of_element_located((By.ID, "submissions")))
     audit.check("a notebook being graded")
     status = browser.find_element(By.ID, "grading-status")
     assert "being graded" in status.text and status.get_attribute("aria-live") == "polite"
     assert not browser.find_elements(By.CSS_SELECTOR, "meta[http-equiv=refresh]")
     browser.execute_script("window.notReloaded = true")
     gate.open()
-    WebDriverWait(browser, 30).until(lambda d: "done" in d.find_element(By.ID, "grading-status").text)
+    wait(browser, 30).until(lambda d: "done" in d.find_element(By.ID, "grading-status").text)
     assert browser.execute_script("return window.notReloaded") is True  # updated in place, never reloaded
     assert "lec4-inclass.ipynb: done, 6 / 12." in status.text  # gd-parabola right, learning-rate missing
     row = browser.find_element(By.CSS_SELECTOR, "#submissions tbody tr")
@@ -274,7 +280,7 @@ def test_every_page_passes_axe_and_reflows_for_each_role(
     assert browser.switch_to.active_element.get_attribute("id") == "score"  # ready to type a score
     browser.switch_to.active_element.send_keys("1.5" + Keys.TAB)
     browser.switch_to.active_element.send_keys("Say why small steps are slow." + Keys.ENTER)  # Enter saves
-    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "p.saved"))
+    wait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "p.saved"))
     assert "1.5 / 2" in browser.find_element(By.CSS_SELECTOR, "p.saved").text
     audit.check("the queue after a review")
     browser.get(f"{base}/instructor")
@@ -354,7 +360,7 @@ def test_the_answer_form_works_from_the_keyboard_alone(server: tuple[str, Any], 
     assert tab_to("submit") == ["submit"]
     browser.switch_to.active_element.send_keys(Keys.ENTER)
 
-    WebDriverWait(browser, 20).until(expected_conditions.presence_of_element_located((By.ID, "result")))
+    wait(browser, 20).until(expected_conditions.presence_of_element_located((By.ID, "result")))
     _ready(browser)
     assert browser.switch_to.active_element.get_attribute("id") == "result"  # the score is read first
     assert browser.find_element(By.ID, "result-heading").text.startswith("Score:")
@@ -377,21 +383,21 @@ def test_the_answer_form_works_from_the_keyboard_alone(server: tuple[str, Any], 
 def test_student_sees_sign_error_feedback(server: tuple[str, Any], browser: webdriver.Chrome, tmp_path: Path) -> None:
     base, app = server
     token = add_user("s001", db=app.extensions["grader"].db)
-    wait = WebDriverWait(browser, 20)
+    waiting = wait(browser, 20)
 
     browser.get(f"{base}/exercises/gd-parabola")
-    wait.until(expected_conditions.presence_of_element_located((By.ID, "token")))
+    waiting.until(expected_conditions.presence_of_element_located((By.ID, "token")))
     browser.find_element(By.ID, "token").send_keys(token)
     browser.find_element(By.ID, "login").click()
 
-    wait.until(expected_conditions.presence_of_element_located((By.ID, "input-iterates")))
+    waiting.until(expected_conditions.presence_of_element_located((By.ID, "input-iterates")))
     assert browser.find_element(By.ID, "whoami").text.startswith("s001")
-    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".prompt .katex"))  # KaTeX rendered, locally
+    waiting.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".prompt .katex"))  # KaTeX rendered, locally
 
     browser.find_element(By.ID, "input-iterates").send_keys(SIGN_ERROR)
     browser.find_element(By.ID, "submit").click()
 
-    feedback = wait.until(
+    feedback = waiting.until(
         expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "#part-iterates .feedback .sentence"))
     )
     assert "You moved uphill" in feedback.text
@@ -444,7 +450,7 @@ def test_another_site_can_neither_log_a_student_in_nor_out_nor_answer_for_them(
     try:
         # Login CSRF: a visitor who is not logged in stays logged out (the attacker's token is never set).
         browser.get(f"{site}/login")
-        WebDriverWait(browser, 20).until(lambda d: d.current_url.startswith(base))
+        wait(browser, 20).until(lambda d: d.current_url.startswith(base))
         assert browser.find_element(By.TAG_NAME, "h1").text == "Not allowed"
         assert "another site" in browser.find_element(By.ID, "error-detail").text
         assert browser.get_cookie("grader_token") is None
@@ -455,7 +461,7 @@ def test_another_site_can_neither_log_a_student_in_nor_out_nor_answer_for_them(
         _log_in(browser, base, victim)
         for path in ("/logout", "/answer"):
             browser.get(f"{site}{path}")
-            WebDriverWait(browser, 20).until(lambda d: d.current_url.startswith(base))
+            wait(browser, 20).until(lambda d: d.current_url.startswith(base))
             assert browser.find_element(By.TAG_NAME, "h1").text == "Not allowed"
         browser.get(f"{base}/")
         assert browser.find_element(By.ID, "whoami").text.startswith("s001")
@@ -481,7 +487,7 @@ def test_a_form_without_its_token_is_refused_with_a_page(server: tuple[str, Any]
     browser.execute_script("document.querySelector('#answers input[name=csrf_token]').value = 'stale'")
     browser.find_element(By.ID, "input-iterates").send_keys(CORRECT)
     browser.find_element(By.ID, "submit").click()
-    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.ID, "error-detail"))
+    wait(browser, 20).until(lambda d: d.find_elements(By.ID, "error-detail"))
     assert "reload the page" in browser.find_element(By.ID, "error-detail").text
     assert axe_violations(browser) == []
 

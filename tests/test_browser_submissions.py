@@ -19,8 +19,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
-from test_browser import Audit, _log_in, _log_out, _ready, _serve
+from test_browser import Audit, _log_in, _log_out, _ready, _serve, wait
 from test_web_helpers import make_app, notebook_bytes
 
 from grader.contract import NotebookResult
@@ -76,7 +75,7 @@ def server(sqlite_db: Any, catalog: Any, held: HeldGrader) -> Iterator[tuple[str
 
 def _read_line(browser: webdriver.Chrome, part: str, contains: str) -> Any:
     line = browser.find_element(By.ID, f"read-{part}")
-    WebDriverWait(browser, 20).until(lambda d: contains in line.text and line.is_displayed())
+    wait(browser, 20).until(lambda d: contains in line.text and line.is_displayed())
     return line
 
 
@@ -96,12 +95,12 @@ def test_a_notebooks_page_follows_its_grading_and_shows_its_feedback(
     browser.get(f"{base}/")
     browser.find_element(By.CSS_SELECTOR, "form.upload input[type=file]").send_keys(str(path))
     browser.find_element(By.CSS_SELECTOR, "form.upload button").click()
-    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.ID, "submissions"))
+    wait(browser, 20).until(lambda d: d.find_elements(By.ID, "submissions"))
     link = browser.find_element(By.CSS_SELECTOR, "#submissions tbody tr a")
     assert link.text == catalog.assignments["lec4-inclass"].title  # linked to the submission's page
     audit.check("my submissions, a notebook waiting")
     link.click()
-    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.ID, "submission-status"))
+    wait(browser, 20).until(lambda d: d.find_elements(By.ID, "submission-status"))
     submission_url = browser.current_url
     status = browser.find_element(By.ID, "submission-status")
     assert status.get_attribute("role") == "status" and status.get_attribute("aria-live") == "polite"
@@ -111,7 +110,7 @@ def test_a_notebooks_page_follows_its_grading_and_shows_its_feedback(
     # It is graded while the page is open: the page updates in place, never reloaded.
     browser.execute_script("window.notReloaded = true")
     held.open()
-    WebDriverWait(browser, 30).until(lambda d: "Graded:" in d.find_element(By.ID, "submission-status").text)
+    wait(browser, 30).until(lambda d: "Graded:" in d.find_element(By.ID, "submission-status").text)
     assert browser.execute_script("return window.notReloaded") is True
     assert browser.find_element(By.ID, "submission-status").text == "Graded: 11 / 21."
     iterates = browser.find_element(By.ID, "feedback-gd-parabola-iterates")

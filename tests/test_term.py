@@ -41,8 +41,7 @@ from click.testing import CliRunner
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
-from test_browser import Audit, _log_in, _log_out, _ready, _serve
+from test_browser import Audit, _log_in, _log_out, _ready, _serve, wait
 from test_gradescope_bundle import filled, gradescope_root, run_autograder
 from test_web_helpers import make_app
 
@@ -253,7 +252,7 @@ def test_a_term_from_the_first_hand_in_to_the_exports(
     browser.find_element(By.ID, "comment-gd-parabola-iterates").send_keys(REQUEST)
     audit.check("the form asking for a second look")
     ask.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.ID, "asked-gd-parabola-iterates"))
+    wait(browser, 20).until(lambda d: d.find_elements(By.ID, "asked-gd-parabola-iterates"))
     assert "waiting for a TA" in browser.find_element(By.ID, "asked-gd-parabola-iterates").text
     assert "gd-parabola/iterates" in browser.find_element(By.CSS_SELECTOR, "p.saved").text
     audit.check("a submission's page after asking for a second look")
@@ -285,7 +284,7 @@ def test_a_term_from_the_first_hand_in_to_the_exports(
         browser.switch_to.active_element.send_keys(score + Keys.TAB)
         browser.switch_to.active_element.send_keys(comment + Keys.ENTER)  # Enter saves and opens the next part
         saved = f"Saved {student}'s {exercise}/{part}: {score} / "
-        WebDriverWait(browser, 20).until(
+        wait(browser, 20).until(
             lambda d, s=saved: any(s in p.text for p in d.find_elements(By.CSS_SELECTOR, "p.saved"))
         )
     assert "Nothing waits for a TA" in browser.find_element(By.ID, "queue-summary").text
