@@ -233,7 +233,7 @@ def _view(
         except Exception:  # a spec changed since: show what the result holds
             pass
     given = answers.get(exercise_id, {}).get(automatic.id)
-    hint = automatic.details.get("hint") if spec is None or spec.kind == "text" else None
+    hint = automatic.details.get("hint") if spec is None or spec.type.read_by_ta else None
     return PartView(
         submission=found.id,
         student=found.student,
@@ -258,7 +258,7 @@ def _model(catalog: Any, exercise: Any, spec: Any, params: Mapping[str, Any]) ->
     """A text part's model answer, else the reference of this variant as a student would write it."""
     if exercise.kind == "code":
         return None
-    if spec.kind == "text":
+    if spec.type.read_by_ta:
         return getattr(spec.type, "model", "") or None
     key = next((k for k in catalog.keys(exercise, params) if k.part == spec.id), None)
     if key is None or key.reference is None:

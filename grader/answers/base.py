@@ -4,17 +4,24 @@ An answer type is a frozen dataclass whose fields are its static spec
 options (``item: f(x)``, ``variables: [x, y]``, ``choices: [...]``). Its
 ``options`` also list the spec expressions the specs evaluate per variant
 (``step``, ``carried``, ``cases``), which land on the
-:class:`~grader.checking.key.AnswerKey`. A type:
+:class:`~grader.checking.key.AnswerKey`. A type owns everything about its
+parts; nothing outside ``grader/answers`` names a type to decide anything:
 
 - reads a raw answer (:meth:`read`, through :mod:`grader.checking.reading`),
-- checks the value read against the key (:meth:`check`),
+- shows what it read before grading (:meth:`read_as`),
+- checks the value read against the key (:meth:`check`: the reference,
+  carried-forward credit, misconceptions through :mod:`grader.checking.misconceptions`),
 - says how to write an answer to the part (:meth:`hint`, from the reference's shape),
+- says which of the catalogue's answers could be one of its answers (:meth:`fits`),
+- gives the values a plot of the answer draws (:meth:`plotted`),
 - writes a reference as a student would submit it (:meth:`submitted`) and as
   Python source for notebooks (:meth:`literal`),
-- describes its answers in OpenAPI (:meth:`schema`).
+- describes its answers in OpenAPI (:meth:`schema`) and in examples that its
+  tests run and docs/answer-types.md shows (:attr:`examples`).
 
 Adding a type: one module defining a subclass decorated with
-:func:`register`, and its name in the import line of ``grader/answers/__init__.py``.
+:func:`register`, and its name in the import line of ``grader/answers/__init__.py``
+(docs/answer-types.md walks through one).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from grader.checking.key import AnswerKey
+from grader.checking.read_as import shown
 from grader.checking.reading import normalise_label
 from grader.checking.values import judge_value, wrong_components
 from grader.contract import PartResult
@@ -72,6 +80,22 @@ WORD_MAP = Option(
     "a mapping of words to labels",
     lambda v: isinstance(v, dict) and all(isinstance(k, str) and isinstance(t, str) for k, t in v.items()),
 )
+
+
+@dataclass(frozen=True)
+class Example:
+    """An answer to a part whose reference is ``reference`` (and options ``options``), and how it is graded:
+    ``status`` (``correct``, ``partial``, ``incorrect``, ``invalid``, ``needs_review``) and, for an answer
+    the type reads, what it is read as (``read_as``, as the student is shown it before grading)."""
+
+    answer: Any
+    reference: Any
+    status: str
+    read_as: str | None = None
+    options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    why: str = ""  # what the example shows, in docs/answer-types.md
+
+
 CALL = Option("an expression or a list of arguments", lambda v: isinstance(v, str | list), expression=True)
 COMMON_OPTIONS: Mapping[str, Option] = {"call": CALL}  # a code exercise's part: the arguments of the call
 
@@ -85,6 +109,12 @@ class AnswerType:
     required: ClassVar[tuple[str, ...]] = ()  # options a part of this type must give
     needs_answer: ClassVar[bool] = True  # a reference answer is required (not for free text)
     description: ClassVar[str] = ""  # the answers it accepts, in OpenAPI
+    examples: ClassVar[tuple[Example, ...]] = ()  # good and bad answers: run by tests, shown in the docs
+    fixed_shape: ClassVar[bool] = False  # one shape only: an answer of another may be a written misconception's
+    asks_numbers: ClassVar[bool] = False  # numbers: an answer left as formulas is evaluated at the question's point
+    searched: ClassVar[bool] = True  # the catalogue's changes of the part's computation are tried on wrong answers
+    read_by_ta: ClassVar[bool] = False  # a person grades it: the review page shows the model answer and the hint
+    form_field: ClassVar[str] = "line"  # its form field: a "line" read while typed, an "area" or a "select"
 
     @classmethod
     def configure(cls, given: Mapping[str, Any]) -> AnswerType:
@@ -113,6 +143,36 @@ class AnswerType:
     def check(self, key: AnswerKey, value: Any, earlier: Mapping[str, Any]) -> PartResult:
         """Judge a value read against the key; ``earlier`` holds the values read for earlier parts."""
         raise NotImplementedError
+
+    def read_as(self, key: AnswerKey, value: Any) -> tuple[str, str | None, str | None]:
+        """``(text, latex, size)`` of a value read, shown before grading (:mod:`grader.checking.read_as`):
+        ``4, 2, 1, ½`` with its size ``4 numbers; this part asks for 6`` when a list's length is not the reference's."""
+        text, latex, size = shown(value)
+        reference = key.reference
+        if (
+            size is not None
+            and isinstance(value, list)
+            and isinstance(reference, list)
+            and len(value) != len(reference)
+        ):
+            size = f"{size}; this part asks for {len(reference)}"
+        return text, latex, size
+
+    def from_numbers(self, key: AnswerKey, numbers: Any) -> Any:
+        """The value of numbers computed from an answer left as formulas (only for a type that ``asks_numbers``)."""
+        return self.read(key, numbers, [])
+
+    @classmethod
+    def fits(cls, answer: Any, reference: Any) -> bool:
+        """Whether a computed answer (a catalogue change's) has the shape of this type's answers to ``reference``:
+        a list of the reference's shape, else one number."""
+        if isinstance(reference, list):
+            return isinstance(answer, list) and shape(answer) == shape(reference)
+        return isinstance(answer, int | float) and not isinstance(answer, bool)
+
+    def plotted(self, value: Any) -> list[Any] | None:
+        """The plain values a plot of the answer draws (a sequence's iterates), or None: the type draws none."""
+        return None
 
     def hint(self, key: AnswerKey) -> str:
         """How to write an answer to this part: ``write 6 numbers separated by commas, like 12.3, -4.56, 7.89, …``.
@@ -144,6 +204,8 @@ class ValueAnswer(AnswerType):
     the reference, carried forward, misconceptions, precision); :meth:`wrong` says what is simply wrong."""
 
     options: ClassVar[Mapping[str, Option]] = {"carried": EXPRESSION}
+    fixed_shape = True
+    asks_numbers = True
 
     def check(self, key: AnswerKey, value: Any, earlier: Mapping[str, Any]) -> PartResult:
         return judge_value(key, value, earlier) or self.wrong(key, value)
@@ -211,6 +273,13 @@ def number_or_text(description: str) -> dict[str, Any]:
 def list_or_text(items: dict[str, Any], description: str) -> dict[str, Any]:
     """Schema of a JSON list of ``items``, or the list typed as text."""
     return {"description": description, "anyOf": [{"type": "array", "items": items}, {"type": "string"}]}
+
+
+def shape(value: Any) -> tuple[int, ...]:
+    """``(rows, columns, …)`` of nested lists, ``()`` for a single value."""
+    if isinstance(value, list):
+        return (len(value), *(shape(value[0]) if value else ()))
+    return ()
 
 
 NUMBER_ITEM = {"anyOf": [{"type": "number"}, {"type": "string"}]}

@@ -21,6 +21,8 @@ class ChoiceAnswer(AnswerType):
     options = {"choices": CHOICES, "aliases": WORD_MAP}
     required = ("choices",)
     description = "One of the part's options, as a string (any case)."
+    searched = False
+    form_field = "select"
     choices: tuple[str, ...] = ()
     aliases: Mapping[str, str] = field(default_factory=dict)
 
@@ -44,6 +46,10 @@ class ChoiceAnswer(AnswerType):
 
     def hint(self, key: AnswerKey) -> str:
         return f"write one of: {', '.join(self.choices)}"
+
+    @classmethod
+    def fits(cls, answer: Any, reference: Any) -> bool:
+        return isinstance(answer, str)
 
     def schema(self) -> dict[str, Any]:
         return {"description": self.description, "type": "string"}

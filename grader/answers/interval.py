@@ -33,6 +33,10 @@ class IntervalAnswer(AnswerType):
     def hint(self, key: AnswerKey) -> str:
         return "write an interval such as (a, b), [a, b) or a < eta < b, with numbers for a and b"
 
+    @classmethod
+    def fits(cls, answer: Any, reference: Any) -> bool:
+        return type(answer) is type(reference)
+
     def submitted(self, value: Any) -> Any:
         return str(value)
 

@@ -16,6 +16,7 @@ from grader.answers.base import (
 )
 from grader.checking import reading
 from grader.checking.key import AnswerKey
+from grader.checking.read_as import number
 
 
 @register
@@ -26,6 +27,12 @@ class MatrixAnswer(ValueAnswer):
 
     def read(self, key: AnswerKey, raw: Any, notes: list[str]) -> Any:
         return reading.read_matrix(raw, (len(key.reference), len(key.reference[0])), notes=notes)
+
+    def read_as(self, key: AnswerKey, value: Any) -> tuple[str, str | None, str | None]:
+        rows = [[number(entry) for entry in row] for row in value]
+        text = "[" + ", ".join("[" + ", ".join(t for t, _ in row) + "]" for row in rows) + "]"
+        body = r" \\ ".join(" & ".join(x for _, x in row) for row in rows)
+        return text, r"\begin{pmatrix}" + body + r"\end{pmatrix}", f"{len(value)} × {len(value[0])} matrix"
 
     def hint(self, key: AnswerKey) -> str:
         rows, columns = len(key.reference), len(key.reference[0])

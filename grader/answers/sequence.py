@@ -26,6 +26,7 @@ from grader.answers.base import (
     list_or_text,
     listed,
     register,
+    shape,
 )
 from grader.checking import reading
 from grader.checking.carried import carried_reference, expected_items, repeated_items, stands_still
@@ -137,11 +138,13 @@ class SequenceAnswer(AnswerType):
             right = "" if key.secret else f", expected {fmt(key.reference[k])}"
             sentence = f"{name}{subscript(k)} is off: you wrote {fmt(value[k])}{right}."
         elif key.secret:
-            sentence = _secret_step(name, k, value, expected[k] is not None and carried_reference(key, earlier) is None)
+            sentence = _secret_step(
+                name, k, value, expected[k] is not None and carried_reference(key, earlier, moving=True) is None
+            )
         elif expected[k] is None:
             sentence = f"{name}{subscript(k)} is off: you wrote {fmt(value[k])}, expected {fmt(key.reference[k])}."
             return f"{sentence} {repeated_sentence(name, value, repeated)}" if repeated else sentence
-        elif carried_reference(key, earlier) is not None:
+        elif carried_reference(key, earlier, moving=True) is not None:
             sentence = f"{name}{subscript(k)} is off: from your answers it should be {fmt(expected[k])}; you wrote {fmt(value[k])}."
         elif k == 0:
             sentence = f"{name}{subscript(0)} is off: it is given as {fmt(expected[0])}; you wrote {fmt(value[0])}."
@@ -174,6 +177,15 @@ class SequenceAnswer(AnswerType):
         numbers = example_numbers(count * length, key.reference)
         points = ["[" + ", ".join(numbers[i * length : (i + 1) * length]) + "]" for i in range(count)]
         return f"write {count} points of {length} numbers each, like {listed(points, count)}"
+
+    @classmethod
+    def fits(cls, answer: Any, reference: Any) -> bool:
+        """Any length, but items of the reference's shape (numbers, or points of d numbers)."""
+        return isinstance(answer, list) and bool(answer) and {shape(a) for a in answer} == {shape(reference[0])}
+
+    def plotted(self, value: Any) -> list[Any] | None:
+        """The iterates as plain numbers (or points), drawn on the loss curve when the spec asks for a plot."""
+        return plain(value)
 
     def schema(self) -> dict[str, Any]:
         item = {"anyOf": [*NUMBER_ITEM["anyOf"], {"type": "array", "items": NUMBER_ITEM}]}

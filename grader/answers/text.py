@@ -23,18 +23,28 @@ MODEL_SENTENCE = (
 )  # what the worked solutions write for a text part whose spec gives no ``model``
 
 
+MAX_SHOWN_TEXT = 300  # characters of a free-text answer echoed back before grading
+
+
 @register
 @dataclass(frozen=True)
 class TextAnswer(AnswerType):
     name = "text"
     options = {"keywords": TEXTS, "model": TEXT}
     needs_answer = False
+    searched = False
+    read_by_ta = True
+    form_field = "area"
     description = "A sentence or two, as a string; a TA reads it."
     keywords: tuple[str, ...] = ()  # what a TA looks for
     model: str = ""  # the model answer a TA compares with
 
     def read(self, key: AnswerKey, raw: Any, notes: list[str]) -> Any:
         return reading.read_text(raw, notes=notes)
+
+    def read_as(self, key: AnswerKey, value: Any) -> tuple[str, str | None, str | None]:
+        clipped = value if len(value) <= MAX_SHOWN_TEXT else value[:MAX_SHOWN_TEXT] + "…"
+        return clipped, None, "a text for a TA to read"
 
     def check(self, key: AnswerKey, value: Any, earlier: Mapping[str, Any]) -> PartResult:
         lowered = value.lower()

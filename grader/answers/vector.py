@@ -26,6 +26,10 @@ class VectorAnswer(ValueAnswer):
     def read(self, key: AnswerKey, raw: Any, notes: list[str]) -> Any:
         return reading.read_vector(raw, len(key.reference), notes=notes)
 
+    def read_as(self, key: AnswerKey, value: Any) -> tuple[str, str | None, str | None]:
+        text, latex, size = super().read_as(key, value)
+        return f"({text})", r"\left(" + str(latex) + r"\right)", size
+
     def hint(self, key: AnswerKey) -> str:
         count = len(key.reference)
         return f"write {count} numbers separated by commas, like {listed(example_numbers(count, key.reference), count)}"

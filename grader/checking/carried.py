@@ -40,15 +40,18 @@ from grader.checking.outcome import plain
 _CANNOT = (KeyError, TypeError, ValueError, ArithmeticError)
 
 
-def carried_reference(key: AnswerKey, earlier: Mapping[str, Any]) -> Any:
-    """The reference recomputed from the student's own earlier answers, or None when it cannot be."""
+def carried_reference(key: AnswerKey, earlier: Mapping[str, Any], moving: bool = False) -> Any:
+    """The reference recomputed from the student's own earlier answers, or None when it cannot be.
+
+    ``moving``: the part's items are steps of a run (a sequence), so a carried run that stands still while
+    the reference moves is no reference (see the module)."""
     if key.carried is None:
         return None
     try:
         carried = key.carried(earlier)
     except _CANNOT:
         return None
-    if key.kind == "sequence" and stands_still(carried) and not stands_still(key.reference):
+    if moving and stands_still(carried) and not stands_still(key.reference):
         return None
     return carried
 
@@ -79,7 +82,7 @@ def expected_items(key: AnswerKey, value: list[Any], earlier: Mapping[str, Any])
     nothing after a wrong x₀, nor for a sequence that stands still while the
     reference moves (see the module).
     """
-    carried = carried_reference(key, earlier)
+    carried = carried_reference(key, earlier, moving=True)
     if carried is not None and len(carried) == len(value):
         return list(carried)
     unknown = [key.reference[0]] + [None] * (len(value) - 1)

@@ -9,12 +9,29 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar, Protocol
 
 from grader.checking.compare import Tolerance
+from grader.contract import PartResult
 
-if TYPE_CHECKING:
-    from grader.answers.base import AnswerType
+
+class PartType(Protocol):
+    """What checking asks of a part's answer type. The types of :mod:`grader.answers` provide it (see
+    :class:`grader.answers.base.AnswerType` for each method); this library names none of them."""
+
+    name: ClassVar[str]
+    fixed_shape: ClassVar[bool]  # an answer of another shape may be a written misconception's
+    asks_numbers: ClassVar[bool]  # an answer left as formulas is evaluated at the question's point
+
+    def read(self, key: AnswerKey, raw: Any, notes: list[str]) -> Any: ...
+
+    def read_as(self, key: AnswerKey, value: Any) -> tuple[str, str | None, str | None]: ...
+
+    def from_numbers(self, key: AnswerKey, numbers: Any) -> Any: ...
+
+    def check(self, key: AnswerKey, value: Any, earlier: Mapping[str, Any]) -> PartResult: ...
+
+    def hint(self, key: AnswerKey) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -37,11 +54,11 @@ class AnswerKey:
     student's own earlier answers; ``cases`` are the values a labels part
     names one by one, as text (``0.05``). A ``secret`` key's results say
     where an answer is wrong but never what the right value is. Everything
-    else a type needs is an option of its :class:`~grader.answers.base.AnswerType`.
+    else a type needs is an option of its answer type (:class:`PartType`).
     """
 
     part: str
-    type: AnswerType
+    type: PartType
     points: float
     reference: Any
     misconceptions: tuple[Misconception, ...] = ()

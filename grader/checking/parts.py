@@ -51,7 +51,7 @@ def check_part(
     try:
         value = key.type.read(key, raw, notes)
     except ReadError as exc:
-        shaped = shaped_match(key, raw) if key.kind in _SHAPED else None
+        shaped = shaped_match(key, raw) if key.type.fixed_shape else None
         if shaped is not None:  # a written misconception's answer, of another shape than the part's
             return shaped, None
         left = None if exc.kind else unevaluated.diagnose(key, raw, earlier or {})
@@ -70,9 +70,6 @@ def check_part(
             details={**checked.details, "read_as": notes},
         )
     return checked, value
-
-
-_SHAPED = ("number", "vector", "matrix")  # parts whose reader wants one shape: another may be a misconception's
 
 
 def _as_typed(value: Any) -> Any:

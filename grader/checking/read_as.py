@@ -28,8 +28,6 @@ from grader.checking.outcome import sentence
 from grader.checking.reading import Interval, Number, ReadError
 from grader.expressions import Formula
 
-MAX_SHOWN_TEXT = 300  # characters of a free-text answer echoed back
-
 VULGAR = {
     Fraction(1, 2): "½",
     Fraction(1, 3): "⅓",
@@ -123,30 +121,20 @@ def read_answer(key: AnswerKey, raw: Any) -> ReadAs:
     try:
         with budget.limited(budget.PART_SECONDS, "reading this answer"):
             value = key.type.read(key, raw, notes)
-            text, latex, size = shown(value, key.type.name)
+            text, latex, size = key.type.read_as(key, value)
     except ReadError as exc:
         return ReadAs(notes=notes, reason=f"{sentence(str(exc))} {sentence(hint)}", hint=hint)
     except budget.BudgetExceeded as exc:
         return ReadAs(notes=notes, reason=sentence(str(exc)), hint=hint)
-    return ReadAs(read_as=text, latex=latex, size=_with_expected(size, key, value), notes=notes, hint=hint)
-
-
-def _with_expected(size: str | None, key: AnswerKey, value: Any) -> str | None:
-    """``5 numbers`` → ``5 numbers; this part asks for 6`` when a list's length differs from the reference's
-    (the part's hint says as much already)."""
-    reference = key.reference
-    if size is None or not isinstance(value, list) or not isinstance(reference, list) or key.type.name == "matrix":
-        return size
-    if len(value) == len(reference):
-        return size
-    return f"{size}; this part asks for {len(reference)}"
+    return ReadAs(read_as=text, latex=latex, size=size, notes=notes, hint=hint)
 
 
 # Values -------------------------------------------------------------------------------------------
 
 
-def shown(value: Any, kind: str = "") -> tuple[str, str | None, str | None]:
-    """``(text, latex, size)`` of a value read by :mod:`grader.checking.reading` for a part of type ``kind``."""
+def shown(value: Any) -> tuple[str, str | None, str | None]:
+    """``(text, latex, size)`` of a value read by :mod:`grader.checking.reading`: a number, a formula, an
+    interval, a label, or a list of numbers, labels or points (a type shows its own values otherwise)."""
     if isinstance(value, Number):
         text, latex = number(value)
         return text, latex, None
@@ -156,40 +144,29 @@ def shown(value: Any, kind: str = "") -> tuple[str, str | None, str | None]:
     if isinstance(value, Interval):
         return interval(value)
     if isinstance(value, str):
-        if kind == "text":
-            clipped = value if len(value) <= MAX_SHOWN_TEXT else value[:MAX_SHOWN_TEXT] + "…"
-            return clipped, None, "a text for a TA to read"
-        return value, r"\text{" + _latex_text(value) + "}", None
+        return value, r"\text{" + latex_text(value) + "}", None
     if isinstance(value, list):
-        return _listed(value, kind)
+        return _listed(value)
     return str(value), None, None
 
 
-def _listed(items: list[Any], kind: str) -> tuple[str, str | None, str | None]:
+def _listed(items: list[Any]) -> tuple[str, str | None, str | None]:
     if all(isinstance(item, str) for item in items):
         text = ", ".join(items)
-        latex = r",\ ".join(r"\text{" + _latex_text(item) + "}" for item in items)
-        return text, latex, _count(len(items), "label")
+        latex = r",\ ".join(r"\text{" + latex_text(item) + "}" for item in items)
+        return text, latex, count(len(items), "label")
     if items and all(isinstance(item, list) for item in items):
         rows = [[number(n) for n in row] for row in items]
-        if kind == "matrix":
-            text = "[" + ", ".join("[" + ", ".join(t for t, _ in row) + "]" for row in rows) + "]"
-            body = r" \\ ".join(" & ".join(x for _, x in row) for row in rows)
-            columns = len(items[0])
-            return text, r"\begin{pmatrix}" + body + r"\end{pmatrix}", f"{len(items)} × {columns} matrix"
         text = ", ".join("(" + ", ".join(t for t, _ in row) + ")" for row in rows)
         latex = r",\ ".join(r"\left(" + ",\\ ".join(x for _, x in row) + r"\right)" for row in rows)
-        return text, latex, _count(len(items), "point")
+        return text, latex, count(len(items), "point")
     numbers = [number(n) for n in items]
-    text = ", ".join(t for t, _ in numbers)
-    latex = r",\ ".join(x for _, x in numbers)
-    if kind == "vector":
-        return f"({text})", r"\left(" + latex + r"\right)", _count(len(items), "number")
-    return text, latex, _count(len(items), "number")
+    return ", ".join(t for t, _ in numbers), r",\ ".join(x for _, x in numbers), count(len(items), "number")
 
 
-def _count(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+def count(many: int, noun: str) -> str:
+    """``1 number``, ``6 numbers``."""
+    return f"{many} {noun}{'' if many == 1 else 's'}"
 
 
 def number(value: Any) -> tuple[str, str]:
@@ -265,7 +242,7 @@ def interval(value: Interval) -> tuple[str, str, str | None]:
     return text, latex, "an interval"
 
 
-def _latex_text(text: str) -> str:
+def latex_text(text: str) -> str:
     """Text safe inside ``\\text{…}``: LaTeX's special characters escaped, at most 200 characters."""
     escaped = re.sub(
         r"([\\{}$&#^_%~])", lambda m: r"\textbackslash{}" if m.group(1) == "\\" else "\\" + m.group(1), text
@@ -298,7 +275,7 @@ def formula(node: ast.AST, source: str = "") -> tuple[str, str, int]:
         subscripted = re.match(r"^([A-Za-z])_?(\d+)$", name)
         if subscripted:
             return name, f"{subscripted.group(1)}_{{{subscripted.group(2)}}}", _ATOM
-        return name, r"\mathrm{" + _latex_text(name) + "}", _ATOM
+        return name, r"\mathrm{" + latex_text(name) + "}", _ATOM
     if isinstance(node, ast.UnaryOp):
         text, latex, precedence = formula(node.operand, source)
         if isinstance(node.op, ast.UAdd):
@@ -362,5 +339,5 @@ def _call(name: str, arguments: list[tuple[str, str, int]]) -> tuple[str, str, i
         return f"binomial({texts})", rf"\binom{{{latexes[0]}}}{{{latexes[1]}}}", _ATOM
     if name == "sigmoid":
         return f"σ({texts})", rf"\sigma\left({latexes[0]}\right)", _ATOM
-    operator = "\\" + name if name in LATEX_FUNCTIONS else r"\operatorname{" + _latex_text(name) + "}"
+    operator = "\\" + name if name in LATEX_FUNCTIONS else r"\operatorname{" + latex_text(name) + "}"
     return f"{name}({texts})", operator + r"\left(" + r",\ ".join(latexes) + r"\right)", _ATOM

@@ -24,10 +24,10 @@ from typing import Any
 
 from grader.checking.key import AnswerKey
 from grader.checking.outcome import fmt, result
+from grader.checking.reading import ReadError
 from grader.contract import PartResult
 from grader.expressions import DEFAULT_VARIABLES, ExpressionError, Formula, normalise, parse
 
-KINDS = ("number", "integer", "vector", "matrix")  # the answer types that ask for numbers in a fixed shape
 NOT_EVALUATED_CREDIT = 0.5  # of what the evaluated answer earns
 
 
@@ -90,7 +90,7 @@ def _evaluated(structure: Any, point: Mapping[str, float]) -> Any:
 
 def diagnose(key: AnswerKey, raw: Any, earlier: Mapping[str, Any]) -> PartResult | None:
     """The result of an answer that reads as formulas where numbers are asked, or None when it does not."""
-    if key.kind not in KINDS:
+    if not key.type.asks_numbers:
         return None
     point = key.at() if key.at is not None else None
     variables = frozenset(point) if point else DEFAULT_VARIABLES
@@ -106,12 +106,10 @@ def diagnose(key: AnswerKey, raw: Any, earlier: Mapping[str, Any]) -> PartResult
     at = ", ".join(f"{name} = {fmt(value)}" for name, value in point.items())
     try:
         value = _evaluated(structure, point)
-    except ExpressionError:
+        numbers = key.type.from_numbers(key, value)
+    except (ExpressionError, ReadError):  # undefined there, or no number (a division by zero, an overflow)
         return result(key, 0.0, "incorrect", f"{said}, at {at}.", "left-symbolic", left_symbolic=_shown(structure))
-    from grader.checking.reading import read_matrix, read_number, read_vector
-
-    read = {"number": read_number, "integer": read_number, "vector": read_vector, "matrix": read_matrix}[key.kind]
-    judged = key.type.check(key, read(value), earlier)
+    judged = key.type.check(key, numbers, earlier)
     fraction = NOT_EVALUATED_CREDIT * judged.score / key.points if key.points else 0.0
     shown = fmt(value)
     details = {**judged.details, "left_symbolic": _shown(structure), "evaluated": shown}

@@ -54,6 +54,7 @@ from typing import Any
 import numpy as np
 
 from grader import optim
+from grader.answers import TYPES
 from grader.calculus import cached_formula
 from grader.checking.key import Misconception
 from grader.checking.reading import Interval
@@ -1912,7 +1913,7 @@ def search_answers(
         if change.reveals and context is not None and context.secret:
             continue
         for answer, fill in apply(change, expression, params, context):
-            if not _comparable(answer, reference, kind):
+            if not TYPES[kind].fits(answer, reference):  # not of the part's shape
                 continue
             if plain_equal(answer, reference):
                 continue
@@ -1953,22 +1954,3 @@ def searcher(
 def _tidy(text: str) -> str:
     """A sentence whose unfilled ``{{name}}`` placeholders (a parameter this variant lacks) are dropped."""
     return re.sub(r"\{\{\s*\w+\s*\}\}", "", text)
-
-
-def _comparable(answer: Any, reference: Any, kind: str) -> bool:
-    """Same shape as the reference (a sequence may differ in length; a labels answer is a list of text)."""
-    if kind == "sequence":  # any length, but items of the reference's shape (numbers, or points of d numbers)
-        return isinstance(answer, list) and bool(answer) and {_shape(a) for a in answer} == {_shape(reference[0])}
-    if kind == "interval":
-        return type(answer) is type(reference)
-    if isinstance(reference, list):
-        return isinstance(answer, list) and _shape(answer) == _shape(reference)
-    if kind == "labels" or kind == "choice":
-        return isinstance(answer, str)
-    return _is_number(answer) and not isinstance(answer, bool)
-
-
-def _shape(value: Any) -> tuple[int, ...]:
-    if isinstance(value, list):
-        return (len(value), *(_shape(value[0]) if value else ()))
-    return ()

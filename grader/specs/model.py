@@ -249,7 +249,7 @@ class Catalog:
 
     def _searched(self, exercise: Exercise, part: Part, params: Mapping[str, Any], reference: Any) -> Any:
         """The catalogue's answers for the part, computed when first needed (None: search off or not applicable)."""
-        if not self.search or part.answer is None or part.kind in ("text", "choice"):
+        if not self.search or part.answer is None or not part.type.searched:
             return None
         from grader.specs.catalogue import searcher
 
@@ -353,6 +353,7 @@ def _shown_part(part: Part, params: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "id": part.id,
         "type": part.kind,
+        "field": part.type.form_field,
         "points": part.points,
         "prompt": render(part.prompt, params),
         **part.type.shown(),

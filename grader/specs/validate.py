@@ -256,8 +256,8 @@ def _search(
     from grader.specs.catalogue import search_answers
 
     part = exercise.part(key.part)
-    if part is None or part.answer is None or key.kind in ("text", "expression", "choice"):
-        return
+    if part is None or part.answer is None or not part.type.searched or part.kind == "expression":
+        return  # a formula part's changes are not checked here
     names = set()
     context = catalog.search_context(exercise, part, params)
     for change in search_answers(part.answer, part.kind, params, key.reference, render=render, context=context):
@@ -272,7 +272,7 @@ def _search(
 
 
 def _check_reference(key: AnswerKey, references: dict[str, Any], where: str, labels: list[str], report: Report) -> None:
-    if key.kind == "text":
+    if key.type.read_by_ta:  # no reference to check: a person reads it
         return
     report.checked["references"] += 1
     result, _ = check_part(key, key.type.submitted(key.reference), _read_earlier(references))

@@ -229,6 +229,11 @@ _SCHEMAS: dict[str, Any] = {
                     "properties": {
                         "id": {"type": "string"},
                         "type": {"enum": list(TYPES)},
+                        "field": {
+                            "enum": ["line", "area", "select"],
+                            "description": "the field a form shows for it: a line read as it is typed, a text area, "
+                            "or a list of the choices",
+                        },
                         "points": {"type": "number"},
                     },
                 },
@@ -251,6 +256,11 @@ _SCHEMAS: dict[str, Any] = {
                     "properties": {
                         "id": {"type": "string"},
                         "type": {"enum": list(TYPES)},
+                        "field": {
+                            "enum": ["line", "area", "select"],
+                            "description": "the field a form shows for it: a line read as it is typed, a text area, "
+                            "or a list of the choices",
+                        },
                         "points": {"type": "number"},
                         "prompt": {"type": "string"},
                         "choices": {

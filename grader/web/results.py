@@ -26,7 +26,7 @@ import orjson
 
 from grader import budget
 from grader.checking.read_as import read_answer
-from grader.checking.reading import ReadError, read_sequence
+from grader.checking.reading import ReadError
 from grader.contract import ExerciseResult, StoredSubmission
 from grader.reports.feedback import PathPlot, path_figure
 from grader.store import reviews, submissions
@@ -103,10 +103,10 @@ def exercise_plot(
     try:
         with budget.limited(budget.PART_SECONDS, "drawing your answer"):
             key = _keys(catalog, exercise, student).get(part)
-            first = key.reference[0] if key is not None and isinstance(key.reference, list) and key.reference else None
-            items = read_sequence(answers[part], len(first) if isinstance(first, list) else None)  # points in 2-D
-            values = [[n.value for n in item] if isinstance(item, list) else item.value for item in items]
+            values = key.type.plotted(key.type.read(key, answers[part], [])) if key is not None else None
     except (ReadError, TypeError, AttributeError, budget.BudgetExceeded):
+        return None
+    if not values:
         return None
     try:
         return path_figure(catalog, exercise, student, values, show_reference=False)
