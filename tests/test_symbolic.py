@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
+import warnings
 
 import pytest
 
@@ -169,3 +170,12 @@ def test_an_undecided_formula_is_never_marked_incorrect(no_sympy: None, monkeypa
     result = grade({"answers": {"logistic-derivative": {"sigmoid": answer}}}, load_catalog(None)).to_json()
     part = result["exercises"][0]["parts"][0]
     assert part["status"] == "needs_review" and part["details"]["method"] == "review", part
+
+
+def test_sampling_formulas_that_overflow_on_both_sides_raises_no_warning():
+    # STACK's fixture 426: both sides overflow floating point at most points (inf − inf there)
+    student, reference = parse("258552*x^7*(81*x^8+1)^398", ["x"]), parse("x^3*(x^4+1)^399", ["x"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert symbolic.numerically_same(student, reference) is False
+        assert symbolic.could_be_equal(student, reference) is False

@@ -229,9 +229,10 @@ def _numerically_equal(a: Formula, b: Formula, rtol: float = 1e-9, precise: bool
     usable = np.isfinite(left) & np.isfinite(right)
     if usable.sum() < 3:
         return None
-    gap = np.abs(left - right)
-    scale = np.maximum(np.abs(left), np.abs(right))
-    close = gap <= rtol * scale + 1e-12
+    with np.errstate(invalid="ignore"):  # inf − inf where both overflow: such points are not usable anyway
+        gap = np.abs(left - right)
+        scale = np.maximum(np.abs(left), np.abs(right))
+        close = gap <= rtol * scale + 1e-12
     doubtful = np.flatnonzero(usable & ~close)
     if not len(doubtful):
         # floating point agrees; where it can sit on the wrong side of a branch cut (1/x at x < 0 is −a − 0j, so
@@ -276,7 +277,7 @@ def could_be_equal(a: Formula, b: Formula) -> bool:
     points = _sample_points(SAMPLES, len(names))
     left, right = _values(a, names, points), _values(b, names, points)
     usable = np.isfinite(left) & np.isfinite(right)
-    gap = np.abs(left - right)[usable]
+    gap = np.abs(left[usable] - right[usable])
     scale = np.maximum(np.abs(left), np.abs(right))[usable]
     return bool(usable.sum() < 3 or (gap > 1e-4 * scale + 1e-9).sum() < 2)
 
