@@ -89,3 +89,40 @@ def test_only_the_command_line_imports_click() -> None:
         if module == "click" or module.startswith("click.")
     ]
     assert broken == []
+
+
+def _named_types(path: Path, names: set[str]) -> list[str]:
+    """The comparisons in ``path`` of something with an answer type's name (``kind == "sequence"``)."""
+
+    def constants(node: ast.AST) -> set[str]:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return {node.value}
+        if isinstance(node, ast.Tuple | ast.Set | ast.List):
+            return {e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)}
+        return set()
+
+    return [
+        f"{path.relative_to(PACKAGE.parent)}:{node.lineno} {ast.unparse(node)}"
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Compare) and any(constants(n) & names for n in [node.left, *node.comparators])
+    ]
+
+
+def test_only_an_answer_type_decides_by_its_name():
+    """Reading, showing, checking, reviewing and the forms ask the part's type, never compare its name.
+    The specs may (the catalogue tags each change with the types it applies to)."""
+    from grader.answers import TYPES
+
+    outside = [p for p in sorted(PACKAGE.rglob("*.py")) if p.relative_to(PACKAGE).parts[0] not in ("answers", "specs")]
+    assert [found for path in outside for found in _named_types(path, set(TYPES))] == []
+    templates = sorted((PACKAGE / "web" / "templates").glob("*.html"))
+    assert [t.name for t in templates if any(f'type == "{n}"' in t.read_text() for n in TYPES)] == []
+
+
+def test_the_checking_library_imports_no_answer_type():
+    assert [
+        f"{path.relative_to(PACKAGE.parent)} imports {module}"
+        for path in sorted((PACKAGE / "checking").rglob("*.py"))
+        for module in every_import(path)
+        if module.startswith("grader.answers")
+    ] == []

@@ -317,7 +317,7 @@ def test_prompts_never_contain_the_answers(per_student):
             prompt = per_student.prompt(exercise, params)
             assert set(prompt) == {"id", "title", "prompt", "parameters", "parts"}
             for part in prompt["parts"]:
-                assert set(part) == {"id", "type", "points", "prompt"} | (
+                assert set(part) == {"id", "type", "field", "points", "prompt"} | (
                     {"choices"} if part["type"] == "choice" else set()
                 ) | (set() if exercise.kind == "code" else {"hint"})
             if exercise.kind == "code":  # the hidden inputs of the calls are not shown either

@@ -95,6 +95,10 @@ class Example:
     options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     why: str = ""  # what the example shows, in docs/answer-types.md
 
+    def key(self, kind: type[AnswerType]) -> AnswerKey:
+        """A one-point key of type ``kind`` with this example's reference and options."""
+        return AnswerKey(part="example", type=kind.configure(self.options), points=1.0, reference=self.reference)
+
 
 CALL = Option("an expression or a list of arguments", lambda v: isinstance(v, str | list), expression=True)
 COMMON_OPTIONS: Mapping[str, Option] = {"call": CALL}  # a code exercise's part: the arguments of the call

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.answers.base import CHOICES, WORD_MAP, AnswerType, register
+from grader.answers.base import CHOICES, WORD_MAP, AnswerType, Example, register
 from grader.checking import reading
 from grader.checking.key import AnswerKey
 from grader.checking.misconceptions import first_match
@@ -21,6 +21,18 @@ class ChoiceAnswer(AnswerType):
     options = {"choices": CHOICES, "aliases": WORD_MAP}
     required = ("choices",)
     description = "One of the part's options, as a string (any case)."
+    examples = (
+        Example("overshoots", "overshoots", "correct", "overshoots", {"choices": ["monotone", "overshoots"]}),
+        Example("Overshoots", "overshoots", "correct", "overshoots", {"choices": ["monotone", "overshoots"]}),
+        Example("monotone", "overshoots", "incorrect", options={"choices": ["monotone", "overshoots"]}),
+        Example(
+            "both",
+            "overshoots",
+            "invalid",
+            options={"choices": ["monotone", "overshoots"]},
+            why="not one of the options",
+        ),
+    )
     searched = False
     form_field = "select"
     choices: tuple[str, ...] = ()

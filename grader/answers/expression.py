@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader import budget
-from grader.answers.base import TEXTS, AnswerType, register
+from grader.answers.base import TEXTS, AnswerType, Example, register
 from grader.checking import reading
 from grader.checking.key import AnswerKey
 from grader.checking.misconceptions import first_match
@@ -46,6 +46,12 @@ class ExpressionAnswer(AnswerType):
     name = "expression"
     options = {"variables": TEXTS}
     description = "A formula as text, such as `x^2 + 2`, `2x` or `2*(x + 1)`."
+    examples = (
+        Example("2x + 20y", "2*x + 20*y", "correct", "2x + 20y", {"variables": ["x", "y"]}),
+        Example("2(x + 10y)", "2*x + 20*y", "correct", options={"variables": ["x", "y"]}, why="any equal form"),
+        Example("x^2 + 10y^2", "2*x + 20*y", "incorrect", options={"variables": ["x", "y"]}),
+        Example("2x+20y+", "2*x + 20*y", "invalid", options={"variables": ["x", "y"]}, why="not a formula"),
+    )
     variables: tuple[str, ...] = ("x",)
 
     def read(self, key: AnswerKey, raw: Any, notes: list[str]) -> Any:

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
-from grader.answers.base import WHOLE_EXAMPLES, Option, ValueAnswer, example_numbers, register
+from grader.answers.base import WHOLE_EXAMPLES, Example, Option, ValueAnswer, example_numbers, register
 from grader.checking import reading
 from grader.checking.key import AnswerKey
 from grader.checking.notation.hedges import ASK, ask_joined
@@ -37,6 +37,13 @@ class IntegerAnswer(ValueAnswer):
     name = "integer"
     options: ClassVar[Mapping[str, Option]] = {**ValueAnswer.options, "unit": UNIT}
     description = "A whole number: a JSON integer, or text such as `38` or `1200/50`."
+    examples = (
+        Example("24", 24, "correct", "24", {"unit": "updates"}),
+        Example("1200/50", 24, "correct", "24", {"unit": "updates"}, why="the division is worked out"),
+        Example("24 epochs", 24, "partial", "24", {"unit": "updates"}, why="the right number of another quantity"),
+        Example("24.5", 24, "incorrect", "24.5", {"unit": "updates"}, why="not a whole number"),
+        Example("25", 24, "incorrect", "25", {"unit": "updates"}),
+    )
     unit: str | None = None  # what the part counts; a number said to count another quantity is not full credit
 
     def read(self, key: AnswerKey, raw: Any, notes: list[str]) -> Any:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from grader.answers.base import AnswerType, register
+from grader.answers.base import AnswerType, Example, register
 from grader.checking import reading
 from grader.checking.compare import same_interval
 from grader.checking.key import AnswerKey
@@ -14,12 +14,21 @@ from grader.checking.misconceptions import first_match
 from grader.checking.outcome import result
 from grader.contract import PartResult
 
+OPEN_UNIT = reading.Interval(0.0, 1.0, False, False)  # (0, 1), in the examples
+
 
 @register
 @dataclass(frozen=True)
 class IntervalAnswer(AnswerType):
     name = "interval"
     description = "An interval as text: `(0, 1)`, `[0, 1)`, `]0, 1[`, `0 < eta < 1`, `eta > 0 and eta < 1`."
+    examples = (
+        Example("(0, 1)", OPEN_UNIT, "correct", "(0, 1)"),
+        Example("0 < eta < 1", OPEN_UNIT, "correct", "(0, 1)", why="inequalities in the parameter"),
+        Example("]0, 1[", OPEN_UNIT, "correct", "(0, 1)", why="the French notation"),
+        Example("[0, 1]", OPEN_UNIT, "incorrect", "[0, 1]", why="the ends do not belong"),
+        Example("between 0 and 1", OPEN_UNIT, "invalid", why="whether the ends belong is not said"),
+    )
 
     def read(self, key: AnswerKey, raw: Any, notes: list[str]) -> Any:
         return reading.read_interval(raw, notes=notes)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.answers.base import EXPRESSION, LABELS, TEXT, WORD_MAP, AnswerType, list_or_text, register
+from grader.answers.base import EXPRESSION, LABELS, TEXT, WORD_MAP, AnswerType, Example, list_or_text, register
 from grader.checking import reading
 from grader.checking.key import AnswerKey
 from grader.checking.misconceptions import first_match, searched_match
@@ -20,6 +20,40 @@ class LabelsAnswer(AnswerType):
     name = "labels"
     options = {"labels": LABELS, "aliases": WORD_MAP, "cases": EXPRESSION, "case_name": TEXT}
     description = "Labels, one per case: a JSON list of strings, or text separated by commas or new lines."
+    examples = (
+        Example(
+            "fast, diverging", ["fast", "diverging"], "correct", "fast, diverging", {"labels": ["fast", "diverging"]}
+        ),
+        Example(
+            "Fast\ndiverging",
+            ["fast", "diverging"],
+            "correct",
+            "fast, diverging",
+            {"labels": ["fast", "diverging"]},
+            why="one per line, any case",
+        ),
+        Example(
+            "diverging, fast",
+            ["fast", "diverging"],
+            "incorrect",
+            options={"labels": ["fast", "diverging"]},
+            why="swapped",
+        ),
+        Example(
+            "fast, slow",
+            ["fast", "diverging"],
+            "invalid",
+            options={"labels": ["fast", "diverging"]},
+            why="a label the part does not offer",
+        ),
+        Example(
+            "fast",
+            ["fast", "diverging"],
+            "invalid",
+            options={"labels": ["fast", "diverging"]},
+            why="one label for two cases",
+        ),
+    )
     labels: tuple[str, ...] = ()  # the allowed labels (any, when empty)
     aliases: Mapping[str, str] = field(default_factory=dict)  # other words students use → a label
     case_name: str = "{}"  # how a case is named in feedback ({} is the case's value: ``η = {}``)

@@ -8,6 +8,7 @@ from typing import Any
 from grader.answers.base import (
     NUMBER_ITEM,
     SHOWN,
+    Example,
     ValueAnswer,
     example_numbers,
     list_or_text,
@@ -24,6 +25,15 @@ from grader.checking.read_as import number
 class MatrixAnswer(ValueAnswer):
     name = "matrix"
     description = "A matrix: a JSON list of rows (`[[1, 0], [0, 1]]`), or the same typed as text."
+    examples = (
+        Example("[[6, 0], [0, 2]]", [[6.0, 0.0], [0.0, 2.0]], "correct", "[[6, 0], [0, 2]]"),
+        Example("6 0; 0 2", [[6.0, 0.0], [0.0, 2.0]], "correct", "[[6, 0], [0, 2]]", why="rows as MATLAB writes them"),
+        Example("[[6, 0], [0, 1]]", [[6.0, 0.0], [0.0, 2.0]], "partial", "[[6, 0], [0, 1]]", why="one entry wrong"),
+        Example(
+            "[[6x, 0], [0, 2]]", [[6.0, 0.0], [0.0, 2.0]], "incorrect", why="a formula left where numbers are asked"
+        ),
+        Example("[6, 2]", [[6.0, 0.0], [0.0, 2.0]], "invalid", why="not a 2 × 2 matrix"),
+    )
 
     def read(self, key: AnswerKey, raw: Any, notes: list[str]) -> Any:
         return reading.read_matrix(raw, (len(key.reference), len(key.reference[0])), notes=notes)

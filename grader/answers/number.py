@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from grader.answers.base import ValueAnswer, example_numbers, number_or_text, register
+from grader.answers.base import Example, ValueAnswer, example_numbers, number_or_text, register
 from grader.checking import reading
 from grader.checking.key import AnswerKey
 from grader.checking.outcome import result
@@ -17,6 +17,15 @@ from grader.contract import PartResult
 class NumberAnswer(ValueAnswer):
     name = "number"
     description = "One number: a JSON number, or text such as `3.5`, `−2`, `1e-3`, `10/3`, `sqrt(2)`."
+    examples = (
+        Example("2.015625", 2.015625, "correct", "2.015625"),
+        Example("129/64", 2.015625, "correct", "2.015625", why="a fraction is worked out"),
+        Example("2.02", 2.015625, "correct", "2.02", why="judged at the precision typed"),
+        Example("2,015625", 2.015625, "correct", "2.015625", why="a decimal comma, said in the feedback"),
+        Example("2.5", 2.015625, "incorrect", "2.5"),
+        Example("about 2", 2.015625, "invalid", why="an estimate is not a value"),
+        Example("2.0156 or 2.0157", 2.015625, "invalid", why="two answers: the student is asked which"),
+    )
 
     def read(self, key: AnswerKey, raw: Any, notes: list[str]) -> Any:
         return reading.read_number(raw, "a number", notes=notes)

@@ -22,6 +22,7 @@ from grader.answers.base import (
     NUMBER_ITEM,
     TEXT,
     AnswerType,
+    Example,
     example_numbers,
     list_or_text,
     listed,
@@ -37,6 +38,7 @@ from grader.checking.outcome import fmt, plain, result, subscript
 from grader.checking.values import CONSISTENT, coarse_feedback
 from grader.contract import PartResult
 
+RUN = [4.0, 2.0, 1.0, 0.5, 0.25, 0.125]  # gradient descent on x² + 2 from 4 with η = 0.25 (the examples)
 COUNTED_WRONG = 0.5  # a right run that goes on too long (as off-by-one's); one that stops early, that share of it
 
 
@@ -48,6 +50,14 @@ class SequenceAnswer(AnswerType):
     description = (
         "A sequence: a JSON list of numbers or of vectors, or text such as `4, 2, 1, 0.5` or `[[4, 3], [3.5, 2]]`."
     )
+    examples = (
+        Example("4, 2, 1, 0.5, 0.25, 0.125", RUN, "correct", "4, 2, 1, 0.5, 0.25, 0.125"),
+        Example("4, 2, 1, 1/2, 1/4, 1/8", RUN, "correct", "4, 2, 1, ½, ¼, ⅛", why="fractions are shown as fractions"),
+        Example("4 2 1 .5 .25 .125", RUN, "correct", "4, 2, 1, .5, .25, .125", why="spaces, and decimals without 0"),
+        Example("4, 2, 1, 0.5, 0.25, 0.1", RUN, "partial", why="the last step wrong: five items of six earn"),
+        Example("4, 2, 1, 0.5", RUN, "partial", "4, 2, 1, 0.5", why="stopped two steps early"),
+    )
+
     item: str = "x"  # how items are named in feedback: x₀, x₁, …
 
     def read(self, key: AnswerKey, raw: Any, notes: list[str]) -> Any:

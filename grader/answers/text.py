@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from grader.answers.base import TEXT, TEXTS, AnswerType, register
+from grader.answers.base import TEXT, TEXTS, AnswerType, Example, register
 from grader.checking import reading
 from grader.checking.key import AnswerKey
 from grader.checking.outcome import result
@@ -36,6 +36,17 @@ class TextAnswer(AnswerType):
     read_by_ta = True
     form_field = "area"
     description = "A sentence or two, as a string; a TA reads it."
+    examples = (
+        Example(
+            "It overshoots the minimum and diverges.",
+            None,
+            "needs_review",
+            "It overshoots the minimum and diverges.",
+            {"keywords": ["overshoot"]},
+            why="a TA reads it",
+        ),
+        Example(" ", None, "missing", options={"keywords": ["overshoot"]}, why="nothing written"),
+    )
     keywords: tuple[str, ...] = ()  # what a TA looks for
     model: str = ""  # the model answer a TA compares with
 

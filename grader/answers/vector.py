@@ -5,14 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from grader.answers.base import (
-    NUMBER_ITEM,
-    ValueAnswer,
-    example_numbers,
-    list_or_text,
-    listed,
-    register,
-)
+from grader.answers.base import NUMBER_ITEM, Example, ValueAnswer, example_numbers, list_or_text, listed, register
 from grader.checking import reading
 from grader.checking.key import AnswerKey
 
@@ -22,6 +15,13 @@ from grader.checking.key import AnswerKey
 class VectorAnswer(ValueAnswer):
     name = "vector"
     description = "A vector: a JSON list of numbers, or text such as `[3.5, 2]`, `(3.5, 2)` or `3.5, 2`."
+    examples = (
+        Example("(3.5, 2)", [3.5, 2.0], "correct", "(3.5, 2)"),
+        Example("3.5 2", [3.5, 2.0], "correct", "(3.5, 2)", why="spaces between numbers"),
+        Example("[3.5; 2]", [3.5, 2.0], "correct", "(3.5, 2)", why="a column as MATLAB writes it"),
+        Example("[-3.5, 2]", [3.5, 2.0], "partial", "(−3.5, 2)", why="one component of two wrong"),
+        Example("[3.5, 2, 0]", [3.5, 2.0], "invalid", why="three numbers where two are asked"),
+    )
 
     def read(self, key: AnswerKey, raw: Any, notes: list[str]) -> Any:
         return reading.read_vector(raw, len(key.reference), notes=notes)
