@@ -126,3 +126,54 @@ def test_the_checking_library_imports_no_answer_type():
         for module in every_import(path)
         if module.startswith("grader.answers")
     ] == []
+
+
+def _package(path: Path) -> str:
+    """``grader.notebooks`` for grader/notebooks/batch.py, ``grader.grading`` for grader/grading.py."""
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:2])
+
+
+def _is_part(name: str) -> bool:
+    """``grader.notebooks`` or ``grader.grading`` is a part of the package; ``grader.version`` (a name) is not."""
+    where = PACKAGE.parent / name.replace(".", "/")
+    return where.is_dir() or where.with_suffix(".py").exists()
+
+
+def test_no_import_circle_between_parts_of_the_package_even_a_lazy_one():
+    """Packages and top-level modules form no circle, counting imports inside functions too (Tarjan's SCCs)."""
+    graph: dict[str, set[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        here = _package(path)
+        for module in every_import(path):
+            there = ".".join(module.split(".")[:2])
+            if module.startswith("grader.") and there != here and _is_part(there):
+                graph.setdefault(here, set()).add(there)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    circles = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in graph.get(node, ()):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                circles.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    assert circles == []

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from grader.cli import cli, main
 from grader.paths import PROJECT_ROOT
 from grader.specs.model import load_catalog
-from grader.specs.solutions import stale_solutions
+from grader.notebooks.solutions import stale_solutions
 
 
 def run(*args: str, stdin: str | None = None) -> Any:
@@ -234,7 +234,7 @@ def test_solutions_check_notices_a_stale_file(tmp_path: Path, monkeypatch: pytes
     copy = tmp_path / "solutions"
     shutil.copytree(PROJECT_ROOT / "solutions", copy)
     (copy / "lec4-homework.json").write_text("{}")
-    monkeypatch.setattr("grader.specs.solutions.solutions_dir", lambda: copy)
+    monkeypatch.setattr("grader.notebooks.solutions.solutions_dir", lambda: copy)
     result = run("solutions", "--check")
     assert result.exit_code == 1
     assert "lec4-homework.json" in result.stderr

@@ -1,5 +1,5 @@
 """``grader validate`` (every spec proved on many variants, :mod:`grader.specs.validate`) and ``grader solutions``
-(the reference answers of the default variants, :mod:`grader.specs.solutions`)."""
+(the reference answers of the default variants, :mod:`grader.notebooks.solutions`)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def validate(paths: tuple[str, ...], seeds: int, search: bool, output_format: st
 )
 def solutions(check_only: bool) -> None:
     """Write the reference answers of the default variants to solutions/."""
-    from grader.specs.solutions import stale_solutions, write_solutions
+    from grader.notebooks.solutions import stale_solutions, write_solutions
 
     if check_only:
         stale = stale_solutions(catalog_or_exit())

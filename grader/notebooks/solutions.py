@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from grader.notebooks.generate import solution_notebook
 from grader.paths import solutions_dir
 from grader.specs.model import Catalog
 
@@ -42,8 +43,6 @@ def _rendered(catalog: Catalog) -> dict[Path, str]:
 def _notebooks(catalog: Catalog) -> dict[Path, str]:
     """The worked solution notebook of every assignment: reference answers and reference code."""
     import nbformat
-
-    from grader.notebooks.generate import solution_notebook
 
     folder = solutions_dir()
     code = {path.stem: path.read_text(encoding="utf-8") for path in sorted((folder / "code").glob("*.py"))}
