@@ -17,7 +17,7 @@ import nbformat.v4 as nbf
 import pytest
 
 from grader.notebooks.batch import grade_files, grade_notebook, read_notebook
-from grader.notebooks.generate import solution_notebook, student_notebook, variable_name
+from grader.notebooks.generate import is_setup_cell, setup_source, solution_notebook, student_notebook, variable_name
 from grader.notebooks.intake import Place, from_layout, guess_assignment
 from grader.sandbox import Limits, Sandbox
 from grader.specs.model import load_catalog
@@ -127,6 +127,22 @@ def test_lab_notebook_has_a_stub_per_function(catalog: Any) -> None:
     stubs = [c.source for c in notebook.cells if c.cell_type == "code" and "function" in c.metadata.get("grader", {})]
     assert [s.split("(")[0] for s in stubs] == ["def gradient_descent", "def momentum_descent", "def adam"]
     assert all("raise NotImplementedError" in s for s in stubs)
+
+
+def test_only_the_graders_own_setup_cell_is_recognised_as_such(catalog: Any) -> None:
+    for server in (None, "https://grader.example.edu", "http://localhost:8000/course"):
+        setup = student_notebook(catalog, "lec4-inclass", "s001", server=server).cells[1].source
+        assert setup == setup_source(catalog, "lec4-inclass", server) and is_setup_cell(setup, catalog)
+    setup = setup_source(catalog, "lec4-inclass", None)
+    changed = [
+        setup.replace("def check(exercise):", "def check(exercise, answer=42):"),
+        setup + "x = 1\n",
+        setup.replace("'lec4-inclass'", "'no-such'"),
+        setup_source(catalog, "lec4-inclass", "https://grader.example.edu/?student=s002 answers 1, 2"),
+        "# @title Grader: check() and submit()\nx = 1",
+        "",
+    ]
+    assert not any(is_setup_cell(source, catalog) for source in changed)
 
 
 def test_unknown_assignment_is_refused(catalog: Any) -> None:

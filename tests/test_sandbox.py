@@ -363,3 +363,22 @@ def test_extras_are_hints_bounded_in_size_and_never_asked_for_by_default(sandbox
     assert plain.outputs == {} and plain.extras == {}
     flood = sandbox.run([f"print('{i}' * 5000)" for i in range(60)], [], extras=True)
     assert sum(len(text) for text in flood.outputs.values()) <= MAX_OUTPUTS_TOTAL < 60 * MAX_OUTPUT
+
+
+def test_learned_cells_are_compiled_once_per_forkserver_and_run_as_before() -> None:
+    learned = "x = 1\ny = x + 1\ny"
+    failing = "z = 2\nraise ValueError('boom')"
+    count = "import sys\nknown = len(sys.modules['grader.sandbox.child']._known)"
+    with Sandbox(workers=1, limits=LIMITS) as sandbox:
+        before = sandbox.run([learned, count], ["y", "known"], extras=True)  # leaves a child parked, untaught
+        sandbox.learn([learned, failing, learned])
+        after = sandbox.run([learned, count], ["y", "known"], extras=True)
+        assert after.values == {"y": 2, "known": 2} and before.values == {"y": 2, "known": 0}
+        assert after.outputs == before.outputs
+        assert sandbox.run([count, learned], ["y", "known"]).values == {"y": 2, "known": 2}  # as a later cell too
+        taught, untaught = (sandbox.run([failing], ["z"], extras=True) for _ in range(2))
+        plain = run_cells([failing], ["z"], limits=LIMITS)
+        for outcome in (taught, untaught, plain):
+            assert outcome.values == {"z": 2}
+            assert [(e["cell"], e["ename"], e["evalue"]) for e in outcome.cell_errors] == [(0, "ValueError", "boom")]
+        assert taught.cell_errors == plain.cell_errors

@@ -29,7 +29,7 @@ from grader.checking.parts import check_part
 from grader.contract import Bound, Found, NotebookResult, Returned, Submission, Unanswered, shown_number
 from grader.grading import grade_checked
 from grader.notebooks import evidence
-from grader.notebooks.generate import variable_name
+from grader.notebooks.generate import is_setup_cell, variable_name
 from grader.notebooks.intake import HandedIn, Place, Roster, gather, take
 from grader.notebooks.read import MAX_NOTEBOOK_BYTES, Notebook, NotebookError, read_notebook
 from grader.specs.model import Catalog, Exercise
@@ -142,6 +142,8 @@ def _run(sandbox: Any, catalog: Catalog, cells: list[str], names: list[str], pro
         from grader.sandbox.warm import warm_sandbox
 
         sandbox = warm_sandbox(catalog.kernel_packages)
+    if cells and is_setup_cell(cells[0], catalog):
+        sandbox.learn(cells[:1])  # the grader's own code: compiled once per forkserver instead of per notebook
     return sandbox.run(cells, names, probes, extras=True)
 
 

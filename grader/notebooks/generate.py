@@ -18,7 +18,10 @@ in and shows its result. The grader's sandbox runs these cells as no-ops.
 
 from __future__ import annotations
 
+import ast
+import re
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -126,8 +129,28 @@ def _notebook(
 
 def _setup_cell(nbf: Any, catalog: Catalog, assignment: str, server: str | None) -> Any:
     """The cell that defines ``check`` and ``submit`` (source hidden in JupyterLab and Notebook, a form in Colab)."""
+    metadata = {
+        "jupyter": {"source_hidden": True},
+        "cellView": "form",
+        "tags": ["grader-setup"],
+    }
+    return nbf.new_code_cell(setup_source(catalog, assignment, server), metadata=metadata)
+
+
+SETUP_CALL = "\n\n\ncheck, submit = _grader_tools("
+SETUP_END = ", globals())\ndel _grader_tools\n"
+
+
+@lru_cache(maxsize=1)
+def _tools_function() -> str:
     from grader.notebooks import kernel_tools
 
+    text = Path(kernel_tools.__file__).read_text(encoding="utf-8")
+    return text[text.index("def _grader_tools(") :].rstrip()
+
+
+def setup_source(catalog: Catalog, assignment: str, server: str | None) -> str:
+    """The source of the setup cell that defines ``check`` and ``submit`` in ``assignment``'s notebooks."""
     exercises = {
         e: [p.id for p in catalog.exercises[e].parts]
         for e in catalog.assignments[assignment].exercises
@@ -135,15 +158,32 @@ def _setup_cell(nbf: Any, catalog: Catalog, assignment: str, server: str | None)
     }
     titles = {e: catalog.exercises[e].title for e in catalog.assignments[assignment].exercises}
     config = {"url": server or "", "assignment": assignment, "exercises": exercises, "titles": titles}
-    text = Path(kernel_tools.__file__).read_text(encoding="utf-8")
-    function = text[text.index("def _grader_tools(") :].rstrip()
-    source = f"{SETUP_TITLE}\n{function}\n\n\ncheck, submit = _grader_tools({config!r}, globals())\ndel _grader_tools\n"
-    metadata = {
-        "jupyter": {"source_hidden": True},
-        "cellView": "form",
-        "tags": ["grader-setup"],
-    }
-    return nbf.new_code_cell(source, metadata=metadata)
+    return f"{SETUP_TITLE}\n{_tools_function()}{SETUP_CALL}{config!r}{SETUP_END}"
+
+
+SERVER = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+
+
+def is_setup_cell(source: str, catalog: Catalog) -> bool:
+    """Whether ``source`` is exactly the setup cell this grader generates for one of the catalog's assignments
+    (with no server, or a plain http(s) address): the grader's own code, not a student's."""
+    if not source.startswith(SETUP_TITLE) or not source.endswith(SETUP_END) or SETUP_CALL not in source:
+        return False
+    literal = source[source.rindex(SETUP_CALL) + len(SETUP_CALL) : -len(SETUP_END)]
+    if len(literal) > 20_000:
+        return False
+    try:
+        config = ast.literal_eval(literal)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return False
+    if not isinstance(config, dict):
+        return False
+    assignment, server = config.get("assignment"), config.get("url")
+    if not isinstance(assignment, str) or assignment not in catalog.assignments or not isinstance(server, str):
+        return False
+    if server and (len(server) > 200 or not SERVER.match(server)):
+        return False
+    return source == setup_source(catalog, assignment, server or None)
 
 
 def _part_cells(

@@ -19,7 +19,9 @@ It never imports or loads answers, specs, the database or tokens, and it
 never reads a notebook's cells or results: the grader talks to each child
 directly over a socket the forkserver hands back with ``SCM_RIGHTS``, so the
 forkserver's memory (which every child inherits) never holds another
-student's data.
+student's data. The only cells it is given are the grader's own (the setup
+cell of the notebooks it generates, checked to be exactly that text), to
+compile them once.
 
 Control protocol on stdin/stdout (:mod:`grader.sandbox.frames`): frames of a
 4-byte big-endian length and a UTF-8 JSON object.
@@ -33,6 +35,9 @@ Control protocol on stdin/stdout (:mod:`grader.sandbox.frames`): frames of a
   "timed_out", "cpu_seconds", "maxrss_kb", "elapsed", "peak_bytes",
   "oom_kills"}`` (the last two from the notebook's cgroup, when there is one);
 * grader -> forkserver: ``{"op": "kill", "id": n}`` ends the current child;
+* grader -> forkserver, between runs: ``{"op": "learn", "cells": [...]}``, the
+  grader's own setup cells (never a student's), compiled here once so that
+  every later child finds them compiled;
   end of file on stdin ends the forkserver (and its child).
 """
 
@@ -434,7 +439,16 @@ class ForkServer:
                 break
             if message.get("op") == "run":
                 self.run(message)
+            elif message.get("op") == "learn":
+                self.learn(message.get("cells"))
         self._shut_down()
+
+    def learn(self, cells: object) -> None:
+        """Compile the grader's own cells once, for every later child (:func:`grader.sandbox.child.learn`); a
+        child parked before has not got them, so it is replaced by the next run."""
+        if isinstance(cells, list) and child.learn([c for c in cells if isinstance(c, str)]) and self.parked:
+            self._discard(self.parked)
+            self.parked = None
 
 
 # ---------------------------------------------------------------------------

@@ -179,6 +179,7 @@ def secret_paths() -> list[str]:
     return [str(path) for path in found]
 
 
+MAX_KNOWN_CELLS = 16  # the grader's own cells a forkserver compiles ahead (Sandbox.learn); one per assignment
 PRELOAD = ("numpy", "matplotlib.pyplot", "sympy")  # what the course's notebooks import, loaded once per forkserver
 
 
@@ -196,6 +197,7 @@ class Worker:
         self.proc: subprocess.Popen | None = None
         self.report: dict = {}
         self.uid = _next_uid()
+        self.taught = 0  # how many of the sandbox's known cells this forkserver was given
 
     # -- lifecycle ---------------------------------------------------------
     def spawn(self) -> None:
@@ -220,6 +222,7 @@ class Worker:
             theirs.close()
         self.fd_socket = ours
         self.reader = FrameReader(self.proc.stdout.fileno())
+        self.taught = 0
 
     def wait_ready(self, timeout: float = 60) -> None:
         """Wait for the forkserver's hello; raise :class:`InfrastructureError` otherwise."""
@@ -265,14 +268,27 @@ class Worker:
 
     # -- one notebook ------------------------------------------------------
     def run(
-        self, cells: list[str], names: list[str], probes: list[dict], limits: Limits, extras: bool = False
+        self,
+        cells: list[str],
+        names: list[str],
+        probes: list[dict],
+        limits: Limits,
+        extras: bool = False,
+        known: Sequence[str] = (),
     ) -> RunOutcome:
-        """Run one notebook; raise :class:`InfrastructureError` if the sandbox failed."""
+        """Run one notebook; raise :class:`InfrastructureError` if the sandbox failed.
+
+        ``known``: the grader's own cells (:meth:`Sandbox.learn`); those this forkserver has not been given yet
+        are sent first.
+        """
         if not self.alive:
             self.restart()
         started = time.monotonic()
         run_id = next(_COUNTER)
         try:
+            if len(known) > self.taught:
+                write_frame(self.proc.stdin.fileno(), {"op": "learn", "cells": list(known[self.taught :])})
+                self.taught = len(known)
             write_frame(self.proc.stdin.fileno(), {"op": "run", "id": run_id, "limits": asdict(limits)})
             reply = self._control(run_id, 15)
             if reply.get("op") != "started":
@@ -430,6 +446,8 @@ class Sandbox:
         self._closed = threading.Event()
         self._started = threading.Lock()
         self._ready = False
+        self._known: tuple[str, ...] = ()  # the grader's own cells, compiled once per forkserver (learn)
+        self._learning = threading.Lock()
         try:
             for worker in self._workers:
                 worker.spawn()
@@ -461,6 +479,16 @@ class Sandbox:
         self.ready()
         return dict(self._workers[0].report)
 
+    def learn(self, cells: Iterable[str]) -> None:
+        """Have every forkserver compile ``cells`` once, for all later notebooks: only the grader's own code (the
+        setup cell of the notebooks it generates), never a student's, since every child inherits it. Each
+        forkserver is given them before its next notebook; at most :data:`MAX_KNOWN_CELLS` in all."""
+        with self._learning:
+            new = [c for c in dict.fromkeys(str(c) for c in cells) if c not in self._known]
+            room = MAX_KNOWN_CELLS - len(self._known)
+            if new and room > 0:
+                self._known = (*self._known, *new[:room])
+
     def run(
         self, cells: Iterable[str], names: Iterable[str], probes: Iterable[Probe | dict] = (), *, extras: bool = False
     ) -> RunOutcome:
@@ -482,7 +510,7 @@ class Sandbox:
                 if self._closed.is_set():
                     failure = "sandbox closed"
                     break
-                outcome = worker.run(cells, names, probe_dicts, self.limits, extras)
+                outcome = worker.run(cells, names, probe_dicts, self.limits, extras, self._known)
                 outcome.seconds = time.monotonic() - started
                 return outcome
             except (InfrastructureError, OSError) as exc:
