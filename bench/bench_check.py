@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 
 from grader.answers.expression import ExpressionAnswer
+from grader.answers.parts import check_part
 from grader.checking.key import AnswerKey
-from grader.checking.parts import check_part
 from grader.grading import grade
 from grader.specs.model import load_catalog
 

@@ -25,8 +25,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from grader import budget
+from grader.answers.parts import check_part
 from grader.checking.key import AnswerKey
-from grader.checking.parts import check_part
 from grader.contract import (
     Bound,
     ExerciseResult,

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from grader.answers import TYPES, examples_table
-from grader.checking.parts import check_part
-from grader.checking.read_as import read_answer
+from grader.answers.parts import check_part, read_answer
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "answer-types.md"
 EXAMPLES = [

@@ -9,9 +9,9 @@ import jsonschema
 import pytest
 
 from grader.answers import TYPES, OptionError, answer_type
+from grader.answers.parts import check_part
 from grader.checking.compare import same_value
 from grader.checking.key import AnswerKey
-from grader.checking.parts import check_part
 from grader.checking.reading import Interval
 from grader.specs.model import SpecError, load_catalog
 

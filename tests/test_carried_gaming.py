@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from grader.answers import answer_type
+from grader.answers.parts import check_part
 from grader.checking.carried import carried_reference, next_item
 from grader.checking.key import AnswerKey
-from grader.checking.parts import check_part
 from grader.grading import grade
 from grader.paths import exercises_dir
 from grader.specs.model import Catalog

@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grader.answers import answer_type
+from grader.answers.parts import check_part
 from grader.checking.compare import Tolerance
 from grader.checking.key import AnswerKey, Misconception
-from grader.checking.parts import check_part
 from grader.checking.reading import Interval
 from grader.contract import STATUSES
 from grader.grading import SubmissionError, grade

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from test_web_helpers import CORRECT, SIGN_ERROR, bearer, make_app, notebook_bytes
 
-from grader.checking.read_as import formula, fraction, read_answer
+from grader.answers.parts import read_answer
+from grader.checking.read_as import formula, fraction
 from grader.expressions import parse
 
 pytest_plugins = ["test_web_helpers"]  # the shared fixtures

@@ -16,8 +16,9 @@ from grader.contract import PartResult
 
 
 class PartType(Protocol):
-    """What checking asks of a part's answer type. The types of :mod:`grader.answers` provide it (see
-    :class:`grader.answers.base.AnswerType` for each method); this library names none of them."""
+    """The answer type of a key's part: what :mod:`grader.answers` provides (see
+    :class:`grader.answers.base.AnswerType` for each method) and its part protocol
+    (:mod:`grader.answers.parts`) calls. This library calls none of it but ``name`` and ``hint``."""
 
     name: ClassVar[str]
     fixed_shape: ClassVar[bool]  # an answer of another shape may be a written misconception's

@@ -1,13 +1,8 @@
-"""How an answer is read, shown before it is graded (STACK's validation step).
+"""Values as they were read, written back for a person: plain text, LaTeX and a size.
 
-:func:`read_answer` runs a part's own reader, the one grading runs, under one
-part's CPU budget, and says what it read: ``read_as`` in plain text
-(``4, 2, 1, ½, ¼, ⅛``, with its ``size``, ``6 numbers``), ``latex`` for KaTeX,
-the liberties the reader took (``notes``: the sentences a result carries in
-``details.read_as``, such as "Read 37,5 as 37.5 (decimal comma)."), or the
-``reason`` it cannot be read yet, followed by the part's hint. Nothing is
-compared with the reference, so showing this while a student types reveals
-nothing that grading would not.
+The answer types show what they read with these before grading
+(:func:`grader.answers.parts.read_answer`, STACK's validation step):
+``4, 2, 1, ½, ¼, ⅛`` with its size ``6 numbers``.
 
 Formulas are written out from the checked syntax tree (never ``eval``, never
 sympy), numbers as the student gave them: an exact fraction as a fraction
@@ -18,14 +13,10 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from grader import budget
-from grader.checking.key import AnswerKey
-from grader.checking.outcome import sentence
-from grader.checking.reading import Interval, Number, ReadError
+from grader.checking.reading import Interval, Number
 from grader.expressions import Formula
 
 VULGAR = {
@@ -79,54 +70,6 @@ LATEX_FUNCTIONS = {
 }
 MINUS = "\u2212"
 SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-
-
-@dataclass(frozen=True)
-class ReadAs:
-    """What the reader made of an answer: its text and LaTeX, or why it cannot be read yet."""
-
-    read_as: str | None = None
-    latex: str | None = None
-    size: str | None = None
-    notes: list[str] = field(default_factory=list)
-    reason: str | None = None
-    hint: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "read_as": self.read_as,
-            "latex": self.latex,
-            "size": self.size,
-            "notes": list(self.notes),
-            "reason": self.reason,
-            "hint": self.hint,
-        }
-
-    @property
-    def line(self) -> str:
-        """One line for a person: ``read as: 4, 2, 1, ½, ¼, ⅛ (6 numbers)``, or the reason it is not read yet."""
-        if self.reason:
-            return self.reason
-        if self.read_as is None:
-            return ""
-        return f"read as: {self.read_as}" + (f" ({self.size})" if self.size else "")
-
-
-def read_answer(key: AnswerKey, raw: Any) -> ReadAs:
-    """Read ``raw`` as the part's type reads it when grading; never raises for what a student sends."""
-    hint = key.hint()
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return ReadAs(hint=hint)
-    notes: list[str] = []
-    try:
-        with budget.limited(budget.PART_SECONDS, "reading this answer"):
-            value = key.type.read(key, raw, notes)
-            text, latex, size = key.type.read_as(key, value)
-    except ReadError as exc:
-        return ReadAs(notes=notes, reason=f"{sentence(str(exc))} {sentence(hint)}", hint=hint)
-    except budget.BudgetExceeded as exc:
-        return ReadAs(notes=notes, reason=sentence(str(exc)), hint=hint)
-    return ReadAs(read_as=text, latex=latex, size=size, notes=notes, hint=hint)
 
 
 # Values -------------------------------------------------------------------------------------------

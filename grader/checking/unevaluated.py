@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from grader.checking.key import AnswerKey
@@ -88,10 +88,12 @@ def _evaluated(structure: Any, point: Mapping[str, float]) -> Any:
     return [_evaluated(item, point) for item in structure]
 
 
-def diagnose(key: AnswerKey, raw: Any, earlier: Mapping[str, Any]) -> PartResult | None:
-    """The result of an answer that reads as formulas where numbers are asked, or None when it does not."""
-    if not key.type.asks_numbers:
-        return None
+def diagnose(key: AnswerKey, raw: Any, judge: Callable[[Any], PartResult]) -> PartResult | None:
+    """The result of an answer that reads as formulas where numbers are asked, or None when it does not.
+
+    ``judge`` is how the part's type judges numbers (the formulas evaluated at the part's point, plain floats
+    in the reference's shape); it raises ReadError for numbers the type cannot take.
+    """
     point = key.at() if key.at is not None else None
     variables = frozenset(point) if point else DEFAULT_VARIABLES
     structure = formulas(raw, variables)
@@ -106,10 +108,9 @@ def diagnose(key: AnswerKey, raw: Any, earlier: Mapping[str, Any]) -> PartResult
     at = ", ".join(f"{name} = {fmt(value)}" for name, value in point.items())
     try:
         value = _evaluated(structure, point)
-        numbers = key.type.from_numbers(key, value)
+        judged = judge(value)
     except (ExpressionError, ReadError):  # undefined there, or no number (a division by zero, an overflow)
         return result(key, 0.0, "incorrect", f"{said}, at {at}.", "left-symbolic", left_symbolic=_shown(structure))
-    judged = key.type.check(key, numbers, earlier)
     fraction = NOT_EVALUATED_CREDIT * judged.score / key.points if key.points else 0.0
     shown = fmt(value)
     details = {**judged.details, "left_symbolic": _shown(structure), "evaluated": shown}

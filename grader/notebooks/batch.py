@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import budget
-from grader.checking.parts import check_part
+from grader.answers.parts import check_part
 from grader.contract import Bound, Found, NotebookResult, Returned, Submission, Unanswered, shown_number
 from grader.grading import grade_checked
 from grader.notebooks import evidence

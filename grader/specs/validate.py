@@ -43,9 +43,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.answers.parts import check_part
 from grader.checking.compare import plain_equal
 from grader.checking.key import AnswerKey
-from grader.checking.parts import check_part
 from grader.checking.reading import Number
 from grader.contract import PartResult
 from grader.specs.model import (

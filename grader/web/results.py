@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 
 from grader import budget
-from grader.checking.read_as import read_answer
+from grader.answers.parts import read_answer
 from grader.checking.reading import ReadError
 from grader.contract import ExerciseResult, StoredSubmission
 from grader.reports.feedback import PathPlot, path_figure
@@ -63,7 +63,7 @@ def _keys(catalog: Any, exercise: Any, student: str | None) -> dict[str, Any]:
 
 
 def read_part(catalog: Any, body: Any, student: str | None) -> dict[str, Any]:
-    """``{"exercise", "part", "text"}`` read as grading would read it (see :mod:`grader.checking.read_as`)."""
+    """``{"exercise", "part", "text"}`` read as grading would read it (see :func:`grader.answers.parts.read_answer`)."""
     if not isinstance(body, dict):
         raise ApiError(400, "send a JSON object with 'exercise', 'part' and 'text'")
     exercise = _exercise(catalog, body.get("exercise"))
