@@ -119,7 +119,16 @@ def test_only_an_answer_type_decides_by_its_name():
     assert [t.name for t in templates if any(f'type == "{n}"' in t.read_text() for n in TYPES)] == []
 
 
-def test_the_checking_library_imports_no_answer_type():
+def test_the_checking_library_imports_no_answer_type_and_calls_none():
+    """Only the part protocol (grader/answers/parts.py) calls a type; the library is given what it needs."""
+    calls = [
+        f"{path.relative_to(PACKAGE.parent)}:{node.lineno} {ast.unparse(node)}"
+        for path in sorted((PACKAGE / "checking").rglob("*.py"))
+        if path.name != "key.py"  # the key's own kind and hint
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute) and node.value.attr == "type"
+    ]
+    assert calls == []
     assert [
         f"{path.relative_to(PACKAGE.parent)} imports {module}"
         for path in sorted((PACKAGE / "checking").rglob("*.py"))
