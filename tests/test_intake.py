@@ -233,3 +233,21 @@ def test_an_upload_is_owned_by_the_same_rule(client: Any, tokens: dict) -> None:
         content_type="multipart/form-data",
     )
     assert refused.status_code == 400 and "must be a student id" in refused.json["detail"]
+
+
+def test_a_version_4_notebook_is_read_without_nbformat_and_others_through_it(tmp_path: Path) -> None:
+    v4 = put(tmp_path / "v4.ipynb", notebook(source="x = 1"))
+    v3 = {
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "metadata": {},
+        "worksheets": [{"cells": [{"cell_type": "code", "input": "x = 3", "outputs": [], "language": "python"}]}],
+    }
+    put(tmp_path / "v3.ipynb", json.dumps(v3).encode())
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom grader.notebooks.read import read_notebook\n"
+        f"print(read_notebook(Path({str(v4)!r}).read_bytes()).cells, 'nbformat' in sys.modules)\n"
+        f"print(read_notebook(Path({str(tmp_path / 'v3.ipynb')!r}).read_bytes()).cells, 'nbformat' in sys.modules)\n"
+    )
+    lines = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert lines.splitlines() == ["['x = 1'] False", "['x = 3'] True"]

@@ -1,7 +1,10 @@
 """Stage "validate" of the intake: a notebook file's code cells and grader metadata, or why it cannot be read.
 
-Outputs are dropped before nbformat reads (and validates) the rest, so a
-notebook carrying megabytes of outputs costs no more than its code.
+A version 4 notebook in the shape the grader reads (cells of a known type,
+their sources text) is read as the JSON it is; nbformat, imported only then,
+reads any other (version 3, converted) and gives the reason a file is not a
+notebook. Outputs are dropped before nbformat reads (and validates) the rest,
+so a notebook carrying megabytes of outputs costs no more than its code.
 """
 
 from __future__ import annotations
@@ -46,8 +49,6 @@ def in_labels(cells: list[str]) -> list[str]:
 
 def read_notebook(data: bytes) -> Notebook:
     """The code cells and the grader metadata of a notebook file (any nbformat version 4)."""
-    import nbformat
-
     if not data.strip():
         raise NotebookError("the file is empty")
     if len(data) > MAX_NOTEBOOK_BYTES:
@@ -57,10 +58,14 @@ def read_notebook(data: bytes) -> Notebook:
     except UnicodeDecodeError as exc:
         raise NotebookError("the file is not UTF-8 text") from exc
     try:
-        # Outputs are never run, shown or graded: they are dropped before nbformat reads (and validates)
-        # the rest, so that a notebook carrying megabytes of outputs costs no more than its code.
-        text = json.dumps(_without_outputs(json.loads(text)))
-        node = nbformat.reads(text, as_version=4)
+        node = json.loads(text)
+        if not _plain_v4(node):
+            # Another version (3 is converted), or a shape the grader does not read as it is: nbformat decides.
+            # Outputs are never run, shown or graded: they are dropped before nbformat reads (and validates)
+            # the rest, so that a notebook carrying megabytes of outputs costs no more than its code.
+            import nbformat
+
+            node = nbformat.reads(json.dumps(_without_outputs(node)), as_version=4)
     except Exception as exc:  # nbformat raises many kinds (JSON, schema, version) for bad files
         first_line = next(iter(str(exc).splitlines()), "")[:120]
         raise NotebookError(f"not a Jupyter notebook ({type(exc).__name__}: {first_line})") from exc
@@ -80,6 +85,28 @@ def read_notebook(data: bytes) -> Notebook:
         markdown=[(i, source[:MAX_MARKDOWN_CHARS]) for i, source in markdown[:MAX_MARKDOWN]],
         labels=in_labels([source for _, source in code]),
     )
+
+
+def _plain_v4(node: Any) -> bool:
+    """Whether ``node`` is an nbformat 4 notebook in exactly the shape the grader reads: a list of cells, each a
+    code, Markdown or raw cell whose source is text or a list of lines, and metadata that is an object. Such a
+    notebook is read as it is (nbformat's reading would give the same cells); anything else goes through nbformat.
+    """
+    if not isinstance(node, dict) or type(node.get("nbformat")) is not int or node["nbformat"] != 4:
+        return False
+    cells = node.get("cells")
+    if not isinstance(cells, list) or not isinstance(node.get("metadata"), dict):
+        return False
+    for cell in cells:
+        if not isinstance(cell, dict) or cell.get("cell_type") not in CELL_TYPES:
+            return False
+        source = cell.get("source")
+        if not (isinstance(source, str) or (isinstance(source, list) and all(isinstance(s, str) for s in source))):
+            return False
+    return True
+
+
+CELL_TYPES = ("code", "markdown", "raw")
 
 
 def _without_outputs(notebook: Any) -> Any:
