@@ -7,6 +7,7 @@ import os
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -382,3 +383,21 @@ def test_learned_cells_are_compiled_once_per_forkserver_and_run_as_before() -> N
             assert outcome.values == {"z": 2}
             assert [(e["cell"], e["ename"], e["evalue"]) for e in outcome.cell_errors] == [(0, "ValueError", "boom")]
         assert taught.cell_errors == plain.cell_errors
+
+
+def test_the_forkservers_modules_are_compiled_by_the_grader_where_its_python_writes_them(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    from grader.sandbox import pool
+
+    monkeypatch.setattr(sys, "pycache_prefix", str(tmp_path))
+    monkeypatch.setattr(pool, "_compiled", [])
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    pool.compile_forkserver_modules()
+    assert not any(tmp_path.rglob("*.pyc"))
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    pool.compile_forkserver_modules()
+    sources = [Path(pool.__file__).resolve().with_name(f"{name}.py") for name in pool.FORKSERVER_MODULES]
+    assert all(Path(importlib.util.cache_from_source(str(source))).is_file() for source in sources)
