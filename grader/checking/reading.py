@@ -52,6 +52,7 @@ from grader.checking.notation.labels import (
 )
 from grader.checking.notation.markup import strip_markup
 from grader.checking.notation.rounding import work_out_rounding
+from grader.checking.notation.scales import read_scales
 from grader.checking.notation.tables import printed_table
 from grader.checking.notation.tools import PARAMETER_NAMES, named_values, unwrap_tool_output
 from grader.checking.notation.words import LIST, NUMBER, find_value, interval_words
@@ -175,7 +176,8 @@ def read_number(raw: Any, what: str = "a number", notes: list[str] | None = None
             return _plain_number(raw.strip())
         reading = _reading(notes)
         with _step_errors(raw, what):
-            value = find_value(_plain_maths(raw, what, reading), reading, NUMBER, number_words=True)
+            text = reading.run(read_scales, _plain_maths(raw, what, reading))
+            value = find_value(text, reading, NUMBER, number_words=True)
             unit = reading.unit
             value = reading.run(answer_after_working, value)
             number = _last_side(value, reading, lambda side: _one_number(side, what, reading), arrows=True)

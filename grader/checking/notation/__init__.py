@@ -10,6 +10,8 @@ Reading an answer (see :mod:`grader.checking.reading`) runs, in order:
    calculators and spreadsheets print (tables through :mod:`~.tables`, R's and Julia's consoles through
    :mod:`~.consoles`);
 4. :func:`~.rounding.work_out_rounding` – ``ceil(…)``, ``⌈…⌉``, ``floor(…)`` of numbers;
+   then, for an answer that is one number, :func:`~.scales.read_scales` – scale words and digit grouping
+   (``24 thousand``, ``1.2M``, ``three thousand``, ``1,200,000``, ``3 000``);
 5. :func:`~.words.find_value` – the value among labels, units, notes and words;
 6. :func:`~.equations.last_side` – the answer of a worked equation, refusing sides that disagree;
 7. :func:`~.items.split_items` – the items of a list, the separator decided from the whole answer.
