@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import cli, main
+from grader.notebooks.solutions import stale_solutions
 from grader.paths import PROJECT_ROOT
 from grader.specs.model import load_catalog
-from grader.notebooks.solutions import stale_solutions
 
 
 def run(*args: str, stdin: str | None = None) -> Any:
