@@ -93,6 +93,7 @@ WORDS = [
     ("one million two hundred thousand", 1_200_000),
     ("two hundred and fifty thousand", 250_000),
     ("Three Thousand", 3000),
+    ("a thousand million", 10**9),
 ]
 
 
@@ -266,3 +267,18 @@ def test_any_scaled_decimal(mantissa: Any, scale: tuple[str, int]) -> None:
     number = read_number(text, notes=notes)
     assert Fraction(str(mantissa)) * factor == Fraction(number.value).limit_denominator(1000)
     assert notes[0].startswith(f"Read {text} as ")
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "digits"),
+    [("1e3k", 10**6, 1), ("2.5e-1 thousand", 250, 2), ("1.5 dozen", 18, None)],
+)
+def test_a_scale_after_a_power_of_ten(text: str, value: int, digits: int | None) -> None:
+    number = read_number(text)
+    assert (number.value, number.digits) == (value, digits)
+
+
+@pytest.mark.parametrize("text", ["1e99999999k", "1.5" + " billion" * 40, "one" + " billion" * 499])
+def test_a_number_too_large_is_refused(text: str) -> None:
+    with pytest.raises(ReadError, match="too large"):
+        read_number(text)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from grader.checking.notation import Reading, quoted
+from grader.checking.notation import Reading, StepError, quoted
 from grader.checking.notation.hedges import ASK, Hedged
 
 _SCALES = {
@@ -63,7 +63,7 @@ _WORD = "|".join([*_ONES, *_TENS, _SCALE])
 _GROUPED = re.compile(
     r"(?<![\w.,'])(?P<number>\d{1,3}(?:(?P<sep>[,' _.])\d{3})(?:(?P=sep)\d{3})*(?:[.,]\d+)?)(?![\w'.,]?\d|\w)"
 )
-_MANTISSA = r"(?P<mantissa>\d+(?:[.,]\d+)?|[.,]\d+)"
+_MANTISSA = r"(?P<mantissa>(?:\d+(?:[.,]\d+)?|[.,]\d+)(?:e[+-]?\d+)?)"
 _SCALED = re.compile(
     rf"(?<![\w.,'^*/]){_MANTISSA}(?:[ \t]*(?P<words>(?:{_SCALE})(?:[ \t]+(?:{_SCALE}))*)\b|(?P<suffix>[kKM])(?!\w))",
     re.IGNORECASE,
@@ -71,6 +71,7 @@ _SCALED = re.compile(
 _PHRASE = re.compile(rf"\b(?:an?[ \t]+)?(?:{_WORD})(?:(?:[ \t-]+|[ \t]+and[ \t]+)(?:{_WORD}))*\b", re.IGNORECASE)
 _LEFT = re.compile(rf"\b(?:{_SCALE})\b", re.IGNORECASE)
 _LONE_THOUSANDS = re.compile(r"^[1-9]\d{0,2},\d{3}$")
+_LARGEST = 10**300  # as the number reader allows
 
 
 def read_scales(text: str, reading: Reading) -> str:
@@ -115,10 +116,15 @@ def _scaled(match: re.Match[str], reading: Reading) -> str:
     if suffix and suffix not in _SUFFIXES:
         return match.group()  # 3m is metres or milli, not a million
     factor = _SUFFIXES[suffix] if suffix else 1
-    for word in (words or "").split():
-        factor *= _SCALES[word.lower()]
     point = mantissa.replace(",", ".")
     spoken = re.sub(r"\s+", " ", match.group().strip())
+    base, _, exponent = point.lower().partition("e")
+    for word in (words or "").split():
+        factor *= _SCALES[word.lower()]
+        if factor > _LARGEST:
+            raise StepError(f"{quoted(spoken)} is too large to be a number")
+    if exponent and abs(int(exponent)) > 300:
+        raise StepError(f"{quoted(spoken)} is too large to be a number")
     if "," in mantissa and _LONE_THOUSANDS.match(mantissa):
         scale = spoken[len(mantissa) :]
         whole = mantissa.replace(",", "")
@@ -128,12 +134,14 @@ def _scaled(match: re.Match[str], reading: Reading) -> str:
             ASK,
         )
     value = Fraction(point) * factor
+    if value > _LARGEST:
+        raise StepError(f"{quoted(spoken)} is too large to be a number")
     shown = _decimal(value)
     comma = " (decimal comma)" if "," in mantissa else ""
     reading.note(f"Read {spoken} as {shown}{comma}.")
     power = len(str(factor)) - 1
-    if "." in point and factor == 10**power:
-        return f"{point}e{power}"  # 1.2 million: two significant figures, as 1.2e6 would be
+    if ("." in base or exponent) and factor == 10**power:
+        return f"{base}e{int(exponent or 0) + power}"  # 1.2 million: two significant figures, as 1.2e6 would be
     return shown
 
 
@@ -156,7 +164,7 @@ def _in_words(match: re.Match[str], reading: Reading) -> str:
     first = _LEFT.search(phrase)
     if not first or not phrase[: first.start()].strip():
         return phrase  # thirty-eight for the words step; thousands alone says no number (asked)
-    total, current = 0, 0
+    total, current, scaled = 0, 0, False
     for word in re.split(r"[ \t-]+", phrase.lower()):
         if word == "and":
             continue
@@ -168,9 +176,14 @@ def _in_words(match: re.Match[str], reading: Reading) -> str:
             current += 10 * (_TENS.index(word) + 2)
         elif _SCALES[word] < 1000:
             current = max(current, 1) * _SCALES[word]
+        elif scaled and not current:
+            total *= _SCALES[word]  # a thousand million
         else:
             total += max(current, 1) * _SCALES[word]
             current = 0
+        scaled = word in _SCALES and _SCALES[word] >= 1000
+        if total > _LARGEST:
+            raise StepError(f"{quoted(phrase)} is too large to be a number")
     total += current
     reading.note(f"Read '{phrase}' as {total}.")
     return str(total)
