@@ -706,6 +706,13 @@ def test_any_text_is_read_or_refused_with_a_read_error(text):
             assert str(refused).strip()
 
 
+@pytest.mark.parametrize("text", ["34≈→=", "e\ne=6;\n^³→≈"])
+def test_sides_of_signs_only_are_refused(text):
+    for reader in (read_number, read_sequence, lambda t: read_vector(t, 2)):
+        with pytest.raises(ReadError, match="no value"):
+            reader(text)
+
+
 # Limits ----------------------------------------------------------------------------------
 
 

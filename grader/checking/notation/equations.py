@@ -134,8 +134,7 @@ def last_side(
             error = error if error is not None else exc
     readable = [(i, side, value) for i, (side, _, value) in enumerate(values) if value is not None]
     if not readable:
-        assert error is not None
-        raise error
+        raise error if error is not None else StepError("there is no value in it")  # ≈→=: signs only
     for (i, left, a), (j, right, b) in zip(readable, readable[1:], strict=False):
         if all(values[k][1] == "=" for k in range(i + 1, j + 1)) and comparable(a, b) and not agree(a, b):
             worked = f"{left} is {show(a)}" if _bare(left) != _bare(show(a)) else left
