@@ -282,3 +282,18 @@ def test_a_scale_after_a_power_of_ten(text: str, value: int, digits: int | None)
 def test_a_number_too_large_is_refused(text: str) -> None:
     with pytest.raises(ReadError, match="too large"):
         read_number(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "note"),
+    [
+        ("$1{,}200{,}000$", 1_200_000, "Read 1,200,000 as 1200000 (thousands separators)."),
+        ("$1\\,200\\,000$", 1_200_000, "Read 1 200 000 as 1200000 (digit grouping)."),
+        ("$1.2\\text{ million}$", 1_200_000, "Read 1.2 million as 1200000."),
+        ("$3{,}5$", 3.5, "Read 3,5 as 3.5 (decimal comma)."),
+    ],
+)
+def test_latex_grouping_and_scale_words(text: str, value: float, note: str) -> None:
+    notes: list[str] = []
+    assert read_number(text, notes=notes).value == value
+    assert note in notes

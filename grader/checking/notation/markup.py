@@ -112,12 +112,15 @@ _BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+", re.MULTILINE)
 _NUMBERED = re.compile(r"^\s*(\d+)[.)]\s+")
 _HEADING = re.compile(r"^\s*(?:#{1,6}|>(?!>>))\s*", re.MULTILINE)  # not Python's >>> prompt
 _HEADING_ONLY = re.compile(r"^\s*#{1,6}\s*", re.MULTILINE)  # where > is R's prompt
+_BRACED_COMMA = re.compile(r"(?<=\d)\{,\}(?=\d)")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*(?::-+:?|-{2,}:?|-:)\s*(\|\s*(?::?-+:?)\s*)*\|?\s*$")  # |---|, |:-:|--:|
 
 
 def strip_markup(text: str, reading: Reading) -> str:
     """LaTeX and Markdown into plain maths (``\\frac{10}{3}`` → ``((10)/(3))``, ``**24**`` → ``24``)."""
     text = _strip_markdown(text, reading)
+    if "{,}" in text:
+        text = _BRACED_COMMA.sub(",", text)  # 3{,}5, 1{,}200{,}000: LaTeX's comma between digits, without its space
     if "\\" in text or "$" in text or "^{" in text or "_{" in text:
         text = _strip_latex(text)
     return text
