@@ -297,3 +297,16 @@ def test_latex_grouping_and_scale_words(text: str, value: float, note: str) -> N
     notes: list[str] = []
     assert read_number(text, notes=notes).value == value
     assert note in notes
+
+
+@pytest.mark.parametrize("text", ["2k+1", "3k-1", "2k^2", "1 + 2k", "k + 2k", "2M*3"])
+@pytest.mark.parametrize("kind", ONE_NUMBER)
+def test_a_suffix_in_a_formula_is_asked_about(kind: str, text: str) -> None:
+    status, feedback, details = grade(kind, 2001, text)
+    assert status == "invalid", (text, feedback)
+    assert details.get("hedge") == ASK and "or as a variable in a formula" in feedback, feedback
+
+
+@pytest.mark.parametrize(("text", "value"), [("x = 3k", 3000), ("(3k)", 3000), ("-3k", -3000), ("3k.", 3000)])
+def test_a_suffix_beside_a_label_or_brackets_is_read(text: str, value: int) -> None:
+    assert read_number(text).value == value

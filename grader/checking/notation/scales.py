@@ -115,6 +115,13 @@ def _scaled(match: re.Match[str], reading: Reading) -> str:
     mantissa, words, suffix = match.group("mantissa"), match.group("words"), match.group("suffix")
     if suffix and suffix not in _SUFFIXES:
         return match.group()  # 3m is metres or milli, not a million
+    if suffix and _in_formula(match, suffix):
+        raise Hedged(
+            f"{quoted(match.string)} could use {suffix} for {'a thousand' if suffix in 'kK' else 'a million'} "
+            f"({match.group()} = {_decimal(Fraction(match.group('mantissa').replace(',', '.')) * _SUFFIXES[suffix])}) "
+            f"or as a variable in a formula; write the number in digits",
+            ASK,
+        )
     factor = _SUFFIXES[suffix] if suffix else 1
     point = mantissa.replace(",", ".")
     spoken = re.sub(r"\s+", " ", match.group().strip())
@@ -143,6 +150,20 @@ def _scaled(match: re.Match[str], reading: Reading) -> str:
     if ("." in base or exponent) and factor == 10**power:
         return f"{base}e{int(exponent or 0) + power}"  # 1.2 million: two significant figures, as 1.2e6 would be
     return shown
+
+
+_OPERAND_BEFORE = re.compile(r"[\w)\]][ \t]*[-+*/^][ \t]*$")
+_OPERATOR_AFTER = re.compile(r"[ \t]*[-+*/^]|\(")
+
+
+def _in_formula(match: re.Match[str], suffix: str) -> bool:
+    """Whether ``3k`` may be 3·k: an operand of arithmetic (``2k+1``, ``1 + 2k``), or ``k`` stands alone elsewhere
+    in the answer (``k + 2k``)."""
+    text, start, end = match.string, match.start(), match.end()
+    if _OPERAND_BEFORE.search(text[max(0, start - 40) : start]) or _OPERATOR_AFTER.match(text, end):
+        return True
+    alone = re.compile(rf"(?<![\w.]){suffix}(?!\w)")
+    return bool(alone.search(text[:start]) or alone.search(text, end))
 
 
 def _decimal(value: Fraction) -> str:
