@@ -65,7 +65,7 @@ _GROUPED = re.compile(
 )
 _MANTISSA = r"(?P<mantissa>(?:\d+(?:[.,]\d+)?|[.,]\d+)(?:e[+-]?\d+)?)"
 _SCALED = re.compile(
-    rf"(?<![\w.,'^*/]){_MANTISSA}(?:[ \t]*(?P<words>(?:{_SCALE})(?:[ \t]+(?:{_SCALE}))*)\b|(?P<suffix>[kKM])(?!\w))",
+    rf"(?<![\w.,'^*/]){_MANTISSA}(?:[ \t]*(?P<words>(?:{_SCALE})(?:[ \t]+(?:{_SCALE}))*)\b|(?P<suffix>[kKM])(?![\w']))",
     re.IGNORECASE,
 )
 _PHRASE = re.compile(rf"\b(?:an?[ \t]+)?(?:{_WORD})(?:(?:[ \t-]+|[ \t]+and[ \t]+)(?:{_WORD}))*\b", re.IGNORECASE)
