@@ -1,6 +1,7 @@
 """Step 4½, for an answer that is one number: digit grouping and scale words, as the number they spell.
 
-Digit grouping (told, "Read 1,200,000 as 1200000 (digit grouping)."): commas with two groups of three
+Digit grouping (told, "Read 1,200,000 as 1200000 (thousands separators).", "Read 3 000 as 3000 (digit
+grouping)."): commas with two groups of three
 digits or more (``1,200,000``) or before a decimal point (``2,500.5``), spaces and thin spaces between
 groups of three (``3 000``, ``1 200 000``: the characters step made them spaces), apostrophes
 (``1'200'000``, Swiss), underscores (``1_200_000``, Python) and points with two groups or more
@@ -11,8 +12,9 @@ Scale words (told, "Read 3 thousand as 3000."): ``dozen``, ``hundred``, ``thousa
 ``billion`` (also plural, and ``Tausend``, ``Million(en)``, ``Milliarde(n)``, ``mille``, ``milliard(s)``,
 ``mil``, ``millón``/``millones``) after a number in digits (``24 thousand``, ``1.2 million``, ``1,5 Millionen``)
 or in words (``three thousand``, ``a dozen``, ``one million two hundred thousand``), and the suffixes
-``k``, ``K`` and ``M`` right after the digits (``3k``, ``1.2M``). A scale word that follows no number
-(``24 (in thousands)``) is never dropped as a word around the answer: the answer is asked about.
+``k``, ``K`` and ``M`` right after the digits (``3k``, ``1.2M``), unless the letter may be a variable
+(``2k+1``, ``k + 2k``: asked about). A scale word that follows no number (``24 (in thousands)``) is never
+dropped as a word around the answer: the answer is asked about.
 
 A decimal before a power of ten keeps its digits (``1.2 million`` is read as ``1.2e6``, two significant
 figures, as if typed so); a whole number before it is exact (``3 thousand`` is ``3000``).
