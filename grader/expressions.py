@@ -625,6 +625,8 @@ _GROWING: dict[str, Callable[[list[ast.expr]], int]] = {"factorial": _factorial_
 
 def _exact(node: ast.expr) -> Fraction:
     if isinstance(node, ast.Constant):
+        if isinstance(node.value, float) and not math.isfinite(node.value):
+            raise _NotExact  # a literal beyond floating point (9e999) has no exact value here
         return Fraction(repr(node.value)) if isinstance(node.value, float) else Fraction(node.value)
     if isinstance(node, ast.UnaryOp):
         value = _exact(node.operand)

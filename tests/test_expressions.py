@@ -265,3 +265,8 @@ def test_compile_is_vectorised():
     points = np.linspace(-2, 2, 9)
     compiled = parse("x^2 + 2").compile(("x",))
     assert compiled(points) == pytest.approx(points**2 + 2)
+
+
+@pytest.mark.parametrize("text", ["9e999", "9e999*x", "1e400/3", "-9e999"])
+def test_a_literal_beyond_floating_point_has_no_exact_value(text):
+    assert parse(text).exact() is None
