@@ -39,19 +39,21 @@ Each side gets one untimed warm-up first (the grader's also checks what it
 graded; nbclient's starts one kernel), so neither pays for a cold disk cache.
 Needs ``nbclient`` and ``ipykernel`` (requirements-dev.txt).
 
-Measured on 2 cores while other work kept the load average at 3.6-5.5, two
-runs each, the code before and after in turn (README, "Benchmarks"): 200
-notebooks 37.7 and 32.5 ms per notebook against nbclient's 750 and 516,
-19.9x and 15.8x (before: 52.5 and 50.2 ms, 12.3x and 15.3x); 40 notebooks
-56.3 and 70.3 ms against 531 and 721, 9.4x and 10.3x (before: 9.6x and
-7.7x); (c) / (a) 0.88-1.55x. The whole run's CPU (``/usr/bin/time``, steadier
-under load): 1.65 s once and 18.8 ms per notebook (about 29 ms before the
+Measured on 2 cores, four runs each, the code before and after in turn,
+two at a load average of 3.6-5.5 and two at 0.1-3.2 (README, "Benchmarks"):
+200 notebooks 18.5, 20.5, 37.7 and 32.5 ms per notebook (before: 33.2,
+24.1, 52.5, 50.2), 40 notebooks 44.7, 43.0, 56.3 and 70.3 ms (before: 69.1,
+51.9, 55.9, 96.4); nbclient's own time varied from 411 to 839 ms a notebook
+between runs, so the ratios did too: 15.8-37.8x at 200, 9.4-16.7x at 40;
+(c) / (a) 0.88-1.63x. The whole run's CPU (``/usr/bin/time``, steadier):
+1.65-2.05 s once and 17.4-18.8 ms per notebook (29-30 ms before the
 generated notebooks' setup cell was compiled once per forkserver), of which
-about 15 ms is the sandbox's floor (a notebook whose one cell is ``x = 1``).
-So on two idle cores the grader needs at least 1.2 s for 40 notebooks and
-2.7 s for 200, while the aims (30x and 60x against nbclient's 0.5-0.75 s a
-notebook) leave 0.7-1.0 s and 1.7-2.6 s: out of reach without dropping the
-preloads, the self-check or the per-notebook isolation.
+10-15 ms is the sandbox's floor (a notebook whose one cell is ``x = 1``).
+On two idle cores the grader thus needs at least 1.2 s for 40 notebooks
+(29 ms each) and 2.6 s for 200 (12.8 ms each): 30x at 40 is out of reach
+against any nbclient run measured, 60x at 200 reachable only against its
+slowest, without dropping the preloads, the self-check or the per-notebook
+isolation.
 """
 
 from __future__ import annotations
