@@ -7,15 +7,17 @@ in that file and STACK's expected score; the file's header says which rows were
 dropped and by what rule. Each row goes through the verdict of
 tests/test_equivalence_pairs.py, the student's answer against the teacher's.
 
-Measured: 105 of 119 STACK AlgEquiv fixtures agree, 0 false accepts, and every
-refusal carries its reason. The 14 that differ are written in the file with
-their reason: 9 by the grader's convention of principal values (1/sqrt(x) is not
-sqrt(1/x), log(a^2 b) is not 2 log(a) + log(b): they differ at negative values),
-where Maxima simplifies as if every variable were positive; 4 refused because an
-exponent of 6000 is above the parser's cap of 1000; and 1 where STACK's fixture
-scores as different two formulas equal wherever they are defined (log|x^2-9| and
-log|x-3| + log|x+3|), which the grader accepts. So agreement is 88.2 %, short of
-the aim of 95 %, which the 9 rows of convention decide (105 of the 110 others).
+Measured: 108 of 119 STACK AlgEquiv fixtures agree, 0 false accepts, and every
+refusal carries its reason. The 11 that differ are written in the file with
+their reason: 6 by the grader's convention of comparing real functions (they
+differ where one side is real and the other is not, as log(a^2 b) and
+2 log(a) + log(b) at a < 0, or where both are real and unequal, as
+sqrt(k/m) sqrt(m/k) = -1 against 1 where k/m < 0), where Maxima simplifies as if
+every variable were positive; 4 refused because an exponent of 6000 is above the
+parser's cap of 1000; and 1 where STACK's fixture scores as different two
+formulas equal wherever they are defined (log|x^2-9| and log|x-3| + log|x+3|),
+which the grader accepts. So agreement is 90.8 %, short of the aim of 95 %; of
+the 113 rows outside the convention, 108 agree (95.6 %).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ VERDICT_OF_SCORE = {1: "equal", -3: "equal", 0: "different", -1: "refused"}
 REFUSALS = {"refused", "undefined", "too-complex", "review"}
 # the grader's verdicts that say what each of STACK's verdicts says ("review" says neither: it waits for a TA)
 SAYS = {"equal": {"equal", "rounded"}, "different": {"different", "coarse"}, "refused": REFUSALS - {"review"}}
-AGREEMENT_FLOOR = 105 / 119  # measured; the aim of 95 % waits on the principal-value rows (see the docstring)
+AGREEMENT_FLOOR = 108 / 119  # measured; the aim of 95 % waits on the rows of convention (see the docstring)
 
 
 def judged(row: dict) -> tuple[str, str]:

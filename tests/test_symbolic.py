@@ -179,3 +179,39 @@ def test_sampling_formulas_that_overflow_on_both_sides_raises_no_warning():
         warnings.simplefilter("error")
         assert symbolic.numerically_same(student, reference) is False
         assert symbolic.could_be_equal(student, reference) is False
+
+
+# The same real function: written another way that is real exactly where the other is ------------------------
+
+REAL_EQUAL = [
+    ("eta*m*sqrt(1/v)", "eta*m/sqrt(v)", ["eta", "m", "v"]),  # Adam's step, the root taken of 1/v
+    ("2*pi/sqrt(k/m)", "2*pi*sqrt(m/k)", ["k", "m"]),
+    ("-log(x)", "log(1/x)", ["x"]),
+    ("3*log(x)", "log(x^3)", ["x"]),
+]
+REAL_DIFFERENT = [
+    ("(a^b)^c", "a^(b*c)", ["a", "b", "c"]),  # a = -2, b = 2, c = 1/2: 2 and -2
+    ("log(x) + log(y)", "log(x*y)", ["x", "y"]),  # x = y = -1: one real, the other not
+    ("2*log(x)", "log(x^2)", ["x"]),
+    ("x", "sqrt(x^2)", ["x"]),
+    ("sqrt(k/m)*sqrt(m/k)", "1", ["k", "m"]),  # -1 where k/m < 0
+]
+
+
+@pytest.mark.parametrize(("student", "reference", "names"), REAL_EQUAL)
+def test_the_same_real_function_written_another_way_is_right(student, reference, names):
+    comparison = symbolic.compare(parse(student, names), reference, names)
+    assert comparison.equal and comparison.note == ""
+
+
+@pytest.mark.parametrize(("student", "reference", "names"), REAL_DIFFERENT)
+def test_a_formula_real_where_the_other_is_not_or_unequal_where_both_are_is_wrong(student, reference, names):
+    comparison = symbolic.compare(parse(student, names), reference, names)
+    assert not comparison.equal and comparison.how in ("symbolic", "numeric")
+    assert "decimal" not in comparison.note  # no decimal in either: the note never blames one
+
+
+@pytest.mark.parametrize(("student", "reference", "names"), REAL_EQUAL + REAL_DIFFERENT)
+def test_sampling_alone_gives_the_same_verdicts(no_sympy: None, student, reference, names):
+    expected = (student, reference, names) in REAL_EQUAL
+    assert symbolic.numerically_same(parse(student, names), parse(reference, names)) is expected

@@ -1,12 +1,15 @@
 """Symbolic equivalence of formulas, with a hard time limit that works in any thread.
 
-What "equivalent" means: the two formulas take the same value at every real
-point where both are defined, where a value is the *principal* one (as in
-sympy and in complex arithmetic: ``(−8)**(1/3)`` is a complex number, not
-−2, and ``log(x)`` at a negative x is ``log|x| + iπ``). So ``sqrt(x)**2``
-equals ``x``, but ``sqrt(x**2)`` is ``|x|``, not ``x``, ``log(x**2)`` is not
-``2 log(x)``, and ``(a**b)**c`` is not ``a**(b*c)``: they differ at negative
-bases, which are checked like any other point, never skipped.
+What "equivalent" means: the two formulas are the same real function. At
+every real point where both are defined, either both values are real and
+equal, or neither is real (values are the *principal* ones of complex
+arithmetic: ``(−8)**(1/3)`` is not −2 but a complex number, and ``log(x)`` at
+a negative x is ``log|x| + iπ``, so neither is real). So ``sqrt(1/v)`` equals
+``1/sqrt(v)`` (neither is real for v < 0) and ``log(1/x)`` equals
+``−log(x)``; but ``sqrt(x**2)`` is ``|x|``, not ``x``, ``log(x**2)`` is not
+``2 log(x)`` (at x = −1 one is real, the other not), and ``(a**b)**c`` is not
+``a**(b*c)`` (at a = −2, b = 2, c = 1/2: 2 and −2). Negative values are
+checked like any other point, never skipped.
 
 How it is decided (:func:`compare`), in a sympy worker process (started with
 ``spawn``, safe in a threaded web server) that stops a comparison after
@@ -15,9 +18,13 @@ has less left (see below):
 
 1. sympy builds both sides (decimals as the exact rationals they spell);
 2. both are evaluated to 30 digits at a few exact rational points (negative
-   ones included); two values that differ beyond any rounding doubt prove the
-   formulas different, at once and whatever simplify would say;
-3. ``simplify(student − reference) == 0`` proves them equal;
+   ones included); two real values that differ beyond any rounding doubt, or
+   a real value against one that is not, prove the formulas different, at
+   once and whatever simplify would say;
+3. ``simplify(student − reference) == 0`` proves them equal; so does
+   ``simplify`` with every variable positive, when besides sampling (random
+   points and a grid of small whole numbers and fractions, negative ones
+   included) finds no point that tells them apart;
 4. a student's decimal is a rounding: when replacing each decimal by a
    number it rounds (one of the reference's own rationals, or the simplest
    fraction within half a unit of its last digit) makes the formula exactly
@@ -28,7 +35,8 @@ has less left (see below):
 
 Only when sympy neither proves nor disproves in time are the formulas
 compared numerically, in complex arithmetic (principal values, like step
-2), at random real points. Sampling never overrules a proof. "Too complex to
+2), at random real points and the grid: apart where one side is real and the
+other is not, else compared where both are real. Sampling never overrules a proof. "Too complex to
 check" is said only when sympy ran out of time *and* the values overflow
 floating point; a formula with no finite value anywhere is said to be so.
 
@@ -127,7 +135,7 @@ def compare(student: Formula, reference: Formula | str, variables: Collection[st
         if kind == "coarse":
             return Comparison(False, "coarse", 0.5, note)
         if kind == "different":
-            close = _numerically_equal(student, target, rtol=1e-6, precise=False) is True
+            close = student.decimals() and _numerically_equal(student, target, rtol=1e-6, precise=False) is True
             return Comparison(False, "symbolic", 0.0, _CLOSE if close else "")
     numeric = _numerically_equal(student, target)
     if numeric is False and student.decimals() and _numerically_equal(student, target, 1e-2, precise=False):
@@ -204,11 +212,49 @@ def _values(formula: Formula, names: list[str], points: np.ndarray) -> np.ndarra
     return np.broadcast_to(np.asarray(values, dtype=np.complex128), (len(points),))
 
 
+REAL_IMAGINARY = 1e-9  # |imaginary part| / |value| at most: a real value computed in complex arithmetic
+NON_REAL_IMAGINARY = 1e-6  # at least: no rounding makes that much of an imaginary part
+
+
+def _real(values: np.ndarray) -> np.ndarray:
+    """Finite values that are real (their imaginary part is rounding)."""
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(values) & (np.abs(values.imag) <= REAL_IMAGINARY * np.maximum(np.abs(values), 1e-300))
+
+
+def _non_real(values: np.ndarray) -> np.ndarray:
+    """Finite values that are not real: an even root or a logarithm of a negative number."""
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(values) & (np.abs(values.imag) > NON_REAL_IMAGINARY * np.abs(values))
+
+
+def _one_sided(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Points where one side is a real number and the other is not: the two are not the same real function."""
+    return (_real(left) & _non_real(right)) | (_non_real(left) & _real(right))
+
+
+# Small whole numbers and simple fractions, every combination of them (a random 1000 beyond three variables):
+# where a power's exponent is whole, a negative base gives a real value, so two formulas that agree for
+# positive variables and are not real for negative ones alone ((a^b)^c and a^(bc)) are told apart there.
+_GRID_VALUES = (-3.0, -2.0, -1.0, -0.5, -1 / 3, 1 / 3, 0.5, 1.0, 2.0, 3.0)
+_GRID_POINTS = 1000
+
+
+@functools.cache
+def _grid_points(width: int) -> np.ndarray:
+    width = max(width, 1)
+    if len(_GRID_VALUES) ** width <= _GRID_POINTS:
+        return np.array(list(product(_GRID_VALUES, repeat=width)))
+    rng = np.random.default_rng(20261207)
+    return rng.choice(np.array(_GRID_VALUES), size=(_GRID_POINTS, width))
+
+
 def _sampled(a: Formula, b: Formula, names: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Points and both sides' values there, extended beyond the first points when too few are finite on both."""
-    points = _sample_points(SAMPLES, len(names))
+    """Points and both sides' values there (random points, then the grid), extended beyond them when too few
+    are real on both."""
+    points = np.vstack([_sample_points(SAMPLES, len(names)), _grid_points(len(names))])
     left, right = _values(a, names, points), _values(b, names, points)
-    if (np.isfinite(left) & np.isfinite(right)).sum() < MIN_USABLE:
+    if (_real(left) & _real(right)).sum() < MIN_USABLE:
         more = _more_points(len(names))
         points = np.vstack([points, more])
         left = np.concatenate([left, _values(a, names, more)])
@@ -217,8 +263,8 @@ def _sampled(a: Formula, b: Formula, names: list[str]) -> tuple[np.ndarray, np.n
 
 
 def _numerically_equal(a: Formula, b: Formula, rtol: float = 1e-9, precise: bool = True) -> bool | None:
-    """Compare principal values at random real points where both sides are finite; None when fewer than 3 are,
-    or when floating point cannot tell.
+    """Compare the two as real functions at random real points: different where one side is real and the other
+    is not; else compared where both are real (None when fewer than 3 are, or when floating point cannot tell).
 
     Where the floating-point values disagree (at ``rtol``), the most different points are evaluated again with
     40 and 80 significant digits (:func:`precise_gap`): a difference that stays is a difference; one that
@@ -226,7 +272,10 @@ def _numerically_equal(a: Formula, b: Formula, rtol: float = 1e-9, precise: bool
     vanishes leaves the verdict open (None), never "different". Without ``precise``, floating point decides."""
     names = sorted(a.names | b.names)
     points, left, right = _sampled(a, b, names)
-    usable = np.isfinite(left) & np.isfinite(right)
+    one_sided = np.flatnonzero(_one_sided(left, right))
+    if len(one_sided) and (not precise or any(_precisely_one_sided(a, b, names, points[i]) for i in one_sided[:3])):
+        return False
+    usable = _real(left) & _real(right)
     if usable.sum() < 3:
         return None
     with np.errstate(invalid="ignore"):  # inf − inf where both overflow: such points are not usable anyway
@@ -235,8 +284,7 @@ def _numerically_equal(a: Formula, b: Formula, rtol: float = 1e-9, precise: bool
         close = gap <= rtol * scale + 1e-12
     doubtful = np.flatnonzero(usable & ~close)
     if not len(doubtful):
-        # floating point agrees; where it can sit on the wrong side of a branch cut (1/x at x < 0 is −a − 0j, so
-        # sqrt(1/x) takes the conjugate of the principal root), a few points are confirmed precisely
+        # floating point agrees; a few points of different sign patterns are confirmed precisely
         if precise and any(_precisely_apart(a, b, names, points[i], rtol) for i in _spread(points, usable)):
             return False
         return True
@@ -272,14 +320,15 @@ def numerically_same(a: Formula, b: Formula, rtol: float = 1e-9, precise: bool =
 
 def could_be_equal(a: Formula, b: Formula) -> bool:
     """A quick screen before a proof: False only when floating point shows the two formulas clearly apart (a
-    relative gap over 10⁻⁴ at two or more points where both are finite); True otherwise."""
+    relative gap over 10⁻⁴ where both are real, or one real and the other not, at two or more points)."""
     names = sorted(a.names | b.names)
     points = _sample_points(SAMPLES, len(names))
     left, right = _values(a, names, points), _values(b, names, points)
-    usable = np.isfinite(left) & np.isfinite(right)
+    usable = _real(left) & _real(right)
     gap = np.abs(left[usable] - right[usable])
     scale = np.maximum(np.abs(left), np.abs(right))[usable]
-    return bool(usable.sum() < 3 or (gap > 1e-4 * scale + 1e-9).sum() < 2)
+    one_sided = _one_sided(left, right).sum()  # real on one side only: apart too
+    return bool((usable.sum() < 3 and not one_sided) or (gap > 1e-4 * scale + 1e-9).sum() + one_sided < 2)
 
 
 def _overflows(a: Formula, b: Formula, names: list[str]) -> bool:
@@ -341,6 +390,23 @@ def _context(digits: int) -> Any:
             context.dps = digits
             kept[digits] = context
     return kept[digits]
+
+
+def _precisely_one_sided(a: Formula, b: Formula, names: list[str], point: Any) -> bool:
+    """Whether, evaluated with 30 digits at ``point``, one side is real and the other clearly is not."""
+    context = _context(PRECISE_DIGITS[0])
+    try:
+        (left, _), (right, _) = (_precise(f, names, point, context) for f in (a, b))
+    except (_Imprecise, ZeroDivisionError, ValueError, OverflowError, TypeError):
+        return False
+
+    def real(value: Any) -> bool:
+        return bool(abs(context.im(value)) <= context.mpf(10) ** (5 - PRECISE_DIGITS[0]) * max(abs(value), 1))
+
+    def non_real(value: Any) -> bool:
+        return bool(abs(context.im(value)) > NON_REAL_IMAGINARY * abs(value))
+
+    return (real(left) and non_real(right)) or (non_real(left) and real(right))
 
 
 def _precisely_apart(a: Formula, b: Formula, names: list[str], point: Any, rtol: float) -> bool:
@@ -436,6 +502,9 @@ def decide(student: str, reference: str, names: list[str]) -> tuple[str, str]:
     symbols = {name: sympy.Symbol(name, real=True) for name in names}
     target = b.to_sympy(symbols)
     verdict = _exact_verdict(a.to_sympy(symbols), target, symbols, sympy)
+    if verdict == "undecided" and _equal_where_positive(a.to_sympy(symbols), target, symbols, sympy):
+        if _numerically_equal(a, b) is True:  # and as real functions at every point tried, negative ones too
+            verdict = "equal"
     if verdict == "different" and a.decimals():
         return _as_rounding(a, target, symbols, sympy) or (verdict, "")
     return verdict, ""
@@ -457,6 +526,12 @@ def _exact_verdict(a: Any, b: Any, symbols: dict[str, Any], sympy: Any) -> str:
     return "undecided"
 
 
+def _equal_where_positive(a: Any, b: Any, symbols: dict[str, Any], sympy: Any) -> bool:
+    """Whether sympy proves the two equal when every variable is positive (``sqrt(1/v)`` is ``1/sqrt(v)`` there)."""
+    positive = {symbol: sympy.Symbol(name, positive=True) for name, symbol in symbols.items()}
+    return bool(sympy.simplify((a - b).xreplace(positive)) == 0)
+
+
 def _value_at(expression: Any, point: dict[Any, Any], sympy: Any) -> Any:
     """The value to ``DIGITS`` digits, or None where it is not finite or not known that precisely."""
     try:
@@ -469,13 +544,28 @@ def _value_at(expression: Any, point: dict[Any, Any], sympy: Any) -> Any:
 
 
 def _differ_at(a: Any, b: Any, point: dict[Any, Any], sympy: Any) -> bool:
-    """Whether both sides are finite at ``point`` and differ by more than rounding at ``DIGITS`` digits could."""
+    """Whether, at ``point``, both sides are finite and one is real and the other not, or both are real and differ
+    by more than rounding at ``DIGITS`` digits could (two values that are not real tell nothing)."""
     left, right = _value_at(a, point, sympy), _value_at(b, point, sympy)
     if left is None or right is None:
         return False
+    left_real, right_real = _is_real(left, sympy), _is_real(right, sympy)
+    if left_real is None or right_real is None or not (left_real or right_real):
+        return False
+    if left_real != right_real:
+        return True
     gap = sympy.Abs(left - right).evalf(DIGITS)
     scale = sympy.Max(sympy.Abs(left), sympy.Abs(right)).evalf(DIGITS)
     return bool(gap > DIFFERENT * scale)
+
+
+def _is_real(value: Any, sympy: Any) -> bool | None:
+    """A value at ``DIGITS`` digits: real (True), clearly not (False), or too close to tell (None)."""
+    imaginary = abs(sympy.im(value).evalf(DIGITS))
+    size = max(abs(value).evalf(DIGITS), 1)
+    if imaginary <= DIFFERENT * size:
+        return True
+    return False if imaginary > NON_REAL_IMAGINARY * abs(value).evalf(DIGITS) else None
 
 
 def _as_rounding(formula: Formula, target: Any, symbols: dict[str, Any], sympy: Any) -> tuple[str, str] | None:
