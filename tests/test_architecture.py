@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,12 @@ FORBIDDEN = {
 }
 
 
+@functools.cache
+def _tree(path: Path) -> ast.Module:
+    """A module's syntax tree, parsed once for all the tests here."""
+    return ast.parse(path.read_text())
+
+
 def layer(module: str) -> str:
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else "grader"
@@ -33,7 +40,7 @@ def layer(module: str) -> str:
 def imports(path: Path) -> set[str]:
     """The grader modules ``path`` imports at module level (lazy imports inside functions are not counted)."""
     found = set()
-    for node in ast.parse(path.read_text()).body:
+    for node in _tree(path).body:
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("grader"):
             found.add(node.module)
             found.update(f"{node.module}.{alias.name}" for alias in node.names)
@@ -54,16 +61,17 @@ def test_a_lower_layer_never_imports_an_upper_one(low: str) -> None:
     assert broken == []
 
 
-def every_import(path: Path) -> set[str]:
+@functools.cache
+def every_import(path: Path) -> frozenset[str]:
     """Every module ``path`` imports, at module level or inside a function (lazily)."""
     found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(_tree(path)):
         if isinstance(node, ast.ImportFrom) and node.module and not node.level:
             found.add(node.module)
             found.update(f"{node.module}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
-    return found
+    return frozenset(found)
 
 
 def outside_the_cli() -> list[Path]:
@@ -103,7 +111,7 @@ def _named_types(path: Path, names: set[str]) -> list[str]:
 
     return [
         f"{path.relative_to(PACKAGE.parent)}:{node.lineno} {ast.unparse(node)}"
-        for node in ast.walk(ast.parse(path.read_text()))
+        for node in ast.walk(_tree(path))
         if isinstance(node, ast.Compare) and any(constants(n) & names for n in [node.left, *node.comparators])
     ]
 
@@ -125,7 +133,7 @@ def test_the_checking_library_imports_no_answer_type_and_calls_none():
         f"{path.relative_to(PACKAGE.parent)}:{node.lineno} {ast.unparse(node)}"
         for path in sorted((PACKAGE / "checking").rglob("*.py"))
         if path.name != "key.py"  # the key's own kind and hint
-        for node in ast.walk(ast.parse(path.read_text()))
+        for node in ast.walk(_tree(path))
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute) and node.value.attr == "type"
     ]
     assert calls == []
