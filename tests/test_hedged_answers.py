@@ -73,13 +73,16 @@ HEDGES: list[tuple[str, str]] = [
     ("etwa {r}", ESTIMATE),
     ("environ {r}", ESTIMATE),
     ("más o menos {r}", ESTIMATE),
+    ("{r} ± 0.001", ESTIMATE),
+    ("{r} +/- 0.001", ESTIMATE),
+    ("${r} \\pm 0.01$", ESTIMATE),
 ]
 # What the first sentence of the feedback says, by kind.
 REASONS = {
     QUESTION: "question mark",
     ALTERNATIVES: r"gives two answers|leaves another answer open",
     UNCERTAIN: "hedges the answer",
-    ESTIMATE: "makes it an estimate",
+    ESTIMATE: "makes it an estimate|a value with its uncertainty",
     ASK: "did you mean",
 }
 # Not hedges: the value stays right.

@@ -12,7 +12,7 @@ reads the words and signs around the value before any other step drops them, and
   ``guess``, ``vielleicht``, ``peut-être``, ``quizás``, …;
 - is an estimate (``estimate``): ``roughly``, ``about 24``, ``around 24``, ``ca.``, ``circa``,
   ``or so``, ``24-ish``, ``more or less``, ``give or take``, ``ungefähr``, ``etwa``, ``environ``,
-  ``más o menos``, …;
+  ``más o menos``, …; or a value with its uncertainty: ``2.0156 ± 0.0001``, ``+/-``, ``\\pm``;
 - is a question (``question``): a question mark after the value or an item (``38?``, ``4, 2?, 1``,
   ``(0, 1)?``, ``(?)``); a question mark with the answer after it restates the question
   (``How many updates per epoch? 24 updates``) and is not a hedge;
@@ -118,6 +118,7 @@ _PLACE = re.compile(
     r"(?:oscillat|bounc|jump|mov|circl|spiral|zigzag|settl|converg|stay|end|lands?)\w*(?:\s+up)?\s+\Z", re.IGNORECASE
 )
 _ISH = re.compile(r"\d\s*-?\s*ish(?![\w'])", re.IGNORECASE)
+_PLUS_MINUS = re.compile(r"±|∓|\+\s*/\s*-|\\pm(?![a-z])")  # a value and its uncertainty
 
 # A question mark after a value or an item: at the end, before a separator or a closing bracket, or as a note.
 _QUESTION = re.compile(r"[?？¿](?=\s*(?:$|[?？,;\n\t)\]}(]))|\(\s*[?？]+\s*\)")
@@ -134,7 +135,7 @@ _ITEM_SEPARATOR = re.compile(r"[,;]")
 _DIGIT = re.compile(r"\d")
 _VALUE_START = re.compile(r"\s*(?:[:=]\s*)?(?:[-+−]?\s*[\d.(\[]|[<>≤≥]=?\s*[-+]?\d)")
 _WORD = re.compile(r"(?<!\w)[A-Za-z\u00c0-\u024f][\w'-]*")
-_SIGNS = re.compile(r"[A-Za-z\u00c0-\u024f?？¿/–—−-]")
+_SIGNS = re.compile(r"[A-Za-z\u00c0-\u024f?？¿/–—−±∓-]")
 _EDGE = " \t\n,;:!?？¿="
 _MATH_WORDS = {"sqrt", "exp", "log", "ln", "pi", "inf", "infinity", "ceil", "floor", "abs", "sin", "cos", "tan"}
 
@@ -158,6 +159,12 @@ def refuse_hedges(text: str, reading: Reading, context: str = VALUE) -> str:
         raise Hedged(
             f"'{word}' in {quoted(text)} makes it an estimate, not a value: write the value itself "
             "(≈ may say that a decimal is rounded)",
+            ESTIMATE,
+        )
+    if found := _PLUS_MINUS.search(text):
+        raise Hedged(
+            f"'{found.group()}' in {quoted(text)} gives a value with its uncertainty, not one value: write the "
+            "value alone",
             ESTIMATE,
         )
     if _QUESTION.search(text):
