@@ -310,3 +310,21 @@ def test_a_suffix_in_a_formula_is_asked_about(kind: str, text: str) -> None:
 @pytest.mark.parametrize(("text", "value"), [("x = 3k", 3000), ("(3k)", 3000), ("-3k", -3000), ("3k.", 3000)])
 def test_a_suffix_beside_a_label_or_brackets_is_read(text: str, value: int) -> None:
     assert read_number(text).value == value
+
+
+@pytest.mark.parametrize("kind", ["number", "integer"])
+@pytest.mark.parametrize(
+    ("text", "fraction", "percent"),
+    [("50%", "0.5", "50"), ("50 %", "0.5", "50"), ("5 percent", "0.05", "5"), ("12,5 %", "0.125", "12.5"),
+     ("-50%", "-0.5", "-50"), ("2.5 per cent", "0.025", "2.5"), ("30 Prozent", "0.3", "30")],
+)  # fmt: skip
+def test_a_percentage_is_asked_about_naming_both_numbers(kind: str, text: str, fraction: str, percent: str) -> None:
+    for reference in (float(fraction), float(percent)):  # whichever the question asks, it is not guessed
+        status, feedback, details = grade(kind, reference, text)
+        assert status == "invalid" and details.get("hedge") == ASK
+        assert f"{fraction}, or {percent} where the question asks for a percentage" in feedback
+
+
+def test_the_remainder_operator_is_not_a_percentage() -> None:
+    status, feedback, details = grade("number", 1.0, "7 % 3")
+    assert status == "invalid" and "percentage" not in feedback

@@ -19,6 +19,9 @@ dropped as a word around the answer: the answer is asked about.
 A decimal before a power of ten keeps its digits (``1.2 million`` is read as ``1.2e6``, two significant
 figures, as if typed so); a whole number before it is exact (``3 thousand`` is ``3000``).
 Lists are not read here: in ``1,200,000`` a list part could mean three numbers.
+
+A percentage (``50%``, ``50 percent``) is asked about, never read: 0.5 or 50 may be meant, as the question
+asks for a fraction or a percentage.
 """
 
 from __future__ import annotations
@@ -74,11 +77,24 @@ _PHRASE = re.compile(rf"\b(?:an?[ \t]+)?(?:{_WORD})(?:(?:[ \t-]+|[ \t]+and[ \t]+
 _LEFT = re.compile(rf"\b(?:{_SCALE})\b", re.IGNORECASE)
 _LONE_THOUSANDS = re.compile(r"^[1-9]\d{0,2},\d{3}$")
 _LARGEST = 10**300  # as the number reader allows
+# A percentage: 0.5 or 50 is meant, depending on the question (``7 % 3``, Python's remainder, is not one).
+_PERCENT = re.compile(
+    r"(?P<number>[-+−]?(?:\d+(?:[.,]\d+)?|[.,]\d+))[ \t]*(?P<sign>%|percent\b|per[ \t]+cent\b|prozent\b|pour[ \t]+cent\b"
+    r"|por[ \t]+ciento\b)(?![ \t]*[\d(.])",
+    re.IGNORECASE,
+)
 
 
 def read_scales(text: str, reading: Reading) -> str:
     """``1,200,000`` → ``1200000``, ``3 thousand`` → ``3000``, ``1.2M`` → ``1.2e6``, ``a dozen`` → ``12``
     (each told); a scale word apart from any number is asked about (:class:`Hedged`, ``ask``)."""
+    if percent := _PERCENT.search(text):
+        number = percent.group("number").replace(",", ".").replace("−", "-")
+        raise Hedged(
+            f"{quoted(text)} is a percentage: write the number it stands for, {_decimal(Fraction(number) / 100)}, "
+            f"or {number} where the question asks for a percentage",
+            ASK,
+        )
     text = _GROUPED.sub(lambda match: _grouped(match, reading), text)
     text = _SCALED.sub(lambda match: _scaled(match, reading), text)
     if _LEFT.search(text) and not re.search(r"\d", text):
