@@ -32,6 +32,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from grader.checking.compare import shape
 from grader.checking.key import AnswerKey
 from grader.checking.read_as import shown
 from grader.checking.reading import normalise_label
@@ -277,13 +278,6 @@ def number_or_text(description: str) -> dict[str, Any]:
 def list_or_text(items: dict[str, Any], description: str) -> dict[str, Any]:
     """Schema of a JSON list of ``items``, or the list typed as text."""
     return {"description": description, "anyOf": [{"type": "array", "items": items}, {"type": "string"}]}
-
-
-def shape(value: Any) -> tuple[int, ...]:
-    """``(rows, columns, …)`` of nested lists, ``()`` for a single value."""
-    if isinstance(value, list):
-        return (len(value), *(shape(value[0]) if value else ()))
-    return ()
 
 
 NUMBER_ITEM = {"anyOf": [{"type": "number"}, {"type": "string"}]}

@@ -27,11 +27,10 @@ from grader.answers.base import (
     list_or_text,
     listed,
     register,
-    shape,
 )
 from grader.checking import reading
 from grader.checking.carried import carried_reference, expected_items, repeated_items, stands_still
-from grader.checking.compare import credit, same_value
+from grader.checking.compare import credit, same_value, shape
 from grader.checking.key import AnswerKey
 from grader.checking.misconceptions import first_match, searched_match
 from grader.checking.outcome import fmt, plain, result, subscript

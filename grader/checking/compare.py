@@ -19,6 +19,13 @@ from typing import Any
 from grader.checking.reading import Interval, Number
 
 
+def shape(value: Any) -> tuple[int, ...]:
+    """``(rows, columns, …)`` of nested lists, ``()`` for a single value."""
+    if isinstance(value, list):
+        return (len(value), *(shape(value[0]) if value else ()))
+    return ()
+
+
 class Verdict(enum.Enum):
     MATCH = "match"
     COARSE = "coarse"  # the right value rounded to too few significant figures

@@ -97,19 +97,18 @@ def _listed(items: list[Any]) -> tuple[str, str | None, str | None]:
     if all(isinstance(item, str) for item in items):
         text = ", ".join(items)
         latex = r",\ ".join(r"\text{" + latex_text(item) + "}" for item in items)
-        return text, latex, count(len(items), "label")
+        return text, latex, _count(len(items), "label")
     if items and all(isinstance(item, list) for item in items):
         rows = [[number(n) for n in row] for row in items]
         text = ", ".join("(" + ", ".join(t for t, _ in row) + ")" for row in rows)
         latex = r",\ ".join(r"\left(" + ",\\ ".join(x for _, x in row) + r"\right)" for row in rows)
-        return text, latex, count(len(items), "point")
+        return text, latex, _count(len(items), "point")
     numbers = [number(n) for n in items]
-    return ", ".join(t for t, _ in numbers), r",\ ".join(x for _, x in numbers), count(len(items), "number")
+    return ", ".join(t for t, _ in numbers), r",\ ".join(x for _, x in numbers), _count(len(items), "number")
 
 
-def count(many: int, noun: str) -> str:
-    """``1 number``, ``6 numbers``."""
-    return f"{many} {noun}{'' if many == 1 else 's'}"
+def _count(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def number(value: Any) -> tuple[str, str]:

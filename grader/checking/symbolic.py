@@ -249,10 +249,18 @@ def _grid_points(width: int) -> np.ndarray:
     return rng.choice(np.array(_GRID_VALUES), size=(_GRID_POINTS, width))
 
 
+@functools.cache
+def _first_points(width: int) -> np.ndarray:
+    """The random points, then the grid (made once per width; never written to)."""
+    points = np.vstack([_sample_points(SAMPLES, width), _grid_points(width)])
+    points.flags.writeable = False
+    return points
+
+
 def _sampled(a: Formula, b: Formula, names: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Points and both sides' values there (random points, then the grid), extended beyond them when too few
     are real on both."""
-    points = np.vstack([_sample_points(SAMPLES, len(names)), _grid_points(len(names))])
+    points = _first_points(len(names))
     left, right = _values(a, names, points), _values(b, names, points)
     if (_real(left) & _real(right)).sum() < MIN_USABLE:
         more = _more_points(len(names))
@@ -500,9 +508,9 @@ def decide(student: str, reference: str, names: list[str]) -> tuple[str, str]:
 
     a, b = parse(student, names), parse(reference, names)
     symbols = {name: sympy.Symbol(name, real=True) for name in names}
-    target = b.to_sympy(symbols)
-    verdict = _exact_verdict(a.to_sympy(symbols), target, symbols, sympy)
-    if verdict == "undecided" and _equal_where_positive(a.to_sympy(symbols), target, symbols, sympy):
+    given, target = a.to_sympy(symbols), b.to_sympy(symbols)
+    verdict = _exact_verdict(given, target, symbols, sympy)
+    if verdict == "undecided" and _equal_where_positive(given, target, symbols, sympy):
         if _numerically_equal(a, b) is True:  # and as real functions at every point tried, negative ones too
             verdict = "equal"
     if verdict == "different" and a.decimals():
@@ -561,11 +569,10 @@ def _differ_at(a: Any, b: Any, point: dict[Any, Any], sympy: Any) -> bool:
 
 def _is_real(value: Any, sympy: Any) -> bool | None:
     """A value at ``DIGITS`` digits: real (True), clearly not (False), or too close to tell (None)."""
-    imaginary = abs(sympy.im(value).evalf(DIGITS))
-    size = max(abs(value).evalf(DIGITS), 1)
-    if imaginary <= DIFFERENT * size:
+    imaginary, size = abs(sympy.im(value).evalf(DIGITS)), abs(value).evalf(DIGITS)
+    if imaginary <= DIFFERENT * max(size, 1):
         return True
-    return False if imaginary > NON_REAL_IMAGINARY * abs(value).evalf(DIGITS) else None
+    return False if imaginary > NON_REAL_IMAGINARY * size else None
 
 
 def _as_rounding(formula: Formula, target: Any, symbols: dict[str, Any], sympy: Any) -> tuple[str, str] | None:

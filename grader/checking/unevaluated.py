@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from grader.checking.compare import shape
 from grader.checking.key import AnswerKey
 from grader.checking.outcome import fmt, result
 from grader.checking.reading import ReadError
@@ -59,12 +60,6 @@ def _names(structure: Any) -> set[str]:
     return set().union(*(_names(item) for item in structure)) if structure else set()
 
 
-def _shape(value: Any) -> tuple[int, ...]:
-    if isinstance(value, list):
-        return (len(value), *(_shape(value[0]) if value else ()))
-    return ()
-
-
 def _typed(formula: Formula) -> str:
     """A formula as the student typed it, near enough: ``6 * x`` → ``6x``."""
     return re.sub(r"(\d)\s*\*\s*(?=[A-Za-z(])", r"\1", formula.text).replace(" * ", "·")
@@ -97,7 +92,7 @@ def diagnose(key: AnswerKey, raw: Any, judge: Callable[[Any], PartResult]) -> Pa
     point = key.at() if key.at is not None else None
     variables = frozenset(point) if point else DEFAULT_VARIABLES
     structure = formulas(raw, variables)
-    if structure is None or _shape(structure) != _shape(key.reference):
+    if structure is None or shape(structure) != shape(key.reference):
         return None
     left = sorted(_names(structure))
     where = ", ".join(_symbolic_items(structure)[:3])
